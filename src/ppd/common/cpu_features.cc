@@ -1,0 +1,36 @@
+#include "ppd/common/cpu_features.h"
+
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace ppd {
+
+CpuFeatures detect_cpu_features() {
+  CpuFeatures f;
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  f.avx2 = __builtin_cpu_supports("avx2");
+  f.fma = __builtin_cpu_supports("fma");
+  f.f16c = __builtin_cpu_supports("f16c");
+#endif
+  return f;
+}
+
+std::string describe_machine() {
+  std::string model = "unknown CPU";
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) model = line.substr(colon + 2);
+      break;
+    }
+  }
+  return fmt::format("{}, {} logical cores", model, std::thread::hardware_concurrency());
+}
+
+}  // namespace ppd

@@ -1,0 +1,93 @@
+// CPU kernels of the forward pass: element-wise operations, matmul, paged attention.
+// Each kernel has a scalar reference and an AVX2/FMA path; the path is chosen at run time
+// (best_kernel_path()) and can be forced for tests. Kernels are pure functions of their
+// arguments; those taking a ThreadPool split work across it and must be called from one
+// thread at a time per pool.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "ppd/common/status.h"
+#include "ppd/common/thread_pool.h"
+#include "ppd/kv/kv_layout.h"
+
+namespace ppd::kernels {
+
+enum class KernelPath { kScalar, kAvx2 };
+
+// Returns kAvx2 when the CPU has AVX2 and FMA, else kScalar.
+KernelPath best_kernel_path();
+std::string_view kernel_path_name(KernelPath path);
+// Parses "auto", "scalar" or "avx2"; "avx2" on a CPU without it is an error.
+Result<KernelPath> parse_kernel_path(std::string_view name);
+
+// out[i] = x[i] / sqrt(mean(x^2) + eps) * weight[i], for one row of `dim` floats.
+// `out` may alias `x`.
+void rmsnorm(KernelPath path, const float* x, const float* weight, float eps, int dim, float* out);
+
+// Rotary embedding in the HF rotate-half layout, in place, on `num_heads` heads of
+// `head_dim` floats laid out back to back. cos_sin: [head_dim/2 cos][head_dim/2 sin] for
+// this token's position. REQUIRES: head_dim even.
+void rope(KernelPath path, float* x, int num_heads, int head_dim, const float* cos_sin);
+
+// out[i] = silu(gate[i]) * up[i]. `out` may alias `gate`.
+void silu_mul(KernelPath path, const float* gate, const float* up, int n, float* out);
+
+// y[i] += x[i].
+void add_inplace(KernelPath path, float* y, const float* x, int n);
+
+// y[M][N] = x[M][K] · w[N][K]^T (+ bias[N] when not null); row-major, leading dimensions
+// equal to the row lengths. Decode-sized M goes through a hand-written kernel that streams
+// w once; larger M through OpenBLAS sgemm. Threads: the pool's.
+struct MatmulArgs {
+  const float* x = nullptr;     // [m][k]
+  const float* w = nullptr;     // [n][k]
+  const float* bias = nullptr;  // [n] or null
+  float* y = nullptr;           // [m][n]
+  int m = 0;
+  int n = 0;
+  int k = 0;
+};
+void matmul(KernelPath path, const MatmulArgs& args, ThreadPool& pool);
+
+// Sets the number of threads OpenBLAS uses (process-wide in OpenBLAS itself; the engine
+// calls this once at start with its own thread count).
+void set_blas_threads(int num_threads);
+
+// Largest M handled by the hand-written kernel (above it: OpenBLAS).
+inline constexpr int kSkinnyMatmulMaxRows = 16;
+
+// One sequence's slice of a batched attention call. Query tokens are at positions
+// first_position .. first_position + num_query_tokens - 1 and attend causally to keys
+// 0 .. their own position, read through the block table. REQUIRES: the K/V of every
+// attended position is already in the cache (write_kv ran for this step's tokens).
+struct AttentionSequence {
+  const int32_t* block_table = nullptr;  // [ceil((first_position + num_query_tokens) / block_size)]
+  int first_position = 0;
+  int num_query_tokens = 0;
+  int first_row = 0;  // row of its first query token in q / out
+};
+
+struct AttentionArgs {
+  kv::KvLayout layout;
+  const float* kv_base = nullptr;  // the cache's block pool
+  int layer = 0;
+  const float* q = nullptr;  // [num_rows][q_row_stride], heads at q[row*stride + h*head_dim]
+  int q_row_stride = 0;      // floats
+  float* out = nullptr;      // [num_rows][num_heads * head_dim]
+  float scale = 0.0f;        // usually 1/sqrt(head_dim)
+  std::span<const AttentionSequence> sequences;
+};
+
+// Grouped-query causal attention over paged KV, for every sequence in args.sequences.
+// The result of a query row does not depend on which other rows or sequences share the call.
+void attention(KernelPath path, const AttentionArgs& args, ThreadPool& pool);
+
+// Writes one token's K and V (each [num_kv_heads * head_dim]) for `layer` into `slot` of
+// block `block`.
+void write_kv(const kv::KvLayout& layout, float* kv_base, int32_t block, int slot, int layer,
+              const float* k, const float* v);
+
+}  // namespace ppd::kernels

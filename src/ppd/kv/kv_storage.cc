@@ -1,0 +1,45 @@
+#include "ppd/kv/kv_storage.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+#include "ppd/common/check.h"
+
+namespace ppd::kv {
+
+void KvStorage::Free::operator()(float* p) const { ::munmap(p, bytes); }
+
+// Anonymous pages: zeroed, page-aligned, and only committed once written.
+std::unique_ptr<float[], KvStorage::Free> KvStorage::map_zeroed(size_t bytes) {
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  return std::unique_ptr<float[], Free>(static_cast<float*>(p), Free{bytes});
+}
+
+KvStorage::KvStorage(const KvLayout& layout, int num_blocks)
+    : layout_(layout),
+      num_blocks_(num_blocks),
+      data_(map_zeroed(layout.block_bytes() * static_cast<size_t>(std::max(num_blocks, 1)))) {
+  PPD_CHECK(num_blocks >= 1 && layout.block_bytes() > 0);
+}
+
+std::span<const uint8_t> KvStorage::export_block(BlockId block) const {
+  PPD_CHECK(block.value >= 0 && block.value < num_blocks_);
+  const auto* bytes = reinterpret_cast<const uint8_t*>(data_.get());
+  return {bytes + block_bytes() * static_cast<size_t>(block.value), block_bytes()};
+}
+
+Status KvStorage::import_block(BlockId block, std::span<const uint8_t> bytes) {
+  PPD_CHECK(block.value >= 0 && block.value < num_blocks_);
+  if (bytes.size() != block_bytes()) {
+    return invalid_argument("kv block: must be {} bytes; got {}", block_bytes(), bytes.size());
+  }
+  auto* dst = reinterpret_cast<uint8_t*>(data_.get()) + block_bytes() * static_cast<size_t>(block.value);
+  std::memcpy(dst, bytes.data(), bytes.size());
+  return Status::Ok();
+}
+
+}  // namespace ppd::kv

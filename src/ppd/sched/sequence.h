@@ -1,0 +1,93 @@
+// Sequence: one request's state inside a node: its tokens (prompt, then output), how many
+// have KV computed, the blocks that hold that KV, and the chained hashes of its full blocks.
+// Invariant: num_computed_tokens() <= num_tokens(); the block table covers at least the
+// computed tokens. Owned by the Scheduler; not thread-safe.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "ppd/common/ids.h"
+#include "ppd/kv/block_table.h"
+#include "ppd/sched/sampling_params.h"
+
+namespace ppd::sched {
+
+enum class SequenceStatus { kWaiting, kRunning, kFinished };
+
+enum class FinishReason {
+  kNone,
+  kStop,    // EOS or a stop token id
+  kLength,  // max_tokens reached
+  kAbort,   // aborted by the caller
+};
+
+struct SequenceOptions {
+  RequestId id;
+  std::vector<TokenId> prompt;
+  SamplingParams params;
+  int max_tokens = 0;                  // resolved output limit (resolve_max_tokens)
+  std::vector<TokenId> eos_token_ids;  // the model's; ignored when params.ignore_eos
+  uint64_t sampling_seed = 0;          // resolved seed
+};
+
+class Sequence {
+ public:
+  explicit Sequence(SequenceOptions options);
+
+  RequestId id() const { return options_.id; }
+  const SamplingParams& params() const { return options_.params; }
+  uint64_t sampling_seed() const { return options_.sampling_seed; }
+  SequenceStatus status() const { return status_; }
+  FinishReason finish_reason() const { return finish_reason_; }
+
+  std::span<const TokenId> tokens() const { return tokens_; }
+  int num_tokens() const { return static_cast<int>(tokens_.size()); }
+  int num_prompt_tokens() const { return num_prompt_tokens_; }
+  int num_output_tokens() const { return num_tokens() - num_prompt_tokens_; }
+  std::span<const TokenId> output_tokens() const {
+    return std::span<const TokenId>(tokens_).subspan(static_cast<size_t>(num_prompt_tokens_));
+  }
+  int num_computed_tokens() const { return num_computed_tokens_; }
+  // Tokens whose KV still has to be computed before the next token can be sampled.
+  int num_pending_tokens() const { return num_tokens() - num_computed_tokens_; }
+  // Prompt tokens served from the prefix cache at first admission (usage reporting).
+  int num_cached_prompt_tokens() const { return num_cached_prompt_tokens_; }
+  int num_preemptions() const { return num_preemptions_; }
+
+  kv::BlockTable& block_table() { return block_table_; }
+  const kv::BlockTable& block_table() const { return block_table_; }
+  std::vector<BlockHash>& block_hashes() { return block_hashes_; }
+  int num_registered_blocks() const { return num_registered_blocks_; }
+
+  // Whether the next sampled token may be EOS or a stop id (min_tokens already out).
+  bool stop_tokens_allowed() const { return num_output_tokens() >= options_.params.min_tokens; }
+  // EOS (unless ignore_eos) and the request's stop ids: the tokens that end it.
+  bool is_stop_token(TokenId token) const;
+  const std::vector<TokenId>& eos_token_ids() const { return options_.eos_token_ids; }
+
+  // --- mutations, driven by the Scheduler ---
+  void set_running(int num_prefix_tokens);  // admitted with a cached prefix of this length
+  void add_computed(int num_tokens) { num_computed_tokens_ += num_tokens; }
+  void set_registered_blocks(int n) { num_registered_blocks_ = n; }
+  // Appends a sampled token; returns the finish reason it causes (kNone to go on).
+  FinishReason append_token(TokenId token);
+  // Back to waiting with nothing computed (its blocks were released by the scheduler).
+  void reset_for_recompute();
+  void finish(FinishReason reason);
+
+ private:
+  SequenceOptions options_;
+  std::vector<TokenId> tokens_;
+  int num_prompt_tokens_;
+  int num_computed_tokens_ = 0;
+  int num_cached_prompt_tokens_ = -1;  // -1 until first admission
+  int num_registered_blocks_ = 0;
+  int num_preemptions_ = 0;
+  SequenceStatus status_ = SequenceStatus::kWaiting;
+  FinishReason finish_reason_ = FinishReason::kNone;
+  kv::BlockTable block_table_;
+  std::vector<BlockHash> block_hashes_;
+};
+
+}  // namespace ppd::sched

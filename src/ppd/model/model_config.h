@@ -14,7 +14,8 @@
 namespace ppd::model {
 
 enum class Architecture { kLlama, kMistral, kQwen2 };
-std::string_view architecture_name(Architecture arch);
+std::string_view architecture_name(Architecture arch);        // HF model_type: "llama"
+std::string_view architecture_class_name(Architecture arch);  // "LlamaForCausalLM"
 
 enum class RopeScalingKind { kNone, kLlama3, kLinear };
 
@@ -24,6 +25,8 @@ struct RopeScaling {
   double low_freq_factor = 1.0;                  // llama3 only
   double high_freq_factor = 4.0;                 // llama3 only
   int original_max_position_embeddings = 8192;  // llama3 only
+
+  friend bool operator==(const RopeScaling&, const RopeScaling&) = default;
 };
 
 struct ModelConfig {
@@ -48,6 +51,8 @@ struct ModelConfig {
   // Context length the engine may use: max_position_embeddings, capped by sliding_window.
   int max_model_len() const;
   int64_t num_parameters() const;
+
+  friend bool operator==(const ModelConfig&, const ModelConfig&) = default;
 };
 
 // Parses config.json text. `source` names the file in error messages.
@@ -55,7 +60,13 @@ struct ModelConfig {
 // inconsistent shapes (e.g. num_heads not a multiple of num_kv_heads).
 Result<ModelConfig> parse_model_config(std::string_view json_text, std::string_view source);
 
+// Overrides bos_token_id / eos_token_ids (mutates `config`) with those present in a
+// generation_config.json text; other keys are ignored. `source` names the file in errors.
+Status apply_generation_config(std::string_view json_text, std::string_view source,
+                               ModelConfig& config);
+
 // Reads <dir>/config.json, and eos/bos overrides from <dir>/generation_config.json if present.
+// Error messages name the files by their full paths.
 Result<ModelConfig> load_model_config(const std::string& dir);
 
 // Serializes to HF config.json text (used by `ppd model synth`).

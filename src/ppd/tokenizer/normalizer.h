@@ -1,0 +1,42 @@
+// Normalizer: the `normalizer` of tokenizer.json as a list of steps applied in order
+// (Prepend, Replace, NFC/NFD/NFKC/NFKD, flattened from Sequence). Maps valid UTF-8 to valid
+// UTF-8. Immutable after parse; thread-safe; cheap to copy.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ppd/common/status.h"
+#include "ppd/tokenizer/json_fields.h"
+#include "ppd/tokenizer/text_pattern.h"
+
+namespace ppd::tokenizer {
+
+class Normalizer {
+ public:
+  enum class Form { kNfc, kNfd, kNfkc, kNfkd };  // Unicode normalization forms
+
+  // Parses the normalizer at `path`; a null `value` is the identity.
+  static Result<Normalizer> parse(const Json& value, std::string_view path);
+
+  // Returns the normalized text. REQUIRES: `text` is valid UTF-8.
+  Result<std::string> normalize(std::string_view text) const;
+
+ private:
+  enum class Kind { kPrepend, kReplace, kUnicodeForm };
+  struct Step {
+    Kind kind = Kind::kPrepend;
+    Form form = Form::kNfc;  // kUnicodeForm
+    std::string content;  // kPrepend: the prefix; kReplace: the replacement
+    TextPattern pattern;  // kReplace
+  };
+
+  Status append_steps(const Json& value, std::string_view path, int depth);
+  // Parses one non-Sequence step of type `type`.
+  static Result<Step> parse_step(const Json& value, std::string_view type, std::string_view path);
+
+  std::vector<Step> steps_;
+};
+
+}  // namespace ppd::tokenizer

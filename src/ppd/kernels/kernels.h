@@ -39,8 +39,11 @@ void silu_mul(KernelPath path, const float* gate, const float* up, int n, float*
 void add_inplace(KernelPath path, float* y, const float* x, int n);
 
 // y[M][N] = x[M][K] · w[N][K]^T (+ bias[N] when not null); row-major, leading dimensions
-// equal to the row lengths. Decode-sized M goes through a hand-written kernel that streams
-// w once; larger M through OpenBLAS sgemm. Threads: the pool's.
+// equal to the row lengths. M <= kSkinnyMatmulMaxRows goes through a hand-written kernel
+// that streams w once, split by output column over the pool's threads; there (AVX2 path) a
+// row's result is bitwise independent of M and of the other rows. Larger M goes through
+// OpenBLAS sgemm on the calling thread plus OpenBLAS's own threads (set_blas_threads).
+// Mutates only y. REQUIRES: m, n, k >= 0; y does not alias x, w or bias.
 struct MatmulArgs {
   const float* x = nullptr;     // [m][k]
   const float* w = nullptr;     // [n][k]
@@ -56,8 +59,11 @@ void matmul(KernelPath path, const MatmulArgs& args, ThreadPool& pool);
 // calls this once at start with its own thread count).
 void set_blas_threads(int num_threads);
 
-// Largest M handled by the hand-written kernel (above it: OpenBLAS).
-inline constexpr int kSkinnyMatmulMaxRows = 16;
+// Largest M handled by the hand-written kernel (above it: OpenBLAS). The measured crossover
+// (kernels_bench, Zen 4, 1 and 2 threads; n x k = 1408x512, 512x1408, 1024x2816, 5632x1024,
+// 32000x768): the skinny kernel is ahead of or tied with sgemm up to M = 96 on every shape;
+// at M = 128 sgemm is ahead once k = 2816 (the skinny kernel does not block over k).
+inline constexpr int kSkinnyMatmulMaxRows = 96;
 
 // One sequence's slice of a batched attention call. Query tokens are at positions
 // first_position .. first_position + num_query_tokens - 1 and attend causally to keys
@@ -81,12 +87,18 @@ struct AttentionArgs {
   std::span<const AttentionSequence> sequences;
 };
 
-// Grouped-query causal attention over paged KV, for every sequence in args.sequences.
-// The result of a query row does not depend on which other rows or sequences share the call.
+// Grouped-query causal attention over paged KV, for every sequence in args.sequences; writes
+// out rows [first_row, first_row + num_query_tokens) of each, nothing else. Work items
+// (sequence × kv head × query tile) are spread over the pool. The result of a query row does
+// not depend on which other rows or sequences share the call, nor on the thread count.
+// The AVX2 path needs head_dim % 8 == 0 and block_size % 8 == 0; other shapes run the scalar
+// kernel. Unwritten cache slots (even NaN) beyond a query's position are never used.
+// REQUIRES: num_heads % num_kv_heads == 0; q_row_stride >= num_heads * head_dim.
 void attention(KernelPath path, const AttentionArgs& args, ThreadPool& pool);
 
 // Writes one token's K and V (each [num_kv_heads * head_dim]) for `layer` into `slot` of
-// block `block`.
+// block `block`: K transposed into column `slot` of each K slab, V as row `slot` of each V
+// slab. Mutates only those floats. REQUIRES: 0 <= slot < block_size.
 void write_kv(const kv::KvLayout& layout, float* kv_base, int32_t block, int slot, int layer,
               const float* k, const float* v);
 

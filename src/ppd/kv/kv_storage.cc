@@ -10,13 +10,20 @@
 
 namespace ppd::kv {
 
-void KvStorage::Free::operator()(float* p) const { ::munmap(p, bytes); }
+void KvStorage::Free::operator()(float*) const { ::munmap(mapping, bytes); }
 
-// Anonymous pages: zeroed, page-aligned, and only committed once written.
+// Anonymous pages: zeroed, and only committed once written. Huge pages (2 MiB aligned,
+// madvise) matter: attention reads one 4 KiB slab per block and layer, blocks are far apart,
+// and with 4 KiB pages every slab costs a TLB miss and a cold hardware prefetcher.
 std::unique_ptr<float[], KvStorage::Free> KvStorage::map_zeroed(size_t bytes) {
-  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  constexpr size_t kHugePage = size_t{2} << 20;
+  const size_t mapped = bytes + kHugePage;
+  void* p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
-  return std::unique_ptr<float[], Free>(static_cast<float*>(p), Free{bytes});
+  const auto base = reinterpret_cast<uintptr_t>(p);
+  const uintptr_t aligned = (base + kHugePage - 1) / kHugePage * kHugePage;
+  ::madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);  // a hint: failure is harmless
+  return std::unique_ptr<float[], Free>(reinterpret_cast<float*>(aligned), Free{p, mapped});
 }
 
 KvStorage::KvStorage(const KvLayout& layout, int num_blocks)

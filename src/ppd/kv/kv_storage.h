@@ -33,6 +33,7 @@ class KvStorage {
 
  private:
   struct Free {
+    void* mapping;
     size_t bytes;
     void operator()(float* p) const;
   };

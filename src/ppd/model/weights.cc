@@ -1,18 +1,10 @@
 #include "ppd/model/weights.h"
 
-#include <sys/mman.h>
-
-#include <cstdlib>
-#include <cstring>
-#include <new>
-
 #include "ppd/model/checkpoint_files.h"
 
 namespace ppd::model {
 namespace {
 
-constexpr size_t kAlignmentBytes = 64;
-constexpr size_t kHugePageBytes = size_t{2} << 20;
 
 // One HF tensor and where its floats go (possibly a slice of a fused buffer).
 struct Slot {
@@ -119,22 +111,6 @@ Status load_outer(const CheckpointFiles& files, const ModelConfig& config, Model
 }
 
 }  // namespace
-
-// Buffers of 2 MiB or more are huge-page aligned and advised as such: first-touch page faults
-// dominate loading a large model, and the forward pass streams these buffers every step.
-AlignedBuffer::AlignedBuffer(size_t num_floats) : size_(num_floats) {
-  if (num_floats == 0) return;
-  const size_t num_bytes = num_floats * sizeof(float);
-  const size_t alignment = num_bytes >= kHugePageBytes ? kHugePageBytes : kAlignmentBytes;
-  const size_t num_allocated_bytes = (num_bytes + alignment - 1) / alignment * alignment;
-  void* memory = std::aligned_alloc(alignment, num_allocated_bytes);
-  if (memory == nullptr) throw std::bad_alloc();
-  if (alignment == kHugePageBytes) ::madvise(memory, num_allocated_bytes, MADV_HUGEPAGE);
-  std::memset(memory, 0, num_bytes);
-  data_.reset(static_cast<float*>(memory));
-}
-
-void AlignedBuffer::Free::operator()(float* p) const { std::free(p); }
 
 int64_t ModelWeights::streamed_bytes_per_step(const ModelConfig& config) const {
   int64_t num_floats = static_cast<int64_t>(final_norm.size());

@@ -5,31 +5,14 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
+#include "ppd/common/aligned_buffer.h"
 #include "ppd/common/status.h"
 #include "ppd/model/model_config.h"
 
 namespace ppd::model {
-
-// An owned, 64-byte-aligned float array.
-class AlignedBuffer {
- public:
-  AlignedBuffer() = default;
-  explicit AlignedBuffer(size_t num_floats);  // zero-filled
-  float* data() { return data_.get(); }
-  const float* data() const { return data_.get(); }
-  size_t size() const { return size_; }
-
- private:
-  struct Free {
-    void operator()(float* p) const;
-  };
-  std::unique_ptr<float[], Free> data_;
-  size_t size_ = 0;
-};
 
 struct LayerWeights {
   AlignedBuffer attn_norm;  // [hidden]

@@ -1,0 +1,234 @@
+#include "ppd/cli/bench_engine.h"
+
+#include <algorithm>
+#include <ostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "ppd/cli/model_source.h"
+#include "ppd/common/clock.h"
+#include "ppd/common/thread_pool.h"
+#include "ppd/engine/engine.h"
+#include "ppd/kernels/kernels.h"
+#include "ppd/kernels/roofline.h"
+#include "ppd/model/model_config.h"
+
+namespace ppd::cli {
+namespace {
+
+constexpr int kDecodeWindow = 8;
+
+struct ModelCosts {
+  int64_t matmul_params = 0;  // per token, all layers: q/k/v/o + gate/up/down
+  int64_t lm_head_params = 0;
+  int64_t kv_bytes_per_token = 0;
+  int64_t streamed_weight_bytes = 0;  // read once per decode step
+  int64_t attention_flops_per_key = 0;  // QK + PV, all layers and heads
+};
+
+ModelCosts costs_of(const model::ModelConfig& c) {
+  const int64_t q_dim = int64_t{c.num_heads} * c.head_dim;
+  const int64_t kv_dim = int64_t{c.num_kv_heads} * c.head_dim;
+  const int64_t per_layer = c.hidden_size * (q_dim + 2 * kv_dim) + q_dim * c.hidden_size +
+                            3 * int64_t{c.hidden_size} * c.intermediate_size;
+  ModelCosts m;
+  m.matmul_params = per_layer * c.num_layers;
+  m.lm_head_params = int64_t{c.vocab_size} * c.hidden_size;
+  m.kv_bytes_per_token = int64_t{c.num_layers} * 2 * kv_dim * 4;
+  m.streamed_weight_bytes = 4 * (m.matmul_params + m.lm_head_params + int64_t{c.hidden_size} * (2 * c.num_layers + 1));
+  m.attention_flops_per_key = int64_t{4} * q_dim * c.num_layers;
+  return m;
+}
+
+std::vector<TokenId> bench_prompt(int n, int vocab, uint32_t seed) {
+  std::vector<TokenId> t(static_cast<size_t>(n));
+  uint32_t x = seed * 2654435761u + 1;
+  for (auto& v : t) {
+    x = x * 1664525u + 1013904223u;
+    v = static_cast<TokenId>(3 + (x >> 8) % static_cast<uint32_t>(vocab - 3));
+  }
+  return t;
+}
+
+sched::SamplingParams fixed_output(int n) {
+  sched::SamplingParams p;
+  p.temperature = 0;
+  p.max_tokens = n;
+  p.ignore_eos = true;
+  return p;
+}
+
+struct BenchContext {
+  const EngineBenchOptions& options;
+  std::string dir;
+  std::string model_name;
+  model::ModelConfig config;
+  ModelCosts costs;
+  int threads = 1;
+  SteadyClock clock;
+  std::ostream& log;
+};
+
+Result<std::unique_ptr<engine::Engine>> bench_engine(const BenchContext& ctx, int max_tokens_per_step, int num_blocks) {
+  engine::EngineOptions o;
+  o.num_threads = ctx.threads;
+  o.kernels = ctx.options.kernels;
+  o.enable_prefix_cache = false;  // every prefill computes its whole prompt
+  o.num_kv_blocks = num_blocks;
+  o.scheduler.max_num_batched_tokens = max_tokens_per_step;
+  o.scheduler.max_prefill_tokens = max_tokens_per_step;
+  return engine::Engine::create(ctx.dir, o, &ctx.clock);
+}
+
+Result<EngineBenchRow> bench_prefill(const BenchContext& ctx) {
+  const int n = ctx.options.prompt_tokens;
+  PPD_ASSIGN_OR_RETURN(auto engine, bench_engine(ctx, n, n / 16 + 4));
+  std::vector<double> seconds;
+  for (int r = 0; r <= ctx.options.repeats; ++r) {  // r == 0 warms up
+    PPD_RETURN_IF_ERROR(engine->add_request({.prompt = bench_prompt(n, ctx.config.vocab_size, r),
+                                             .params = fixed_output(1)}).status());
+    const engine::StepResult step = engine->step();
+    if (step.outputs.size() != 1) return internal_error("prefill bench: the prompt did not finish in one step");
+    if (r > 0) seconds.push_back(static_cast<double>(step.stats.step_time_ns) * 1e-9);
+  }
+  const double t = *std::min_element(seconds.begin(), seconds.end());
+  const double flops = 2.0 * static_cast<double>(ctx.costs.matmul_params) * n +
+                       static_cast<double>(ctx.costs.attention_flops_per_key) * n * (n + 1) / 2.0 +
+                       2.0 * static_cast<double>(ctx.costs.lm_head_params);
+  return EngineBenchRow{.model = ctx.model_name, .threads = ctx.threads, .test = fmt::format("prefill {}", n),
+                        .tokens_per_s = n / t, .achieved = flops / t * 1e-9,
+                        .unit = "GFLOP/s", .has_target = true};
+}
+
+Result<EngineBenchRow> bench_decode(const BenchContext& ctx, int batch) {
+  const int ctx_len = ctx.options.context_tokens;
+  const int steps = ctx.options.decode_steps;
+  const int warmup = 2;
+  // Requests prefilled early decode while the rest prefill: leave them room to go on.
+  const int max_tokens = steps + warmup + batch + 2;
+  const int per_seq_blocks = (ctx_len + max_tokens) / 16 + 2;
+  PPD_ASSIGN_OR_RETURN(auto engine, bench_engine(ctx, std::max(ctx_len, batch), batch * per_seq_blocks));
+  for (int b = 0; b < batch; ++b) {
+    PPD_RETURN_IF_ERROR(engine->add_request({.prompt = bench_prompt(ctx_len, ctx.config.vocab_size, 100 + b),
+                                             .params = fixed_output(max_tokens)}).status());
+  }
+  int num_started = 0;
+  while (num_started < batch) {
+    for (const auto& out : engine->step().outputs) {
+      if (out.num_output_tokens == 1) ++num_started;
+    }
+  }
+  for (int i = 0; i < warmup; ++i) engine->step();
+  // The shared machine is noisy: time windows of kDecodeWindow steps and keep the best,
+  // as the limits are best-of too.
+  double best_tokens_per_s = 0;
+  double best_bytes_per_s = 0;
+  for (int done = 0; done < steps; done += kDecodeWindow) {
+    int64_t window_ns = 0;
+    double window_bytes = 0;
+    const int n = std::min(kDecodeWindow, steps - done);
+    for (int i = 0; i < n; ++i) {
+      const engine::StepResult r = engine->step();
+      if (r.stats.num_decode_sequences != batch || r.stats.num_prefill_tokens != 0) {
+        return internal_error("decode bench: a step ran {} decodes and {} prefill tokens",
+                              r.stats.num_decode_sequences, r.stats.num_prefill_tokens);
+      }
+      window_ns += r.stats.step_time_ns;
+      window_bytes += static_cast<double>(ctx.costs.streamed_weight_bytes) +
+                      static_cast<double>(r.stats.num_context_tokens) * static_cast<double>(ctx.costs.kv_bytes_per_token);
+    }
+    const double seconds = static_cast<double>(window_ns) * 1e-9;
+    best_tokens_per_s = std::max(best_tokens_per_s, batch * n / seconds);
+    best_bytes_per_s = std::max(best_bytes_per_s, window_bytes / seconds);
+  }
+  return EngineBenchRow{.model = ctx.model_name, .threads = ctx.threads,
+                        .test = fmt::format("decode b={} ctx={}", batch, ctx_len),
+                        .tokens_per_s = best_tokens_per_s, .achieved = best_bytes_per_s * 1e-9,
+                        .unit = "GB/s", .has_target = batch == 1};
+}
+
+struct Limits {
+  double read_gbs = 0;
+  double sgemm_gflops = 0;
+};
+
+Limits measure_limits(const BenchContext& ctx) {
+  Limits l;
+  ThreadPool pool(ctx.threads);
+  l.read_gbs = kernels::measure_read_bandwidth_gbs(pool, size_t{1} << 30, 3);
+  l.sgemm_gflops = kernels::measure_sgemm_gflops(ctx.options.prompt_tokens, 2 * ctx.config.intermediate_size,
+                                                 ctx.config.hidden_size, 5);
+  return l;
+}
+
+// The limits are measured before and after the engine runs and the higher value kept, so a
+// quiet moment during either favours the limit, never the engine.
+Status bench_model_threads(BenchContext& ctx, std::vector<EngineBenchRow>* rows) {
+  kernels::set_blas_threads(ctx.threads);
+  const Limits before = measure_limits(ctx);
+  ctx.log << fmt::format("[{} threads={}] limits: read {:.1f} GB/s, sgemm {:.1f} GFLOP/s\n", ctx.model_name,
+                         ctx.threads, before.read_gbs, before.sgemm_gflops) << std::flush;
+  std::vector<EngineBenchRow> measured;
+  PPD_ASSIGN_OR_RETURN(EngineBenchRow prefill, bench_prefill(ctx));
+  measured.push_back(prefill);
+  for (int batch : ctx.options.batches) {
+    PPD_ASSIGN_OR_RETURN(EngineBenchRow decode, bench_decode(ctx, batch));
+    measured.push_back(decode);
+  }
+  const Limits after = measure_limits(ctx);
+  ctx.log << fmt::format("[{} threads={}] limits again: read {:.1f} GB/s, sgemm {:.1f} GFLOP/s\n", ctx.model_name,
+                         ctx.threads, after.read_gbs, after.sgemm_gflops) << std::flush;
+  for (EngineBenchRow& row : measured) {
+    row.limit = row.unit == "GB/s" ? std::max(before.read_gbs, after.read_gbs)
+                                   : std::max(before.sgemm_gflops, after.sgemm_gflops);
+    ctx.log << fmt::format("[{} threads={}] {}: {:.0f} tokens/s\n", ctx.model_name, ctx.threads, row.test,
+                           row.tokens_per_s) << std::flush;
+    rows->push_back(row);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<EngineBenchRow>> run_engine_bench(const EngineBenchOptions& options, std::ostream& log) {
+  std::vector<EngineBenchRow> rows;
+  for (const std::string& name : options.models) {
+    log << fmt::format("[{}] resolving model (presets are synthesized on first use)\n", name) << std::flush;
+    PPD_ASSIGN_OR_RETURN(const std::string dir, resolve_model_arg(name));
+    PPD_ASSIGN_OR_RETURN(const model::ModelConfig config, model::load_model_config(dir));
+    for (int threads : options.threads) {
+      BenchContext ctx{.options = options, .dir = dir, .model_name = name, .config = config,
+                       .costs = costs_of(config), .threads = threads, .clock = {}, .log = log};
+      PPD_RETURN_IF_ERROR(bench_model_threads(ctx, &rows));
+    }
+  }
+  return rows;
+}
+
+std::string format_engine_bench(const std::vector<EngineBenchRow>& rows, const std::string& machine) {
+  std::string out = fmt::format("machine: {}\n", machine);
+  out += fmt::format("{:<10} {:>7}  {:<22} {:>10} {:>18} {:>18} {:>8}  {}\n", "model", "threads", "test",
+                     "tokens/s", "achieved", "machine limit", "ratio", "target");
+  for (const EngineBenchRow& r : rows) {
+    const double ratio = r.limit > 0 ? r.achieved / r.limit : 0;
+    const std::string target = r.has_target ? (ratio >= 0.7 ? ">= 0.70 met" : ">= 0.70 MISSED") : "-";
+    out += fmt::format("{:<10} {:>7}  {:<22} {:>10.1f} {:>10.1f} {:<7} {:>10.1f} {:<7} {:>8.2f}  {}\n", r.model,
+                       r.threads, r.test, r.tokens_per_s, r.achieved, r.unit, r.limit, r.unit, ratio, target);
+  }
+  return out;
+}
+
+std::string engine_bench_json(const std::vector<EngineBenchRow>& rows, const std::string& machine) {
+  nlohmann::json j;
+  j["machine"] = machine;
+  j["rows"] = nlohmann::json::array();
+  for (const EngineBenchRow& r : rows) {
+    j["rows"].push_back({{"model", r.model}, {"threads", r.threads}, {"test", r.test},
+                         {"tokens_per_s", r.tokens_per_s}, {"achieved", r.achieved}, {"limit", r.limit},
+                         {"unit", r.unit}, {"ratio", r.limit > 0 ? r.achieved / r.limit : 0.0}});
+  }
+  return j.dump(2) + "\n";
+}
+
+}  // namespace ppd::cli

@@ -1,0 +1,200 @@
+#include "ppd/engine/engine.h"
+
+#include <algorithm>
+#include <unordered_map>
+#include <utility>
+
+#include "ppd/common/thread_pool.h"
+#include "ppd/engine/model_executor.h"
+#include "ppd/engine/model_runner.h"
+#include "ppd/kernels/kernels.h"
+#include "ppd/kv/block_hash.h"
+#include "ppd/kv/kv_cache_manager.h"
+#include "ppd/kv/kv_storage.h"
+#include "ppd/model/model_identity.h"
+#include "ppd/model/weights.h"
+
+namespace ppd::engine {
+
+struct Engine::State {
+  EngineOptions options;
+  const Clock* clock = nullptr;
+  model::ModelConfig config;
+  model::ModelWeights weights;
+  uint64_t identity = 0;
+  int max_model_len = 0;
+  std::unique_ptr<kv::KvStorage> storage;
+  std::unique_ptr<kv::KvCacheManager> kv_cache;
+  std::unique_ptr<sched::Scheduler> scheduler;
+  std::unique_ptr<ThreadPool> pool;
+  std::unique_ptr<ModelRunner> runner;
+  std::unique_ptr<ModelExecutor> executor;
+  uint64_t next_id = 1;
+};
+
+namespace {
+
+Status validate_options(const EngineOptions& o) {
+  if (o.num_threads < 1 || o.num_threads > 256) return invalid_argument("num_threads: must be in [1, 256]; got {}", o.num_threads);
+  if (o.block_size < 1 || o.block_size > 256) return invalid_argument("block_size: must be in [1, 256]; got {}", o.block_size);
+  if (o.num_kv_blocks < 0) return invalid_argument("num_kv_blocks: must be >= 0; got {}", o.num_kv_blocks);
+  if (o.max_model_len < 0) return invalid_argument("max_model_len: must be >= 0; got {}", o.max_model_len);
+  return sched::validate_scheduler_options(o.scheduler);
+}
+
+Result<int> resolve_num_blocks(const EngineOptions& o, size_t block_bytes) {
+  if (o.num_kv_blocks > 0) return o.num_kv_blocks;
+  const int64_t n = o.kv_cache_bytes / static_cast<int64_t>(block_bytes);
+  if (n < 1) return invalid_argument("kv_cache_bytes: {} holds no block of {} bytes", o.kv_cache_bytes, block_bytes);
+  return static_cast<int>(std::min<int64_t>(n, int64_t{1} << 30));
+}
+
+uint64_t mix_seed(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  return x ^ (x >> 27);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> Engine::create(const std::string& model_dir, const EngineOptions& options,
+                                               const Clock* clock) {
+  PPD_RETURN_IF_ERROR(validate_options(options));
+  PPD_ASSIGN_OR_RETURN(const kernels::KernelPath path, kernels::parse_kernel_path(options.kernels));
+  auto s = std::make_unique<State>();
+  s->options = options;
+  s->clock = clock;
+  PPD_ASSIGN_OR_RETURN(s->config, model::load_model_config(model_dir));
+  PPD_ASSIGN_OR_RETURN(s->weights, model::load_weights(model_dir, s->config));
+  PPD_ASSIGN_OR_RETURN(s->identity, model::compute_model_identity(model_dir));
+  s->max_model_len = s->config.max_model_len();
+  if (options.max_model_len > 0) s->max_model_len = std::min(s->max_model_len, options.max_model_len);
+
+  const kv::KvLayout layout{.num_layers = s->config.num_layers, .num_kv_heads = s->config.num_kv_heads,
+                            .num_heads = s->config.num_heads, .head_dim = s->config.head_dim,
+                            .block_size = options.block_size};
+  PPD_ASSIGN_OR_RETURN(const int num_blocks, resolve_num_blocks(options, layout.block_bytes()));
+  s->storage = std::make_unique<kv::KvStorage>(layout, num_blocks);
+  s->kv_cache = std::make_unique<kv::KvCacheManager>(kv::KvCacheOptions{
+      .num_blocks = num_blocks, .block_size = options.block_size, .enable_prefix_cache = options.enable_prefix_cache});
+  sched::SchedulerOptions sched_options = options.scheduler;
+  sched_options.model_identity = s->identity;
+  s->scheduler = std::make_unique<sched::Scheduler>(sched_options, s->kv_cache.get());
+  s->pool = std::make_unique<ThreadPool>(options.num_threads);
+  kernels::set_blas_threads(options.num_threads);
+  s->runner = std::make_unique<ModelRunner>(s->config, s->weights, s->storage.get(), s->pool.get(), path);
+  s->executor = std::make_unique<CpuExecutor>(s->runner.get(), options.block_size, s->config.vocab_size);
+  return std::unique_ptr<Engine>(new Engine(std::move(s)));
+}
+
+Engine::Engine(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Engine::~Engine() = default;
+
+Result<RequestId> Engine::add_request(RequestSpec spec) {
+  State& s = *state_;
+  const sched::RequestLimits limits{.max_model_len = s.max_model_len, .vocab_size = s.config.vocab_size};
+  PPD_RETURN_IF_ERROR(sched::validate_request(spec.prompt, spec.params, limits));
+  const int num_prompt = static_cast<int>(spec.prompt.size());
+  const int max_tokens = sched::resolve_max_tokens(num_prompt, spec.params, limits);
+  if (!s.scheduler->fits_cache(num_prompt + max_tokens)) {
+    return resource_exhausted("request: {} prompt + {} output tokens need {} KV blocks; the pool holds {}",
+                              num_prompt, max_tokens, kv::num_blocks_for(num_prompt + max_tokens, s.options.block_size),
+                              s.kv_cache->num_blocks());
+  }
+  RequestId id;
+  if (spec.id) {
+    if (s.scheduler->find(*spec.id)) return invalid_argument("request id: {} already in use", spec.id->value);
+    id = *spec.id;
+  } else {
+    while (s.scheduler->find(RequestId{s.next_id})) ++s.next_id;
+    id = RequestId{s.next_id++};
+  }
+  const uint64_t seed = spec.params.seed.value_or(mix_seed(id.value));
+  s.scheduler->add(std::make_unique<sched::Sequence>(sched::SequenceOptions{
+      .id = id, .prompt = std::move(spec.prompt), .params = std::move(spec.params), .max_tokens = max_tokens,
+      .eos_token_ids = s.config.eos_token_ids, .sampling_seed = seed}));
+  return id;
+}
+
+bool Engine::abort_request(RequestId id) { return state_->scheduler->abort(id) != nullptr; }
+
+StepResult Engine::step() {
+  State& s = *state_;
+  const int64_t start_ns = s.clock->now_ns();
+  StepResult result;
+  const sched::SchedulerOutput batch = s.scheduler->schedule();
+  if (!batch.empty()) {
+    ExecuteResult executed = s.executor->execute(batch);
+    const std::vector<sched::SequenceUpdate> updates = s.scheduler->update(batch, executed.sampled);
+    std::unordered_map<RequestId, std::unique_ptr<sched::Sequence>> finished;
+    for (auto& seq : s.scheduler->take_finished()) finished.emplace(seq->id(), std::move(seq));
+    for (size_t k = 0; k < updates.size(); ++k) {
+      const sched::SequenceUpdate& u = updates[k];
+      auto it = finished.find(u.id);
+      const sched::Sequence* seq = it != finished.end() ? it->second.get() : s.scheduler->find(u.id);
+      result.outputs.push_back({.id = u.id, .token = u.token, .finish_reason = u.finish_reason,
+                                .num_prompt_tokens = seq->num_prompt_tokens(),
+                                .num_cached_tokens = seq->num_cached_prompt_tokens(),
+                                .num_output_tokens = seq->num_output_tokens(),
+                                .logits = std::move(executed.logits[k])});
+    }
+  }
+  StepStats& st = result.stats;
+  st.num_prefill_tokens = batch.num_prefill_tokens;
+  st.num_decode_sequences = batch.num_decode_tokens;
+  for (const auto& c : batch.chunks) st.num_context_tokens += c.first_position + c.num_tokens;
+  st.num_preempted = static_cast<int>(batch.preempted.size());
+  st.num_running = s.scheduler->num_running();
+  st.num_waiting = s.scheduler->num_waiting();
+  st.num_free_blocks = s.kv_cache->num_allocatable_blocks();
+  st.step_time_ns = s.clock->now_ns() - start_ns;
+  return result;
+}
+
+bool Engine::has_unfinished() const { return state_->scheduler->has_unfinished(); }
+const model::ModelConfig& Engine::config() const { return state_->config; }
+int Engine::max_model_len() const { return state_->max_model_len; }
+int Engine::block_size() const { return state_->options.block_size; }
+uint64_t Engine::model_identity() const { return state_->identity; }
+size_t Engine::block_bytes() const { return state_->storage->block_bytes(); }
+int Engine::num_cached_blocks() const { return state_->kv_cache->num_cached_blocks(); }
+int Engine::num_allocatable_blocks() const { return state_->kv_cache->num_allocatable_blocks(); }
+
+std::vector<BlockHash> Engine::block_hashes(std::span<const TokenId> tokens) const {
+  return kv::hash_full_blocks(state_->identity, tokens, state_->options.block_size);
+}
+
+std::optional<std::span<const uint8_t>> Engine::export_block(BlockHash hash) const {
+  const std::optional<BlockId> block = state_->kv_cache->lookup(hash);
+  if (!block) return std::nullopt;
+  return state_->storage->export_block(*block);
+}
+
+Status Engine::import_block(BlockHash hash, std::span<const uint8_t> bytes) {
+  State& s = *state_;
+  if (bytes.size() != s.storage->block_bytes()) {
+    return invalid_argument("kv block: must be {} bytes; got {}", s.storage->block_bytes(), bytes.size());
+  }
+  if (!s.options.enable_prefix_cache) return failed_precondition("kv block import: the prefix cache is disabled");
+  if (s.kv_cache->lookup(hash)) return Status::Ok();
+  PPD_ASSIGN_OR_RETURN(const BlockId block, s.kv_cache->allocate());
+  PPD_RETURN_IF_ERROR(s.storage->import_block(block, bytes));
+  s.kv_cache->register_block(block, hash);
+  s.kv_cache->release(block);
+  return Status::Ok();
+}
+
+std::vector<kv::KvEvent> Engine::take_kv_events() { return state_->kv_cache->take_events(); }
+Status Engine::check_invariants() const { return state_->scheduler->check_invariants(); }
+
+std::string_view finish_reason_name(sched::FinishReason reason) {
+  switch (reason) {
+    case sched::FinishReason::kNone: return "none";
+    case sched::FinishReason::kStop: return "stop";
+    case sched::FinishReason::kLength: return "length";
+    case sched::FinishReason::kAbort: return "abort";
+  }
+  return "unknown";
+}
+
+}  // namespace ppd::engine

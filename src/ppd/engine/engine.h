@@ -1,0 +1,116 @@
+// Engine: one node's model, KV cache, scheduler and executor behind a step() loop.
+// Requests go in as token ids with sampling parameters; each step() schedules a batch
+// (decode tokens first, then prefill chunks), runs it, and returns the tokens produced.
+// Finished requests leave their full blocks in the prefix cache, where the next turn of
+// a conversation finds them. Blocks can be exported and imported by hash (KV transfer).
+// Not thread-safe: one thread (the node's event loop) owns an Engine.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ppd/common/clock.h"
+#include "ppd/common/ids.h"
+#include "ppd/common/status.h"
+#include "ppd/kv/kv_event.h"
+#include "ppd/model/model_config.h"
+#include "ppd/sched/sampling_params.h"
+#include "ppd/sched/scheduler.h"
+
+namespace ppd::engine {
+
+struct EngineOptions {
+  int num_threads = 1;            // compute threads (this one included); >= 1
+  std::string kernels = "auto";   // auto, scalar or avx2
+  int block_size = 16;            // tokens per KV block; [1, 256]
+  int num_kv_blocks = 0;          // > 0: exactly this many blocks, else from kv_cache_bytes
+  int64_t kv_cache_bytes = int64_t{1} << 30;  // KV pool size when num_kv_blocks is 0
+  int max_model_len = 0;          // > 0: cap below the model's own context length
+  bool enable_prefix_cache = true;
+  sched::SchedulerOptions scheduler;  // model_identity is filled in by the engine
+};
+
+struct RequestSpec {
+  std::optional<RequestId> id;  // unset: the engine assigns the next free id
+  std::vector<TokenId> prompt;
+  sched::SamplingParams params;
+};
+
+struct RequestOutput {
+  RequestId id;
+  TokenId token = -1;
+  sched::FinishReason finish_reason = sched::FinishReason::kNone;
+  int num_prompt_tokens = 0;
+  int num_cached_tokens = 0;  // prompt tokens served from the prefix cache
+  int num_output_tokens = 0;  // including this one
+  std::vector<float> logits;  // [vocab] when params.return_logits
+};
+
+// Telemetry of one step, for load reports and the routers' step-time models.
+struct StepStats {
+  int num_prefill_tokens = 0;
+  int num_decode_sequences = 0;
+  int64_t num_context_tokens = 0;  // sum over the batch's chunks of their end position
+  int num_preempted = 0;
+  int64_t step_time_ns = 0;
+  int num_running = 0;
+  int num_waiting = 0;
+  int num_free_blocks = 0;  // allocatable: free plus evictable cached
+};
+
+struct StepResult {
+  std::vector<RequestOutput> outputs;
+  StepStats stats;
+};
+
+class Engine {
+ public:
+  // Loads the model in `model_dir` and sizes the KV pool. `clock` times steps; it must
+  // outlive the engine.
+  static Result<std::unique_ptr<Engine>> create(const std::string& model_dir, const EngineOptions& options,
+                                                const Clock* clock);
+  ~Engine();
+
+  // Validates and queues a request; returns its id. INVALID_ARGUMENT for bad input,
+  // RESOURCE_EXHAUSTED when it could never fit the KV pool.
+  Result<RequestId> add_request(RequestSpec spec);
+  // Drops a request and frees its blocks. Returns false when the id is unknown.
+  bool abort_request(RequestId id);
+  // Runs one step. With nothing to do, returns no outputs and zero stats.
+  StepResult step();
+  bool has_unfinished() const;
+
+  const model::ModelConfig& config() const;
+  int max_model_len() const;
+  int block_size() const;
+  uint64_t model_identity() const;
+  // Hashes of the full blocks of `tokens`, as this engine's prefix cache keys them.
+  std::vector<BlockHash> block_hashes(std::span<const TokenId> tokens) const;
+
+  // The bytes of the block holding `hash`, or nullopt if not cached. Valid until the
+  // next step() or import.
+  std::optional<std::span<const uint8_t>> export_block(BlockHash hash) const;
+  // Stores a block received from another node as cached prefix under `hash` (no-op if
+  // already held). RESOURCE_EXHAUSTED when no block is free; INVALID_ARGUMENT on size.
+  Status import_block(BlockHash hash, std::span<const uint8_t> bytes);
+  size_t block_bytes() const;
+  int num_cached_blocks() const;
+  int num_allocatable_blocks() const;
+
+  // Returns and clears prefix-cache events since the last call.
+  std::vector<kv::KvEvent> take_kv_events();
+  Status check_invariants() const;
+
+ private:
+  struct State;
+  explicit Engine(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+std::string_view finish_reason_name(sched::FinishReason reason);
+
+}  // namespace ppd::engine

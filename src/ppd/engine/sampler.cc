@@ -1,0 +1,92 @@
+#include "ppd/engine/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace ppd::engine {
+namespace {
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+TokenId argmax(std::span<const float> v) {
+  return static_cast<TokenId>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+}  // namespace
+
+double uniform_draw(uint64_t seed, int index) {
+  const uint64_t bits = splitmix64(splitmix64(seed) ^ static_cast<uint64_t>(index));
+  return static_cast<double>(bits >> 11) * 0x1.0p-53;
+}
+
+TokenId Sampler::sample(const SampleRequest& request) {
+  work_.assign(request.logits.begin(), request.logits.end());
+  for (TokenId id : request.masked_ids) work_[static_cast<size_t>(id)] = kNegInf;
+  if (request.params->is_greedy()) return argmax(work_);
+  return sample_random(request);
+}
+
+TokenId Sampler::sample_random(const SampleRequest& request) {
+  const sched::SamplingParams& params = *request.params;
+  const float inv_t = static_cast<float>(1.0 / params.temperature);
+  const float max_logit = *std::max_element(work_.begin(), work_.end());
+  candidates_.clear();
+  double total = 0.0;
+  for (size_t i = 0; i < work_.size(); ++i) {
+    if (work_[i] == kNegInf) continue;
+    const float p = std::exp((work_[i] - max_logit) * inv_t);
+    candidates_.emplace_back(p, static_cast<TokenId>(i));
+    total += p;
+  }
+  for (auto& c : candidates_) c.first = static_cast<float>(c.first / total);
+  if (candidates_.empty()) return argmax(request.logits);
+  keep_top_candidates(params);
+  double kept = 0.0;
+  for (const auto& c : candidates_) kept += c.first;
+  const double target = uniform_draw(request.seed, request.output_index) * kept;
+  double cumulative = 0.0;
+  for (const auto& c : candidates_) {
+    cumulative += c.first;
+    if (target < cumulative) return c.second;
+  }
+  return candidates_.back().second;
+}
+
+void Sampler::keep_top_candidates(const sched::SamplingParams& params) {
+  auto by_prob = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
+  double mass_total = 1.0;
+  if (params.top_k > 0 && static_cast<size_t>(params.top_k) < candidates_.size()) {
+    const auto k = static_cast<ptrdiff_t>(params.top_k);
+    std::partial_sort(candidates_.begin(), candidates_.begin() + k, candidates_.end(), by_prob);
+    candidates_.resize(static_cast<size_t>(k));
+    mass_total = 0.0;
+    for (const auto& c : candidates_) mass_total += c.first;
+  }
+  if (params.top_p >= 1.0) return;
+  // top-p over the (top-k renormalized) distribution. Sort a growing head until it holds
+  // enough mass: distributions are peaked, so a full sort is rarely needed.
+  const double needed = params.top_p * mass_total;
+  const size_t n = candidates_.size();
+  for (size_t head = std::min<size_t>(64, n);; head = std::min(n, head * 4)) {
+    std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<ptrdiff_t>(head), candidates_.end(), by_prob);
+    double mass = 0.0;
+    for (size_t i = 0; i < head; ++i) {
+      mass += candidates_[i].first;
+      if (mass >= needed) {
+        candidates_.resize(i + 1);
+        return;
+      }
+    }
+    if (head == n) return;
+  }
+}
+
+}  // namespace ppd::engine

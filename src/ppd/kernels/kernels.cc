@@ -1,0 +1,126 @@
+// Dispatch of the public kernels to their scalar or AVX2 implementation, kernel-path parsing,
+// the matmul split between the skinny kernel and OpenBLAS, and write_kv.
+#include "ppd/kernels/kernels.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "ppd/common/check.h"
+#include "ppd/common/cpu_features.h"
+#include "ppd/kernels/kernels_internal.h"
+
+namespace ppd::kernels {
+namespace {
+
+// Below this many weight floats per call a skinny matmul runs on the calling thread only:
+// waking the pool costs more than the work.
+constexpr int64_t kMinParallelMatmulFloats = 64 * 1024;
+// The skinny kernel's threads split the output columns in units of this many columns.
+constexpr int kSkinnyColumnUnit = 8;
+
+}  // namespace
+
+KernelPath best_kernel_path() {
+  const CpuFeatures f = detect_cpu_features();
+  return f.avx2 && f.fma ? KernelPath::kAvx2 : KernelPath::kScalar;
+}
+
+std::string_view kernel_path_name(KernelPath path) {
+  switch (path) {
+    case KernelPath::kScalar: return "scalar";
+    case KernelPath::kAvx2: return "avx2";
+  }
+  return "unknown";
+}
+
+Result<KernelPath> parse_kernel_path(std::string_view name) {
+  if (name == "auto") return best_kernel_path();
+  if (name == "scalar") return KernelPath::kScalar;
+  if (name == "avx2") {
+    if (best_kernel_path() != KernelPath::kAvx2) {
+      return failed_precondition("kernels: \"avx2\" requested but this CPU lacks AVX2/FMA");
+    }
+    return KernelPath::kAvx2;
+  }
+  return invalid_argument("kernels: unknown \"{}\"; supported: auto, scalar, avx2", name);
+}
+
+void rmsnorm(KernelPath path, const float* x, const float* weight, float eps, int dim, float* out) {
+  if (path == KernelPath::kAvx2) return avx2::rmsnorm(x, weight, eps, dim, out);
+  scalar::rmsnorm(x, weight, eps, dim, out);
+}
+
+void rope(KernelPath path, float* x, int num_heads, int head_dim, const float* cos_sin) {
+  PPD_CHECK(head_dim % 2 == 0);
+  if (path == KernelPath::kAvx2) return avx2::rope(x, num_heads, head_dim, cos_sin);
+  scalar::rope(x, num_heads, head_dim, cos_sin);
+}
+
+void silu_mul(KernelPath path, const float* gate, const float* up, int n, float* out) {
+  if (path == KernelPath::kAvx2) return avx2::silu_mul(gate, up, n, out);
+  scalar::silu_mul(gate, up, n, out);
+}
+
+void add_inplace(KernelPath path, float* y, const float* x, int n) {
+  if (path == KernelPath::kAvx2) return avx2::add_inplace(y, x, n);
+  scalar::add_inplace(y, x, n);
+}
+
+void matmul(KernelPath path, const MatmulArgs& args, ThreadPool& pool) {
+  PPD_CHECK(args.m >= 0 && args.n >= 0 && args.k >= 0);
+  if (args.m == 0 || args.n == 0) return;
+  if (args.m <= kSkinnyMatmulMaxRows) return internal::skinny_matmul(path, args, pool);
+  internal::blas_matmul(args);
+}
+
+void set_blas_threads(int num_threads) { openblas_set_num_threads(std::max(1, num_threads)); }
+
+void write_kv(const kv::KvLayout& layout, float* kv_base, int32_t block, int slot, int layer,
+              const float* k, const float* v) {
+  PPD_CHECK(slot >= 0 && slot < layout.block_size);
+  const int hd = layout.head_dim;
+  const int bs = layout.block_size;
+  for (int h = 0; h < layout.num_kv_heads; ++h) {
+    // k_slab: [head_dim][block_size]; v_slab: [block_size][head_dim]
+    float* block_base = kv_base + block * layout.block_floats();
+    float* k_slab = block_base + layout.slab_offset(layer, 0, h);
+    float* v_slab = block_base + layout.slab_offset(layer, 1, h);
+    for (int d = 0; d < hd; ++d) k_slab[int64_t{d} * bs + slot] = k[h * hd + d];
+    std::memcpy(v_slab + int64_t{slot} * hd, v + h * hd, sizeof(float) * hd);
+  }
+}
+
+namespace internal {
+
+void skinny_matmul(KernelPath path, const MatmulArgs& args, ThreadPool& pool) {
+  auto run = [&](int n_begin, int n_end) {
+    if (path == KernelPath::kAvx2) return avx2::skinny_matmul(args, n_begin, n_end);
+    scalar::skinny_matmul(args, n_begin, n_end);
+  };
+  const int64_t num_units = (args.n + kSkinnyColumnUnit - 1) / kSkinnyColumnUnit;
+  if (int64_t{args.n} * args.k < kMinParallelMatmulFloats || pool.num_threads() == 1) {
+    return run(0, args.n);
+  }
+  pool.parallel_for(num_units, [&](int64_t begin, int64_t end) {
+    run(static_cast<int>(begin * kSkinnyColumnUnit),
+        static_cast<int>(std::min<int64_t>(end * kSkinnyColumnUnit, args.n)));
+  });
+}
+
+void blas_matmul(const MatmulArgs& args) {
+  float beta = 0.0f;
+  if (args.bias != nullptr) {
+    for (int i = 0; i < args.m; ++i) {
+      std::memcpy(args.y + int64_t{i} * args.n, args.bias, sizeof(float) * args.n);
+    }
+    beta = 1.0f;
+  }
+  const int ld = std::max(1, args.k);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, args.m, args.n, args.k, 1.0f, args.x, ld,
+              args.w, ld, beta, args.y, args.n);
+}
+
+}  // namespace internal
+}  // namespace ppd::kernels

@@ -1,0 +1,205 @@
+// Micro-benchmarks of the kernels: skinny matmul vs OpenBLAS sgemm across M (the evidence for
+// kSkinnyMatmulMaxRows), weight-streaming GB/s against an AVX2 read-loop baseline, and
+// paged attention for a 512-token prefill and a batch-8 decode. Arguments end in the thread
+// count; the skinny kernel and attention use a ThreadPool, sgemm OpenBLAS's own threads.
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "ppd/kernels/kernels.h"
+#include "ppd/kernels/kernels_internal.h"
+
+namespace ppd::kernels {
+namespace bench {
+float stream_read_sum(const float* data, int64_t n);  // kernels_bench_avx2.cc
+}  // namespace bench
+namespace {
+
+// A cached buffer of `n` pseudo-random floats in [-1, 1) (filled once per size).
+const std::vector<float>& random_buffer(int64_t n, int tag) {
+  static std::map<std::pair<int64_t, int>, std::unique_ptr<std::vector<float>>> cache;
+  auto& slot = cache[{n, tag}];
+  if (!slot) {
+    slot = std::make_unique<std::vector<float>>(static_cast<size_t>(n));
+    std::mt19937 rng(static_cast<uint32_t>(n + tag));
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    for (float& v : *slot) v = dist(rng);
+  }
+  return *slot;
+}
+
+void set_rate_counters(benchmark::State& state, double bytes_per_iter, double flops_per_iter) {
+  using benchmark::Counter;
+  if (bytes_per_iter > 0) {
+    state.counters["bytes/s"] = Counter(bytes_per_iter, Counter::kIsIterationInvariantRate);
+  }
+  if (flops_per_iter > 0) {
+    state.counters["FLOP/s"] = Counter(flops_per_iter, Counter::kIsIterationInvariantRate);
+  }
+}
+
+// Arg 0: threads. Streams 256 MiB, split across the pool's threads.
+void BM_ReadBandwidth(benchmark::State& state) {
+  const int64_t n = int64_t{64} << 20;
+  const std::vector<float>& data = random_buffer(n, 0);
+  ThreadPool pool(static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    pool.parallel_for(n / 32, [&](int64_t begin, int64_t end) {
+      benchmark::DoNotOptimize(
+          bench::stream_read_sum(data.data() + begin * 32, (end - begin) * 32));
+    });
+  }
+  set_rate_counters(state, static_cast<double>(n) * sizeof(float), 0);
+}
+
+enum class MatmulImpl { kSkinny, kBlas };
+
+// Args: m, n, k, threads.
+template <MatmulImpl kImpl>
+void BM_Matmul(benchmark::State& state) {
+  const int m = static_cast<int>(state.range(0));
+  const int n = static_cast<int>(state.range(1));
+  const int k = static_cast<int>(state.range(2));
+  const int threads = static_cast<int>(state.range(3));
+  const std::vector<float>& w = random_buffer(int64_t{n} * k, 1);
+  const std::vector<float>& x = random_buffer(int64_t{m} * k, 2);
+  std::vector<float> y(static_cast<size_t>(m) * n);
+  const MatmulArgs args{x.data(), w.data(), nullptr, y.data(), m, n, k};
+  ThreadPool pool(threads);
+  set_blas_threads(threads);
+  for (auto _ : state) {
+    if (kImpl == MatmulImpl::kSkinny) internal::skinny_matmul(best_kernel_path(), args, pool);
+    if (kImpl == MatmulImpl::kBlas) internal::blas_matmul(args);
+    benchmark::DoNotOptimize(y.data());
+  }
+  set_rate_counters(state, double{sizeof(float)} * n * k, 2.0 * m * n * k);
+}
+
+void matmul_args(benchmark::internal::Benchmark* b) {
+  for (int threads : {1, 2}) {
+    for (int m : {1, 2, 4, 8, 16, 32, 48, 64, 96, 128, 192, 256}) {
+      b->Args({m, 1408, 512, threads});
+      b->Args({m, 512, 1408, threads});
+    }
+    for (int m : {1, 2, 4, 8, 16, 32, 64, 96, 128}) b->Args({m, 32000, 768, threads});  // 98 MB
+    b->Args({512, 1408, 512, threads});  // prefill-sized GEMM
+    for (int m : {32, 64, 96, 128, 192}) {
+      b->Args({m, 1024, 2816, threads});
+      b->Args({m, 5632, 1024, threads});
+    }
+  }
+}
+
+// Args: m, threads. The matmuls of one decode step of the "small" preset (hidden 512, ffn 1408,
+// 8 layers, 8 heads / 4 kv heads, vocab 8192, tied): 33 distinct weights, 111 MB, more than
+// the caches hold, through the public matmul; bytes/s counts each weight once per step.
+void BM_DecodeStepMatmuls(benchmark::State& state) {
+  const int m = static_cast<int>(state.range(0));
+  struct Shape {
+    int n, k;
+  };
+  std::vector<Shape> shapes;
+  for (int layer = 0; layer < 8; ++layer) {
+    for (Shape s : {Shape{1024, 512}, Shape{512, 512}, Shape{2816, 512}, Shape{512, 1408}}) {
+      shapes.push_back(s);
+    }
+  }
+  shapes.push_back({8192, 512});
+  std::vector<std::vector<float>> weights;
+  double bytes = 0;
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    weights.push_back(random_buffer(int64_t{shapes[i].n} * shapes[i].k, 10 + static_cast<int>(i)));
+    bytes += double{sizeof(float)} * shapes[i].n * shapes[i].k;
+  }
+  const std::vector<float>& x = random_buffer(int64_t{m} * 1408, 2);
+  std::vector<float> y(static_cast<size_t>(m) * 8192);
+  ThreadPool pool(static_cast<int>(state.range(1)));
+  set_blas_threads(pool.num_threads());
+  for (auto _ : state) {
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      matmul(best_kernel_path(),
+             {x.data(), weights[i].data(), nullptr, y.data(), m, shapes[i].n, shapes[i].k}, pool);
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+  set_rate_counters(state, bytes, 2.0 * m * bytes / sizeof(float));
+}
+
+struct AttentionSetup {
+  kv::KvLayout layout{
+      .num_layers = 1, .num_kv_heads = 4, .num_heads = 8, .head_dim = 64, .block_size = 16};
+  std::vector<float> kv_pool;  // [num_blocks][block_floats]
+  std::vector<std::vector<int32_t>> block_tables;
+  std::vector<AttentionSequence> sequences;
+  std::vector<float> q, out;  // [num_rows][num_heads * head_dim]
+  double flops = 0;           // QK^T and PV multiply-adds × 2
+  double kv_bytes = 0;        // K and V bytes read once
+
+  // `num_sequences` sequences, each with `num_queries` queries ending at position context-1.
+  AttentionSetup(int num_sequences, int num_queries, int context) {
+    const int blocks_per_seq = (context + layout.block_size - 1) / layout.block_size;
+    kv_pool = random_buffer(int64_t{num_sequences} * blocks_per_seq * layout.block_floats(), 3);
+    const int row_floats = layout.num_heads * layout.head_dim;
+    for (int s = 0; s < num_sequences; ++s) {
+      block_tables.emplace_back(blocks_per_seq);
+      std::iota(block_tables.back().begin(), block_tables.back().end(), s * blocks_per_seq);
+      sequences.push_back(
+          {block_tables.back().data(), context - num_queries, num_queries, s * num_queries});
+      for (int t = 0; t < num_queries; ++t) {
+        flops += 4.0 * (context - num_queries + t + 1) * layout.head_dim * layout.num_heads;
+      }
+      kv_bytes += 2.0 * context * layout.num_kv_heads * layout.head_dim * sizeof(float);
+    }
+    q = random_buffer(int64_t{num_sequences} * num_queries * row_floats, 4);
+    out.resize(q.size());
+  }
+
+  AttentionArgs args() {
+    return {layout,
+            kv_pool.data(),
+            0,
+            q.data(),
+            layout.num_heads * layout.head_dim,
+            out.data(),
+            1.0f / std::sqrt(static_cast<float>(layout.head_dim)),
+            sequences};
+  }
+};
+
+// Args: threads. One 512-token prefill, 8 heads, 4 kv heads, head_dim 64.
+void BM_AttentionPrefill(benchmark::State& state) {
+  AttentionSetup setup(1, 512, 512);
+  ThreadPool pool(static_cast<int>(state.range(0)));
+  const AttentionArgs args = setup.args();
+  for (auto _ : state) attention(best_kernel_path(), args, pool);
+  set_rate_counters(state, 0, setup.flops);
+}
+
+// Args: threads. 8 decode rows with 512 tokens of context each.
+void BM_AttentionDecode(benchmark::State& state) {
+  AttentionSetup setup(8, 1, 512);
+  ThreadPool pool(static_cast<int>(state.range(0)));
+  const AttentionArgs args = setup.args();
+  for (auto _ : state) attention(best_kernel_path(), args, pool);
+  set_rate_counters(state, setup.kv_bytes, setup.flops);
+}
+
+BENCHMARK(BM_ReadBandwidth)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK(BM_Matmul<MatmulImpl::kSkinny>)
+    ->Name("BM_MatmulSkinny")
+    ->Apply(matmul_args)
+    ->UseRealTime();
+BENCHMARK(BM_Matmul<MatmulImpl::kBlas>)->Name("BM_MatmulBlas")->Apply(matmul_args)->UseRealTime();
+BENCHMARK(BM_DecodeStepMatmuls)->ArgsProduct({{1, 4, 16, 64}, {1, 2}})->UseRealTime();
+BENCHMARK(BM_AttentionPrefill)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK(BM_AttentionDecode)->Arg(1)->Arg(2)->UseRealTime();
+
+}  // namespace
+}  // namespace ppd::kernels
+
+BENCHMARK_MAIN();

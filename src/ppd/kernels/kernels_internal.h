@@ -1,0 +1,75 @@
+// Internal entry points of the kernels library: the per-path implementations behind the
+// dispatching functions of kernels.h, exposed for tests and benchmarks. Not part of the
+// public API. The avx2:: functions may only be called when best_kernel_path() == kAvx2.
+// All functions are pure with respect to their arguments; none keeps state between calls.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "ppd/kernels/kernels.h"
+
+namespace ppd::kernels {
+
+// One unit of attention work: query tokens [first_query, first_query + num_queries) of one
+// sequence (indices relative to its first query token), for all query heads of one kv head.
+struct AttentionWorkItem {
+  int sequence = 0;
+  int kv_head = 0;
+  int first_query = 0;
+  int num_queries = 0;
+};
+
+// Per-thread scratch of the attention kernels, sized for one work item.
+struct AttentionScratch {
+  std::vector<float> acc;       // [num_query_vectors][head_dim]
+  std::vector<float> scores;    // [num_query_vectors][block_size]
+  std::vector<float> max;       // [num_query_vectors] running max of the scaled scores
+  std::vector<float> sum;       // [num_query_vectors] running sum of exp(score - max)
+  std::vector<float> alpha;     // [num_query_vectors] this block's rescale of acc
+  std::vector<const float*> q;  // [num_query_vectors] -> [head_dim]
+};
+
+namespace internal {
+
+// Query rows per attention work item for a GQA group of `group_size` query heads: enough
+// query vectors (rows x heads) to reuse each K/V block, few enough to stay in L1.
+int attention_tile_rows(int group_size);
+
+// Splits the call into work items (sequence x kv head x query tile), longest first, with
+// tiles small enough that `num_threads` threads all get work.
+std::vector<AttentionWorkItem> plan_attention(const AttentionArgs& args, int num_threads);
+
+// Multithreaded skinny matmul (any m; the public matmul uses it for m <= kSkinnyMatmulMaxRows).
+void skinny_matmul(KernelPath path, const MatmulArgs& args, ThreadPool& pool);
+// cblas_sgemm on the calling thread (OpenBLAS uses its own threads).
+void blas_matmul(const MatmulArgs& args);
+
+}  // namespace internal
+
+namespace scalar {
+void rmsnorm(const float* x, const float* weight, float eps, int dim, float* out);
+void rope(float* x, int num_heads, int head_dim, const float* cos_sin);
+void silu_mul(const float* gate, const float* up, int n, float* out);
+void add_inplace(float* y, const float* x, int n);
+// Output columns [n_begin, n_end) of y for all m rows.
+void skinny_matmul(const MatmulArgs& args, int n_begin, int n_end);
+void attention_item(const AttentionArgs& args, const AttentionWorkItem& item,
+                    AttentionScratch& scratch);
+}  // namespace scalar
+
+namespace avx2 {
+void rmsnorm(const float* x, const float* weight, float eps, int dim, float* out);
+void rope(float* x, int num_heads, int head_dim, const float* cos_sin);
+void silu_mul(const float* gate, const float* up, int n, float* out);
+void add_inplace(float* y, const float* x, int n);
+// Output columns [n_begin, n_end) of y for all m rows. Each y element is one 8-lane FMA
+// accumulator over k in order (masked tail), reduced by hsum_ps, plus bias: independent of m
+// and of the column range.
+void skinny_matmul(const MatmulArgs& args, int n_begin, int n_end);
+// REQUIRES: head_dim % 8 == 0 and block_size % 8 == 0.
+void attention_item(const AttentionArgs& args, const AttentionWorkItem& item,
+                    AttentionScratch& scratch);
+}  // namespace avx2
+
+}  // namespace ppd::kernels

@@ -1,0 +1,142 @@
+// Tests of matmul: the skinny kernel (scalar and AVX2) and the OpenBLAS path against a naive
+// double-precision reference, and the skinny kernel's bitwise row invariance.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "ppd/kernels/kernels.h"
+#include "ppd/kernels/kernels_internal.h"
+#include "ppd/kernels/kernels_test_util.h"
+
+namespace ppd::kernels {
+namespace {
+
+using test_util::random_floats;
+using test_util::random_int;
+
+struct Problem {
+  int m, n, k;
+  std::vector<float> x, w, bias;  // [m][k], [n][k], [n] or empty
+
+  MatmulArgs args(std::vector<float>& y) const {
+    y.assign(static_cast<size_t>(m) * n, std::nanf(""));
+    return {x.data(), w.data(), bias.empty() ? nullptr : bias.data(), y.data(), m, n, k};
+  }
+};
+
+Problem random_problem(std::mt19937& rng, int m, int n, int k, bool with_bias) {
+  Problem p{m, n, k, random_floats(rng, int64_t{m} * k), random_floats(rng, int64_t{n} * k), {}};
+  if (with_bias) p.bias = random_floats(rng, n);
+  return p;
+}
+
+// Checks y against a double reference, with a tolerance scaled by sum |x||w|.
+void expect_matches_reference(const Problem& p, const std::vector<float>& y) {
+  for (int i = 0; i < p.m; ++i) {
+    for (int j = 0; j < p.n; ++j) {
+      double sum = p.bias.empty() ? 0.0 : p.bias[j];
+      double magnitude = std::fabs(sum);
+      for (int kk = 0; kk < p.k; ++kk) {
+        const double prod = double{p.x[i * p.k + kk]} * p.w[int64_t{j} * p.k + kk];
+        sum += prod;
+        magnitude += std::fabs(prod);
+      }
+      ASSERT_NEAR(y[int64_t{i} * p.n + j], sum, 1e-5 * magnitude + 1e-6)
+          << "row " << i << " col " << j << " (m=" << p.m << " n=" << p.n << " k=" << p.k << ")";
+    }
+  }
+}
+
+TEST(MatmulTest, AllPathsMatchDoubleReference) {
+  ThreadPool pool1(1), pool2(2);
+  for (uint32_t seed = 1; seed <= 40; ++seed) {
+    SCOPED_TRACE(::testing::Message() << "seed " << seed);
+    std::mt19937 rng(seed);
+    const int m = static_cast<int>(seed);  // 1 .. 40: both sides of kSkinnyMatmulMaxRows
+    const int n = 2 * random_int(rng, 0, 60) + 1;
+    const int k = 2 * random_int(rng, 0, 150) + 1;
+    const Problem p = random_problem(rng, m, n, k, seed % 2 == 0);
+    std::vector<float> y;
+    for (KernelPath path : test_util::runnable_paths()) {
+      for (ThreadPool* pool : {&pool1, &pool2}) {
+        matmul(path, p.args(y), *pool);
+        expect_matches_reference(p, y);
+        internal::skinny_matmul(path, p.args(y), *pool);  // the skinny kernel beyond its range
+        expect_matches_reference(p, y);
+      }
+    }
+    internal::blas_matmul(p.args(y));
+    expect_matches_reference(p, y);
+  }
+}
+
+TEST(MatmulTest, LargeShapesAreThreadedAndCorrect) {
+  ThreadPool pool(2);
+  std::mt19937 rng(99);
+  for (int m : {1, 3, 16}) {
+    const Problem p = random_problem(rng, m, 301, 517, m == 3);
+    std::vector<float> y;
+    for (KernelPath path : test_util::runnable_paths()) {
+      matmul(path, p.args(y), pool);
+      expect_matches_reference(p, y);
+    }
+  }
+}
+
+// Row r computed with m = 1 equals row r inside m = 13 and inside the largest skinny m,
+// bitwise, for any thread count.
+TEST(MatmulTest, SkinnyRowsAreBitwiseInvariant) {
+  if (best_kernel_path() != KernelPath::kAvx2) GTEST_SKIP() << "no AVX2";
+  ThreadPool pool1(1), pool2(2);
+  for (uint32_t seed = 1; seed <= 10; ++seed) {
+    SCOPED_TRACE(::testing::Message() << "seed " << seed);
+    std::mt19937 rng(seed);
+    const int n = random_int(rng, 1, 400);
+    const int k = random_int(rng, 1, 600);
+    const int m = seed <= 7 ? 13 : kSkinnyMatmulMaxRows;
+    const Problem all = random_problem(rng, m, n, k, seed % 2 == 1);
+    std::vector<float> y_all;
+    matmul(KernelPath::kAvx2, all.args(y_all), pool2);
+    for (int r = 0; r < all.m; ++r) {
+      Problem one{1,     n,
+                  k,     {all.x.begin() + int64_t{r} * k, all.x.begin() + int64_t{r + 1} * k},
+                  all.w, all.bias};
+      std::vector<float> y_one;
+      matmul(KernelPath::kAvx2, one.args(y_one), r % 2 == 0 ? pool1 : pool2);
+      ASSERT_EQ(0, std::memcmp(y_one.data(), y_all.data() + int64_t{r} * n, sizeof(float) * n))
+          << "row " << r << " of " << m;
+    }
+  }
+}
+
+TEST(MatmulTest, DispatchAroundTheThresholdIsCorrect) {
+  ThreadPool pool(2);
+  std::mt19937 rng(7);
+  for (int m : {kSkinnyMatmulMaxRows - 1, kSkinnyMatmulMaxRows, kSkinnyMatmulMaxRows + 1}) {
+    const Problem p = random_problem(rng, m, 37, 45, m % 2 == 0);
+    std::vector<float> y;
+    for (KernelPath path : test_util::runnable_paths()) {
+      matmul(path, p.args(y), pool);
+      expect_matches_reference(p, y);
+    }
+  }
+}
+
+TEST(MatmulTest, ZeroKGivesBias) {
+  ThreadPool pool(1);
+  std::mt19937 rng(3);
+  for (int m : {1, 40}) {
+    const Problem p = random_problem(rng, m, 9, 0, true);
+    std::vector<float> y;
+    for (KernelPath path : test_util::runnable_paths()) {
+      matmul(path, p.args(y), pool);
+      expect_matches_reference(p, y);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ppd::kernels

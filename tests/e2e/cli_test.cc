@@ -1,0 +1,127 @@
+// Process-level tests of the `ppd` binary: what a user types, what they see.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CommandRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("ppd-cli-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs `ppd <args>` with stdin from `input`, with the model cache inside the test dir.
+  CommandRun ppd(const std::string& args, const std::string& input = "") {
+    std::ofstream(dir_ / "stdin") << input;
+    const std::string cmd = "PPD_CACHE_DIR='" + (dir_ / "cache").string() + "' '" PPD_BINARY "' " + args + " <'" +
+                            (dir_ / "stdin").string() + "' >'" + (dir_ / "stdout").string() + "' 2>'" +
+                            (dir_ / "stderr").string() + "'";
+    const int status = std::system(cmd.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "stdout"), slurp(dir_ / "stderr")};
+  }
+
+  static std::string tinystories() {
+    const char* shared = std::getenv("PPD_SHARED_DIR");
+    return shared && *shared ? std::string(shared) + "/models/tinystories-656k" : "";
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(CliTest, GenerateFromAnEmptyPromptTellsTheReferenceStory) {
+  const std::string model = tinystories();
+  if (model.empty()) GTEST_SKIP() << "PPD_SHARED_DIR is unset: TinyStories model unavailable";
+  const CommandRun r = ppd("generate --model '" + model + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("Once upon a time, there was a little girl named Lily.")) << r.out;
+  EXPECT_NE(r.err.find("output tokens"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, TokenizePrintsIds) {
+  const std::string model = tinystories();
+  if (model.empty()) GTEST_SKIP() << "PPD_SHARED_DIR is unset: TinyStories model unavailable";
+  // The text the reference greedy ids decode to: encoding gives "▁" (80), then those ids.
+  CommandRun r = ppd("tokenize --model '" + model + "'",
+                     "Once upon a time, there was a little girl named Lily. She had a toy car that she loved very much");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "80 147 201 282 215 286 598 1662 356 499 826 1363 1145 1652\n");
+  r = ppd("tokenize --bos --model '" + model + "'", "Once");
+  EXPECT_TRUE(r.out.starts_with("1 ")) << r.out;
+}
+
+TEST_F(CliTest, SynthThenGenerateWithAPreset) {
+  CommandRun r = ppd("model synth --preset tiny --seed 3 --out '" + (dir_ / "tiny3").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir_ / "tiny3" / "model.safetensors"));
+  EXPECT_TRUE(fs::exists(dir_ / "tiny3" / "tokenizer.json"));
+  r = ppd("generate --model '" + (dir_ / "tiny3").string() + "' --prompt 'Hello there' --max-tokens 8 --ignore-eos");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("8 output tokens"), std::string::npos) << r.err;
+  // A preset name works wherever a model directory does; it is synthesized on first use.
+  r = ppd("generate --model tiny --max-tokens 4 --ignore-eos --temperature 0.7 --seed 5");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const CommandRun again = ppd("generate --model tiny --max-tokens 4 --ignore-eos --temperature 0.7 --seed 5");
+  EXPECT_EQ(again.out, r.out) << "same seed, same text";
+}
+
+TEST_F(CliTest, ErrorsAreOneClearLine) {
+  CommandRun r = ppd("generate --model /nonexistent/model");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "ppd generate: model: \"/nonexistent/model\" is neither a directory nor a preset; presets: tiny, small, medium\n");
+  r = ppd("generate --model tiny --temperature 3");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "ppd generate: temperature: must be in [0, 2]; got 3\n");
+  r = ppd("model synth --preset huge --out '" + (dir_ / "x").string() + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "ppd model synth: preset: unknown \"huge\"; supported: tiny, small, medium\n");
+  r = ppd("frobnicate");
+  EXPECT_NE(r.exit_code, 0);
+}
+
+TEST_F(CliTest, HelpExplainsEveryFlag) {
+  const CommandRun r = ppd("generate --help");
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* flag : {"--model", "--prompt", "--max-tokens", "--temperature", "--top-k", "--top-p", "--seed",
+                           "--ignore-eos", "--chat", "--threads", "--kernels"}) {
+    EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
+  }
+}
+
+TEST_F(CliTest, BenchEngineSmokeRun) {
+  const CommandRun r = ppd("bench engine --models tiny --threads 1 --prompt-tokens 64 --context-tokens 64 "
+                    "--batches 1,2 --decode-steps 4 --repeats 1 --json '" + (dir_ / "bench.json").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("machine: "), std::string::npos);
+  EXPECT_NE(r.out.find("prefill 64"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("decode b=2 ctx=64"), std::string::npos) << r.out;
+  EXPECT_NE(slurp(dir_ / "bench.json").find("\"tokens_per_s\""), std::string::npos);
+}
+
+}  // namespace

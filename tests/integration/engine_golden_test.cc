@@ -1,0 +1,69 @@
+// Golden test: TinyStories-656K reproduces the reference greedy decode of ../shared/README.md,
+// computed in float64 by an independent implementation.
+#include <algorithm>
+#include <numeric>
+
+#include <gtest/gtest.h>
+
+#include "engine_test_util.h"
+#include "test_models.h"
+
+namespace ppd::testing {
+namespace {
+
+const std::vector<TokenId> kReferenceIds = {
+    147, 201, 282, 215, 286, 598, 1662, 356, 499, 826,  1363, 1145, 1652, 615, 242,
+    1482, 951, 628, 499, 826, 872, 921, 318, 385, 628, 499, 826, 617, 242, 198,
+    1047, 425, 1939, 122, 1924, 1171, 94, 303, 328, 229, 521, 776, 115, 1139, 312,
+    447, 1456, 319, 115, 133, 114, 100, 167, 753, 1665, 361, 303, 1900, 319, 467};
+
+struct TopLogit {
+  TokenId id;
+  float value;
+};
+const std::vector<TopLogit> kReferenceTop5 = {
+    {147, 14.7817f}, {429, 12.9551f}, {1166, 10.1302f}, {299, 9.9054f}, {875, 9.8035f}};
+
+class GoldenTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenTest, GreedyFromBosReproducesReference) {
+  PPD_REQUIRE_TINYSTORIES(dir);
+  engine::EngineOptions options = test_options();
+  options.kernels = GetParam();
+  auto engine = make_engine(dir, options);
+  ASSERT_NE(engine, nullptr);
+  Completion c = run_one(*engine, {1}, greedy(60, /*return_logits=*/true));
+  EXPECT_EQ(c.tokens, kReferenceIds);
+
+  ASSERT_FALSE(c.logits.empty());
+  const std::vector<float>& step0 = c.logits[0];
+  std::vector<TokenId> order(step0.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::partial_sort(order.begin(), order.begin() + 5, order.end(),
+                    [&](TokenId a, TokenId b) { return step0[a] > step0[b]; });
+  for (size_t i = 0; i < kReferenceTop5.size(); ++i) {
+    EXPECT_EQ(order[i], kReferenceTop5[i].id) << "rank " << i;
+    EXPECT_NEAR(step0[static_cast<size_t>(kReferenceTop5[i].id)], kReferenceTop5[i].value, 1e-3) << "rank " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(KernelPaths, GoldenTest, ::testing::Values("scalar", "auto"));
+
+TEST(GoldenTest, StopsAtEosWhenNotIgnored) {
+  PPD_REQUIRE_TINYSTORIES(dir);
+  auto engine = make_engine(dir, test_options());
+  ASSERT_NE(engine, nullptr);
+  sched::SamplingParams p = greedy(400);
+  p.ignore_eos = false;
+  Completion c = run_one(*engine, {1}, p);
+  ASSERT_FALSE(c.tokens.empty());
+  if (c.finish_reason == sched::FinishReason::kStop) {
+    EXPECT_EQ(c.tokens.back(), 2);  // <|end_story|>
+  } else {
+    EXPECT_EQ(c.finish_reason, sched::FinishReason::kLength);
+    EXPECT_EQ(std::count(c.tokens.begin(), c.tokens.end(), 2), 0);
+  }
+}
+
+}  // namespace
+}  // namespace ppd::testing

@@ -1,0 +1,21 @@
+// Models for integration tests: the real TinyStories-656K from $PPD_SHARED_DIR, and the
+// synthetic `tiny` preset written once per test process into a temporary directory.
+#pragma once
+
+#include <string>
+
+namespace ppd::testing {
+
+// $PPD_SHARED_DIR/models/tinystories-656k, or "" when PPD_SHARED_DIR is unset (callers
+// then GTEST_SKIP). Fails the test if the variable is set and the model is missing.
+std::string tinystories_dir();
+
+// A synthesized `tiny` model (seed 0), shared by all tests of the process.
+std::string tiny_model_dir();
+
+}  // namespace ppd::testing
+
+// Skips the current test when the shared TinyStories model is not configured.
+#define PPD_REQUIRE_TINYSTORIES(var)                                              \
+  const std::string var = ::ppd::testing::tinystories_dir();                      \
+  if (var.empty()) GTEST_SKIP() << "PPD_SHARED_DIR is unset: TinyStories model unavailable"

@@ -122,3 +122,41 @@ TEST(EngineOptionsErrorsTest, InvalidOptionsNameTheField) {
 
 }  // namespace
 }  // namespace ppd::testing
+
+namespace ppd::testing {
+namespace {
+
+TEST(EngineAbortTest, AbortAtAnyStageFreesEveryBlock) {
+  PPD_REQUIRE_TINYSTORIES(dir);
+  engine::EngineOptions options = test_options(64);
+  options.scheduler.max_num_batched_tokens = 32;  // a long prompt takes several steps
+  auto engine = make_engine(dir, options);
+  ASSERT_NE(engine, nullptr);
+  int survivor_tokens = 0;
+  int decoding_tokens = 0;
+  auto step = [&](RequestId survivor, RequestId decoding) {
+    for (const auto& out : engine->step().outputs) {
+      survivor_tokens += out.id == survivor;
+      decoding_tokens += out.id == decoding;
+    }
+    ASSERT_TRUE(engine->check_invariants().ok());
+  };
+  const RequestId decoding = *engine->add_request({.prompt = {1}, .params = greedy(100)});
+  const RequestId survivor = *engine->add_request({.prompt = {1, 147}, .params = greedy(20)});
+  step(survivor, decoding);
+  step(survivor, decoding);
+  const RequestId prefilling = *engine->add_request({.prompt = random_tokens(1, 300, 3, 2048), .params = greedy(50)});
+  step(survivor, decoding);  // `prefilling` computed its first chunk
+  EXPECT_TRUE(engine->abort_request(prefilling));
+  step(survivor, decoding);
+  EXPECT_GT(decoding_tokens, 1);
+  EXPECT_TRUE(engine->abort_request(decoding));  // mid-decode
+  EXPECT_FALSE(engine->abort_request(decoding));
+  EXPECT_FALSE(engine->abort_request(RequestId{999}));
+  while (engine->has_unfinished()) step(survivor, decoding);
+  EXPECT_EQ(survivor_tokens, 20) << "the request nobody aborted runs to its end";
+  EXPECT_EQ(engine->num_allocatable_blocks(), 64);
+}
+
+}  // namespace
+}  // namespace ppd::testing

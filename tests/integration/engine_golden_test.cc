@@ -49,6 +49,17 @@ TEST_P(GoldenTest, GreedyFromBosReproducesReference) {
 
 INSTANTIATE_TEST_SUITE_P(KernelPaths, GoldenTest, ::testing::Values("scalar", "auto"));
 
+TEST(GoldenTest, TwoThreadsGiveTheSameTokens) {
+  PPD_REQUIRE_TINYSTORIES(dir);
+  auto engine = make_engine(dir, test_options(512, /*num_threads=*/2));
+  ASSERT_NE(engine, nullptr);
+  // Several requests at once, so that the pool splits rows, columns and attention items.
+  std::vector<RequestId> ids;
+  for (int i = 0; i < 4; ++i) ids.push_back(*engine->add_request({.prompt = {1}, .params = greedy(60)}));
+  std::map<uint64_t, Completion> done = run_all(*engine);
+  for (RequestId id : ids) EXPECT_EQ(done[id.value].tokens, kReferenceIds);
+}
+
 TEST(GoldenTest, StopsAtEosWhenNotIgnored) {
   PPD_REQUIRE_TINYSTORIES(dir);
   auto engine = make_engine(dir, test_options());

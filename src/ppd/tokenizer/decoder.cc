@@ -157,7 +157,7 @@ bool Decoder::apply_step(const Step& step, size_t position, std::string* text) {
       strip_text(step.content, step.start, step.stop, text);
       return false;
     case Kind::kJoinWithSpace:
-      if (position > 0) text->insert(0, " ");
+      if (position > 0) text->insert(text->begin(), ' ');
       return false;
   }
   return false;

@@ -204,8 +204,10 @@ Result<std::vector<PreToken>> apply_metaspace(const std::string& replacement,
 
 Result<std::vector<PreToken>> apply_byte_level(bool add_prefix_space,
                                                const std::optional<TextPattern>& regex,
-                                               PreToken piece) {
-  if (add_prefix_space && !piece.text.starts_with(' ')) piece.text.insert(0, " ");
+                                               PreToken&& piece) {
+  if (add_prefix_space && (piece.text.empty() || piece.text.front() != ' ')) {
+    piece.text.insert(piece.text.begin(), ' ');
+  }
   std::vector<PreToken> parts;
   if (regex) {
     PPD_ASSIGN_OR_RETURN(parts, split_piece(piece, *regex, Behavior::kIsolated, false));

@@ -1,11 +1,28 @@
-// ppd: one binary, one subcommand per job. main() only wires the subcommands together.
+// ppd: one binary, one subcommand per job. main() only wires the subcommands together and
+// sets up logging (stderr, key=value lines; --log-level or PPD_LOG_LEVEL, default warn).
+#include <cstdlib>
+#include <string>
+
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include "ppd/cli/commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ppd: prefill/decode-disaggregated serving for multi-turn LLM traffic"};
   app.require_subcommand(1);
+  const char* env_level = std::getenv("PPD_LOG_LEVEL");
+  std::string log_level = env_level != nullptr ? env_level : "warn";
+  app.add_option("--log-level", log_level, "Log level: trace, debug, info, warn, error, off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+  app.parse_complete_callback([&] {
+    auto logger = spdlog::stderr_logger_mt("ppd");
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+    logger->set_level(spdlog::level::from_str(log_level));
+    spdlog::set_default_logger(logger);
+  });
   int exit_code = 0;
   ppd::cli::register_generate_command(app, &exit_code);
   ppd::cli::register_tokenize_command(app, &exit_code);

@@ -2,6 +2,7 @@
 // the value; nothing crashes and the engine keeps serving.
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include <gtest/gtest.h>
 
@@ -76,7 +77,7 @@ TEST(EngineRequestErrorsTest, BadRequestsAreRejectedAndTheEngineKeepsServing) {
     return r.ok() ? std::string() : r.status().message();
   };
   EXPECT_EQ(add_error(std::vector<TokenId>(600, 5), greedy(1)),
-            "prompt: 600 tokens exceeds max_model_len 512 (at least one output token must fit)");
+            "prompt: must be shorter than max_model_len 512 to leave room for output; got 600 tokens");
   EXPECT_EQ(add_error({1, 2, 3}, greedy(510)),
             "max_tokens: must be in [1, 509] for a 3-token prompt and max_model_len 512; got 510");
   EXPECT_EQ(add_error({1, 2, 3}, greedy(0)),
@@ -118,6 +119,16 @@ TEST(EngineOptionsErrorsTest, InvalidOptionsNameTheField) {
   o.kv_cache_bytes = 1000;
   EXPECT_EQ(engine::Engine::create(tiny_model_dir(), o, &clock).status().message(),
             "kv_cache_bytes: 1000 holds no block of 32768 bytes");
+  // A pool larger than the machine is refused by name, not left to fail at first touch.
+  o = test_options(std::numeric_limits<int>::max());
+  std::string message = engine::Engine::create(tiny_model_dir(), o, &clock).status().message();
+  EXPECT_TRUE(message.starts_with("num_kv_blocks: 2147483647 blocks of 32768 bytes need 65536.0 GiB; this machine has "))
+      << message;
+  o = test_options(0);
+  o.kv_cache_bytes = int64_t{1} << 55;
+  message = engine::Engine::create(tiny_model_dir(), o, &clock).status().message();
+  EXPECT_TRUE(message.starts_with("kv_cache_bytes: 1099511627776 blocks of 32768 bytes need 33554432.0 GiB"))
+      << message;
 }
 
 }  // namespace

@@ -60,20 +60,55 @@ TEST(GoldenTest, TwoThreadsGiveTheSameTokens) {
   for (RequestId id : ids) EXPECT_EQ(done[id.value].tokens, kReferenceIds);
 }
 
+// Greedy from BOS ends its story with <|end_story|> (id 2) as its 139th token.
+constexpr int kEosStep = 139;
+constexpr TokenId kEos = 2;
+
 TEST(GoldenTest, StopsAtEosWhenNotIgnored) {
   PPD_REQUIRE_TINYSTORIES(dir);
   auto engine = make_engine(dir, test_options());
   ASSERT_NE(engine, nullptr);
   sched::SamplingParams p = greedy(400);
   p.ignore_eos = false;
+  const Completion c = run_one(*engine, {1}, p);
+  EXPECT_EQ(c.finish_reason, sched::FinishReason::kStop);
+  ASSERT_EQ(c.tokens.size(), static_cast<size_t>(kEosStep));
+  EXPECT_EQ(c.tokens.back(), kEos);
+  EXPECT_EQ(std::vector<TokenId>(c.tokens.begin(), c.tokens.begin() + 60), kReferenceIds);
+}
+
+TEST(GoldenTest, MinTokensMasksEosUntilReached) {
+  PPD_REQUIRE_TINYSTORIES(dir);
+  auto engine = make_engine(dir, test_options());
+  ASSERT_NE(engine, nullptr);
+  sched::SamplingParams p = greedy(170);
+  p.ignore_eos = false;
+  p.min_tokens = 150;
+  const Completion c = run_one(*engine, {1}, p);
+  const Completion unmasked = run_one(*engine, {1}, greedy(kEosStep));
+  ASSERT_GE(c.tokens.size(), 150u);
+  EXPECT_EQ(std::count(c.tokens.begin(), c.tokens.begin() + 150, kEos), 0) << "EOS was masked";
+  // Up to where greedy ends the story the two runs agree; there the masked one goes on.
+  EXPECT_EQ(std::vector<TokenId>(c.tokens.begin(), c.tokens.begin() + kEosStep - 1),
+            std::vector<TokenId>(unmasked.tokens.begin(), unmasked.tokens.end() - 1));
+  EXPECT_EQ(unmasked.tokens.back(), kEos);
+}
+
+TEST(GoldenTest, StopTokenIdsEndTheRequestAfterMinTokens) {
+  PPD_REQUIRE_TINYSTORIES(dir);
+  auto engine = make_engine(dir, test_options());
+  ASSERT_NE(engine, nullptr);
+  sched::SamplingParams p = greedy(60);
+  p.stop_token_ids = {282};  // the third reference token
   Completion c = run_one(*engine, {1}, p);
-  ASSERT_FALSE(c.tokens.empty());
-  if (c.finish_reason == sched::FinishReason::kStop) {
-    EXPECT_EQ(c.tokens.back(), 2);  // <|end_story|>
-  } else {
-    EXPECT_EQ(c.finish_reason, sched::FinishReason::kLength);
-    EXPECT_EQ(std::count(c.tokens.begin(), c.tokens.end(), 2), 0);
-  }
+  EXPECT_EQ(c.finish_reason, sched::FinishReason::kStop);
+  EXPECT_EQ(c.tokens, (std::vector<TokenId>{147, 201, 282}));
+  // With min_tokens 5 the stop id is masked at step 3, so greedy takes another path.
+  p.min_tokens = 5;
+  c = run_one(*engine, {1}, p);
+  ASSERT_GE(c.tokens.size(), 5u);
+  EXPECT_EQ(std::count(c.tokens.begin(), c.tokens.begin() + 5, 282), 0);
+  EXPECT_EQ(std::vector<TokenId>(c.tokens.begin(), c.tokens.begin() + 2), (std::vector<TokenId>{147, 201}));
 }
 
 }  // namespace

@@ -90,14 +90,14 @@ void register_generate_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--model", flags->model, "Model directory (HF layout) or preset: tiny, small, medium")->required();
   cmd->add_option("--prompt", flags->prompt, "Prompt text (default: empty, i.e. BOS only)");
   cmd->add_option("--max-tokens", flags->max_tokens, "Most tokens to generate")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--temperature", flags->temperature, "Sampling temperature in [0, 2]; 0 is greedy")->capture_default_str();
+  cmd->add_option("--temperature", flags->temperature, "Sampling temperature in [0, 2]; 0 (below 1e-5) is greedy")->capture_default_str();
   cmd->add_option("--top-k", flags->top_k, "Keep the k most likely tokens (0: off)")->capture_default_str();
   cmd->add_option("--top-p", flags->top_p, "Nucleus sampling mass in (0, 1]")->capture_default_str();
   cmd->add_option("--seed", flags->seed, "Sampling seed: the same seed gives the same text");
   cmd->add_flag("--ignore-eos", flags->ignore_eos, "Keep generating past the end-of-sequence token");
   cmd->add_flag("--chat", flags->chat, "Wrap the prompt as a user message in the model's chat template");
   cmd->add_option("--chat-template", flags->chat_template, "With --chat: auto, chatml, llama-2, llama-3 or plain")->capture_default_str();
-  cmd->add_option("--threads", flags->threads, "Compute threads")->capture_default_str();
+  cmd->add_option("--threads", flags->threads, "Compute threads")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--kernels", flags->kernels, "Kernel path: auto, scalar or avx2")->capture_default_str();
   cmd->callback([flags, exit_code] {
     const Status status = run_generate(*flags);

@@ -32,7 +32,7 @@ int run_tokenize(const TokenizeOptions& options, std::istream& in, std::ostream&
                  std::ostream& err) {
   const Result<std::string> line = tokenize(options, in);
   if (!line.ok()) {
-    err << "ppd tokenize: " << line.status().to_string() << "\n";
+    err << "ppd tokenize: " << line.status().message() << "\n";
     return 1;
   }
   out << *line << std::flush;

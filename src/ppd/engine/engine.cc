@@ -1,8 +1,13 @@
 #include "ppd/engine/engine.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <new>
 #include <unordered_map>
 #include <utility>
+
+#include <spdlog/spdlog.h>
 
 #include "ppd/common/thread_pool.h"
 #include "ppd/engine/model_executor.h"
@@ -42,17 +47,111 @@ Status validate_options(const EngineOptions& o) {
   return sched::validate_scheduler_options(o.scheduler);
 }
 
+int64_t physical_memory_bytes() {
+  return static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<int64_t>(::sysconf(_SC_PAGE_SIZE));
+}
+
+// The pool is reserved up front and committed as used: refuse one this machine could never
+// hold, naming the option that asked for it.
 Result<int> resolve_num_blocks(const EngineOptions& o, size_t block_bytes) {
-  if (o.num_kv_blocks > 0) return o.num_kv_blocks;
-  const int64_t n = o.kv_cache_bytes / static_cast<int64_t>(block_bytes);
-  if (n < 1) return invalid_argument("kv_cache_bytes: {} holds no block of {} bytes", o.kv_cache_bytes, block_bytes);
-  return static_cast<int>(std::min<int64_t>(n, int64_t{1} << 30));
+  const std::string_view field = o.num_kv_blocks > 0 ? "num_kv_blocks" : "kv_cache_bytes";
+  int64_t n = o.num_kv_blocks;
+  if (n == 0) {
+    n = o.kv_cache_bytes / static_cast<int64_t>(block_bytes);
+    if (n < 1) return invalid_argument("kv_cache_bytes: {} holds no block of {} bytes", o.kv_cache_bytes, block_bytes);
+  }
+  const double gib = static_cast<double>(n) * static_cast<double>(block_bytes) / double(1 << 30);
+  const double memory_gib = static_cast<double>(physical_memory_bytes()) / double(1 << 30);
+  if (gib > memory_gib || n > (int64_t{1} << 30)) {
+    return invalid_argument("{}: {} blocks of {} bytes need {:.1f} GiB; this machine has {:.1f} GiB", field, n,
+                            block_bytes, gib, memory_gib);
+  }
+  return static_cast<int>(n);
 }
 
 uint64_t mix_seed(uint64_t x) {
   x += 0x9E3779B97F4A7C15ull;
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
   return x ^ (x >> 27);
+}
+
+Status load_model(Engine::State& s, const std::string& model_dir) {
+  PPD_ASSIGN_OR_RETURN(s.config, model::load_model_config(model_dir));
+  PPD_ASSIGN_OR_RETURN(s.weights, model::load_weights(model_dir, s.config));
+  PPD_ASSIGN_OR_RETURN(s.identity, model::compute_model_identity(model_dir));
+  s.max_model_len = s.config.max_model_len();
+  if (s.options.max_model_len > 0) s.max_model_len = std::min(s.max_model_len, s.options.max_model_len);
+  return Status::Ok();
+}
+
+Status build_runtime(Engine::State& s, kernels::KernelPath path) {
+  const EngineOptions& o = s.options;
+  const kv::KvLayout layout{.num_layers = s.config.num_layers, .num_kv_heads = s.config.num_kv_heads,
+                            .num_heads = s.config.num_heads, .head_dim = s.config.head_dim,
+                            .block_size = o.block_size};
+  PPD_ASSIGN_OR_RETURN(const int num_blocks, resolve_num_blocks(o, layout.block_bytes()));
+  s.storage = std::make_unique<kv::KvStorage>(layout, num_blocks);
+  s.kv_cache = std::make_unique<kv::KvCacheManager>(kv::KvCacheOptions{
+      .num_blocks = num_blocks, .block_size = o.block_size, .enable_prefix_cache = o.enable_prefix_cache});
+  sched::SchedulerOptions sched_options = o.scheduler;
+  sched_options.model_identity = s.identity;
+  s.scheduler = std::make_unique<sched::Scheduler>(sched_options, s.kv_cache.get());
+  s.pool = std::make_unique<ThreadPool>(o.num_threads);
+  kernels::set_blas_threads(o.num_threads);
+  s.runner = std::make_unique<ModelRunner>(ModelRunnerOptions{
+      .config = &s.config, .weights = &s.weights, .kv = s.storage.get(), .pool = s.pool.get(), .path = path,
+      .max_model_len = s.max_model_len});
+  s.executor = std::make_unique<CpuExecutor>(s.runner.get(), o.block_size, s.config.vocab_size);
+  return Status::Ok();
+}
+
+void log_effective_config(const Engine::State& s, const std::string& model_dir, kernels::KernelPath path) {
+  const EngineOptions& o = s.options;
+  spdlog::info(
+      "engine start model={} arch={} params={} identity={:016x} max_model_len={} kernels={} threads={} "
+      "block_size={} kv_blocks={} kv_block_bytes={} prefix_cache={} max_num_batched_tokens={} "
+      "max_prefill_tokens={} max_num_running={}",
+      model_dir, model::architecture_name(s.config.architecture), s.config.num_parameters(), s.identity,
+      s.max_model_len, kernels::kernel_path_name(path), o.num_threads, o.block_size, s.kv_cache->num_blocks(),
+      s.storage->block_bytes(), o.enable_prefix_cache, o.scheduler.max_num_batched_tokens,
+      o.scheduler.max_prefill_tokens, o.scheduler.max_num_running);
+}
+
+// One output per sampled token, with its request's counts; finished requests are logged.
+std::vector<RequestOutput> collect_outputs(Engine::State& s, const std::vector<sched::SequenceUpdate>& updates,
+                                           ExecuteResult* executed) {
+  std::unordered_map<RequestId, std::unique_ptr<sched::Sequence>> finished;
+  for (auto& seq : s.scheduler->take_finished()) finished.emplace(seq->id(), std::move(seq));
+  std::vector<RequestOutput> outputs;
+  outputs.reserve(updates.size());
+  for (size_t k = 0; k < updates.size(); ++k) {
+    const sched::SequenceUpdate& u = updates[k];
+    auto it = finished.find(u.id);
+    const sched::Sequence* seq = it != finished.end() ? it->second.get() : s.scheduler->find(u.id);
+    if (u.finish_reason != sched::FinishReason::kNone) {
+      spdlog::debug("request finish id={} reason={} prompt_tokens={} cached_tokens={} output_tokens={} preemptions={}",
+                    u.id.value, finish_reason_name(u.finish_reason), seq->num_prompt_tokens(),
+                    seq->num_cached_prompt_tokens(), seq->num_output_tokens(), seq->num_preemptions());
+    }
+    outputs.push_back({.id = u.id, .token = u.token, .finish_reason = u.finish_reason,
+                       .num_prompt_tokens = seq->num_prompt_tokens(),
+                       .num_cached_tokens = seq->num_cached_prompt_tokens(),
+                       .num_output_tokens = seq->num_output_tokens(),
+                       .logits = std::move(executed->logits[k])});
+  }
+  return outputs;
+}
+
+StepStats step_stats(const Engine::State& s, const sched::SchedulerOutput& batch) {
+  StepStats st;
+  st.num_prefill_tokens = batch.num_prefill_tokens;
+  st.num_decode_sequences = batch.num_decode_tokens;
+  for (const auto& c : batch.chunks) st.num_context_tokens += c.first_position + c.num_tokens;
+  st.num_preempted = static_cast<int>(batch.preempted.size());
+  st.num_running = s.scheduler->num_running();
+  st.num_waiting = s.scheduler->num_waiting();
+  st.num_free_blocks = s.kv_cache->num_allocatable_blocks();
+  return st;
 }
 
 }  // namespace
@@ -64,26 +163,14 @@ Result<std::unique_ptr<Engine>> Engine::create(const std::string& model_dir, con
   auto s = std::make_unique<State>();
   s->options = options;
   s->clock = clock;
-  PPD_ASSIGN_OR_RETURN(s->config, model::load_model_config(model_dir));
-  PPD_ASSIGN_OR_RETURN(s->weights, model::load_weights(model_dir, s->config));
-  PPD_ASSIGN_OR_RETURN(s->identity, model::compute_model_identity(model_dir));
-  s->max_model_len = s->config.max_model_len();
-  if (options.max_model_len > 0) s->max_model_len = std::min(s->max_model_len, options.max_model_len);
-
-  const kv::KvLayout layout{.num_layers = s->config.num_layers, .num_kv_heads = s->config.num_kv_heads,
-                            .num_heads = s->config.num_heads, .head_dim = s->config.head_dim,
-                            .block_size = options.block_size};
-  PPD_ASSIGN_OR_RETURN(const int num_blocks, resolve_num_blocks(options, layout.block_bytes()));
-  s->storage = std::make_unique<kv::KvStorage>(layout, num_blocks);
-  s->kv_cache = std::make_unique<kv::KvCacheManager>(kv::KvCacheOptions{
-      .num_blocks = num_blocks, .block_size = options.block_size, .enable_prefix_cache = options.enable_prefix_cache});
-  sched::SchedulerOptions sched_options = options.scheduler;
-  sched_options.model_identity = s->identity;
-  s->scheduler = std::make_unique<sched::Scheduler>(sched_options, s->kv_cache.get());
-  s->pool = std::make_unique<ThreadPool>(options.num_threads);
-  kernels::set_blas_threads(options.num_threads);
-  s->runner = std::make_unique<ModelRunner>(s->config, s->weights, s->storage.get(), s->pool.get(), path);
-  s->executor = std::make_unique<CpuExecutor>(s->runner.get(), options.block_size, s->config.vocab_size);
+  try {
+    PPD_RETURN_IF_ERROR(load_model(*s, model_dir));
+    PPD_RETURN_IF_ERROR(build_runtime(*s, path));
+  } catch (const std::bad_alloc&) {
+    return resource_exhausted("engine: out of memory loading {} with a pool of {} KV blocks", model_dir,
+                              s->kv_cache ? s->kv_cache->num_blocks() : 0);
+  }
+  log_effective_config(*s, model_dir, path);
   return std::unique_ptr<Engine>(new Engine(std::move(s)));
 }
 
@@ -110,6 +197,8 @@ Result<RequestId> Engine::add_request(RequestSpec spec) {
     id = RequestId{s.next_id++};
   }
   const uint64_t seed = spec.params.seed.value_or(mix_seed(id.value));
+  spdlog::debug("request add id={} prompt_tokens={} max_tokens={} greedy={}", id.value, num_prompt, max_tokens,
+                spec.params.is_greedy());
   s.scheduler->add(std::make_unique<sched::Sequence>(sched::SequenceOptions{
       .id = id, .prompt = std::move(spec.prompt), .params = std::move(spec.params), .max_tokens = max_tokens,
       .eos_token_ids = s.config.eos_token_ids, .sampling_seed = seed}));
@@ -126,28 +215,10 @@ StepResult Engine::step() {
   if (!batch.empty()) {
     ExecuteResult executed = s.executor->execute(batch);
     const std::vector<sched::SequenceUpdate> updates = s.scheduler->update(batch, executed.sampled);
-    std::unordered_map<RequestId, std::unique_ptr<sched::Sequence>> finished;
-    for (auto& seq : s.scheduler->take_finished()) finished.emplace(seq->id(), std::move(seq));
-    for (size_t k = 0; k < updates.size(); ++k) {
-      const sched::SequenceUpdate& u = updates[k];
-      auto it = finished.find(u.id);
-      const sched::Sequence* seq = it != finished.end() ? it->second.get() : s.scheduler->find(u.id);
-      result.outputs.push_back({.id = u.id, .token = u.token, .finish_reason = u.finish_reason,
-                                .num_prompt_tokens = seq->num_prompt_tokens(),
-                                .num_cached_tokens = seq->num_cached_prompt_tokens(),
-                                .num_output_tokens = seq->num_output_tokens(),
-                                .logits = std::move(executed.logits[k])});
-    }
+    result.outputs = collect_outputs(s, updates, &executed);
   }
-  StepStats& st = result.stats;
-  st.num_prefill_tokens = batch.num_prefill_tokens;
-  st.num_decode_sequences = batch.num_decode_tokens;
-  for (const auto& c : batch.chunks) st.num_context_tokens += c.first_position + c.num_tokens;
-  st.num_preempted = static_cast<int>(batch.preempted.size());
-  st.num_running = s.scheduler->num_running();
-  st.num_waiting = s.scheduler->num_waiting();
-  st.num_free_blocks = s.kv_cache->num_allocatable_blocks();
-  st.step_time_ns = s.clock->now_ns() - start_ns;
+  result.stats = step_stats(s, batch);
+  result.stats.step_time_ns = s.clock->now_ns() - start_ns;
   return result;
 }
 
@@ -193,6 +264,7 @@ std::string_view finish_reason_name(sched::FinishReason reason) {
     case sched::FinishReason::kStop: return "stop";
     case sched::FinishReason::kLength: return "length";
     case sched::FinishReason::kAbort: return "abort";
+    case sched::FinishReason::kError: return "error";
   }
   return "unknown";
 }

@@ -105,8 +105,9 @@ class Engine {
   std::vector<kv::KvEvent> take_kv_events();
   Status check_invariants() const;
 
+  struct State;  // internal to engine.cc
+
  private:
-  struct State;
   explicit Engine(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };

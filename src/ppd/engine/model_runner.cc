@@ -14,15 +14,14 @@ size_t at(int row, int width) { return static_cast<size_t>(row) * static_cast<si
 
 }  // namespace
 
-ModelRunner::ModelRunner(const model::ModelConfig& config, const model::ModelWeights& weights,
-                         kv::KvStorage* kv, ThreadPool* pool, kernels::KernelPath path)
-    : config_(config),
-      weights_(weights),
-      kv_(kv),
-      pool_(pool),
-      path_(path),
-      rope_(config, config.max_model_len()),
-      qkv_dim_((config.num_heads + 2 * config.num_kv_heads) * config.head_dim) {}
+ModelRunner::ModelRunner(const ModelRunnerOptions& o)
+    : config_(*o.config),
+      weights_(*o.weights),
+      kv_(o.kv),
+      pool_(o.pool),
+      path_(o.path),
+      rope_(*o.config, o.max_model_len),
+      qkv_dim_((o.config->num_heads + 2 * o.config->num_kv_heads) * o.config->head_dim) {}
 
 template <typename Fn>
 void ModelRunner::for_rows(int num_rows, Fn&& fn) {

@@ -18,11 +18,18 @@
 
 namespace ppd::engine {
 
+struct ModelRunnerOptions {
+  const model::ModelConfig* config = nullptr;    // must outlive the runner
+  const model::ModelWeights* weights = nullptr;  // must outlive the runner
+  kv::KvStorage* kv = nullptr;                   // must outlive the runner
+  ThreadPool* pool = nullptr;                    // must outlive the runner
+  kernels::KernelPath path = kernels::KernelPath::kScalar;
+  int max_model_len = 0;  // positions the RoPE table covers
+};
+
 class ModelRunner {
  public:
-  // The references must outlive the runner.
-  ModelRunner(const model::ModelConfig& config, const model::ModelWeights& weights,
-              kv::KvStorage* kv, ThreadPool* pool, kernels::KernelPath path);
+  explicit ModelRunner(const ModelRunnerOptions& options);
 
   // Runs the batch; returns logits [batch.logit_rows.size()][vocab], valid until the next
   // call. REQUIRES: positions < max_model_len; token ids inside the vocabulary.

@@ -14,11 +14,21 @@ uint64_t splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-TokenId argmax(std::span<const float> v) {
-  return static_cast<TokenId>(std::max_element(v.begin(), v.end()) - v.begin());
-}
-
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+// The first maximum; kInvalidToken for a NaN or +inf anywhere, or no value above -inf.
+TokenId argmax(std::span<const float> v) {
+  float best = kNegInf;
+  TokenId best_id = sched::kInvalidToken;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (std::isnan(v[i]) || v[i] == -kNegInf) return sched::kInvalidToken;
+    if (v[i] > best) {
+      best = v[i];
+      best_id = static_cast<TokenId>(i);
+    }
+  }
+  return best_id;
+}
 
 }  // namespace
 
@@ -28,26 +38,30 @@ double uniform_draw(uint64_t seed, int index) {
 }
 
 TokenId Sampler::sample(const SampleRequest& request) {
-  work_.assign(request.logits.begin(), request.logits.end());
-  for (TokenId id : request.masked_ids) work_[static_cast<size_t>(id)] = kNegInf;
-  if (request.params->is_greedy()) return argmax(work_);
-  return sample_random(request);
+  std::span<const float> logits = request.logits;
+  if (!request.masked_ids.empty()) {
+    work_.assign(logits.begin(), logits.end());
+    for (TokenId id : request.masked_ids) work_[static_cast<size_t>(id)] = kNegInf;
+    logits = work_;
+  }
+  const TokenId best = argmax(logits);
+  if (best == sched::kInvalidToken || request.params->is_greedy()) return best;
+  return sample_random(logits, request);
 }
 
-TokenId Sampler::sample_random(const SampleRequest& request) {
+TokenId Sampler::sample_random(std::span<const float> logits, const SampleRequest& request) {
   const sched::SamplingParams& params = *request.params;
   const float inv_t = static_cast<float>(1.0 / params.temperature);
-  const float max_logit = *std::max_element(work_.begin(), work_.end());
+  const float max_logit = logits[static_cast<size_t>(argmax(logits))];
   candidates_.clear();
   double total = 0.0;
-  for (size_t i = 0; i < work_.size(); ++i) {
-    if (work_[i] == kNegInf) continue;
-    const float p = std::exp((work_[i] - max_logit) * inv_t);
+  for (size_t i = 0; i < logits.size(); ++i) {
+    if (logits[i] == kNegInf) continue;
+    const float p = std::exp((logits[i] - max_logit) * inv_t);
     candidates_.emplace_back(p, static_cast<TokenId>(i));
     total += p;
   }
   for (auto& c : candidates_) c.first = static_cast<float>(c.first / total);
-  if (candidates_.empty()) return argmax(request.logits);
   keep_top_candidates(params);
   double kept = 0.0;
   for (const auto& c : candidates_) kept += c.first;

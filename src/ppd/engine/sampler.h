@@ -11,6 +11,7 @@
 
 #include "ppd/common/ids.h"
 #include "ppd/sched/sampling_params.h"
+#include "ppd/sched/sequence.h"
 
 namespace ppd::engine {
 
@@ -27,14 +28,17 @@ double uniform_draw(uint64_t seed, int index);
 
 class Sampler {
  public:
+  // Returns the sampled id, or sched::kInvalidToken when the logits hold a NaN or no
+  // finite choice is left.
   TokenId sample(const SampleRequest& request);
 
  private:
-  TokenId sample_random(const SampleRequest& request);
+  // REQUIRES: logits hold no NaN and at least one finite value.
+  TokenId sample_random(std::span<const float> logits, const SampleRequest& request);
   // Leaves in candidates_ the tokens top-k and top-p keep, with their probabilities.
   void keep_top_candidates(const sched::SamplingParams& params);
 
-  std::vector<float> work_;                             // [vocab] adjusted logits
+  std::vector<float> work_;                             // [vocab] logits with masked ids at -inf
   std::vector<std::pair<float, TokenId>> candidates_;  // (probability, id)
 };
 

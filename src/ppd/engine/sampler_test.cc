@@ -1,6 +1,7 @@
 #include "ppd/engine/sampler.h"
 
 #include <cmath>
+#include <limits>
 #include <map>
 #include <vector>
 
@@ -89,6 +90,31 @@ TEST(SamplerTest, MaskedIdsAreNeverDrawn) {
   sched::SamplingParams p = random_params(1.0);
   for (int i = 0; i < 200; ++i) {
     EXPECT_NE(s.sample({.logits = logits, .params = &p, .seed = 3, .output_index = i, .masked_ids = masked}), 0);
+  }
+}
+
+TEST(SamplerTest, NonFiniteLogitsGiveAnInvalidToken) {
+  Sampler s;
+  const float nan = std::nanf("");
+  const float inf = std::numeric_limits<float>::infinity();
+  for (double temperature : {0.0, 1.0}) {
+    sched::SamplingParams p = random_params(temperature);
+    EXPECT_EQ(s.sample({.logits = std::vector<float>{nan, 1.0f, 2.0f}, .params = &p}), sched::kInvalidToken);
+    EXPECT_EQ(s.sample({.logits = std::vector<float>{1.0f, 2.0f, nan}, .params = &p}), sched::kInvalidToken);
+    EXPECT_EQ(s.sample({.logits = std::vector<float>{1.0f, inf}, .params = &p}), sched::kInvalidToken);
+    const std::vector<TokenId> all = {0, 1};
+    EXPECT_EQ(s.sample({.logits = std::vector<float>{1.0f, 2.0f}, .params = &p, .masked_ids = all}),
+              sched::kInvalidToken);
+  }
+}
+
+TEST(SamplerTest, TinyTemperatureIsGreedy) {
+  Sampler s;
+  std::vector<float> logits(100, 0.0f);
+  logits[7] = 1.0f;
+  for (double t : {1e-3, 1e-6, 1e-30, 1e-39, 1e-40}) {
+    sched::SamplingParams p = random_params(t);
+    for (int i = 0; i < 20; ++i) EXPECT_EQ(s.sample({.logits = logits, .params = &p, .seed = 5, .output_index = i}), 7) << t;
   }
 }
 

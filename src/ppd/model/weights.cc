@@ -1,31 +1,48 @@
 #include "ppd/model/weights.h"
 
+#include <cmath>
+
 #include "ppd/model/checkpoint_files.h"
 
 namespace ppd::model {
 namespace {
 
 
-// One HF tensor and where its floats go (possibly a slice of a fused buffer).
+// One HF tensor and where its floats go: `buffer` at `offset` (a slice of a fused buffer).
+// Slots are planned before any buffer is allocated, so that every shape is checked against
+// the files first: a config that claims a huge model fails on its first tensor instead of
+// allocating memory it does not need.
 struct Slot {
   std::string name;
   std::vector<int64_t> shape;
-  float* dst;
+  AlignedBuffer* buffer;
+  int64_t offset = 0;
 };
 
-Status load_slot(const CheckpointFiles& files, const Slot& slot) {
+Status check_slot(const CheckpointFiles& files, const Slot& slot) {
   PPD_ASSIGN_OR_RETURN(const CheckpointFiles::Located found, files.find(slot.name));
   if (found.tensor->shape != slot.shape) {
     return invalid_argument("{}: tensor \"{}\": shape {} does not match config.json: expected {}",
                             found.file->file_name(), slot.name, format_shape(found.tensor->shape),
                             format_shape(slot.shape));
   }
-  found.tensor->copy_to_f32(slot.dst);
   return Status::Ok();
 }
 
-Status load_slots(const CheckpointFiles& files, const std::vector<Slot>& slots) {
-  for (const Slot& slot : slots) PPD_RETURN_IF_ERROR(load_slot(files, slot));
+// Copies a checked tensor into its slot; a NaN or infinity in the weights is an error here
+// rather than garbage tokens later.
+Status copy_slot(const CheckpointFiles& files, const Slot& slot) {
+  PPD_ASSIGN_OR_RETURN(const CheckpointFiles::Located found, files.find(slot.name));
+  float* dst = slot.buffer->data() + slot.offset;
+  found.tensor->copy_to_f32(dst);
+  int64_t n = 1;
+  for (int64_t dim : slot.shape) n *= dim;
+  for (int64_t i = 0; i < n; ++i) {
+    if (!std::isfinite(dst[i])) {
+      return invalid_argument("{}: tensor \"{}\": element {} is {}; weights must be finite",
+                              found.file->file_name(), slot.name, i, dst[i]);
+    }
+  }
   return Status::Ok();
 }
 
@@ -38,8 +55,7 @@ LayerDims layer_dims(const ModelConfig& config) {
           int64_t{config.num_kv_heads} * config.head_dim};
 }
 
-LayerWeights allocate_layer(const LayerDims& d, bool attention_bias) {
-  LayerWeights w;
+void allocate_layer(const LayerDims& d, bool attention_bias, LayerWeights& w) {
   w.attn_norm = AlignedBuffer(d.hidden);
   w.wqkv = AlignedBuffer((d.q_rows + 2 * d.kv_rows) * d.hidden);
   if (attention_bias) w.bqkv = AlignedBuffer(d.q_rows + 2 * d.kv_rows);
@@ -47,42 +63,29 @@ LayerWeights allocate_layer(const LayerDims& d, bool attention_bias) {
   w.ffn_norm = AlignedBuffer(d.hidden);
   w.w_gate_up = AlignedBuffer(2 * d.ffn * d.hidden);
   w.w_down = AlignedBuffer(d.hidden * d.ffn);
-  return w;
 }
 
 // HF tensors -> fused buffers: q, k, v rows stacked in wqkv (and bqkv); gate, up in w_gate_up.
-std::vector<Slot> layer_slots(const LayerDims& d, int layer, LayerWeights& w) {
+void add_layer_slots(const LayerDims& d, int layer, bool attention_bias, LayerWeights& w,
+                     std::vector<Slot>* slots) {
   const std::string p = fmt::format("model.layers.{}.", layer);
-  float* const qkv = w.wqkv.data();
-  float* const gate_up = w.w_gate_up.data();
-  std::vector<Slot> slots = {
-      {p + "input_layernorm.weight", {d.hidden}, w.attn_norm.data()},
-      {p + "self_attn.q_proj.weight", {d.q_rows, d.hidden}, qkv},
-      {p + "self_attn.k_proj.weight", {d.kv_rows, d.hidden}, qkv + d.q_rows * d.hidden},
-      {p + "self_attn.v_proj.weight",
-       {d.kv_rows, d.hidden},
-       qkv + (d.q_rows + d.kv_rows) * d.hidden},
-      {p + "self_attn.o_proj.weight", {d.hidden, d.q_rows}, w.wo.data()},
-      {p + "post_attention_layernorm.weight", {d.hidden}, w.ffn_norm.data()},
-      {p + "mlp.gate_proj.weight", {d.ffn, d.hidden}, gate_up},
-      {p + "mlp.up_proj.weight", {d.ffn, d.hidden}, gate_up + d.ffn * d.hidden},
-      {p + "mlp.down_proj.weight", {d.hidden, d.ffn}, w.w_down.data()},
+  const std::vector<Slot> layer_slots = {
+      {p + "input_layernorm.weight", {d.hidden}, &w.attn_norm},
+      {p + "self_attn.q_proj.weight", {d.q_rows, d.hidden}, &w.wqkv},
+      {p + "self_attn.k_proj.weight", {d.kv_rows, d.hidden}, &w.wqkv, d.q_rows * d.hidden},
+      {p + "self_attn.v_proj.weight", {d.kv_rows, d.hidden}, &w.wqkv, (d.q_rows + d.kv_rows) * d.hidden},
+      {p + "self_attn.o_proj.weight", {d.hidden, d.q_rows}, &w.wo},
+      {p + "post_attention_layernorm.weight", {d.hidden}, &w.ffn_norm},
+      {p + "mlp.gate_proj.weight", {d.ffn, d.hidden}, &w.w_gate_up},
+      {p + "mlp.up_proj.weight", {d.ffn, d.hidden}, &w.w_gate_up, d.ffn * d.hidden},
+      {p + "mlp.down_proj.weight", {d.hidden, d.ffn}, &w.w_down},
   };
-  if (w.bqkv.size() > 0) {
-    float* const bias = w.bqkv.data();
-    slots.push_back({p + "self_attn.q_proj.bias", {d.q_rows}, bias});
-    slots.push_back({p + "self_attn.k_proj.bias", {d.kv_rows}, bias + d.q_rows});
-    slots.push_back({p + "self_attn.v_proj.bias", {d.kv_rows}, bias + d.q_rows + d.kv_rows});
+  slots->insert(slots->end(), layer_slots.begin(), layer_slots.end());
+  if (attention_bias) {
+    slots->push_back({p + "self_attn.q_proj.bias", {d.q_rows}, &w.bqkv});
+    slots->push_back({p + "self_attn.k_proj.bias", {d.kv_rows}, &w.bqkv, d.q_rows});
+    slots->push_back({p + "self_attn.v_proj.bias", {d.kv_rows}, &w.bqkv, d.q_rows + d.kv_rows});
   }
-  return slots;
-}
-
-Result<LayerWeights> load_layer(const CheckpointFiles& files, const ModelConfig& config,
-                                int layer) {
-  const LayerDims dims = layer_dims(config);
-  LayerWeights weights = allocate_layer(dims, config.attention_bias);
-  PPD_RETURN_IF_ERROR(load_slots(files, layer_slots(dims, layer, weights)));
-  return weights;
 }
 
 // With tied embeddings a checkpoint may store either table (TinyStories stores only lm_head).
@@ -94,20 +97,27 @@ std::string embedding_tensor_name(const CheckpointFiles& files, const ModelConfi
   return "model.embed_tokens.weight";
 }
 
-Status load_outer(const CheckpointFiles& files, const ModelConfig& config, ModelWeights& weights) {
+std::vector<Slot> plan_slots(const CheckpointFiles& files, const ModelConfig& config, ModelWeights& w) {
   const int64_t hidden = config.hidden_size;
   const int64_t vocab = config.vocab_size;
-  weights.embed = AlignedBuffer(vocab * hidden);
-  weights.final_norm = AlignedBuffer(hidden);
   std::vector<Slot> slots = {
-      {embedding_tensor_name(files, config), {vocab, hidden}, weights.embed.data()},
-      {"model.norm.weight", {hidden}, weights.final_norm.data()},
+      {embedding_tensor_name(files, config), {vocab, hidden}, &w.embed},
+      {"model.norm.weight", {hidden}, &w.final_norm},
   };
-  if (!config.tie_word_embeddings) {
-    weights.lm_head = AlignedBuffer(vocab * hidden);
-    slots.push_back({"lm_head.weight", {vocab, hidden}, weights.lm_head.data()});
+  if (!config.tie_word_embeddings) slots.push_back({"lm_head.weight", {vocab, hidden}, &w.lm_head});
+  w.layers.resize(static_cast<size_t>(config.num_layers));
+  for (int layer = 0; layer < config.num_layers; ++layer) {
+    add_layer_slots(layer_dims(config), layer, config.attention_bias, w.layers[static_cast<size_t>(layer)], &slots);
   }
-  return load_slots(files, slots);
+  return slots;
+}
+
+void allocate_all(const ModelConfig& config, ModelWeights& w) {
+  const int64_t hidden = config.hidden_size;
+  w.embed = AlignedBuffer(int64_t{config.vocab_size} * hidden);
+  w.final_norm = AlignedBuffer(hidden);
+  if (!config.tie_word_embeddings) w.lm_head = AlignedBuffer(int64_t{config.vocab_size} * hidden);
+  for (LayerWeights& layer : w.layers) allocate_layer(layer_dims(config), config.attention_bias, layer);
 }
 
 }  // namespace
@@ -127,12 +137,10 @@ int64_t ModelWeights::streamed_bytes_per_step(const ModelConfig& config) const {
 Result<ModelWeights> load_weights(const std::string& dir, const ModelConfig& config) {
   PPD_ASSIGN_OR_RETURN(CheckpointFiles files, CheckpointFiles::open(dir));
   ModelWeights weights;
-  PPD_RETURN_IF_ERROR(load_outer(files, config, weights));
-  weights.layers.reserve(static_cast<size_t>(config.num_layers));
-  for (int layer = 0; layer < config.num_layers; ++layer) {
-    PPD_ASSIGN_OR_RETURN(LayerWeights layer_weights, load_layer(files, config, layer));
-    weights.layers.push_back(std::move(layer_weights));
-  }
+  const std::vector<Slot> slots = plan_slots(files, config, weights);
+  for (const Slot& slot : slots) PPD_RETURN_IF_ERROR(check_slot(files, slot));
+  allocate_all(config, weights);
+  for (const Slot& slot : slots) PPD_RETURN_IF_ERROR(copy_slot(files, slot));
   return weights;
 }
 

@@ -182,6 +182,31 @@ TEST(WeightsTest, ShapeMismatchNamesFileTensorAndBothShapes) {
             "match config.json: expected [128, 128]");
 }
 
+TEST(WeightsTest, NonFiniteWeightIsAnError) {
+  TempDir dir;
+  const ModelConfig config = small_config();
+  std::vector<TensorData> tensors = checkpoint_tensors(config);
+  for (TensorData& t : tensors) {
+    if (t.spec.name == "model.layers.0.mlp.down_proj.weight") t.values[17] = std::nanf("");
+  }
+  ASSERT_TRUE(write_safetensors(dir.file("model.safetensors"), tensors).ok());
+  EXPECT_EQ(load_weights(dir.path(), config).status().message(),
+            "model.safetensors: tensor \"model.layers.0.mlp.down_proj.weight\": element 17 is nan; "
+            "weights must be finite");
+}
+
+TEST(WeightsTest, HugeConfigFailsOnTheFirstShapeWithoutAllocating) {
+  TempDir dir;
+  const ModelConfig config = small_config();
+  ASSERT_TRUE(write_safetensors(dir.file("model.safetensors"), checkpoint_tensors(config)).ok());
+  ModelConfig huge = config;
+  huge.vocab_size = 1 << 24;
+  huge.hidden_size = 1 << 20;  // 64 TiB of embeddings if allocated before the check
+  EXPECT_EQ(load_weights(dir.path(), huge).status().message(),
+            "model.safetensors: tensor \"model.embed_tokens.weight\": shape [300, 128] does not "
+            "match config.json: expected [16777216, 1048576]");
+}
+
 TEST(WeightsTest, MissingTensorIsNotFound) {
   TempDir dir;
   const ModelConfig config = small_config();

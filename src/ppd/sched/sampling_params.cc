@@ -8,8 +8,8 @@ namespace {
 Status validate_prompt(std::span<const TokenId> prompt, const RequestLimits& limits) {
   if (prompt.empty()) return invalid_argument("prompt: must hold at least 1 token; got 0");
   if (static_cast<int64_t>(prompt.size()) >= limits.max_model_len) {
-    return invalid_argument("prompt: {} tokens exceeds max_model_len {} (at least one output token must fit)",
-                            prompt.size(), limits.max_model_len);
+    return invalid_argument("prompt: must be shorter than max_model_len {} to leave room for output; got {} tokens",
+                            limits.max_model_len, prompt.size());
   }
   for (size_t i = 0; i < prompt.size(); ++i) {
     if (prompt[i] < 0 || prompt[i] >= limits.vocab_size) {

@@ -14,7 +14,7 @@
 namespace ppd::sched {
 
 struct SamplingParams {
-  double temperature = 1.0;  // [0, 2]; 0 means greedy
+  double temperature = 1.0;  // [0, 2]; below kMinRandomTemperature means greedy
   int top_k = 0;             // 0 or -1: off; else keep the k most likely tokens
   double top_p = 1.0;        // (0, 1]: keep the smallest set with this much mass
   std::optional<int> max_tokens;  // output tokens; unset: up to the context limit
@@ -24,7 +24,9 @@ struct SamplingParams {
   std::optional<uint64_t> seed;  // same seed, same tokens; unset: derived from the request id
   bool return_logits = false;    // attach each sampled position's raw logits to its output
 
-  bool is_greedy() const { return temperature == 0.0 || top_k == 1; }
+  // Temperatures this small would overflow 1/T in the softmax; they mean greedy anyway.
+  static constexpr double kMinRandomTemperature = 1e-5;
+  bool is_greedy() const { return temperature < kMinRandomTemperature || top_k == 1; }
 };
 
 struct RequestLimits {

@@ -168,7 +168,7 @@ std::vector<SequenceUpdate> Scheduler::update(const SchedulerOutput& output, std
     if (!samples) continue;
     PPD_CHECK(next_sample < sampled.size());
     const TokenId token = sampled[next_sample++];
-    const FinishReason reason = seq->append_token(token);
+    const FinishReason reason = token == kInvalidToken ? FinishReason::kError : seq->append_token(token);
     updates.push_back({seq->id(), token, reason});
     if (reason != FinishReason::kNone) retire(seq, reason);
   }

@@ -52,7 +52,7 @@ struct SchedulerOutput {
 // What one step did to one request.
 struct SequenceUpdate {
   RequestId id;
-  TokenId token = -1;  // the sampled token, or -1 when the chunk did not sample
+  TokenId token = kInvalidToken;  // the sampled token; kInvalidToken with kError
   FinishReason finish_reason = FinishReason::kNone;
 };
 
@@ -74,7 +74,7 @@ class Scheduler {
   SchedulerOutput schedule();
 
   // Applies a step's results: `sampled` holds one token per sampling chunk of `output`,
-  // in order. Advances computed counts, registers full blocks in the prefix cache,
+  // in order; kInvalidToken finishes that request with kError. Advances computed counts, registers full blocks in the prefix cache,
   // appends tokens and retires finished requests (releasing their blocks). Mutates.
   std::vector<SequenceUpdate> update(const SchedulerOutput& output, std::span<const TokenId> sampled);
 

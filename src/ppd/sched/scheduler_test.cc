@@ -204,6 +204,22 @@ TEST(SchedulerTest, StopConditions) {
   EXPECT_EQ(h.outputs[4].back(), second);
 }
 
+TEST(SchedulerTest, InvalidSampleFinishesTheRequestWithAnError) {
+  Harness h(16);
+  h.add(1, {1, 2, 3}, fixed_length(5));
+  SchedulerOutput out = h.scheduler.schedule();
+  const std::vector<TokenId> invalid = {kInvalidToken};
+  const std::vector<SequenceUpdate> updates = h.scheduler.update(out, invalid);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].finish_reason, FinishReason::kError);
+  EXPECT_FALSE(h.scheduler.has_unfinished());
+  EXPECT_TRUE(h.scheduler.check_invariants().ok());
+  EXPECT_EQ(h.kv.num_allocatable_blocks(), 16);
+  auto finished = h.scheduler.take_finished();
+  ASSERT_EQ(finished.size(), 1u);
+  EXPECT_EQ(finished[0]->num_output_tokens(), 0);
+}
+
 TEST(SchedulerTest, AbortReleasesBlocksAtAnyStage) {
   Harness h(32, {.max_num_batched_tokens = 4, .max_prefill_tokens = 4});
   std::mt19937 rng(2);
@@ -227,7 +243,10 @@ TEST(ValidateRequestTest, MessagesNameFieldRuleAndValue) {
   SamplingParams p;
   EXPECT_EQ(msg(std::vector<TokenId>{}, p), "prompt: must hold at least 1 token; got 0");
   EXPECT_EQ(msg(std::vector<TokenId>(600, 1), p),
-            "prompt: 600 tokens exceeds max_model_len 512 (at least one output token must fit)");
+            "prompt: must be shorter than max_model_len 512 to leave room for output; got 600 tokens");
+  EXPECT_EQ(msg(std::vector<TokenId>(512, 1), p),
+            "prompt: must be shorter than max_model_len 512 to leave room for output; got 512 tokens");
+  EXPECT_TRUE(validate_request(std::vector<TokenId>(511, 1), p, limits).ok());
   EXPECT_EQ(msg(std::vector<TokenId>{1, 2, 4096}, p),
             "prompt: token id 4096 at index 2 outside the vocabulary [0, 2048)");
   p.max_tokens = 0;

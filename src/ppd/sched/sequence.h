@@ -20,7 +20,11 @@ enum class FinishReason {
   kStop,    // EOS or a stop token id
   kLength,  // max_tokens reached
   kAbort,   // aborted by the caller
+  kError,   // the model produced no valid token (non-finite logits)
 };
+
+// Sampled-token value that reports a failed sample (see FinishReason::kError).
+inline constexpr TokenId kInvalidToken = -1;
 
 struct SequenceOptions {
   RequestId id;

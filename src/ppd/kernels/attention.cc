@@ -173,14 +173,15 @@ void attention(KernelPath path, const AttentionArgs& args, ThreadPool& pool) {
     if (vectorized) return avx2::attention_item(args, item, scratch);
     scalar::attention_item(args, item, scratch);
   };
+  // Scratch lives per thread across calls: a step calls attention once per layer.
   if (items.size() <= 1 || pool.num_threads() == 1) {
-    AttentionScratch scratch;
+    thread_local AttentionScratch scratch;
     for (const AttentionWorkItem& item : items) run_item(item, scratch);
     return;
   }
   std::atomic<size_t> next{0};
   pool.run_on_all([&](int, int) {
-    AttentionScratch scratch;
+    thread_local AttentionScratch scratch;
     for (size_t i = next.fetch_add(1); i < items.size(); i = next.fetch_add(1)) {
       run_item(items[i], scratch);
     }

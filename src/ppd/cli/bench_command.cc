@@ -45,9 +45,9 @@ void register_bench_command(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(1, 65536))->capture_default_str();
   cmd->add_option("--batches", o.batches, "Decode batch sizes")
       ->delimiter(',')->check(CLI::Range(1, 1024))->capture_default_str();
-  cmd->add_option("--decode-steps", o.decode_steps, "Timed decode steps per batch size (the best window of 8 is reported)")
+  cmd->add_option("--decode-steps", o.decode_steps, "Timed decode steps per batch size, in windows of 8 each paired with a bandwidth probe")
       ->check(CLI::Range(1, 100000))->capture_default_str();
-  cmd->add_option("--repeats", o.repeats, "Timed prefills (the best is reported)")
+  cmd->add_option("--repeats", o.repeats, "Timed prefills, each paired with an sgemm probe (medians are reported)")
       ->check(CLI::Range(1, 1000))->capture_default_str();
   cmd->add_option("--kernels", o.kernels, "Kernel path: auto, scalar or avx2")->capture_default_str();
   cmd->add_option("--json", flags->json_path, "Also write the results as JSON to this file");

@@ -18,6 +18,36 @@ namespace ppd::cli {
 namespace {
 
 constexpr int kDecodeWindow = 8;
+constexpr size_t kReadProbeBytes = size_t{512} << 20;
+
+// One timed piece of work and the limit measured right before it.
+struct PairedSample {
+  double tokens_per_s;
+  double achieved;
+  double limit;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// Medians over the samples, the ratio being the median of the per-sample ratios.
+EngineBenchRow summarize(const std::vector<PairedSample>& samples, EngineBenchRow row) {
+  std::vector<double> tps, achieved, limit, ratio;
+  for (const PairedSample& s : samples) {
+    tps.push_back(s.tokens_per_s);
+    achieved.push_back(s.achieved);
+    limit.push_back(s.limit);
+    ratio.push_back(s.achieved / s.limit);
+  }
+  row.tokens_per_s = median(tps);
+  row.achieved = median(achieved);
+  row.limit = median(limit);
+  row.ratio = median(ratio);
+  return row;
+}
 
 struct ModelCosts {
   int64_t matmul_params = 0;  // per token, all layers: q/k/v/o + gate/up/down
@@ -61,6 +91,8 @@ sched::SamplingParams fixed_output(int n) {
 
 struct BenchContext {
   const EngineBenchOptions& options;
+  kernels::ReadBandwidthProbe* read_probe;
+  kernels::SgemmProbe* sgemm_probe;
   std::string dir;
   std::string model_name;
   model::ModelConfig config;
@@ -84,21 +116,21 @@ Result<std::unique_ptr<engine::Engine>> bench_engine(const BenchContext& ctx, in
 Result<EngineBenchRow> bench_prefill(const BenchContext& ctx) {
   const int n = ctx.options.prompt_tokens;
   PPD_ASSIGN_OR_RETURN(auto engine, bench_engine(ctx, n, n / 16 + 4));
-  std::vector<double> seconds;
+  const double flops = 2.0 * static_cast<double>(ctx.costs.matmul_params) * n +
+                       static_cast<double>(ctx.costs.attention_flops_per_key) * n * (n + 1) / 2.0 +
+                       2.0 * static_cast<double>(ctx.costs.lm_head_params);
+  std::vector<PairedSample> samples;
   for (int r = 0; r <= ctx.options.repeats; ++r) {  // r == 0 warms up
+    const double limit = ctx.sgemm_probe->measure_gflops(2);
     PPD_RETURN_IF_ERROR(engine->add_request({.prompt = bench_prompt(n, ctx.config.vocab_size, r),
                                              .params = fixed_output(1)}).status());
     const engine::StepResult step = engine->step();
     if (step.outputs.size() != 1) return internal_error("prefill bench: the prompt did not finish in one step");
-    if (r > 0) seconds.push_back(static_cast<double>(step.stats.step_time_ns) * 1e-9);
+    const double t = static_cast<double>(step.stats.step_time_ns) * 1e-9;
+    if (r > 0) samples.push_back({n / t, flops / t * 1e-9, limit});
   }
-  const double t = *std::min_element(seconds.begin(), seconds.end());
-  const double flops = 2.0 * static_cast<double>(ctx.costs.matmul_params) * n +
-                       static_cast<double>(ctx.costs.attention_flops_per_key) * n * (n + 1) / 2.0 +
-                       2.0 * static_cast<double>(ctx.costs.lm_head_params);
-  return EngineBenchRow{.model = ctx.model_name, .threads = ctx.threads, .test = fmt::format("prefill {}", n),
-                        .tokens_per_s = n / t, .achieved = flops / t * 1e-9,
-                        .unit = "GFLOP/s", .has_target = true};
+  return summarize(samples, {.model = ctx.model_name, .threads = ctx.threads, .test = fmt::format("prefill {}", n),
+                             .unit = "GFLOP/s", .has_target = true});
 }
 
 Result<EngineBenchRow> bench_decode(const BenchContext& ctx, int batch) {
@@ -120,11 +152,10 @@ Result<EngineBenchRow> bench_decode(const BenchContext& ctx, int batch) {
     }
   }
   for (int i = 0; i < warmup; ++i) engine->step();
-  // The shared machine is noisy: time windows of kDecodeWindow steps and keep the best,
-  // as the limits are best-of too.
-  double best_tokens_per_s = 0;
-  double best_bytes_per_s = 0;
+  // Windows of kDecodeWindow steps, each right after its own bandwidth probe.
+  std::vector<PairedSample> samples;
   for (int done = 0; done < steps; done += kDecodeWindow) {
+    const double limit = ctx.read_probe->measure_gbs(2);
     int64_t window_ns = 0;
     double window_bytes = 0;
     const int n = std::min(kDecodeWindow, steps - done);
@@ -139,52 +170,23 @@ Result<EngineBenchRow> bench_decode(const BenchContext& ctx, int batch) {
                       static_cast<double>(r.stats.num_context_tokens) * static_cast<double>(ctx.costs.kv_bytes_per_token);
     }
     const double seconds = static_cast<double>(window_ns) * 1e-9;
-    best_tokens_per_s = std::max(best_tokens_per_s, batch * n / seconds);
-    best_bytes_per_s = std::max(best_bytes_per_s, window_bytes / seconds);
+    samples.push_back({batch * n / seconds, window_bytes / seconds * 1e-9, limit});
   }
-  return EngineBenchRow{.model = ctx.model_name, .threads = ctx.threads,
-                        .test = fmt::format("decode b={} ctx={}", batch, ctx_len),
-                        .tokens_per_s = best_tokens_per_s, .achieved = best_bytes_per_s * 1e-9,
-                        .unit = "GB/s", .has_target = batch == 1};
+  return summarize(samples, {.model = ctx.model_name, .threads = ctx.threads,
+                             .test = fmt::format("decode b={} ctx={}", batch, ctx_len), .unit = "GB/s",
+                             .has_target = batch == 1});
 }
 
-struct Limits {
-  double read_gbs = 0;
-  double sgemm_gflops = 0;
-};
-
-Limits measure_limits(const BenchContext& ctx) {
-  Limits l;
-  ThreadPool pool(ctx.threads);
-  l.read_gbs = kernels::measure_read_bandwidth_gbs(pool, size_t{1} << 30, 3);
-  l.sgemm_gflops = kernels::measure_sgemm_gflops(ctx.options.prompt_tokens, 2 * ctx.config.intermediate_size,
-                                                 ctx.config.hidden_size, 5);
-  return l;
-}
-
-// The limits are measured before and after the engine runs and the higher value kept, so a
-// quiet moment during either favours the limit, never the engine.
 Status bench_model_threads(BenchContext& ctx, std::vector<EngineBenchRow>* rows) {
-  kernels::set_blas_threads(ctx.threads);
-  const Limits before = measure_limits(ctx);
-  ctx.log << fmt::format("[{} threads={}] limits: read {:.1f} GB/s, sgemm {:.1f} GFLOP/s\n", ctx.model_name,
-                         ctx.threads, before.read_gbs, before.sgemm_gflops) << std::flush;
-  std::vector<EngineBenchRow> measured;
   PPD_ASSIGN_OR_RETURN(EngineBenchRow prefill, bench_prefill(ctx));
-  measured.push_back(prefill);
+  ctx.log << fmt::format("[{} threads={}] {}: {:.0f} tokens/s, {:.2f} of sgemm\n", ctx.model_name, ctx.threads,
+                         prefill.test, prefill.tokens_per_s, prefill.ratio) << std::flush;
+  rows->push_back(prefill);
   for (int batch : ctx.options.batches) {
     PPD_ASSIGN_OR_RETURN(EngineBenchRow decode, bench_decode(ctx, batch));
-    measured.push_back(decode);
-  }
-  const Limits after = measure_limits(ctx);
-  ctx.log << fmt::format("[{} threads={}] limits again: read {:.1f} GB/s, sgemm {:.1f} GFLOP/s\n", ctx.model_name,
-                         ctx.threads, after.read_gbs, after.sgemm_gflops) << std::flush;
-  for (EngineBenchRow& row : measured) {
-    row.limit = row.unit == "GB/s" ? std::max(before.read_gbs, after.read_gbs)
-                                   : std::max(before.sgemm_gflops, after.sgemm_gflops);
-    ctx.log << fmt::format("[{} threads={}] {}: {:.0f} tokens/s\n", ctx.model_name, ctx.threads, row.test,
-                           row.tokens_per_s) << std::flush;
-    rows->push_back(row);
+    ctx.log << fmt::format("[{} threads={}] {}: {:.0f} tokens/s, {:.2f} of read bandwidth\n", ctx.model_name,
+                           ctx.threads, decode.test, decode.tokens_per_s, decode.ratio) << std::flush;
+    rows->push_back(decode);
   }
   return Status::Ok();
 }
@@ -198,8 +200,14 @@ Result<std::vector<EngineBenchRow>> run_engine_bench(const EngineBenchOptions& o
     PPD_ASSIGN_OR_RETURN(const std::string dir, resolve_model_arg(name));
     PPD_ASSIGN_OR_RETURN(const model::ModelConfig config, model::load_model_config(dir));
     for (int threads : options.threads) {
-      BenchContext ctx{.options = options, .dir = dir, .model_name = name, .config = config,
-                       .costs = costs_of(config), .threads = threads, .clock = {}, .log = log};
+      kernels::set_blas_threads(1);  // as the engine runs it
+      ThreadPool probe_pool(threads);
+      kernels::ReadBandwidthProbe read_probe(&probe_pool, kReadProbeBytes);
+      kernels::SgemmProbe sgemm_probe(&probe_pool, options.prompt_tokens, 2 * config.intermediate_size,
+                                      config.hidden_size);
+      BenchContext ctx{.options = options, .read_probe = &read_probe, .sgemm_probe = &sgemm_probe, .dir = dir,
+                       .model_name = name, .config = config, .costs = costs_of(config), .threads = threads,
+                       .clock = {}, .log = log};
       PPD_RETURN_IF_ERROR(bench_model_threads(ctx, &rows));
     }
   }
@@ -211,7 +219,7 @@ std::string format_engine_bench(const std::vector<EngineBenchRow>& rows, const s
   out += fmt::format("{:<10} {:>7}  {:<22} {:>10} {:>18} {:>18} {:>8}  {}\n", "model", "threads", "test",
                      "tokens/s", "achieved", "machine limit", "ratio", "target");
   for (const EngineBenchRow& r : rows) {
-    const double ratio = r.limit > 0 ? r.achieved / r.limit : 0;
+    const double ratio = r.ratio;
     const std::string target = r.has_target ? (ratio >= 0.7 ? ">= 0.70 met" : ">= 0.70 MISSED") : "-";
     out += fmt::format("{:<10} {:>7}  {:<22} {:>10.1f} {:>10.1f} {:<7} {:>10.1f} {:<7} {:>8.2f}  {}\n", r.model,
                        r.threads, r.test, r.tokens_per_s, r.achieved, r.unit, r.limit, r.unit, ratio, target);
@@ -226,7 +234,7 @@ std::string engine_bench_json(const std::vector<EngineBenchRow>& rows, const std
   for (const EngineBenchRow& r : rows) {
     j["rows"].push_back({{"model", r.model}, {"threads", r.threads}, {"test", r.test},
                          {"tokens_per_s", r.tokens_per_s}, {"achieved", r.achieved}, {"limit", r.limit},
-                         {"unit", r.unit}, {"ratio", r.limit > 0 ? r.achieved / r.limit : 0.0}});
+                         {"unit", r.unit}, {"ratio", r.ratio}});
   }
   return j.dump(2) + "\n";
 }

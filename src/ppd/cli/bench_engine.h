@@ -1,9 +1,10 @@
 // `ppd bench engine`: prefill and decode throughput of the engine, each printed next to the
 // machine limit it runs against, measured in the same run with the same thread count:
 // memory read bandwidth for decode (weights and KV streamed per step), OpenBLAS sgemm
-// GFLOP/s for prefill. Shared machines are noisy, so every figure is a best-of: prefills
-// best of `repeats`, decode the best window of 8 steps, limits the best of passes taken
-// before and after the engine runs. Not thread-safe; runs one engine at a time.
+// GFLOP/s for prefill. Shared machines are noisy, so each timed piece of work (one prefill,
+// or a window of 8 decode steps) is paired with a limit measured right before it, and the
+// report gives medians over the pairs (the ratio is the median of per-pair ratios). Not
+// thread-safe; runs one engine at a time.
 #pragma once
 
 #include <iosfwd>
@@ -20,8 +21,8 @@ struct EngineBenchOptions {
   int prompt_tokens = 512;        // prefill test prompt length
   int context_tokens = 512;       // decode test context length per sequence
   std::vector<int> batches = {1, 8, 32};
-  int decode_steps = 64;          // timed decode steps per batch size (best window of 8 reported)
-  int repeats = 5;                // timed prefills (best reported)
+  int decode_steps = 64;          // timed decode steps per batch size, in windows of 8
+  int repeats = 5;                // timed prefills
   std::string kernels = "auto";
 };
 
@@ -32,6 +33,7 @@ struct EngineBenchRow {
   double tokens_per_s = 0;
   double achieved = 0;       // GFLOP/s (prefill) or GB/s (decode)
   double limit = 0;          // same unit, measured on this machine
+  double ratio = 0;          // achieved / limit
   std::string unit;          // "GFLOP/s" or "GB/s"
   bool has_target = false;   // the 70%-of-limit targets: prefill, decode at batch 1
 };

@@ -97,7 +97,7 @@ Status build_runtime(Engine::State& s, kernels::KernelPath path) {
   sched_options.model_identity = s.identity;
   s.scheduler = std::make_unique<sched::Scheduler>(sched_options, s.kv_cache.get());
   s.pool = std::make_unique<ThreadPool>(o.num_threads);
-  kernels::set_blas_threads(o.num_threads);
+  kernels::set_blas_threads(1);  // the pool threads the matmuls; see kernels::matmul
   s.runner = std::make_unique<ModelRunner>(ModelRunnerOptions{
       .config = &s.config, .weights = &s.weights, .kv = s.storage.get(), .pool = s.pool.get(), .path = path,
       .max_model_len = s.max_model_len});

@@ -5,6 +5,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "ppd/common/check.h"
@@ -17,8 +18,12 @@ namespace {
 // Below this many weight floats per call a skinny matmul runs on the calling thread only:
 // waking the pool costs more than the work.
 constexpr int64_t kMinParallelMatmulFloats = 64 * 1024;
-// The skinny kernel's threads split the output columns in units of this many columns.
+// The skinny kernel's threads split the output columns in units of this many columns,
+// taken in about this many chunks per thread.
 constexpr int kSkinnyColumnUnit = 8;
+constexpr int kSkinnyChunksPerThread = 8;
+// The BLAS path splits output columns between threads in multiples of OpenBLAS's tile width.
+constexpr int kBlasColumnUnit = 16;
 
 }  // namespace
 
@@ -72,10 +77,11 @@ void matmul(KernelPath path, const MatmulArgs& args, ThreadPool& pool) {
   PPD_CHECK(args.m >= 0 && args.n >= 0 && args.k >= 0);
   if (args.m == 0 || args.n == 0) return;
   if (args.m <= kSkinnyMatmulMaxRows) return internal::skinny_matmul(path, args, pool);
-  internal::blas_matmul(args);
+  internal::blas_matmul(args, pool);
 }
 
 void set_blas_threads(int num_threads) { openblas_set_num_threads(std::max(1, num_threads)); }
+int blas_threads() { return openblas_get_num_threads(); }
 
 void write_kv(const kv::KvLayout& layout, float* kv_base, int32_t block, int slot, int layer,
               const float* k, const float* v) {
@@ -99,17 +105,27 @@ void skinny_matmul(KernelPath path, const MatmulArgs& args, ThreadPool& pool) {
     if (path == KernelPath::kAvx2) return avx2::skinny_matmul(args, n_begin, n_end);
     scalar::skinny_matmul(args, n_begin, n_end);
   };
-  const int64_t num_units = (args.n + kSkinnyColumnUnit - 1) / kSkinnyColumnUnit;
   if (int64_t{args.n} * args.k < kMinParallelMatmulFloats || pool.num_threads() == 1) {
     return run(0, args.n);
   }
-  pool.parallel_for(num_units, [&](int64_t begin, int64_t end) {
-    run(static_cast<int>(begin * kSkinnyColumnUnit),
-        static_cast<int>(std::min<int64_t>(end * kSkinnyColumnUnit, args.n)));
+  // Threads take column chunks from a shared counter: a static half-and-half split leaves
+  // one thread waiting whenever the other is slowed (it shares the memory bus and the core).
+  const int64_t num_units = (args.n + kSkinnyColumnUnit - 1) / kSkinnyColumnUnit;
+  const int64_t num_chunks = std::min<int64_t>(num_units, int64_t{pool.num_threads()} * kSkinnyChunksPerThread);
+  std::atomic<int64_t> next{0};
+  pool.run_on_all([&](int, int) {
+    for (int64_t c = next.fetch_add(1); c < num_chunks; c = next.fetch_add(1)) {
+      const int64_t begin = num_units * c / num_chunks * kSkinnyColumnUnit;
+      const int64_t end = std::min<int64_t>(num_units * (c + 1) / num_chunks * kSkinnyColumnUnit, args.n);
+      run(static_cast<int>(begin), static_cast<int>(end));
+    }
   });
 }
 
-void blas_matmul(const MatmulArgs& args) {
+// Each pool thread runs single-threaded sgemm on its own slice of output columns (OpenBLAS
+// is kept at one thread by the engine): OpenBLAS's own worker threads would compete for
+// the same cores with the pool's workers, which spin briefly between the step's loops.
+void blas_matmul(const MatmulArgs& args, ThreadPool& pool) {
   float beta = 0.0f;
   if (args.bias != nullptr) {
     for (int i = 0; i < args.m; ++i) {
@@ -118,8 +134,13 @@ void blas_matmul(const MatmulArgs& args) {
     beta = 1.0f;
   }
   const int ld = std::max(1, args.k);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, args.m, args.n, args.k, 1.0f, args.x, ld,
-              args.w, ld, beta, args.y, args.n);
+  const int64_t num_units = (args.n + kBlasColumnUnit - 1) / kBlasColumnUnit;
+  pool.parallel_for(num_units, [&](int64_t begin, int64_t end) {
+    const int n0 = static_cast<int>(begin * kBlasColumnUnit);
+    const int n1 = static_cast<int>(std::min<int64_t>(end * kBlasColumnUnit, args.n));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, args.m, n1 - n0, args.k, 1.0f, args.x, ld,
+                args.w + int64_t{n0} * args.k, ld, beta, args.y + n0, args.n);
+  });
 }
 
 }  // namespace internal

@@ -42,7 +42,7 @@ void add_inplace(KernelPath path, float* y, const float* x, int n);
 // equal to the row lengths. M <= kSkinnyMatmulMaxRows goes through a hand-written kernel
 // that streams w once, split by output column over the pool's threads; there (AVX2 path) a
 // row's result is bitwise independent of M and of the other rows. Larger M goes through
-// OpenBLAS sgemm on the calling thread plus OpenBLAS's own threads (set_blas_threads).
+// OpenBLAS sgemm, split by output column over the pool's threads.
 // Mutates only y. REQUIRES: m, n, k >= 0; y does not alias x, w or bias.
 struct MatmulArgs {
   const float* x = nullptr;     // [m][k]
@@ -55,9 +55,11 @@ struct MatmulArgs {
 };
 void matmul(KernelPath path, const MatmulArgs& args, ThreadPool& pool);
 
-// Sets the number of threads OpenBLAS uses (process-wide in OpenBLAS itself; the engine
-// calls this once at start with its own thread count).
+// Sets the number of threads OpenBLAS uses inside one call (process-wide in OpenBLAS
+// itself). The engine sets 1: its pool does the threading (see matmul).
 void set_blas_threads(int num_threads);
+// Returns OpenBLAS's current thread count.
+int blas_threads();
 
 // Largest M handled by the hand-written kernel (above it: OpenBLAS). The measured crossover
 // (kernels_bench, Zen 4, 1 and 2 threads; n x k = 1408x512, 512x1408, 1024x2816, 5632x1024,

@@ -71,10 +71,10 @@ void BM_Matmul(benchmark::State& state) {
   std::vector<float> y(static_cast<size_t>(m) * n);
   const MatmulArgs args{x.data(), w.data(), nullptr, y.data(), m, n, k};
   ThreadPool pool(threads);
-  set_blas_threads(threads);
+  set_blas_threads(1);  // as in the engine: the pool splits the columns
   for (auto _ : state) {
     if (kImpl == MatmulImpl::kSkinny) internal::skinny_matmul(best_kernel_path(), args, pool);
-    if (kImpl == MatmulImpl::kBlas) internal::blas_matmul(args);
+    if (kImpl == MatmulImpl::kBlas) internal::blas_matmul(args, pool);
     benchmark::DoNotOptimize(y.data());
   }
   set_rate_counters(state, double{sizeof(float)} * n * k, 2.0 * m * n * k);

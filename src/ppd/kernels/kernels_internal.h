@@ -42,8 +42,9 @@ std::vector<AttentionWorkItem> plan_attention(const AttentionArgs& args, int num
 
 // Multithreaded skinny matmul (any m; the public matmul uses it for m <= kSkinnyMatmulMaxRows).
 void skinny_matmul(KernelPath path, const MatmulArgs& args, ThreadPool& pool);
-// cblas_sgemm on the calling thread (OpenBLAS uses its own threads).
-void blas_matmul(const MatmulArgs& args);
+// cblas_sgemm split by output columns over the pool's threads, each call single-threaded
+// inside OpenBLAS when set_blas_threads(1) (as the engine sets it).
+void blas_matmul(const MatmulArgs& args, ThreadPool& pool);
 
 }  // namespace internal
 

@@ -68,8 +68,10 @@ TEST(MatmulTest, AllPathsMatchDoubleReference) {
         expect_matches_reference(p, y);
       }
     }
-    internal::blas_matmul(p.args(y));
-    expect_matches_reference(p, y);
+    for (ThreadPool* pool : {&pool1, &pool2}) {
+      internal::blas_matmul(p.args(y), *pool);
+      expect_matches_reference(p, y);
+    }
   }
 }
 

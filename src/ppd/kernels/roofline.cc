@@ -1,15 +1,14 @@
 #include "ppd/kernels/roofline.h"
 
-#include <cblas.h>
-
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
-#include "ppd/common/aligned_buffer.h"
 #include "ppd/kernels/kernels.h"
+#include "ppd/kernels/kernels_internal.h"
 
 namespace ppd::kernels {
 namespace avx2 {
@@ -28,47 +27,61 @@ float sum_floats_scalar(const float* data, size_t n) {
   return total;
 }
 
+// The read probe's unit of work: 1 MiB.
+constexpr size_t kChunkFloats = size_t{1} << 18;
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace
 
-double measure_read_bandwidth_gbs(ThreadPool& pool, size_t bytes, int repeats) {
-  // Allocated like the model weights (huge pages), so the probe and the engine read memory
-  // the same way.
-  const size_t n = bytes / sizeof(float) / 64 * 64;
-  AlignedBuffer buffer(n);
+ReadBandwidthProbe::ReadBandwidthProbe(ThreadPool* pool, size_t bytes)
+    : pool_(pool),
+      buffer_(bytes / sizeof(float) / kChunkFloats * kChunkFloats),
+      sinks_(static_cast<size_t>(pool->num_threads())) {
+  measure_gbs(1);  // first touch: page faults are not bandwidth
+}
+
+double ReadBandwidthProbe::measure_gbs(int passes) {
+  const size_t num_chunks = buffer_.size() / kChunkFloats;
   const bool avx2 = best_kernel_path() == KernelPath::kAvx2;
-  std::vector<float> sinks(static_cast<size_t>(pool.num_threads()));
   double best = 0;
-  for (int r = 0; r <= repeats; ++r) {
+  for (int r = 0; r < passes; ++r) {
+    std::atomic<size_t> next{0};
     const auto start = std::chrono::steady_clock::now();
-    pool.run_on_all([&](int index, int num_threads) {
-      const size_t begin = n * static_cast<size_t>(index) / static_cast<size_t>(num_threads) / 64 * 64;
-      const size_t end = n * static_cast<size_t>(index + 1) / static_cast<size_t>(num_threads) / 64 * 64;
-      const float* p = buffer.data() + begin;
-      sinks[static_cast<size_t>(index)] = avx2 ? avx2::sum_floats(p, end - begin) : sum_floats_scalar(p, end - begin);
+    pool_->run_on_all([&](int index, int) {
+      float sum = 0;
+      for (size_t c = next.fetch_add(1); c < num_chunks; c = next.fetch_add(1)) {
+        const float* p = buffer_.data() + c * kChunkFloats;
+        sum += avx2 ? avx2::sum_floats(p, kChunkFloats) : sum_floats_scalar(p, kChunkFloats);
+      }
+      sinks_[static_cast<size_t>(index)] = sum;
     });
-    const double s = seconds_since(start);
-    if (r > 0) best = std::max(best, static_cast<double>(n * sizeof(float)) / s * 1e-9);
+    best = std::max(best, static_cast<double>(buffer_.size() * sizeof(float)) / seconds_since(start) * 1e-9);
   }
-  // Keep the sums observable so the reads cannot be optimized away.
   volatile float sink = 0;
-  for (float v : sinks) sink = sink + v;
+  for (float v : sinks_) sink = sink + v;
   return best;
 }
 
-double measure_sgemm_gflops(int m, int n, int k, int repeats) {
-  std::vector<float> x(static_cast<size_t>(m) * static_cast<size_t>(k), 0.5f);
-  std::vector<float> w(static_cast<size_t>(n) * static_cast<size_t>(k), 0.25f);
-  std::vector<float> y(static_cast<size_t>(m) * static_cast<size_t>(n));
+SgemmProbe::SgemmProbe(ThreadPool* pool, int m, int n, int k)
+    : pool_(pool),
+      m_(m),
+      n_(n),
+      k_(k),
+      x_(static_cast<size_t>(m) * static_cast<size_t>(k), 0.5f),
+      w_(static_cast<size_t>(n) * static_cast<size_t>(k), 0.25f),
+      y_(static_cast<size_t>(m) * static_cast<size_t>(n)) {}
+
+double SgemmProbe::measure_gflops(int calls) {
+  const MatmulArgs args{.x = x_.data(), .w = w_.data(), .y = y_.data(), .m = m_, .n = n_, .k = k_};
   double best = 0;
-  for (int r = 0; r <= repeats; ++r) {
+  for (int r = 0; r <= calls; ++r) {
     const auto start = std::chrono::steady_clock::now();
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, x.data(), k, w.data(), k, 0.0f, y.data(), n);
+    internal::blas_matmul(args, *pool_);
     const double s = seconds_since(start);
-    if (r > 0) best = std::max(best, 2.0 * m * n * k / s * 1e-9);
+    if (r > 0) best = std::max(best, 2.0 * m_ * n_ * k_ / s * 1e-9);
   }
   return best;
 }

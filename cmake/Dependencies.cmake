@@ -28,3 +28,9 @@ endif()
 if(PPD_BUILD_BENCHMARKS)
   find_package(benchmark REQUIRED)
 endif()
+
+# Boost 1.81 (libboost1.81-dev): Asio and Beast, header-only, with C++20 coroutines.
+find_package(Boost 1.81.0 REQUIRED CONFIG)
+add_library(ppd_boost INTERFACE)
+target_link_libraries(ppd_boost INTERFACE Boost::headers Threads::Threads)
+target_compile_definitions(ppd_boost INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "ppd/common/thread_pool.h"
+#include "ppd/engine/engine_state.h"
 #include "ppd/engine/model_executor.h"
 #include "ppd/engine/model_runner.h"
 #include "ppd/kernels/kernels.h"
@@ -21,21 +22,6 @@
 
 namespace ppd::engine {
 
-struct Engine::State {
-  EngineOptions options;
-  const Clock* clock = nullptr;
-  model::ModelConfig config;
-  model::ModelWeights weights;
-  uint64_t identity = 0;
-  int max_model_len = 0;
-  std::unique_ptr<kv::KvStorage> storage;
-  std::unique_ptr<kv::KvCacheManager> kv_cache;
-  std::unique_ptr<sched::Scheduler> scheduler;
-  std::unique_ptr<ThreadPool> pool;
-  std::unique_ptr<ModelRunner> runner;
-  std::unique_ptr<ModelExecutor> executor;
-  uint64_t next_id = 1;
-};
 
 namespace {
 
@@ -177,8 +163,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const std::string& model_dir, con
 Engine::Engine(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Engine::~Engine() = default;
 
-Result<RequestId> Engine::add_request(RequestSpec spec) {
-  State& s = *state_;
+Result<std::unique_ptr<sched::Sequence>> make_sequence(Engine::State& s, RequestSpec spec) {
   const sched::RequestLimits limits{.max_model_len = s.max_model_len, .vocab_size = s.config.vocab_size};
   PPD_RETURN_IF_ERROR(sched::validate_request(spec.prompt, spec.params, limits));
   const int num_prompt = static_cast<int>(spec.prompt.size());
@@ -199,13 +184,22 @@ Result<RequestId> Engine::add_request(RequestSpec spec) {
   const uint64_t seed = spec.params.seed.value_or(mix_seed(id.value));
   spdlog::debug("request add id={} prompt_tokens={} max_tokens={} greedy={}", id.value, num_prompt, max_tokens,
                 spec.params.is_greedy());
-  s.scheduler->add(std::make_unique<sched::Sequence>(sched::SequenceOptions{
+  return std::make_unique<sched::Sequence>(sched::SequenceOptions{
       .id = id, .prompt = std::move(spec.prompt), .params = std::move(spec.params), .max_tokens = max_tokens,
-      .eos_token_ids = s.config.eos_token_ids, .sampling_seed = seed}));
+      .eos_token_ids = s.config.eos_token_ids, .sampling_seed = seed, .blocks_on_finish = spec.blocks_on_finish});
+}
+
+Result<RequestId> Engine::add_request(RequestSpec spec) {
+  PPD_ASSIGN_OR_RETURN(std::unique_ptr<sched::Sequence> seq, make_sequence(*state_, std::move(spec)));
+  const RequestId id = seq->id();
+  state_->scheduler->add(std::move(seq));
   return id;
 }
 
-bool Engine::abort_request(RequestId id) { return state_->scheduler->abort(id) != nullptr; }
+bool Engine::abort_request(RequestId id) {
+  state_->pending_first_tokens.erase(id);
+  return state_->scheduler->abort(id) != nullptr;
+}
 
 StepResult Engine::step() {
   State& s = *state_;
@@ -233,26 +227,6 @@ int Engine::num_allocatable_blocks() const { return state_->kv_cache->num_alloca
 
 std::vector<BlockHash> Engine::block_hashes(std::span<const TokenId> tokens) const {
   return kv::hash_full_blocks(state_->identity, tokens, state_->options.block_size);
-}
-
-std::optional<std::span<const uint8_t>> Engine::export_block(BlockHash hash) const {
-  const std::optional<BlockId> block = state_->kv_cache->lookup(hash);
-  if (!block) return std::nullopt;
-  return state_->storage->export_block(*block);
-}
-
-Status Engine::import_block(BlockHash hash, std::span<const uint8_t> bytes) {
-  State& s = *state_;
-  if (bytes.size() != s.storage->block_bytes()) {
-    return invalid_argument("kv block: must be {} bytes; got {}", s.storage->block_bytes(), bytes.size());
-  }
-  if (!s.options.enable_prefix_cache) return failed_precondition("kv block import: the prefix cache is disabled");
-  if (s.kv_cache->lookup(hash)) return Status::Ok();
-  PPD_ASSIGN_OR_RETURN(const BlockId block, s.kv_cache->allocate());
-  PPD_RETURN_IF_ERROR(s.storage->import_block(block, bytes));
-  s.kv_cache->register_block(block, hash);
-  s.kv_cache->release(block);
-  return Status::Ok();
 }
 
 std::vector<kv::KvEvent> Engine::take_kv_events() { return state_->kv_cache->take_events(); }

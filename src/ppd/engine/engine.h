@@ -38,6 +38,34 @@ struct RequestSpec {
   std::optional<RequestId> id;  // unset: the engine assigns the next free id
   std::vector<TokenId> prompt;
   sched::SamplingParams params;
+  // kHold: a prefill node's request; when it finishes its blocks stay pinned (see held()).
+  sched::BlocksOnFinish blocks_on_finish = sched::BlocksOnFinish::kRelease;
+};
+
+// Remote path, decode node: a request whose prompt KV was computed by a prefill node.
+struct ImportSpec {
+  RequestSpec request;        // params.seed: the prefill node's resolved seed, so that
+                              // sampling goes on exactly as it would have there
+  TokenId first_token = -1;   // sampled by the prefill node
+  sched::ImportMode mode = sched::ImportMode::kDelta;
+};
+
+// Where the pulled blocks go: dest[i] is the memory of prompt block num_local_blocks + i.
+struct ImportTarget {
+  RequestId id;
+  int num_local_blocks = 0;   // leading prompt blocks already cached here (not pulled)
+  int num_prompt_blocks = 0;  // blocks covering the prompt, the partial last one included
+  std::vector<std::span<uint8_t>> dest;
+};
+
+// A prefill node's finished request whose blocks stay pinned for a decode node to pull.
+struct HeldRequest {
+  RequestId id;
+  int num_prompt_tokens = 0;
+  TokenId first_token = -1;
+  uint64_t sampling_seed = 0;
+  std::vector<BlockHash> block_hashes;        // of the full prompt blocks
+  std::vector<std::span<const uint8_t>> blocks;  // every prompt block's bytes, partial last included
 };
 
 struct RequestOutput {
@@ -78,8 +106,26 @@ class Engine {
   // Validates and queues a request; returns its id. INVALID_ARGUMENT for bad input,
   // RESOURCE_EXHAUSTED when it could never fit the KV pool.
   Result<RequestId> add_request(RequestSpec spec);
-  // Drops a request and frees its blocks. Returns false when the id is unknown.
+  // Drops a request (waiting, running, importing or held) and frees its blocks. Returns
+  // false when the id is unknown.
   bool abort_request(RequestId id);
+
+  // Remote path, decode node: validates the request, holds its locally cached prompt
+  // blocks (delta mode) and allocates the rest, and returns the memory the pulled blocks
+  // must be written to. RESOURCE_EXHAUSTED when the blocks are not free. The memory stays
+  // reserved until finish_import() or abort_request(). Mutates.
+  Result<ImportTarget> begin_import(ImportSpec spec);
+  // The pulled bytes are in place: the request joins the running batch with its first
+  // token. Returns that token's output (finished when it was EOS or max_tokens is 1).
+  // NOT_FOUND when `id` is not importing. Mutates.
+  Result<RequestOutput> finish_import(RequestId id);
+
+  // Prefill node: the pinned blocks of a finished kHold request, or nullopt. The spans
+  // stay valid until release_held() or abort_request().
+  std::optional<HeldRequest> held(RequestId id) const;
+  // Unpins a held request: its full blocks become cached prefix. False when not held.
+  bool release_held(RequestId id);
+  std::vector<RequestId> held_ids() const;
   // Runs one step. With nothing to do, returns no outputs and zero stats.
   StepResult step();
   bool has_unfinished() const;
@@ -96,6 +142,7 @@ class Engine {
   std::optional<std::span<const uint8_t>> export_block(BlockHash hash) const;
   // Stores a block received from another node as cached prefix under `hash` (no-op if
   // already held). RESOURCE_EXHAUSTED when no block is free; INVALID_ARGUMENT on size.
+  // The block is evictable at once; the remote path uses begin_import() instead.
   Status import_block(BlockHash hash, std::span<const uint8_t> bytes);
   size_t block_bytes() const;
   int num_cached_blocks() const;

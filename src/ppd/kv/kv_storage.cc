@@ -39,6 +39,12 @@ std::span<const uint8_t> KvStorage::export_block(BlockId block) const {
   return {bytes + block_bytes() * static_cast<size_t>(block.value), block_bytes()};
 }
 
+std::span<uint8_t> KvStorage::block_memory(BlockId block) {
+  PPD_CHECK(block.value >= 0 && block.value < num_blocks_);
+  auto* bytes = reinterpret_cast<uint8_t*>(data_.get());
+  return {bytes + block_bytes() * static_cast<size_t>(block.value), block_bytes()};
+}
+
 Status KvStorage::import_block(BlockId block, std::span<const uint8_t> bytes) {
   PPD_CHECK(block.value >= 0 && block.value < num_blocks_);
   if (bytes.size() != block_bytes()) {

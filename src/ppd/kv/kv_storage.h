@@ -30,6 +30,8 @@ class KvStorage {
   std::span<const uint8_t> export_block(BlockId block) const;
   // Overwrites one block. INVALID_ARGUMENT when the size is not block_bytes().
   Status import_block(BlockId block, std::span<const uint8_t> bytes);
+  // The writable bytes of one block, for a transfer to land in place. REQUIRES: valid id.
+  std::span<uint8_t> block_memory(BlockId block);
 
  private:
   struct Free {

@@ -44,13 +44,62 @@ std::unique_ptr<Sequence> Scheduler::abort(RequestId id) {
   if (seq->status() == SequenceStatus::kWaiting) {
     waiting_.erase(std::find(waiting_.begin(), waiting_.end(), seq));
   } else {
-    running_.erase(std::find(running_.begin(), running_.end(), seq));
+    if (seq->status() == SequenceStatus::kRunning) running_.erase(std::find(running_.begin(), running_.end(), seq));
     kv_cache_->release_all(&seq->block_table());
   }
   seq->finish(FinishReason::kAbort);
   std::unique_ptr<Sequence> owned = std::move(it->second);
   sequences_.erase(it);
   return owned;
+}
+
+Result<int> Scheduler::add_importing(std::unique_ptr<Sequence> sequence, ImportMode mode) {
+  PPD_CHECK(!sequences_.contains(sequence->id()));
+  Sequence* seq = sequence.get();
+  const int block_size = kv_cache_->block_size();
+  kv::extend_block_hashes(options_.model_identity, seq->tokens(), block_size, &seq->block_hashes());
+  const int hit = mode == ImportMode::kDelta ? kv_cache_->match_prefix(seq->block_hashes()) : 0;
+  const int new_blocks = kv::num_blocks_for(seq->num_tokens(), block_size) - hit;
+  int reviving = 0;  // matched blocks that leave the evictable pool once referenced
+  for (int i = 0; i < hit; ++i) reviving += kv_cache_->ref_count(*kv_cache_->lookup(seq->block_hashes()[i])) == 0;
+  if (kv_cache_->num_allocatable_blocks() - reviving < new_blocks) {
+    return resource_exhausted("kv import: {} blocks needed, {} allocatable", new_blocks,
+                              kv_cache_->num_allocatable_blocks() - reviving);
+  }
+  kv_cache_->acquire_prefix(seq->block_hashes(), hit, &seq->block_table());
+  for (int i = 0; i < new_blocks; ++i) seq->block_table().push_back(*kv_cache_->allocate());
+  seq->set_importing(hit * block_size);
+  seq->set_registered_blocks(hit);
+  sequences_.emplace(seq->id(), std::move(sequence));
+  return hit;
+}
+
+FinishReason Scheduler::finish_import(RequestId id, TokenId first_token) {
+  auto it = sequences_.find(id);
+  PPD_CHECK(it != sequences_.end() && it->second->status() == SequenceStatus::kImporting);
+  Sequence* seq = it->second.get();
+  seq->set_imported();
+  register_full_blocks(seq);
+  running_.push_back(seq);
+  const FinishReason reason = seq->append_token(first_token);
+  if (reason != FinishReason::kNone) retire(seq, reason);
+  return reason;
+}
+
+bool Scheduler::release_held(RequestId id) {
+  auto it = sequences_.find(id);
+  if (it == sequences_.end() || it->second->status() != SequenceStatus::kHeld) return false;
+  kv_cache_->release_all(&it->second->block_table());
+  sequences_.erase(it);
+  return true;
+}
+
+std::vector<RequestId> Scheduler::held_ids() const {
+  std::vector<RequestId> ids;
+  for (const auto& [id, seq] : sequences_) {
+    if (seq->status() == SequenceStatus::kHeld) ids.push_back(id);
+  }
+  return ids;
 }
 
 SchedulerOutput Scheduler::schedule() {
@@ -191,6 +240,10 @@ void Scheduler::register_full_blocks(Sequence* seq) {
 
 void Scheduler::retire(Sequence* seq, FinishReason reason) {
   running_.erase(std::find(running_.begin(), running_.end(), seq));
+  if (seq->blocks_on_finish() == BlocksOnFinish::kHold && reason != FinishReason::kError) {
+    seq->set_held();  // stays in sequences_ with its blocks until release_held()
+    return;
+  }
   kv_cache_->release_all(&seq->block_table());
   seq->finish(reason);
   auto it = sequences_.find(seq->id());
@@ -198,15 +251,30 @@ void Scheduler::retire(Sequence* seq, FinishReason reason) {
   sequences_.erase(it);
 }
 
+int Scheduler::count_with_status(SequenceStatus status) const {
+  int n = 0;
+  for (const auto& [id, seq] : sequences_) n += seq->status() == status;
+  return n;
+}
+
 std::vector<std::unique_ptr<Sequence>> Scheduler::take_finished() { return std::exchange(finished_, {}); }
 
 Status Scheduler::check_invariants() const {
   PPD_RETURN_IF_ERROR(kv_cache_->check_invariants());
-  if (sequences_.size() != running_.size() + waiting_.size()) {
-    return internal_error("scheduler: {} requests but {} running + {} waiting", sequences_.size(),
-                          running_.size(), waiting_.size());
+  const int num_importing = count_with_status(SequenceStatus::kImporting);
+  const int num_held = count_with_status(SequenceStatus::kHeld);
+  if (sequences_.size() != running_.size() + waiting_.size() + num_importing + num_held) {
+    return internal_error("scheduler: {} requests but {} running + {} waiting + {} importing + {} held",
+                          sequences_.size(), running_.size(), waiting_.size(), num_importing, num_held);
   }
   std::vector<int> holders(static_cast<size_t>(kv_cache_->num_blocks()), 0);
+  for (const auto& [id, seq] : sequences_) {
+    if (seq->status() != SequenceStatus::kImporting && seq->status() != SequenceStatus::kHeld) continue;
+    if (seq->block_table().num_blocks() < kv::num_blocks_for(seq->num_prompt_tokens(), kv_cache_->block_size())) {
+      return internal_error("scheduler: importing or held request {} lacks blocks for its prompt", id.value);
+    }
+    for (int32_t b : seq->block_table().raw()) ++holders[static_cast<size_t>(b)];
+  }
   const int block_size = kv_cache_->block_size();
   for (const Sequence* seq : running_) {
     const int blocks = seq->block_table().num_blocks();

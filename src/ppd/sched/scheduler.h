@@ -49,6 +49,12 @@ struct SchedulerOutput {
   int num_tokens() const { return num_decode_tokens + num_prefill_tokens; }
 };
 
+// How a remote-path request on a decode node gets its prompt's KV.
+enum class ImportMode {
+  kDelta,  // blocks already cached here are used; only the rest is pulled
+  kFull,   // every block is pulled (the classic-PD baseline)
+};
+
 // What one step did to one request.
 struct SequenceUpdate {
   RequestId id;
@@ -66,9 +72,26 @@ class Scheduler {
   // Whether a request of this many tokens could ever hold all its blocks at once.
   bool fits_cache(int max_total_tokens) const;
 
-  // Removes a waiting or running request and releases its blocks; returns it (finished
-  // with kAbort), or null when the id is unknown.
+  // Removes a waiting, running, importing or held request and releases its blocks; returns
+  // it (finished with kAbort), or null when the id is unknown.
   std::unique_ptr<Sequence> abort(RequestId id);
+
+  // Remote path, decode node: holds blocks for a request whose prompt KV is pulled from
+  // another node: its locally cached full prompt blocks (kDelta only) and fresh blocks for
+  // the rest of the prompt. Returns how many leading blocks were already here.
+  // RESOURCE_EXHAUSTED when too few blocks are allocatable (nothing is preempted).
+  // REQUIRES: validated; its id unused. Mutates.
+  Result<int> add_importing(std::unique_ptr<Sequence> sequence, ImportMode mode);
+  // The prompt's KV is in place: registers its full blocks, appends `first_token` (sampled
+  // by the prefill node) and runs the request. Returns the finish reason that token causes
+  // (kNone: it goes on decoding). REQUIRES: `id` is importing. Mutates.
+  FinishReason finish_import(RequestId id, TokenId first_token);
+
+  // Prefill node: drops the pin of a finished request created with BlocksOnFinish::kHold;
+  // its full blocks stay cached. Returns false when `id` is not held. Mutates.
+  bool release_held(RequestId id);
+  // Ids of the held requests, in no particular order.
+  std::vector<RequestId> held_ids() const;
 
   // Picks this step's batch and allocates its blocks. Mutates.
   SchedulerOutput schedule();
@@ -87,7 +110,7 @@ class Scheduler {
   const Sequence* find(RequestId id) const;
 
   // Checks the kv cache, and that every block's reference count equals the number of
-  // block tables holding it (no leaked or double-held block).
+  // block tables (running, importing and held requests) holding it: no leaked block.
   Status check_invariants() const;
 
  private:
@@ -98,6 +121,7 @@ class Scheduler {
   bool preempt_one(size_t min_victim_index, SchedulerOutput* out);
   void register_full_blocks(Sequence* seq);
   void retire(Sequence* seq, FinishReason reason);
+  int count_with_status(SequenceStatus status) const;
 
   SchedulerOptions options_;
   kv::KvCacheManager* kv_cache_;

@@ -30,6 +30,18 @@ void Sequence::set_running(int num_prefix_tokens) {
   if (num_cached_prompt_tokens_ < 0) num_cached_prompt_tokens_ = num_prefix_tokens;
 }
 
+void Sequence::set_importing(int num_local_tokens) {
+  PPD_CHECK(status_ == SequenceStatus::kWaiting && num_computed_tokens_ == 0);
+  status_ = SequenceStatus::kImporting;
+  num_cached_prompt_tokens_ = num_local_tokens;
+}
+
+void Sequence::set_imported() {
+  PPD_CHECK(status_ == SequenceStatus::kImporting);
+  status_ = SequenceStatus::kRunning;
+  num_computed_tokens_ = num_prompt_tokens_;
+}
+
 FinishReason Sequence::append_token(TokenId token) {
   PPD_CHECK(num_pending_tokens() == 0);
   const bool may_stop = stop_tokens_allowed();

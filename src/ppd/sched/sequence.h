@@ -13,7 +13,15 @@
 
 namespace ppd::sched {
 
-enum class SequenceStatus { kWaiting, kRunning, kFinished };
+// kImporting: a remote-path request on a decode node whose prompt KV is being pulled from
+// a prefill node; kHeld: a finished prefill-only request whose blocks stay pinned for export.
+enum class SequenceStatus { kWaiting, kRunning, kImporting, kHeld, kFinished };
+
+// What happens to a request's blocks when it finishes.
+enum class BlocksOnFinish {
+  kRelease,  // full blocks become cached prefix, the partial one is freed
+  kHold,     // all stay referenced (pinned) until released: a prefill node's handle
+};
 
 enum class FinishReason {
   kNone,
@@ -33,6 +41,7 @@ struct SequenceOptions {
   int max_tokens = 0;                  // resolved output limit (resolve_max_tokens)
   std::vector<TokenId> eos_token_ids;  // the model's; ignored when params.ignore_eos
   uint64_t sampling_seed = 0;          // resolved seed
+  BlocksOnFinish blocks_on_finish = BlocksOnFinish::kRelease;
 };
 
 class Sequence {
@@ -42,6 +51,7 @@ class Sequence {
   RequestId id() const { return options_.id; }
   const SamplingParams& params() const { return options_.params; }
   uint64_t sampling_seed() const { return options_.sampling_seed; }
+  BlocksOnFinish blocks_on_finish() const { return options_.blocks_on_finish; }
   SequenceStatus status() const { return status_; }
   FinishReason finish_reason() const { return finish_reason_; }
 
@@ -62,6 +72,7 @@ class Sequence {
   kv::BlockTable& block_table() { return block_table_; }
   const kv::BlockTable& block_table() const { return block_table_; }
   std::vector<BlockHash>& block_hashes() { return block_hashes_; }
+  const std::vector<BlockHash>& block_hashes() const { return block_hashes_; }
   int num_registered_blocks() const { return num_registered_blocks_; }
 
   // Whether the next sampled token may be EOS or a stop id (min_tokens already out).
@@ -72,6 +83,11 @@ class Sequence {
 
   // --- mutations, driven by the Scheduler ---
   void set_running(int num_prefix_tokens);  // admitted with a cached prefix of this length
+  // Remote path: the prompt's KV is arriving; `num_local_tokens` of it were already here.
+  void set_importing(int num_local_tokens);
+  // The import landed: the whole prompt is computed and the sequence runs.
+  void set_imported();
+  void set_held() { status_ = SequenceStatus::kHeld; }
   void add_computed(int num_tokens) { num_computed_tokens_ += num_tokens; }
   void set_registered_blocks(int n) { num_registered_blocks_ = n; }
   // Appends a sampled token; returns the finish reason it causes (kNone to go on).

@@ -1,0 +1,172 @@
+// The engine's remote path: a prefill engine computes a prompt and holds its blocks; a
+// decode engine imports them (every block, or only those it lacks) and decodes. The tokens
+// equal a local run of the same request, for greedy and seeded sampling, and no block leaks
+// on either side whether the import finishes, is aborted, or the held request is released.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "engine_test_util.h"
+#include "ppd/model/model_config.h"
+#include "test_models.h"
+
+namespace ppd::testing {
+namespace {
+
+using engine::Engine;
+
+sched::SamplingParams seeded(int max_tokens) {
+  sched::SamplingParams p;
+  p.max_tokens = max_tokens;
+  p.temperature = 0.8f;
+  p.top_k = 20;
+  p.seed = 1234;
+  return p;
+}
+
+// Prefill-only copy of `params`: one output token, blocks held.
+engine::RequestSpec prefill_spec(const std::vector<TokenId>& prompt, sched::SamplingParams params) {
+  params.max_tokens = 1;
+  params.min_tokens = std::min(params.min_tokens, 1);
+  return {.prompt = prompt, .params = params, .blocks_on_finish = sched::BlocksOnFinish::kHold};
+}
+
+RequestId run_prefill(Engine& p, const std::vector<TokenId>& prompt, const sched::SamplingParams& params) {
+  Result<RequestId> id = p.add_request(prefill_spec(prompt, params));
+  EXPECT_TRUE(id.ok()) << id.status().to_string();
+  run_all(p);
+  return *id;
+}
+
+// Imports `held` into `d`, copying the blocks d asks for; returns d's completion and the
+// number of blocks moved.
+Completion import_and_decode(Engine& d, const engine::HeldRequest& held, const std::vector<TokenId>& prompt,
+                             sched::SamplingParams params, sched::ImportMode mode, int* num_moved) {
+  params.seed = held.sampling_seed;
+  Result<engine::ImportTarget> target =
+      d.begin_import({.request = {.prompt = prompt, .params = params}, .first_token = held.first_token, .mode = mode});
+  EXPECT_TRUE(target.ok()) << target.status().to_string();
+  EXPECT_TRUE(d.check_invariants().ok());
+  for (size_t i = 0; i < target->dest.size(); ++i) {
+    const auto src = held.blocks[static_cast<size_t>(target->num_local_blocks) + i];
+    std::memcpy(target->dest[i].data(), src.data(), src.size());
+  }
+  *num_moved = static_cast<int>(target->dest.size());
+  Result<engine::RequestOutput> first = d.finish_import(target->id);
+  EXPECT_TRUE(first.ok()) << first.status().to_string();
+  Completion c;
+  c.tokens.push_back(first->token);
+  if (first->finish_reason == sched::FinishReason::kNone) {
+    std::map<uint64_t, Completion> rest = run_all(d);
+    const Completion& r = rest[target->id.value];
+    c.tokens.insert(c.tokens.end(), r.tokens.begin(), r.tokens.end());
+  }
+  return c;
+}
+
+class RemotePathTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    dir_ = std::string(GetParam()) == "tiny" ? tiny_model_dir() : tinystories_dir();
+    if (dir_.empty()) GTEST_SKIP() << "PPD_SHARED_DIR is unset: TinyStories model unavailable";
+    vocab_ = model::load_model_config(dir_)->vocab_size;
+  }
+  std::string dir_;
+  int vocab_ = 0;
+};
+
+TEST_P(RemotePathTest, FullAndDeltaImportsDecodeLikeTheLocalPath) {
+  auto p = make_engine(dir_, test_options());
+  auto d = make_engine(dir_, test_options());
+  auto local = make_engine(dir_, test_options());
+  const std::vector<TokenId> turn1 = random_tokens(7, 70, 3, vocab_);
+  std::vector<TokenId> turn2 = turn1;
+  const std::vector<TokenId> more = random_tokens(8, 29, 3, vocab_);
+  turn2.insert(turn2.end(), more.begin(), more.end());
+  // d holds turn 1 (as after a first turn); the local engine too.
+  run_one(*d, turn1, greedy(1));
+  run_one(*local, turn1, greedy(1));
+
+  for (const sched::SamplingParams& params : {greedy(24), seeded(24)}) {
+    const Completion expected = run_one(*local, turn2, params);
+    const RequestId held_id = run_prefill(*p, turn2, params);
+    const std::optional<engine::HeldRequest> held = p->held(held_id);
+    ASSERT_TRUE(held.has_value());
+    EXPECT_EQ(held->blocks.size(), 7u);        // 99 tokens in blocks of 16
+    EXPECT_EQ(held->block_hashes.size(), 6u);  // full ones
+    EXPECT_EQ(held->block_hashes, d->block_hashes(turn2));
+    EXPECT_TRUE(p->check_invariants().ok());
+
+    int moved = 0;
+    const Completion full = import_and_decode(*d, *held, turn2, params, sched::ImportMode::kFull, &moved);
+    EXPECT_EQ(moved, 7);
+    EXPECT_EQ(full.tokens, expected.tokens);
+    const Completion delta = import_and_decode(*d, *held, turn2, params, sched::ImportMode::kDelta, &moved);
+    EXPECT_EQ(moved, 1);  // all full blocks are cached on d by now; the partial last one moves
+    EXPECT_EQ(delta.tokens, expected.tokens);
+
+    EXPECT_TRUE(p->release_held(held_id));
+    EXPECT_FALSE(p->release_held(held_id));
+    EXPECT_TRUE(p->check_invariants().ok());
+    EXPECT_TRUE(d->check_invariants().ok());
+  }
+  EXPECT_EQ(p->num_allocatable_blocks(), 512);
+  EXPECT_EQ(d->num_allocatable_blocks(), 512);
+}
+
+TEST_P(RemotePathTest, DeltaImportPullsOnlyTheBlocksTheDecodeNodeLacks) {
+  auto p = make_engine(dir_, test_options());
+  auto d = make_engine(dir_, test_options());
+  const std::vector<TokenId> prompt = random_tokens(9, 100, 3, vocab_);
+  run_one(*d, std::vector<TokenId>(prompt.begin(), prompt.begin() + 40), greedy(1));  // 2 full blocks cached
+  const RequestId held_id = run_prefill(*p, prompt, greedy(8));
+  int moved = 0;
+  import_and_decode(*d, *p->held(held_id), prompt, greedy(8), sched::ImportMode::kDelta, &moved);
+  EXPECT_EQ(moved, 7 - 2);
+  EXPECT_TRUE(p->release_held(held_id));
+}
+
+TEST_P(RemotePathTest, AbortedImportAndAbortedHeldRequestLeakNothing) {
+  auto p = make_engine(dir_, test_options(64));
+  auto d = make_engine(dir_, test_options(64));
+  const std::vector<TokenId> prompt = random_tokens(10, 50, 3, vocab_);
+  const RequestId held_id = run_prefill(*p, prompt, greedy(8));
+  EXPECT_EQ(p->num_allocatable_blocks(), 64 - 4);  // 4 blocks pinned
+  Result<engine::ImportTarget> target = d->begin_import(
+      {.request = {.prompt = prompt, .params = greedy(8)}, .first_token = p->held(held_id)->first_token});
+  ASSERT_TRUE(target.ok());
+  EXPECT_EQ(d->num_allocatable_blocks(), 64 - 4);
+  EXPECT_TRUE(d->abort_request(target->id));
+  EXPECT_EQ(d->finish_import(target->id).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(p->abort_request(held_id));
+  EXPECT_FALSE(p->held(held_id).has_value());
+  EXPECT_TRUE(p->check_invariants().ok());
+  EXPECT_TRUE(d->check_invariants().ok());
+  EXPECT_EQ(p->num_allocatable_blocks(), 64);
+  EXPECT_EQ(d->num_allocatable_blocks(), 64);
+}
+
+TEST_P(RemotePathTest, ImportErrorsAreClear) {
+  auto d = make_engine(dir_, test_options(8));
+  const std::vector<TokenId> prompt = random_tokens(11, 40, 3, vocab_);
+  Result<engine::ImportTarget> bad_token =
+      d->begin_import({.request = {.prompt = prompt, .params = greedy(4)}, .first_token = vocab_});
+  EXPECT_EQ(bad_token.status().to_string(),
+            fmt::format("INVALID_ARGUMENT: first_token: must be in [0, {}); got {}", vocab_, vocab_));
+  Result<engine::ImportTarget> big = d->begin_import(
+      {.request = {.prompt = random_tokens(12, 100, 3, vocab_), .params = greedy(4)}, .first_token = 5});
+  ASSERT_TRUE(big.ok());  // 7 of the 8 blocks
+  Result<engine::ImportTarget> no_room =
+      d->begin_import({.request = {.prompt = prompt, .params = greedy(4)}, .first_token = 5});
+  EXPECT_EQ(no_room.status().to_string(), "RESOURCE_EXHAUSTED: kv import: 3 blocks needed, 1 allocatable");
+  EXPECT_TRUE(d->check_invariants().ok());
+  EXPECT_TRUE(d->abort_request(big->id));
+  EXPECT_EQ(d->num_allocatable_blocks(), 8);
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, RemotePathTest, ::testing::Values("tiny", "tinystories"),
+                         [](const auto& param_info) { return std::string(param_info.param); });
+
+}  // namespace
+}  // namespace ppd::testing

@@ -3,6 +3,8 @@
 #include <memory>
 
 #include "ppd/cli/bench_engine.h"
+#include "ppd/cli/bench_interference.h"
+#include "ppd/cli/bench_transfer.h"
 #include "ppd/cli/commands.h"
 #include "ppd/common/cpu_features.h"
 #include "ppd/common/file.h"
@@ -56,6 +58,8 @@ void register_bench_command(CLI::App& app, int* exit_code) {
     if (!status.ok()) std::cerr << "ppd bench engine: " << status.message() << "\n";
     *exit_code = status.ok() ? 0 : 1;
   });
+  register_bench_interference(bench, exit_code);
+  register_bench_transfer(bench, exit_code);
 }
 
 }  // namespace ppd::cli

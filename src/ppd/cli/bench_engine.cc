@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "ppd/cli/bench_util.h"
 #include "ppd/cli/model_source.h"
 #include "ppd/common/clock.h"
 #include "ppd/common/thread_pool.h"
@@ -26,12 +27,6 @@ struct PairedSample {
   double achieved;
   double limit;
 };
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 // Medians over the samples, the ratio being the median of the per-sample ratios.
 EngineBenchRow summarize(const std::vector<PairedSample>& samples, EngineBenchRow row) {
@@ -69,24 +64,6 @@ ModelCosts costs_of(const model::ModelConfig& c) {
   m.streamed_weight_bytes = 4 * (m.matmul_params + m.lm_head_params + int64_t{c.hidden_size} * (2 * c.num_layers + 1));
   m.attention_flops_per_key = int64_t{4} * q_dim * c.num_layers;
   return m;
-}
-
-std::vector<TokenId> bench_prompt(int n, int vocab, uint32_t seed) {
-  std::vector<TokenId> t(static_cast<size_t>(n));
-  uint32_t x = seed * 2654435761u + 1;
-  for (auto& v : t) {
-    x = x * 1664525u + 1013904223u;
-    v = static_cast<TokenId>(3 + (x >> 8) % static_cast<uint32_t>(vocab - 3));
-  }
-  return t;
-}
-
-sched::SamplingParams fixed_output(int n) {
-  sched::SamplingParams p;
-  p.temperature = 0;
-  p.max_tokens = n;
-  p.ignore_eos = true;
-  return p;
 }
 
 struct BenchContext {

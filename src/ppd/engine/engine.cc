@@ -136,6 +136,7 @@ StepStats step_stats(const Engine::State& s, const sched::SchedulerOutput& batch
   st.num_preempted = static_cast<int>(batch.preempted.size());
   st.num_running = s.scheduler->num_running();
   st.num_waiting = s.scheduler->num_waiting();
+  st.num_pending_prefill_tokens = s.scheduler->num_pending_prefill_tokens();
   st.num_free_blocks = s.kv_cache->num_allocatable_blocks();
   return st;
 }
@@ -217,6 +218,8 @@ StepResult Engine::step() {
 }
 
 bool Engine::has_unfinished() const { return state_->scheduler->has_unfinished(); }
+
+StepStats Engine::queue_stats() const { return step_stats(*state_, sched::SchedulerOutput{}); }
 const model::ModelConfig& Engine::config() const { return state_->config; }
 int Engine::max_model_len() const { return state_->max_model_len; }
 int Engine::block_size() const { return state_->options.block_size; }

@@ -65,6 +65,7 @@ struct HeldRequest {
   TokenId first_token = -1;
   uint64_t sampling_seed = 0;
   std::vector<BlockHash> block_hashes;        // of the full prompt blocks
+  std::vector<BlockId> block_ids;             // every prompt block, partial last included
   std::vector<std::span<const uint8_t>> blocks;  // every prompt block's bytes, partial last included
 };
 
@@ -87,6 +88,7 @@ struct StepStats {
   int64_t step_time_ns = 0;
   int num_running = 0;
   int num_waiting = 0;
+  int64_t num_pending_prefill_tokens = 0;  // prompt tokens still to compute, waiting and running
   int num_free_blocks = 0;  // allocatable: free plus evictable cached
 };
 
@@ -129,6 +131,9 @@ class Engine {
   // Runs one step. With nothing to do, returns no outputs and zero stats.
   StepResult step();
   bool has_unfinished() const;
+  // Queue state now (running, waiting, pending prefill tokens, allocatable blocks); the
+  // per-step fields are zero.
+  StepStats queue_stats() const;
 
   const model::ModelConfig& config() const;
   int max_model_len() const;

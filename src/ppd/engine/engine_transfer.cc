@@ -79,7 +79,10 @@ std::optional<HeldRequest> Engine::held(RequestId id) const {
   const auto& hashes = seq->block_hashes();
   h.block_hashes.assign(hashes.begin(), hashes.begin() + std::min<ptrdiff_t>(num_full, std::ssize(hashes)));
   const int num_blocks = kv::num_blocks_for(seq->num_prompt_tokens(), s.options.block_size);
-  for (int i = 0; i < num_blocks; ++i) h.blocks.push_back(s.storage->export_block(seq->block_table()[i]));
+  for (int i = 0; i < num_blocks; ++i) {
+    h.block_ids.push_back(seq->block_table()[i]);
+    h.blocks.push_back(s.storage->export_block(seq->block_table()[i]));
+  }
   return h;
 }
 

@@ -251,6 +251,13 @@ void Scheduler::retire(Sequence* seq, FinishReason reason) {
   sequences_.erase(it);
 }
 
+int64_t Scheduler::num_pending_prefill_tokens() const {
+  int64_t n = 0;
+  for (const Sequence* seq : waiting_) n += seq->num_tokens();
+  for (const Sequence* seq : running_) n += seq->num_pending_tokens() > 1 ? seq->num_pending_tokens() : 0;
+  return n;
+}
+
 int Scheduler::count_with_status(SequenceStatus status) const {
   int n = 0;
   for (const auto& [id, seq] : sequences_) n += seq->status() == status;

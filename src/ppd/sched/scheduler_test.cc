@@ -234,6 +234,64 @@ TEST(SchedulerTest, AbortReleasesBlocksAtAnyStage) {
   EXPECT_FALSE(h.scheduler.has_unfinished());
 }
 
+TEST(SchedulerTest, HeldRequestKeepsItsBlocksUntilReleased) {
+  Harness h(16);
+  h.scheduler.add(std::make_unique<Sequence>(SequenceOptions{
+      .id = RequestId{1}, .prompt = {5, 6, 7, 8, 9, 10}, .max_tokens = 1, .eos_token_ids = {kEos},
+      .blocks_on_finish = BlocksOnFinish::kHold}));
+  h.run_to_completion();
+  ASSERT_NE(h.scheduler.find(RequestId{1}), nullptr);
+  EXPECT_EQ(h.scheduler.find(RequestId{1})->status(), SequenceStatus::kHeld);
+  EXPECT_EQ(h.scheduler.held_ids(), std::vector<RequestId>{RequestId{1}});
+  EXPECT_EQ(h.kv.num_allocatable_blocks(), 14);  // 2 blocks pinned
+  EXPECT_TRUE(h.scheduler.check_invariants().ok());
+  EXPECT_TRUE(h.scheduler.release_held(RequestId{1}));
+  EXPECT_FALSE(h.scheduler.release_held(RequestId{1}));
+  EXPECT_TRUE(h.scheduler.check_invariants().ok());
+  EXPECT_EQ(h.kv.num_allocatable_blocks(), 16);
+  EXPECT_EQ(h.kv.num_cached_blocks(), 1);  // the full block stays as cached prefix
+}
+
+TEST(SchedulerTest, ImportUsesLocalBlocksThenRunsFromTheFirstToken) {
+  Harness h(16);
+  h.add(1, {5, 6, 7, 8, 9, 10, 11, 12, 13}, {.max_tokens = 1});
+  h.run_to_completion();  // blocks [5..8] and [9..12] cached
+  const std::vector<TokenId> prompt = {5, 6, 7, 8, 9, 10, 11, 12, 20, 21};
+  auto make = [&](uint64_t id) {
+    return std::make_unique<Sequence>(SequenceOptions{.id = RequestId{id}, .prompt = prompt, .max_tokens = 4,
+                                                      .eos_token_ids = {kEos}});
+  };
+  Result<int> delta = h.scheduler.add_importing(make(2), ImportMode::kDelta);
+  ASSERT_TRUE(delta.ok());
+  EXPECT_EQ(*delta, 2);
+  Result<int> full = h.scheduler.add_importing(make(3), ImportMode::kFull);
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(*full, 0);
+  EXPECT_TRUE(h.scheduler.check_invariants().ok()) << h.scheduler.check_invariants().to_string();
+  EXPECT_EQ(h.scheduler.find(RequestId{2})->num_cached_prompt_tokens(), 8);
+  EXPECT_EQ(h.scheduler.finish_import(RequestId{2}, 30), FinishReason::kNone);
+  EXPECT_NE(h.scheduler.abort(RequestId{3}), nullptr);
+  EXPECT_TRUE(h.scheduler.check_invariants().ok());
+  const SchedulerOutput out = h.step();  // request 2 decodes its first token at once
+  ASSERT_EQ(out.chunks.size(), 1u);
+  EXPECT_EQ(out.chunks[0].first_position, 10);
+  EXPECT_EQ(out.num_decode_tokens, 1);
+  h.run_to_completion();
+  EXPECT_EQ(h.outputs[2].size(), 3u);  // 30 came from the prefill node; 3 more here
+  EXPECT_EQ(h.kv.num_allocatable_blocks(), 16);
+}
+
+TEST(SchedulerTest, ImportWithoutRoomIsRefusedAndHoldsNothing) {
+  Harness h(2);
+  Result<int> r = h.scheduler.add_importing(
+      std::make_unique<Sequence>(SequenceOptions{.id = RequestId{1}, .prompt = {1, 2, 3, 4, 5, 6, 7, 8, 9},
+                                                 .max_tokens = 1, .eos_token_ids = {kEos}}),
+      ImportMode::kDelta);
+  EXPECT_EQ(r.status().to_string(), "RESOURCE_EXHAUSTED: kv import: 3 blocks needed, 2 allocatable");
+  EXPECT_EQ(h.scheduler.find(RequestId{1}), nullptr);
+  EXPECT_TRUE(h.scheduler.check_invariants().ok());
+}
+
 TEST(ValidateRequestTest, MessagesNameFieldRuleAndValue) {
   const RequestLimits limits{.max_model_len = 512, .vocab_size = 2048};
   const std::vector<TokenId> ten(10, 1);

@@ -1,0 +1,88 @@
+#include "ppd/node/telemetry.h"
+
+#include <fmt/format.h>
+
+namespace ppd::node {
+
+void Telemetry::on_step(const engine::StepStats& stats) {
+  std::lock_guard lock(mu_);
+  last_ = stats;
+  ++num_steps_;
+  if (stats.num_prefill_tokens == 0 && stats.num_decode_sequences == 0) return;
+  recent_steps_.push_back(stats);
+  if (recent_steps_.size() > kMaxSteps) recent_steps_.pop_front();
+}
+
+void Telemetry::on_state(const engine::StepStats& state) {
+  std::lock_guard lock(mu_);
+  last_ = state;
+}
+
+void Telemetry::on_kv_events(std::vector<kv::KvEvent> events) {
+  nlohmann::json stored = nlohmann::json::array();
+  nlohmann::json removed = nlohmann::json::array();
+  for (const kv::KvEvent& e : events) {
+    (e.kind == kv::KvEventKind::kStored ? stored : removed).push_back(fmt::format("{:016x}", e.hash.value));
+  }
+  const nlohmann::json line = {{"type", "kv_events"}, {"node", node_}, {"stored", stored}, {"removed", removed}};
+  std::lock_guard lock(mu_);
+  broadcast_locked(line.dump());
+}
+
+void Telemetry::record_transfer(int64_t bytes, int64_t duration_ns) {
+  if (bytes <= 0 || duration_ns <= 0) return;
+  const double rate = static_cast<double>(bytes) * 1e9 / static_cast<double>(duration_ns);
+  std::lock_guard lock(mu_);
+  transfer_bytes_per_s_ = transfer_bytes_per_s_ == 0 ? rate : 0.8 * transfer_bytes_per_s_ + 0.2 * rate;
+  transfer_bytes_total_ += bytes;
+}
+
+void Telemetry::set_num_pinned_handles(int n) {
+  std::lock_guard lock(mu_);
+  num_pinned_handles_ = n;
+}
+
+std::shared_ptr<EventChannel> Telemetry::subscribe(boost::asio::any_io_executor executor) {
+  auto channel = std::make_shared<EventChannel>(executor, kMaxBacklog);
+  std::lock_guard lock(mu_);
+  subscribers_.push_back(channel);
+  return channel;
+}
+
+void Telemetry::broadcast_locked(const std::string& line) {
+  std::erase_if(subscribers_, [&](const std::shared_ptr<EventChannel>& c) {
+    if (c->try_send(boost::system::error_code{}, line)) return false;
+    c->close();  // closed by its reader, or too far behind
+    return true;
+  });
+}
+
+nlohmann::json Telemetry::load_snapshot() const {
+  std::lock_guard lock(mu_);
+  return {{"type", "load"},
+          {"node", node_},
+          {"time_ns", clock_->now_ns()},
+          {"num_waiting", last_.num_waiting},
+          {"num_running", last_.num_running},
+          {"num_pending_prefill_tokens", last_.num_pending_prefill_tokens},
+          {"num_free_blocks", last_.num_free_blocks},
+          {"num_pinned_handles", num_pinned_handles_},
+          {"num_steps", num_steps_},
+          {"transfer_bytes_per_s", transfer_bytes_per_s_},
+          {"transfer_bytes_total", transfer_bytes_total_}};
+}
+
+nlohmann::json Telemetry::publish_load_report() {
+  nlohmann::json report = load_snapshot();
+  nlohmann::json steps = nlohmann::json::array();  // [prefill tokens, decode sequences, context tokens, step µs]
+  std::lock_guard lock(mu_);
+  for (const engine::StepStats& s : recent_steps_) {
+    steps.push_back({s.num_prefill_tokens, s.num_decode_sequences, s.num_context_tokens, s.step_time_ns / 1000});
+  }
+  recent_steps_.clear();
+  report["recent_steps"] = std::move(steps);
+  broadcast_locked(report.dump());
+  return report;
+}
+
+}  // namespace ppd::node

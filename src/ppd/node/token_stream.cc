@@ -1,0 +1,28 @@
+#include "ppd/node/token_stream.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace ppd::node {
+
+TokenStream::TokenStream(RequestId id, std::shared_ptr<OutputChannel> channel, std::optional<engine::RequestOutput> first)
+    : id_(id), channel_(std::move(channel)), first_(std::move(first)) {}
+
+TokenStream::~TokenStream() { channel_->close(); }
+
+boost::asio::awaitable<Result<std::optional<engine::RequestOutput>>> TokenStream::next() {
+  if (done_) co_return std::optional<engine::RequestOutput>();
+  engine::RequestOutput out;
+  if (first_) {
+    out = std::move(*first_);
+    first_.reset();
+  } else {
+    auto [ec, received] = co_await channel_->async_receive(boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (ec) co_return unavailable("request {}: the node stopped before it finished", id_.value);
+    out = std::move(received);
+  }
+  done_ = out.finish_reason != sched::FinishReason::kNone;
+  co_return std::optional<engine::RequestOutput>(std::move(out));
+}
+
+}  // namespace ppd::node

@@ -1,0 +1,113 @@
+#include "node_process.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <gtest/gtest.h>
+
+namespace ppd::testing {
+namespace {
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+template <typename T>
+boost::asio::awaitable<std::optional<T>> as_optional(boost::asio::awaitable<T> work) {
+  co_return std::optional<T>(co_await std::move(work));
+}
+
+template <typename T>
+T run_blocking(boost::asio::awaitable<T> work) {
+  boost::asio::io_context io;
+  auto future = boost::asio::co_spawn(io, as_optional(std::move(work)), boost::asio::use_future);
+  io.run();
+  return std::move(*future.get());
+}
+
+}  // namespace
+
+NodeProcess::NodeProcess(const std::string& binary, const std::string& args, const std::filesystem::path& dir,
+                         const std::string& name)
+    : out_(dir / (name + ".out")), err_(dir / (name + ".err")) {
+  const std::string cmd = "exec '" + binary + "' node --name " + name + " " + args + " >'" + out_.string() +
+                          "' 2>'" + err_.string() + "'";
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const std::regex ready(R"(http=[^ ]*:(\d+) kv=(\S+))");
+  for (int i = 0; i < 6000; ++i) {
+    std::smatch m;
+    const std::string out = slurp(out_);
+    if (std::regex_search(out, m, ready)) {
+      http_port_ = static_cast<uint16_t>(std::stoi(m[1]));
+      kv_address_ = m[2];
+      return;
+    }
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ADD_FAILURE() << "node " << name << " did not start: " << slurp(err_);
+}
+
+NodeProcess::~NodeProcess() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  for (int i = 0; i < 500; ++i) {
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill_now();
+}
+
+void NodeProcess::kill_now() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::string NodeProcess::stderr_text() const { return slurp(err_); }
+
+Result<net::HttpResponse> http_call(uint16_t port, boost::beast::http::verb method, const std::string& target,
+                                    const std::string& body, int64_t timeout_ms) {
+  return run_blocking(net::http_request({.host = "127.0.0.1", .port = port, .method = method, .target = target,
+                                         .body = body, .content_type = "application/json", .timeout_ms = timeout_ms}));
+}
+
+StreamedLines http_stream_lines(uint16_t port, const std::string& target, const std::string& body,
+                                int64_t timeout_ms, const std::function<void(const nlohmann::json&)>& on_line) {
+  StreamedLines r;
+  r.response = run_blocking(net::http_stream(
+      {.host = "127.0.0.1", .port = port, .method = boost::beast::http::verb::post, .target = target, .body = body,
+       .content_type = "application/json", .timeout_ms = timeout_ms},
+      [&](std::string_view line) {
+        r.lines.push_back(nlohmann::json::parse(line, nullptr, false));
+        if (on_line) on_line(r.lines.back());
+        return Status::Ok();
+      }));
+  return r;
+}
+
+}  // namespace ppd::testing

@@ -73,10 +73,15 @@ NodeProcess::~NodeProcess() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);
   int status = 0;
-  for (int i = 0; i < 500; ++i) {
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) return;
+  for (int i = 0; i < 1000; ++i) {
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      // A clean stop exits 0; sanitizer reports and crashes at shutdown do not.
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "node did not stop cleanly: " << stderr_text();
+      return;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  ADD_FAILURE() << "node did not stop within 10 s of SIGTERM";
   kill_now();
 }
 

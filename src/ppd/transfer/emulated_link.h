@@ -4,7 +4,8 @@
 // time (start = max(chunk ready, link free at), end = start + bytes / bandwidth), moves the
 // chunk through the inner transport once the start has passed, and goes on once the end has.
 // Reservations never overlap, so n transfers of b bytes from one source take at least
-// n * b / bandwidth. Thread-safe (per-source link state under a mutex).
+// n * b / bandwidth. A pull's final wait spins its last 100 µs, since timers wake late.
+// Thread-safe (per-source link state under a mutex).
 #pragma once
 
 #include <chrono>

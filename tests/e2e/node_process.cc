@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -23,6 +22,18 @@ std::string slurp(const std::filesystem::path& p) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// Reads "... http=HOST:PORT kv=HOST:PORT" from the node's ready line.
+bool parse_ready_line(const std::string& out, uint16_t* http_port, std::string* kv_address) {
+  const size_t http = out.find(" http=");
+  const size_t kv = out.find(" kv=", http == std::string::npos ? 0 : http);
+  const size_t end = out.find('\n', kv == std::string::npos ? 0 : kv);
+  if (http == std::string::npos || kv == std::string::npos || end == std::string::npos) return false;
+  const size_t colon = out.rfind(':', kv);
+  *http_port = static_cast<uint16_t>(std::stoi(out.substr(colon + 1, kv - colon - 1)));
+  *kv_address = out.substr(kv + 4, end - kv - 4);
+  return true;
 }
 
 template <typename T>
@@ -50,15 +61,8 @@ NodeProcess::NodeProcess(const std::string& binary, const std::string& args, con
     ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
-  const std::regex ready(R"(http=[^ ]*:(\d+) kv=(\S+))");
   for (int i = 0; i < 6000; ++i) {
-    std::smatch m;
-    const std::string out = slurp(out_);
-    if (std::regex_search(out, m, ready)) {
-      http_port_ = static_cast<uint16_t>(std::stoi(m[1]));
-      kv_address_ = m[2];
-      return;
-    }
+    if (parse_ready_line(slurp(out_), &http_port_, &kv_address_)) return;
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;

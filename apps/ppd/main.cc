@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   ppd::cli::register_model_command(app, &exit_code);
   ppd::cli::register_bench_command(app, &exit_code);
   ppd::cli::register_node_command(app, &exit_code);
+  ppd::cli::register_router_command(app, &exit_code);
+  ppd::cli::register_up_command(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

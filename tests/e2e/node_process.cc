@@ -100,9 +100,19 @@ void NodeProcess::kill_now() {
 std::string NodeProcess::stderr_text() const { return slurp(err_); }
 
 Result<net::HttpResponse> http_call(uint16_t port, boost::beast::http::verb method, const std::string& target,
-                                    const std::string& body, int64_t timeout_ms) {
+                                    const std::string& body, int64_t timeout_ms, const Headers& headers) {
   return run_blocking(net::http_request({.host = "127.0.0.1", .port = port, .method = method, .target = target,
-                                         .body = body, .content_type = "application/json", .timeout_ms = timeout_ms}));
+                                         .body = body, .content_type = "application/json", .headers = headers,
+                                         .timeout_ms = timeout_ms}));
+}
+
+Result<net::HttpResponse> http_post_lines(uint16_t port, const std::string& target, const std::string& body,
+                                          const std::function<Status(std::string_view)>& on_line,
+                                          int64_t timeout_ms) {
+  return run_blocking(net::http_stream({.host = "127.0.0.1", .port = port, .method = boost::beast::http::verb::post,
+                                        .target = target, .body = body, .content_type = "application/json",
+                                        .timeout_ms = timeout_ms},
+                                       on_line));
 }
 
 StreamedLines http_stream_lines(uint16_t port, const std::string& target, const std::string& body,

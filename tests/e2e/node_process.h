@@ -39,9 +39,17 @@ class NodeProcess {
   std::string kv_address_;
 };
 
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
 // One blocking HTTP exchange on 127.0.0.1:port (own io_context).
 Result<net::HttpResponse> http_call(uint16_t port, boost::beast::http::verb method, const std::string& target,
-                                    const std::string& body = "", int64_t timeout_ms = 60'000);
+                                    const std::string& body = "", int64_t timeout_ms = 60'000,
+                                    const Headers& headers = {});
+// POSTs and hands each line of a 2xx streamed answer to `on_line` as it arrives (a non-OK
+// return aborts the exchange); a non-2xx answer is returned whole.
+Result<net::HttpResponse> http_post_lines(uint16_t port, const std::string& target, const std::string& body,
+                                          const std::function<Status(std::string_view)>& on_line,
+                                          int64_t timeout_ms = 60'000);
 // POSTs and collects the NDJSON lines of a streamed answer.
 struct StreamedLines {
   Result<net::HttpResponse> response = Status::Ok();

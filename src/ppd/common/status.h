@@ -127,3 +127,18 @@ class [[nodiscard]] Result {
   auto tmp = (expr);                              \
   if (!tmp.ok()) return tmp.status();             \
   lhs = std::move(tmp).value()
+
+// Like PPD_RETURN_IF_ERROR, for coroutines (co_return).
+#define PPD_CO_RETURN_IF_ERROR(expr)                     \
+  do {                                                   \
+    ::ppd::Status ppd_co_status_tmp_ = (expr);           \
+    if (!ppd_co_status_tmp_.ok()) co_return ppd_co_status_tmp_; \
+  } while (0)
+
+// Like PPD_ASSIGN_OR_RETURN, for coroutines (co_return).
+#define PPD_CO_ASSIGN_OR_RETURN(lhs, expr) \
+  PPD_CO_ASSIGN_OR_RETURN_IMPL(PPD_STATUS_CONCAT(ppd_co_result_, __LINE__), lhs, expr)
+#define PPD_CO_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                                 \
+  if (!tmp.ok()) co_return tmp.status();             \
+  lhs = std::move(tmp).value()

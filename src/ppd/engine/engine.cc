@@ -223,6 +223,7 @@ StepStats Engine::queue_stats() const { return step_stats(*state_, sched::Schedu
 const model::ModelConfig& Engine::config() const { return state_->config; }
 int Engine::max_model_len() const { return state_->max_model_len; }
 int Engine::block_size() const { return state_->options.block_size; }
+const EngineOptions& Engine::options() const { return state_->options; }
 uint64_t Engine::model_identity() const { return state_->identity; }
 size_t Engine::block_bytes() const { return state_->storage->block_bytes(); }
 int Engine::num_cached_blocks() const { return state_->kv_cache->num_cached_blocks(); }

@@ -138,6 +138,8 @@ class Engine {
   const model::ModelConfig& config() const;
   int max_model_len() const;
   int block_size() const;
+  // The options the engine runs with (model identity filled in).
+  const EngineOptions& options() const;
   uint64_t model_identity() const;
   // Hashes of the full blocks of `tokens`, as this engine's prefix cache keys them.
   std::vector<BlockHash> block_hashes(std::span<const TokenId> tokens) const;

@@ -21,6 +21,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "ppd/net/asio_util.h"
+
 namespace ppd::net {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -29,7 +31,6 @@ using asio::ip::tcp;
 
 namespace {
 
-constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kReadChunkBytes = 16 << 10;
 
 // Receives the body bytes of a response as they arrive (never empty), then one empty

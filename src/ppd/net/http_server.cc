@@ -26,6 +26,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "ppd/net/asio_util.h"
+
 namespace ppd::net {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -34,7 +36,6 @@ using asio::ip::tcp;
 
 namespace {
 
-constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr uint32_t kMaxHeaderBytes = 64 << 10;
 // After rejecting a request the server reads (and drops) what the client still sends
 // for at most this long, so that the client sees the error instead of a reset.

@@ -12,13 +12,13 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "ppd/net/asio_util.h"
+
 namespace ppd::net {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
 namespace {
-
-constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
 std::string_view error_type_for(http::status status) {
   unsigned code = static_cast<unsigned>(status);

@@ -132,6 +132,16 @@ asio::awaitable<void> handle_events(ResponseWriter& w, Telemetry& telemetry) {
   if (s.ok()) co_await w.end_stream();
 }
 
+// What a router needs to agree with this node on prompts and costs.
+nlohmann::json engine_info(const engine::Engine& e) {
+  return {{"model_identity", fmt::format("{:016x}", e.model_identity())},
+          {"block_size", e.block_size()},
+          {"block_bytes", e.block_bytes()},
+          {"max_model_len", e.max_model_len()},
+          {"max_prefill_tokens", e.options().scheduler.max_prefill_tokens},
+          {"vocab_size", e.config().vocab_size}};
+}
+
 asio::awaitable<void> handle_health(ResponseWriter& w, NodeService& service, Telemetry& telemetry) {
   const Status invariants = co_await service.check_invariants();
   nlohmann::json body = telemetry.load_snapshot();
@@ -140,6 +150,7 @@ asio::awaitable<void> handle_health(ResponseWriter& w, NodeService& service, Tel
   body["role"] = node_role_name(service.options().role);
   body["num_pinned_handles"] = service.handles().size();
   body["invariants"] = invariants.ok() ? "ok" : invariants.to_string();
+  body["engine"] = engine_info(service.engine());
   co_await w.send_json(invariants.ok() ? http::status::ok : http::status::internal_server_error, body);
 }
 

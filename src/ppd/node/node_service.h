@@ -58,6 +58,8 @@ class NodeService {
   // Sets the KV address handles carry. REQUIRES: before the first prefill.
   void set_kv_address(std::string address) { options_.kv_address = std::move(address); }
   HandleTable& handles() { return handles_; }
+  // The engine, for its immutable facts (identity, block size, limits); any thread.
+  const engine::Engine& engine() const { return loop_->engine(); }
 
   // Local path: queues the request; its outputs stream. Not on a prefill-only node.
   boost::asio::awaitable<Result<std::unique_ptr<TokenStream>>> generate(NodeRequest request);

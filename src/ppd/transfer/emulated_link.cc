@@ -18,7 +18,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 // How much of a pull's final wait is spun rather than slept (at most this much CPU per pull).
 constexpr std::chrono::microseconds kFinalSpin{100};
 

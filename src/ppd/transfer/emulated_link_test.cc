@@ -16,7 +16,7 @@ namespace {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-constexpr size_t kBlockBytes = size_t{64} << 10;
+constexpr size_t kLinkBlockBytes = size_t{64} << 10;
 constexpr int kNumBlocks = 16;  // 1 MiB per transfer
 constexpr double kBandwidth = 100e6;
 constexpr int64_t kLatencyNs = 2'000'000;
@@ -35,13 +35,13 @@ class EmulatedLinkTest : public ::testing::Test {
     options.latency_ns = kLatencyNs;
     options.chunk_bytes = 256 << 10;
     link_ = EmulatedLinkTransport::create(inner_, options).value();
-    handle_a_ = source_a_.add(kNumBlocks, kBlockBytes, 1);
-    handle_b_ = source_b_.add(kNumBlocks, kBlockBytes, 2);
+    handle_a_ = source_a_.add(kNumBlocks, kLinkBlockBytes, 1);
+    handle_b_ = source_b_.add(kNumBlocks, kLinkBlockBytes, 2);
   }
 
   // One transfer of every block of `handle` from `source`, checked byte for byte.
   asio::awaitable<Status> transfer(std::string source, uint64_t handle, FakeBlockSource* from) {
-    std::vector<std::vector<uint8_t>> buffers(kNumBlocks, std::vector<uint8_t>(kBlockBytes));
+    std::vector<std::vector<uint8_t>> buffers(kNumBlocks, std::vector<uint8_t>(kLinkBlockBytes));
     PullRequest request{source, handle, {}};
     for (uint32_t i = 0; i < kNumBlocks; ++i) request.indices.push_back(i);
     Result<PullResult> r = co_await link_->pull(request, spans_of(buffers));
@@ -68,7 +68,7 @@ TEST_F(EmulatedLinkTest, OneTransferTakesLatencyPlusBytesOverBandwidth) {
   const auto start = Clock::now();
   const Status s = run_task(ctx_, transfer("a", handle_a_, &source_a_));
   ASSERT_TRUE(s.ok()) << s.to_string();
-  const double ideal = kLatencyNs * 1e-9 + kNumBlocks * kBlockBytes / kBandwidth;
+  const double ideal = kLatencyNs * 1e-9 + kNumBlocks * kLinkBlockBytes / kBandwidth;
   EXPECT_GE(seconds_since(start), ideal * 0.999);
 }
 
@@ -81,8 +81,8 @@ TEST_F(EmulatedLinkTest, ConcurrentTransfersFromOneSourceShareItsBandwidth) {
   const auto [s1, s2] = run_task(ctx_, both());
   ASSERT_TRUE(s1.ok()) << s1.to_string();
   ASSERT_TRUE(s2.ok()) << s2.to_string();
-  const double single = kLatencyNs * 1e-9 + kNumBlocks * kBlockBytes / kBandwidth;
-  const double shared = kLatencyNs * 1e-9 + 2 * kNumBlocks * kBlockBytes / kBandwidth;
+  const double single = kLatencyNs * 1e-9 + kNumBlocks * kLinkBlockBytes / kBandwidth;
+  const double shared = kLatencyNs * 1e-9 + 2 * kNumBlocks * kLinkBlockBytes / kBandwidth;
   EXPECT_GE(seconds_since(start), shared * 0.999);
   EXPECT_GE(shared, 1.8 * single);
 }
@@ -98,7 +98,7 @@ TEST_F(EmulatedLinkTest, DifferentSourcesDoNotShare) {
 }
 
 TEST_F(EmulatedLinkTest, DeadlineCutsASlowTransfer) {
-  std::vector<std::vector<uint8_t>> buffers(kNumBlocks, std::vector<uint8_t>(kBlockBytes));
+  std::vector<std::vector<uint8_t>> buffers(kNumBlocks, std::vector<uint8_t>(kLinkBlockBytes));
   PullRequest request{"a", handle_a_, {}};
   for (uint32_t i = 0; i < kNumBlocks; ++i) request.indices.push_back(i);
   // Nothing moves before the 2 ms latency has passed; the 1 ms deadline comes first.

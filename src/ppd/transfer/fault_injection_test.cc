@@ -11,15 +11,15 @@ namespace {
 
 namespace asio = boost::asio;
 
-constexpr size_t kBlockBytes = 4096;
+constexpr size_t kFaultBlockBytes = 4096;
 
 class FaultInjectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(registry_.add("p", &source_).ok());
-    handle_ = source_.add(4, kBlockBytes, 1);
+    handle_ = source_.add(4, kFaultBlockBytes, 1);
     request_ = PullRequest{"p", handle_, {0, 1, 2, 3}};
-    buffers_.assign(4, std::vector<uint8_t>(kBlockBytes));
+    buffers_.assign(4, std::vector<uint8_t>(kFaultBlockBytes));
   }
 
   Result<PullResult> pull() { return run_task(ctx_, faulty_.pull(request_, spans_of(buffers_))); }

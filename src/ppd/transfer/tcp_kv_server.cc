@@ -23,8 +23,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-constexpr size_t kBatchBytes = size_t{1} << 20;  // block data per gather write
 constexpr size_t kMaxDrainBytes = size_t{1} << 20;
 
 // Answers a request with `status` (OK or an error) and no blocks. Returns false when the

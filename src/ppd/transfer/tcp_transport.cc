@@ -19,8 +19,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-constexpr size_t kBatchBytes = size_t{1} << 20;  // block data per scatter read
 
 // One pull or release on one connection: what error messages and the retry decision need.
 struct Exchange {

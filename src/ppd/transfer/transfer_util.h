@@ -1,33 +1,25 @@
-// Internal helpers shared by the transports (not part of the public API): coroutine
-// versions of the Status macros, progress accounting and the request/destination check
-// every pull starts with. Stateless; thread-safe.
+// Internal helpers shared by the transports (not part of the public API): progress
+// accounting and the request/destination check every pull starts with. Stateless;
+// thread-safe.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <span>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/system/error_code.hpp>
 
 #include "ppd/common/status.h"
 #include "ppd/transfer/kv_transport.h"
 
-// Like PPD_RETURN_IF_ERROR, for coroutines (co_return).
-#define PPD_CO_RETURN_IF_ERROR(expr)                     \
-  do {                                                   \
-    ::ppd::Status ppd_co_status_tmp_ = (expr);           \
-    if (!ppd_co_status_tmp_.ok()) co_return ppd_co_status_tmp_; \
-  } while (0)
-
-// Like PPD_ASSIGN_OR_RETURN, for coroutines (co_return).
-#define PPD_CO_ASSIGN_OR_RETURN(lhs, expr) \
-  PPD_CO_ASSIGN_OR_RETURN_IMPL(PPD_STATUS_CONCAT(ppd_co_result_, __LINE__), lhs, expr)
-#define PPD_CO_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                                 \
-  if (!tmp.ok()) co_return tmp.status();             \
-  lhs = std::move(tmp).value()
-
 namespace ppd::transfer {
+
+// Completion token of awaited operations that return their error code instead of throwing.
+inline constexpr auto kTuple = boost::asio::as_tuple(boost::asio::use_awaitable);
+// Block data per gather write (server) or scatter read (client).
+inline constexpr size_t kBatchBytes = size_t{1} << 20;
 
 // Completion condition for asio::async_read / async_write of whole buffers that lets one
 // system call move up to 16 MiB: asio's default (transfer_all) stops each call at 64 KiB,

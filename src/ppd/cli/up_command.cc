@@ -1,0 +1,271 @@
+// `ppd up`: a local cluster in one command. Starts the prefill and decode nodes, then the router,
+// as child processes running this same binary; prints one "ppd up ready ..." line on stdout and
+// runs until SIGINT/SIGTERM or until a child exits; then stops the router, then the nodes.
+// SIGINT and SIGTERM are blocked in every thread (before any exists) and taken with
+// sigtimedwait(), so no handler runs; the children start with an empty signal mask.
+#include <pthread.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "ppd/cli/child_process.h"
+#include "ppd/cli/commands.h"
+#include "ppd/cli/model_source.h"
+#include "ppd/cli/up_plan.h"
+
+namespace ppd::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int64_t kStopGraceMs = 5000;
+constexpr int64_t kPollMs = 200;
+
+void progress(const std::string& line) { std::cerr << "ppd up: " << line << std::endl; }
+
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+// Returns SIGINT or SIGTERM once one is pending, else 0 after timeout_ms.
+int take_stop_signal(int64_t timeout_ms) {
+  const sigset_t set = stop_signals();
+  const timespec timeout{.tv_sec = timeout_ms / 1000, .tv_nsec = (timeout_ms % 1000) * 1'000'000};
+  const int signal_number = sigtimedwait(&set, nullptr, &timeout);
+  return signal_number > 0 ? signal_number : 0;
+}
+
+// One started child and the file its stderr goes to.
+struct Member {
+  ChildPlan plan;
+  std::string log_path;
+  std::unique_ptr<ChildProcess> process;
+};
+
+// The children started so far, nodes first and the router last. stop() (also run by the
+// destructor) stops the router, then all nodes at once, each within kStopGraceMs.
+class Cluster {
+ public:
+  explicit Cluster(std::string log_dir) : log_dir_(std::move(log_dir)) {}
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+  ~Cluster() { stop(); }
+
+  Status start(ChildPlan plan) {
+    const std::string log_path = (std::filesystem::path(log_dir_) / (plan.name + ".log")).string();
+    progress(fmt::format("starting {} (log {})", plan.name, log_path));
+    PPD_ASSIGN_OR_RETURN(std::unique_ptr<ChildProcess> process,
+                         ChildProcess::spawn({.argv = plan.argv, .stderr_path = log_path}));
+    members_.push_back({std::move(plan), log_path, std::move(process)});
+    return Status::Ok();
+  }
+
+  std::vector<Member>& members() { return members_; }
+
+  // Returns the first child that has exited (reaping it), or nullptr.
+  const Member* find_exited() {
+    for (const Member& m : members_) {
+      if (m.process->poll_exit().has_value()) return &m;
+    }
+    return nullptr;
+  }
+
+  void stop() {
+    if (members_.empty()) return;
+    if (members_.back().plan.role == ChildRole::kRouter) {
+      stop_member(members_.back(), Clock::now() + std::chrono::milliseconds(kStopGraceMs));
+      members_.pop_back();
+    }
+    for (Member& m : members_) m.process->request_stop();
+    const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(kStopGraceMs);
+    for (Member& m : members_) stop_member(m, deadline);
+    members_.clear();
+    progress("stopped");
+  }
+
+ private:
+  static void stop_member(Member& m, Clock::time_point deadline) {
+    const bool was_running = !m.process->poll_exit().has_value();
+    const int64_t grace_ms =
+        std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
+    const int status = m.process->terminate(grace_ms);
+    // A child that exits 0, or dies of the SIGTERM itself (before it could handle it), stopped as asked.
+    if (was_running && status != 0 && status != 128 + SIGTERM) {
+      progress(fmt::format("{} stopped with {}; see {}", m.plan.name, m.process->exit_text(), m.log_path));
+    }
+  }
+
+  std::string log_dir_;
+  std::vector<Member> members_;
+};
+
+Result<std::string> make_log_dir(const std::string& log_dir) {
+  if (log_dir.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string path = fmt::format("{}/ppd-up-XXXXXX", tmp != nullptr && *tmp != '\0' ? tmp : "/tmp");
+    if (::mkdtemp(path.data()) == nullptr) {
+      return unavailable("log-dir: cannot create {}: {}", path, std::strerror(errno));
+    }
+    return path;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(log_dir, ec);
+  if (ec) return unavailable("log-dir: cannot create {}: {}", log_dir, ec.message());
+  return log_dir;
+}
+
+Result<std::string> self_binary() {
+  std::error_code ec;
+  const std::filesystem::path path = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return unavailable("/proc/self/exe: cannot read: {}", ec.message());
+  return path.string();
+}
+
+// A child's ready line and the http= address in it.
+struct Ready {
+  std::string line;
+  std::string http;
+};
+
+// Waits for m's ready line. CANCELLED on SIGINT/SIGTERM.
+Result<Ready> wait_ready(Member& m, std::string_view prefix, Clock::time_point deadline, int64_t timeout_ms) {
+  for (;;) {
+    if (take_stop_signal(0) != 0) return Status(StatusCode::kCancelled, "interrupted while starting");
+    const int64_t left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left_ms <= 0) {
+      return Status(StatusCode::kDeadlineExceeded,
+                    fmt::format("{}: not ready within {} ms (--startup-timeout-ms); see {}", m.plan.name,
+                                timeout_ms, m.log_path));
+    }
+    Result<std::string> line = m.process->wait_for_line(prefix, std::min(left_ms, kPollMs));
+    if (line.ok()) {
+      PPD_ASSIGN_OR_RETURN(std::string http, ready_line_value(*line, "http"));
+      progress(fmt::format("{} ready at http://{}", m.plan.name, http));
+      return Ready{*std::move(line), std::move(http)};
+    }
+    if (line.status().code() != StatusCode::kDeadlineExceeded) return line.status().with_context(m.plan.name);
+  }
+}
+
+// Starts the nodes, waits for all of them, then starts the router and returns its ready line.
+Result<Ready> start_cluster(const UpOptions& o, const std::string& model_dir, Cluster* cluster) {
+  PPD_ASSIGN_OR_RETURN(const std::string binary, self_binary());
+  for (ChildPlan& plan : plan_nodes(o, binary, model_dir)) PPD_RETURN_IF_ERROR(cluster->start(std::move(plan)));
+  const auto timeout = std::chrono::milliseconds(o.startup_timeout_ms);
+  const Clock::time_point nodes_deadline = Clock::now() + timeout;
+  RouterTargets targets;
+  for (Member& m : cluster->members()) {
+    PPD_ASSIGN_OR_RETURN(Ready ready, wait_ready(m, "ppd node ready", nodes_deadline, o.startup_timeout_ms));
+    (m.plan.role == ChildRole::kPrefill ? targets.prefill : targets.decode).push_back(std::move(ready.http));
+  }
+  PPD_RETURN_IF_ERROR(cluster->start(plan_router(o, binary, model_dir, targets)));
+  return wait_ready(cluster->members().back(), "ppd router ready", Clock::now() + timeout, o.startup_timeout_ms);
+}
+
+void announce(const UpOptions& o, const Ready& router, const std::string& log_dir) {
+  std::cout << fmt::format("ppd up ready http={} policy={} prefill={} decode={} logs={}", router.http, o.policy,
+                           o.num_prefill, o.num_decode, log_dir)
+            << std::endl;
+  // The router names the model clients must ask for in its ready line.
+  const Result<std::string> model = ready_line_value(router.line, "model");
+  const std::string model_field = model.ok() ? fmt::format("\"model\": \"{}\", ", *model) : "";
+  const std::string auth = o.api_key.empty() ? "" : fmt::format(" -H 'Authorization: Bearer {}'", o.api_key);
+  progress(fmt::format("try: curl http://{}/v1/chat/completions -H 'Content-Type: application/json'{} "
+                       "-d '{{{}\"messages\": [{{\"role\": \"user\", \"content\": \"Tell me a story.\"}}], "
+                       "\"max_tokens\": 32}}'",
+                       router.http, auth, model_field));
+  progress("Ctrl-C stops the cluster");
+}
+
+// Runs until a stop signal (returns 0) or until a child exits (returns 1).
+int supervise(Cluster& cluster) {
+  for (;;) {
+    if (const int signal_number = take_stop_signal(kPollMs); signal_number != 0) {
+      progress(fmt::format("got {}; stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM"));
+      return 0;
+    }
+    if (const Member* m = cluster.find_exited()) {
+      progress(fmt::format("{} exited unexpectedly (status {}); see {}", m->plan.name, *m->process->poll_exit(),
+                           m->log_path));
+      return 1;
+    }
+  }
+}
+
+int run_up(const UpOptions& o) {
+  // Before any thread exists, so that every thread inherits the mask.
+  const sigset_t signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const Result<std::string> model_dir = resolve_model_arg(o.model);  // a preset is synthesized here, once
+  if (!model_dir.ok()) {
+    progress(model_dir.status().message());
+    return 1;
+  }
+  const Result<std::string> log_dir = make_log_dir(o.log_dir);
+  if (!log_dir.ok()) {
+    progress(log_dir.status().message());
+    return 1;
+  }
+  Cluster cluster(*log_dir);
+  const Result<Ready> router = start_cluster(o, *model_dir, &cluster);
+  if (!router.ok()) {
+    const bool interrupted = router.status().code() == StatusCode::kCancelled;
+    progress(interrupted ? "interrupted; stopping" : router.status().message());
+    return interrupted ? 0 : 1;
+  }
+  announce(o, *router, *log_dir);
+  return supervise(cluster);  // the cluster stops on the way out
+}
+
+}  // namespace
+
+void register_up_command(CLI::App& app, int* exit_code) {
+  auto o = std::make_shared<UpOptions>();
+  o->num_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  CLI::App* cmd = app.add_subcommand("up", "Start a local cluster (prefill nodes, decode nodes, router) as child "
+                                           "processes; Ctrl-C stops all of it");
+  cmd->add_option("--model", o->model, "Model directory (HF layout) or preset: tiny, small, medium")
+      ->capture_default_str();
+  cmd->add_option("--prefill", o->num_prefill, "Prefill nodes")->check(CLI::Range(0, 256))->capture_default_str();
+  cmd->add_option("--decode", o->num_decode, "Decode nodes")->check(CLI::Range(1, 256))->capture_default_str();
+  cmd->add_option("--policy", o->policy, "Router policy (checked by the router)")->capture_default_str();
+  cmd->add_option("--host", o->host, "Address every server binds to")->capture_default_str();
+  cmd->add_option("--port", o->port, "Router HTTP port (0: any free port); nodes take free ports")
+      ->check(CLI::Range(0, 65535))->capture_default_str();
+  cmd->add_option("--threads", o->num_threads, "Compute threads for all nodes together; each node gets "
+                                               "max(1, threads / nodes)")
+      ->check(CLI::Range(1, 65536))->capture_default_str();
+  cmd->add_option("--kv-cache-mib", o->kv_cache_mib, "KV block pool size per node in MiB")
+      ->check(CLI::Range(1, 1 << 22))->capture_default_str();
+  cmd->add_option("--block-size", o->block_size, "Tokens per KV block")->check(CLI::Range(1, 256))->capture_default_str();
+  cmd->add_option("--link-bytes-per-s", o->link_bytes_per_s, "Decode nodes: emulate a KV link of this bandwidth (0: off)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--link-latency-us", o->link_latency_us, "Decode nodes: latency added per KV pull (0: none)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--api-key", o->api_key, "API key the router requires (empty: none)")->capture_default_str();
+  cmd->add_option("--router-flags", o->router_flags, "Extra flags for the router, split on whitespace")
+      ->capture_default_str();
+  cmd->add_option("--node-flags", o->node_flags, "Extra flags for every node, split on whitespace")
+      ->capture_default_str();
+  cmd->add_option("--log-dir", o->log_dir, "Directory of the children's stderr logs, <name>.log each "
+                                           "(empty: a new ppd-up-XXXXXX under $TMPDIR or /tmp)")
+      ->capture_default_str();
+  cmd->add_option("--startup-timeout-ms", o->startup_timeout_ms, "Time for the nodes, then the router, to be ready")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->callback([o, exit_code] { *exit_code = run_up(*o); });
+}
+
+}  // namespace ppd::cli

@@ -1,0 +1,124 @@
+#include "ppd/cli/up_plan.h"
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <gtest/gtest.h>
+
+#include "ppd/cli/commands.h"
+
+namespace ppd::cli {
+namespace {
+
+using Args = std::vector<std::string>;
+
+TEST(UpPlanTest, ThreadsAreSplitEvenlyWithAtLeastOnePerNode) {
+  EXPECT_EQ(threads_per_node(16, 2), 8);
+  EXPECT_EQ(threads_per_node(16, 3), 5);
+  EXPECT_EQ(threads_per_node(1, 4), 1);
+  EXPECT_EQ(threads_per_node(0, 1), 1);
+  EXPECT_EQ(threads_per_node(1024, 2), 256);  // ppd node's limit
+}
+
+TEST(UpPlanTest, SplitFlagsOnWhitespace) {
+  EXPECT_EQ(split_flags(""), Args{});
+  EXPECT_EQ(split_flags("   \t "), Args{});
+  EXPECT_EQ(split_flags("--a 1  --b\t2\n--c"), (Args{"--a", "1", "--b", "2", "--c"}));
+  EXPECT_EQ(split_flags(" --x "), Args{"--x"});
+}
+
+TEST(UpPlanTest, NodesArePrefillThenDecodeWithTheSameModelDirectory) {
+  UpOptions o;
+  o.num_prefill = 1;
+  o.num_decode = 2;
+  o.num_threads = 7;
+  o.kv_cache_mib = 256;
+  o.block_size = 32;
+  o.host = "127.0.0.2";
+  const std::vector<ChildPlan> plans = plan_nodes(o, "/bin/ppd", "/models/tiny");
+  ASSERT_EQ(plans.size(), 3u);
+  EXPECT_EQ(plans[0].name, "prefill-0");
+  EXPECT_EQ(plans[0].role, ChildRole::kPrefill);
+  EXPECT_EQ(plans[0].argv, (Args{"/bin/ppd", "node", "--role", "prefill", "--model", "/models/tiny", "--name",
+                                 "prefill-0", "--host", "127.0.0.2", "--port", "0", "--kv-port", "0", "--threads", "2",
+                                 "--kv-cache-mib", "256", "--block-size", "32"}));
+  EXPECT_EQ(plans[1].name, "decode-0");
+  EXPECT_EQ(plans[1].role, ChildRole::kDecode);
+  EXPECT_EQ(plans[2].name, "decode-1");
+  EXPECT_EQ(plans[2].argv[3], "decode");
+  EXPECT_EQ(plans[2].argv[7], "decode-1");
+}
+
+TEST(UpPlanTest, LinkFlagsGoToDecodeNodesOnlyAndNodeFlagsToAll) {
+  UpOptions o;
+  o.num_threads = 2;
+  o.link_bytes_per_s = 2.5e9;
+  o.link_latency_us = 30;
+  o.node_flags = "--max-model-len 512 --kernels scalar";
+  const std::vector<ChildPlan> plans = plan_nodes(o, "ppd", "/m");
+  ASSERT_EQ(plans.size(), 2u);
+  const Args prefill_tail(plans[0].argv.end() - 4, plans[0].argv.end());
+  EXPECT_EQ(prefill_tail, (Args{"--max-model-len", "512", "--kernels", "scalar"}));
+  EXPECT_EQ(plans[0].argv.size(), 24u);
+  const Args decode_tail(plans[1].argv.end() - 8, plans[1].argv.end());
+  EXPECT_EQ(decode_tail, (Args{"--link-bytes-per-s", "2500000000", "--link-latency-us", "30", "--max-model-len", "512",
+                               "--kernels", "scalar"}));
+}
+
+TEST(UpPlanTest, OnlyDecodeNodes) {
+  UpOptions o;
+  o.num_prefill = 0;
+  o.num_decode = 1;
+  o.num_threads = 4;
+  const std::vector<ChildPlan> plans = plan_nodes(o, "ppd", "/m");
+  ASSERT_EQ(plans.size(), 1u);
+  EXPECT_EQ(plans[0].name, "decode-0");
+  EXPECT_EQ(plans[0].argv[15], "4");  // --threads: the whole budget
+}
+
+TEST(UpPlanTest, RouterGetsTargetsPolicyAndExtraFlags) {
+  UpOptions o;
+  o.policy = "pd";
+  o.port = 9000;
+  o.api_key = "secret";
+  o.router_flags = " --max-body-bytes 1000 ";
+  const ChildPlan plan =
+      plan_router(o, "/bin/ppd", "/m", {.prefill = {"127.0.0.1:1", "127.0.0.1:2"}, .decode = {"127.0.0.1:3"}});
+  EXPECT_EQ(plan.name, "router");
+  EXPECT_EQ(plan.role, ChildRole::kRouter);
+  EXPECT_EQ(plan.argv, (Args{"/bin/ppd", "router", "--model", "/m", "--prefill", "127.0.0.1:1,127.0.0.1:2", "--decode",
+                             "127.0.0.1:3", "--policy", "pd", "--host", "127.0.0.1", "--port", "9000", "--api-key",
+                             "secret", "--max-body-bytes", "1000"}));
+}
+
+TEST(UpPlanTest, RouterWithoutPrefillNodesHasNoPrefillFlag) {
+  const ChildPlan plan = plan_router(UpOptions{}, "ppd", "/m", {.decode = {"h:1", "h:2"}});
+  EXPECT_EQ(plan.argv, (Args{"ppd", "router", "--model", "/m", "--decode", "h:1,h:2", "--policy", "ppd", "--host",
+                             "127.0.0.1", "--port", "8000"}));
+}
+
+TEST(UpPlanTest, ReadyLineValues) {
+  const std::string node = "ppd node ready name=decode-0 role=decode http=127.0.0.1:40123 kv=127.0.0.1:40124";
+  EXPECT_EQ(*ready_line_value(node, "http"), "127.0.0.1:40123");
+  EXPECT_EQ(*ready_line_value(node, "kv"), "127.0.0.1:40124");
+  EXPECT_EQ(*ready_line_value("ppd router ready http=127.0.0.1:8000 policy=ppd", "http"), "127.0.0.1:8000");
+  EXPECT_EQ(ready_line_value("ppd node ready xhttp=1 http= kv=2", "http").status().to_string(),
+            "INVALID_ARGUMENT: ready line: no non-empty http= value; got \"ppd node ready xhttp=1 http= kv=2\"");
+}
+
+TEST(UpCommandTest, FlagsHaveDefaultsAndRanges) {
+  CLI::App app;
+  int exit_code = -1;
+  register_up_command(app, &exit_code);
+  CLI::App* up = app.get_subcommand("up");
+  EXPECT_EQ(up->get_option("--model")->get_default_str(), "tiny");
+  EXPECT_EQ(up->get_option("--port")->get_default_str(), "8000");
+  EXPECT_EQ(up->get_option("--startup-timeout-ms")->get_default_str(), "120000");
+  const char* bad_decode[] = {"ppd", "up", "--decode", "0"};
+  EXPECT_THROW(app.parse(4, bad_decode), CLI::ValidationError);
+  EXPECT_EQ(exit_code, -1);
+}
+
+}  // namespace
+}  // namespace ppd::cli

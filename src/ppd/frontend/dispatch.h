@@ -1,0 +1,56 @@
+// Running one routing decision on the nodes: the local path (/generate on the decode
+// node) or the remote path (/prefill on the prefill node, then /decode with its handle on
+// the decode node), and what a failed attempt means for the next one (which node to avoid,
+// whether the remote path is still worth trying). Coroutines on the router's executor.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "ppd/frontend/cluster_monitor.h"
+#include "ppd/frontend/node_client.h"
+#include "ppd/router/policy.h"
+#include "ppd/sched/sampling_params.h"
+
+namespace ppd::frontend {
+
+struct Dispatch {
+  boost::asio::any_io_executor executor;
+  router::ClusterView* view = nullptr;
+  ClusterMonitor* monitor = nullptr;
+  int64_t prefill_timeout_ms = 120'000;
+  int64_t stream_timeout_ms = 3'600'000;
+};
+
+struct AttemptResult {
+  std::shared_ptr<NodeStream> stream;  // set when the path was opened
+  Status error = Status::Ok();
+  bool retryable = false;
+  std::optional<NodeId> failed_node;  // to exclude from the next attempt
+  bool unreachable = false;           // the failed node did not answer at all
+  bool remote_failed = false;         // the remote path failed: try the local one
+};
+
+// The node API's sampling object for a request.
+nlohmann::json sampling_json(const sched::SamplingParams& params);
+
+// Opens the decision's path and returns the decode node's token stream, or the failure.
+boost::asio::awaitable<AttemptResult> open_path(const Dispatch& dispatch, const router::RouteDecision& decision,
+                                                const std::string& request_id, std::span<const TokenId> token_ids,
+                                                const sched::SamplingParams& sampling);
+
+// What a stream that failed before the client saw anything means for the retry.
+AttemptResult attribute_stream_failure(const router::RouteDecision& decision, const Status& error,
+                                       const NodeStream& stream);
+
+// Records a failed attempt in the next attempt's input (excluded nodes, remote_failed) and
+// marks an unreachable node unhealthy. Mutates `input` and the monitor's view.
+void apply_failure(const AttemptResult& failure, router::RouteInput* input, ClusterMonitor* monitor);
+
+}  // namespace ppd::frontend

@@ -1,0 +1,87 @@
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "ppd/frontend/cluster_monitor.h"
+#include "ppd/frontend/dispatch.h"
+#include "ppd/frontend/node_client.h"
+
+namespace ppd::frontend {
+namespace {
+
+TEST(NodeClientTest, ParsesOutputLines) {
+  const NodeOutput first = *parse_node_output(R"({"token": 42, "index": 0, "kv_transfer": {"bytes": 4096}})", "n");
+  EXPECT_EQ(first.token, 42);
+  EXPECT_EQ(first.transfer_bytes, 4096);
+  EXPECT_TRUE(first.finish_reason.empty());
+  const NodeOutput last = *parse_node_output(
+      R"({"token": 2, "index": 9, "finish_reason": "stop", "num_prompt_tokens": 30, "num_cached_tokens": 16,
+          "num_output_tokens": 10})",
+      "n");
+  EXPECT_EQ(last.finish_reason, "stop");
+  EXPECT_EQ(last.num_cached_tokens, 16);
+  EXPECT_EQ(last.num_output_tokens, 10);
+}
+
+TEST(NodeClientTest, ErrorLinesAndMalformedLinesBecomeStatuses) {
+  const Status e = parse_node_output(R"({"error": {"message": "pull failed", "code": "DEADLINE_EXCEEDED"}})", "d0")
+                       .status();
+  EXPECT_EQ(e.code(), StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(e.message(), "node d0: pull failed");
+  EXPECT_EQ(parse_node_output("not json", "d0").status().message(), "node d0: malformed output line: not json");
+  EXPECT_EQ(parse_node_output(R"({"token": "x"})", "d0").status().code(), StatusCode::kInternal);
+}
+
+TEST(NodeClientTest, ErrorAnswersKeepTheNodesMessageAndMapTheStatus) {
+  const std::string body = R"({"error": {"message": "prompt: empty", "type": "invalid_request_error"}})";
+  const Status bad = status_from_node_error(400, body, "p0");
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.message(), "node p0: prompt: empty");
+  EXPECT_EQ(status_from_node_error(429, body, "p0").code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(status_from_node_error(503, "", "p0").message(), "node p0: HTTP 503");
+  EXPECT_EQ(status_from_node_error(502, "", "p0").code(), StatusCode::kInternal);
+}
+
+TEST(ClusterMonitorTest, ParsesEngineFactsAndNamesWhatIsMissing) {
+  nlohmann::json health = {{"engine",
+                            {{"model_identity", "00000000000000ff"}, {"block_size", 16}, {"block_bytes", 8192},
+                             {"max_model_len", 512}, {"max_prefill_tokens", 256}, {"vocab_size", 1000}}}};
+  const EngineFacts f = *parse_engine_facts(health, "d0");
+  EXPECT_EQ(f.model_identity, 255u);
+  EXPECT_EQ(f.block_size, 16);
+  EXPECT_EQ(f.max_prefill_tokens, 256);
+  health["engine"]["model_identity"] = "xyz";
+  EXPECT_EQ(parse_engine_facts(health, "d0").status().message(),
+            "node d0: engine.model_identity: expected 16 hex digits");
+  EXPECT_EQ(parse_engine_facts(nlohmann::json::object(), "d0").status().message(),
+            "node d0: /health has no engine facts");
+}
+
+TEST(DispatchTest, SamplingJsonCarriesWhatTheNodeParses) {
+  sched::SamplingParams p;
+  p.temperature = 0;
+  p.max_tokens = 7;
+  p.seed = 9;
+  p.stop_token_ids = {3};
+  const nlohmann::json j = sampling_json(p);
+  EXPECT_EQ(j["max_tokens"], 7);
+  EXPECT_EQ(j["seed"], 9u);
+  EXPECT_EQ(j["stop_token_ids"], nlohmann::json::array({3}));
+  EXPECT_FALSE(sampling_json(sched::SamplingParams{}).contains("seed"));
+}
+
+// Where a failure before the first token sends the next attempt.
+TEST(DispatchTest, FailuresBeforeTheFirstTokenChooseTheRetry) {
+  router::RouteDecision remote{.path = router::Path::kRemote, .decode = NodeId(1), .prefill = NodeId(0)};
+  boost::asio::io_context io;
+  NodeStream unanswered(io.get_executor(), "d1");
+  AttemptResult r = attribute_stream_failure(remote, unavailable("connect refused"), unanswered);
+  EXPECT_TRUE(r.retryable);
+  EXPECT_TRUE(r.unreachable);
+  EXPECT_EQ(r.failed_node, NodeId(1));
+  r = attribute_stream_failure(remote, invalid_argument("bad"), unanswered);
+  EXPECT_FALSE(r.retryable);
+}
+
+}  // namespace
+}  // namespace ppd::frontend

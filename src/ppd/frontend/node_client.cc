@@ -1,0 +1,142 @@
+#include "ppd/frontend/node_client.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
+
+namespace ppd::frontend {
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+namespace {
+
+StatusCode code_for_http(unsigned status) {
+  switch (status) {
+    case 400: return StatusCode::kInvalidArgument;
+    case 404: return StatusCode::kNotFound;
+    case 413: return StatusCode::kInvalidArgument;
+    case 429: return StatusCode::kResourceExhausted;
+    case 503: return StatusCode::kUnavailable;
+    case 504: return StatusCode::kDeadlineExceeded;
+    default: return StatusCode::kInternal;
+  }
+}
+
+StatusCode code_for_name(std::string_view name) {
+  for (StatusCode c : {StatusCode::kInvalidArgument, StatusCode::kNotFound, StatusCode::kResourceExhausted,
+                       StatusCode::kUnavailable, StatusCode::kDeadlineExceeded, StatusCode::kDataLoss,
+                       StatusCode::kInternal, StatusCode::kFailedPrecondition, StatusCode::kCancelled}) {
+    if (status_code_name(c) == name) return c;
+  }
+  return StatusCode::kUnavailable;
+}
+
+template <typename T>
+bool read_int(const nlohmann::json& j, const char* key, T* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return true;
+  if (!it->is_number_integer()) return false;
+  *out = it->get<T>();
+  return true;
+}
+
+}  // namespace
+
+Result<NodeOutput> parse_node_output(std::string_view line, std::string_view node) {
+  const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return internal_error("node {}: malformed output line: {:.80}", node, line);
+  if (auto e = j.find("error"); e != j.end() && e->is_object()) {
+    const std::string message = e->value("message", std::string("unknown error"));
+    return Status(code_for_name(e->value("code", std::string())), fmt::format("node {}: {}", node, message));
+  }
+  NodeOutput out;
+  bool ok = j.contains("token") && read_int(j, "token", &out.token) && read_int(j, "index", &out.index) &&
+            read_int(j, "num_prompt_tokens", &out.num_prompt_tokens) &&
+            read_int(j, "num_cached_tokens", &out.num_cached_tokens) &&
+            read_int(j, "num_output_tokens", &out.num_output_tokens);
+  if (auto f = j.find("finish_reason"); ok && f != j.end()) {
+    ok = f->is_string();
+    if (ok) out.finish_reason = f->get<std::string>();
+  }
+  if (auto t = j.find("kv_transfer"); ok && t != j.end()) ok = t->is_object() && read_int(*t, "bytes", &out.transfer_bytes);
+  if (!ok) return internal_error("node {}: malformed output line: {:.80}", node, line);
+  return out;
+}
+
+Status status_from_node_error(unsigned http_status, std::string_view body, std::string_view node) {
+  const nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  std::string message = fmt::format("HTTP {}", http_status);
+  if (j.is_object() && j.contains("error") && j["error"].is_object() && j["error"].contains("message") &&
+      j["error"]["message"].is_string()) {
+    message = j["error"]["message"].get<std::string>();
+  }
+  return Status(code_for_http(http_status), fmt::format("node {}: {}", node, message));
+}
+
+NodeStream::NodeStream(asio::any_io_executor executor, std::string node_name)
+    : lines_(executor, kMaxBufferedLines), node_name_(std::move(node_name)) {}
+
+std::shared_ptr<NodeStream> NodeStream::start(asio::any_io_executor executor, const net::HostPort& node,
+                                              std::string target, std::string body, int64_t timeout_ms) {
+  auto self = std::make_shared<NodeStream>(executor, net::format_host_port(node.host, node.port));
+  net::HttpRequestSpec spec{.host = node.host, .port = node.port, .method = http::verb::post,
+                            .target = std::move(target), .body = std::move(body),
+                            .content_type = "application/json", .timeout_ms = timeout_ms};
+  auto run = [self, spec = std::move(spec)]() -> asio::awaitable<void> {
+    net::LineHandler on_line = [self](std::string_view line) -> Status {
+      self->node_answered_ = true;
+      if (line.empty()) return Status::Ok();
+      if (!self->lines_.try_send(boost::system::error_code{}, std::string(line))) {
+        return resource_exhausted("node {}: more than {} lines buffered", self->node_name_, kMaxBufferedLines);
+      }
+      return Status::Ok();
+    };
+    Result<net::HttpResponse> r = co_await net::http_stream(spec, std::move(on_line));
+    if (r.ok()) self->node_answered_ = true;
+    self->end_ = !r.ok() ? r.status()
+                 : r->status_code / 100 != 2 ? status_from_node_error(r->status_code, r->body, self->node_name_)
+                                             : Status::Ok();
+    auto [ec] = co_await self->lines_.async_send(asio::error::eof, std::string(), asio::as_tuple(asio::use_awaitable));
+    (void)ec;
+  };
+  asio::co_spawn(executor, std::move(run), asio::bind_cancellation_slot(self->cancel_.slot(), asio::detached));
+  return self;
+}
+
+asio::awaitable<Result<std::optional<NodeOutput>>> NodeStream::next() {
+  if (finished_ || ended_) co_return std::optional<NodeOutput>();
+  auto [ec, line] = co_await lines_.async_receive(asio::as_tuple(asio::use_awaitable));
+  if (ec) {
+    ended_ = true;
+    if (!end_.ok()) co_return end_;
+    co_return unavailable("node {}: the stream ended before the request finished", node_name_);
+  }
+  Result<NodeOutput> out = parse_node_output(line, node_name_);
+  if (!out.ok()) co_return out.status();
+  if (!out->finish_reason.empty()) finished_ = true;
+  co_return std::optional<NodeOutput>(std::move(*out));
+}
+
+void NodeStream::cancel() {
+  if (!ended_) cancel_.emit(asio::cancellation_type::terminal);
+  ended_ = true;
+}
+
+asio::awaitable<Result<nlohmann::json>> call_prefill(net::HostPort node, std::string body, int64_t timeout_ms) {
+  const std::string name = net::format_host_port(node.host, node.port);
+  net::HttpRequestSpec spec{.host = node.host, .port = node.port, .method = http::verb::post, .target = "/prefill",
+                            .body = std::move(body), .content_type = "application/json", .timeout_ms = timeout_ms};
+  Result<net::HttpResponse> r = co_await net::http_request(std::move(spec));
+  if (!r.ok()) co_return r.status();
+  if (r->status_code != 200) co_return status_from_node_error(r->status_code, r->body, name);
+  nlohmann::json j = nlohmann::json::parse(r->body, nullptr, false);
+  if (!j.is_object() || !j.contains("handle") || !j["handle"].is_object()) {
+    co_return internal_error("node {}: /prefill answered without a handle", name);
+  }
+  co_return std::move(j["handle"]);
+}
+
+}  // namespace ppd::frontend

@@ -1,0 +1,235 @@
+#include "ppd/frontend/router_service.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "ppd/frontend/dispatch.h"
+#include "ppd/frontend/response_relay.h"
+#include "ppd/kv/block_hash.h"
+#include "ppd/sched/sampling_params.h"
+
+namespace ppd::frontend {
+namespace asio = boost::asio;
+using router::ApiKind;
+using router::Path;
+using router::RouteDecision;
+
+struct RouterService::Prepared {
+  router::ApiRequest api;
+  router::PromptPlan plan;
+  std::vector<BlockHash> hashes;
+  router::ResponseMeta meta;
+  std::string session;
+  int max_tokens = 0;
+  int64_t arrival_ns = 0;
+};
+
+namespace {
+
+// Keeps the router's own load counters on the chosen nodes for as long as an attempt runs.
+class Reservation {
+ public:
+  Reservation(router::ClusterView* view, const RouteDecision& d, int num_prompt_tokens) : view_(view), d_(d) {
+    view_->mutable_node(d.decode).num_router_active++;
+    prefill_node_ = d.path == Path::kRemote ? *d.prefill : d.decode;
+    const int cached = d.path == Path::kRemote ? d.num_prefill_cached_tokens : d.num_decode_cached_tokens;
+    prefill_tokens_ = num_prompt_tokens - cached;
+    view_->mutable_node(prefill_node_).num_router_prefill_tokens += prefill_tokens_;
+  }
+  void prefill_done() {
+    view_->mutable_node(prefill_node_).num_router_prefill_tokens -= prefill_tokens_;
+    prefill_tokens_ = 0;
+  }
+  ~Reservation() {
+    prefill_done();
+    view_->mutable_node(d_.decode).num_router_active--;
+  }
+
+ private:
+  router::ClusterView* view_;
+  RouteDecision d_;
+  NodeId prefill_node_;
+  int64_t prefill_tokens_ = 0;
+};
+
+void log_decision(const std::string& id, std::string_view policy, const RouteDecision& d,
+                  const router::ClusterView& view) {
+  if (!spdlog::should_log(spdlog::level::debug)) return;
+  auto ms = [](const std::optional<router::PathPrediction>& p, bool ttft) {
+    return p ? fmt::format("{:.3f}", (ttft ? p->ttft_s : p->tpot_s) * 1e3) : std::string("-");
+  };
+  spdlog::debug("router route id={} policy={} path={} reason={} decode={} prefill={} decode_cached={} prefill_cached={} "
+                "local_ttft_ms={} local_tpot_ms={} remote_ttft_ms={} remote_tpot_ms={}",
+                id, policy, path_name(d.path), d.reason, view.node(d.decode).name,
+                d.prefill ? view.node(*d.prefill).name : "-", d.num_decode_cached_tokens, d.num_prefill_cached_tokens,
+                ms(d.local, true), ms(d.local, false), ms(d.remote, true), ms(d.remote, false));
+}
+
+}  // namespace
+
+RouterService::RouterService(RouterServiceOptions options, router::ClusterView* view, ClusterMonitor* monitor,
+                             const router::RoutingPolicy* policy, router::PromptBuilder prompts,
+                             RouterMetrics* metrics, const Clock* clock)
+    : options_(std::move(options)),
+      view_(view),
+      monitor_(monitor),
+      policy_(policy),
+      prompts_(std::move(prompts)),
+      store_(options_.conversation_store_tokens),
+      metrics_(metrics),
+      clock_(clock) {}
+
+bool RouterService::authorized(const net::HttpRequest& request) const {
+  if (options_.api_key.empty()) return true;
+  const std::optional<std::string_view> header = request.header("authorization");
+  return header && *header == "Bearer " + options_.api_key;
+}
+
+double RouterService::request_rate() {
+  const int64_t now = clock_->now_ns();
+  const int64_t window_ns = options_.rate_window_ms * 1'000'000;
+  arrivals_ns_.push_back(now);
+  while (!arrivals_ns_.empty() && now - arrivals_ns_.front() > window_ns) arrivals_ns_.pop_front();
+  return static_cast<double>(arrivals_ns_.size()) / (static_cast<double>(options_.rate_window_ms) / 1e3);
+}
+
+Status RouterService::admit() const {
+  if (num_active_ >= options_.max_active_requests) {
+    return resource_exhausted("router: {} requests in flight; the limit is {}", num_active_, options_.max_active_requests);
+  }
+  bool any_room = false, any_healthy = false;
+  for (const router::NodeState& n : view_->nodes()) {
+    if (!n.healthy || n.kind != router::NodeKind::kDecode) continue;
+    any_healthy = true;
+    any_room |= n.load.num_waiting <= options_.max_waiting_per_node;
+  }
+  if (!any_healthy) return unavailable("no healthy decode node");
+  if (!any_room) {
+    return resource_exhausted("router: every decode node has more than {} requests waiting", options_.max_waiting_per_node);
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<RouterService::Prepared>> RouterService::prepare(const net::HttpRequest& request, ApiKind kind) {
+  auto p = std::make_unique<Prepared>();
+  p->arrival_ns = clock_->now_ns();
+  PPD_ASSIGN_OR_RETURN(p->api, router::parse_api_request(request.body(), kind));
+  if (p->api.model != options_.served_model_name) {
+    return not_found("model: unknown \"{}\"; served: {}", p->api.model, options_.served_model_name);
+  }
+  const std::optional<EngineFacts>& facts = monitor_->facts();
+  if (!facts) return unavailable("no healthy decode node");
+  PPD_ASSIGN_OR_RETURN(p->plan, prompts_.build(p->api, store_));
+  const sched::RequestLimits limits{.max_model_len = facts->max_model_len, .vocab_size = facts->vocab_size};
+  PPD_RETURN_IF_ERROR(sched::validate_request(p->plan.token_ids, p->api.sampling, limits));
+  p->max_tokens = sched::resolve_max_tokens(static_cast<int>(p->plan.token_ids.size()), p->api.sampling, limits);
+  PPD_RETURN_IF_ERROR(admit());
+  p->hashes = kv::hash_full_blocks(facts->model_identity, p->plan.token_ids, facts->block_size);
+  const std::optional<std::string_view> session = request.header("x-session-id");
+  p->session = session ? std::string(*session) : p->api.user;
+  const uint64_t n = next_id_++;
+  p->meta = {.kind = kind,
+             .id = fmt::format("{}-{:016x}", kind == ApiKind::kChat ? "chatcmpl" : "cmpl", n),
+             .created = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count(),
+             .model = options_.served_model_name};
+  return p;
+}
+
+asio::awaitable<void> RouterService::serve(const net::HttpRequest& request, net::ResponseWriter& writer, ApiKind kind) {
+  Result<std::unique_ptr<Prepared>> prepared = prepare(request, kind);
+  if (!prepared.ok()) {
+    metrics_->requests->with({std::string(status_code_name(prepared.status().code()))}).inc();
+    co_await writer.send_error(prepared.status());
+    co_return;
+  }
+  ++num_active_;
+  metrics_->active_requests->with({}).set(num_active_);
+  const Status s = co_await run(**prepared, writer);
+  --num_active_;
+  metrics_->active_requests->with({}).set(num_active_);
+  metrics_->requests->with({s.ok() ? std::string("ok") : std::string(status_code_name(s.code()))}).inc();
+  if (!s.ok() && !writer.responded()) co_await writer.send_error(s);
+}
+
+asio::awaitable<Status> RouterService::run(Prepared& p, net::ResponseWriter& writer) {
+  router::RouteInput in{.num_prompt_tokens = static_cast<int>(p.plan.token_ids.size()),
+                        .block_hashes = p.hashes,
+                        .num_history_tokens = p.plan.num_history_tokens,
+                        .num_new_tokens = static_cast<int>(p.plan.token_ids.size()) - p.plan.num_history_tokens,
+                        .max_tokens = p.max_tokens,
+                        .turn = p.plan.turn,
+                        .request_rate = request_rate()};
+  if (auto it = sessions_.find(p.session); !p.session.empty() && it != sessions_.end()) in.session_decode = it->second;
+  Status last = unavailable("no attempt made");
+  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+    Result<RouteDecision> d = policy_->route(*view_, in);
+    if (!d.ok()) co_return d.status();
+    if (attempt > 0) d->reason = "retry";
+    log_decision(p.meta.id, policy_->name(), *d, *view_);
+    metrics_->decisions->with({std::string(policy_->name()), std::string(path_name(d->path)), d->reason}).inc();
+    Reservation reservation(view_, *d, in.num_prompt_tokens);
+    asio::any_io_executor executor = co_await asio::this_coro::executor;
+    Dispatch dispatch{.executor = executor, .view = view_, .monitor = monitor_,
+                      .prefill_timeout_ms = options_.prefill_timeout_ms, .stream_timeout_ms = options_.stream_timeout_ms};
+    AttemptResult opened = co_await open_path(dispatch, *d, p.meta.id, p.plan.token_ids, p.api.sampling);
+    if (opened.stream) {
+      ResponseRelay relay(p.api, p.meta, prompts_.tokenizer(), writer, clock_);
+      const RelayOutcome outcome = co_await relay.run(*opened.stream);
+      opened.stream->cancel();
+      reservation.prefill_done();
+      if (outcome.status.ok()) {
+        finish(p, *d, relay);
+        co_return Status::Ok();
+      }
+      if (outcome.client_saw_bytes) {
+        if (outcome.status.code() == StatusCode::kUnavailable) monitor_->report_failure(d->decode);
+        co_return outcome.status;
+      }
+      opened = attribute_stream_failure(*d, outcome.status, *opened.stream);
+    }
+    last = opened.error;
+    if (!opened.retryable) break;
+    metrics_->retries->with({std::string(path_name(d->path))}).inc();
+    spdlog::info("router retry id={} attempt={} path={} error=\"{}\"", p.meta.id, attempt + 1, path_name(d->path),
+                 last.message());
+    apply_failure(opened, &in, monitor_);
+  }
+  co_return last;
+}
+
+void RouterService::finish(Prepared& p, const RouteDecision& d, const ResponseRelay& relay) {
+  const std::string_view turn = turn_class(p.plan.turn);
+  const std::string path(path_name(d.path));
+  const double ttft = static_cast<double>(relay.first_token_ns() - p.arrival_ns) * 1e-9;
+  const double e2e = static_cast<double>(relay.last_token_ns() - p.arrival_ns) * 1e-9;
+  const auto num_out = static_cast<double>(relay.output_ids().size());
+  metrics_->ttft->with({std::string(turn), path}).observe(ttft);
+  metrics_->e2e->with({std::string(turn), path}).observe(e2e);
+  if (num_out > 1) metrics_->tpot->with({std::string(turn), path}).observe((e2e - ttft) / (num_out - 1));
+  metrics_->transfer_bytes->with({}).inc(static_cast<double>(relay.transfer_bytes()));
+  metrics_->prefix_hit_tokens->with({path}).inc(relay.num_cached_tokens());
+  metrics_->prompt_tokens->with({}).inc(relay.num_prompt_tokens());
+  metrics_->generation_tokens->with({}).inc(num_out);
+  // The decode node now caches the prompt and every output but the last (never fed back).
+  std::vector<TokenId> held = p.plan.token_ids;
+  held.insert(held.end(), relay.output_ids().begin(), relay.output_ids().end() - 1);
+  monitor_->note_cached(d.decode, kv::hash_full_blocks(monitor_->facts()->model_identity, held, view_->block_size));
+  if (d.prefill) monitor_->note_cached(*d.prefill, p.hashes);
+  if (!relay.cut_by_stop_string()) {
+    std::span<const TokenId> answer = relay.output_ids();
+    if (relay.finish_reason() == "stop") answer = answer.first(answer.size() - 1);
+    prompts_.remember(p.api, p.plan, relay.text(), answer, store_);
+  }
+  if (!p.session.empty()) {
+    if (sessions_.size() >= options_.max_sessions && !sessions_.contains(p.session)) sessions_.erase(sessions_.begin());
+    sessions_[p.session] = d.decode;
+  }
+  spdlog::debug("router finish id={} turn={} path={} prompt_tokens={} cached_tokens={} output_tokens={} ttft_ms={:.2f} "
+                "e2e_ms={:.2f} transfer_bytes={}", p.meta.id, turn, path, relay.num_prompt_tokens(),
+                relay.num_cached_tokens(), relay.output_ids().size(), ttft * 1e3, e2e * 1e3, relay.transfer_bytes());
+}
+
+}  // namespace ppd::frontend

@@ -1,0 +1,79 @@
+// RouterService: the router's request path. For each OpenAI request: authenticate,
+// validate, build the prompt (reusing this router's own token ids for earlier answers),
+// admit, ask the policy for a path, run it on the nodes (remote: /prefill on P, then
+// /decode on D; local: /generate on D), relay the tokens to the client, and retry on another
+// path or node when an attempt fails before the client saw anything. Runs on the router's
+// single-threaded executor with the ClusterView it shares with the ClusterMonitor; not
+// thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "ppd/common/clock.h"
+#include "ppd/frontend/cluster_monitor.h"
+#include "ppd/frontend/router_metrics.h"
+#include "ppd/net/response_writer.h"
+#include "ppd/net/server_request.h"
+#include "ppd/router/policy.h"
+#include "ppd/router/prompt_builder.h"
+
+namespace ppd::frontend {
+
+struct RouterServiceOptions {
+  std::string served_model_name;  // the only `model` accepted; also listed by /v1/models
+  std::string api_key;            // "": no authentication
+  int max_active_requests = 4096;  // more in flight: 429; >= 1
+  int max_waiting_per_node = 256;  // every healthy decode node queues more: 429; >= 1
+  int max_attempts = 3;            // tries before the first token, across paths and nodes; >= 1
+  int64_t prefill_timeout_ms = 120'000;  // one /prefill call
+  int64_t stream_timeout_ms = 3'600'000;  // one /generate or /decode stream
+  int64_t conversation_store_tokens = 16 << 20;  // token budget of remembered answers
+  int64_t rate_window_ms = 10'000;  // window of the request rate given to policies
+  size_t max_sessions = 100'000;    // session key -> decode node entries kept
+};
+
+class RouterService {
+ public:
+  // Every pointer must outlive the service.
+  RouterService(RouterServiceOptions options, router::ClusterView* view, ClusterMonitor* monitor,
+                const router::RoutingPolicy* policy, router::PromptBuilder prompts, RouterMetrics* metrics,
+                const Clock* clock);
+
+  // POST /v1/chat/completions and /v1/completions.
+  boost::asio::awaitable<void> serve(const net::HttpRequest& request, net::ResponseWriter& writer, router::ApiKind kind);
+  // UNAUTHENTICATED-style check: OK when no key is set or the Bearer token matches.
+  bool authorized(const net::HttpRequest& request) const;
+  const RouterServiceOptions& options() const { return options_; }
+  int num_active() const { return num_active_; }
+
+  struct Prepared;  // one validated request (router_service.cc)
+
+ private:
+  Result<std::unique_ptr<Prepared>> prepare(const net::HttpRequest& request, router::ApiKind kind);
+  Status admit() const;
+  boost::asio::awaitable<Status> run(Prepared& p, net::ResponseWriter& writer);
+  double request_rate();
+  void finish(Prepared& p, const router::RouteDecision& d, const class ResponseRelay& relay);
+
+  RouterServiceOptions options_;
+  router::ClusterView* view_;
+  ClusterMonitor* monitor_;
+  const router::RoutingPolicy* policy_;
+  router::PromptBuilder prompts_;
+  router::ConversationStore store_;
+  RouterMetrics* metrics_;
+  const Clock* clock_;
+  std::unordered_map<std::string, NodeId> sessions_;
+  std::deque<int64_t> arrivals_ns_;
+  uint64_t next_id_ = 1;
+  int num_active_ = 0;
+};
+
+}  // namespace ppd::frontend

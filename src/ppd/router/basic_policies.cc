@@ -1,0 +1,53 @@
+// `pd` (always remote: classic disaggregation, with full or delta transfer) and `local`
+// (turn 2+ always on the decode node holding the conversation; turn 1 remote), plus the
+// registry that builds any policy by name.
+#include <fmt/format.h>
+
+#include "ppd/router/policies.h"
+#include "ppd/router/policy_util.h"
+
+namespace ppd::router {
+namespace {
+
+class PdPolicy final : public RoutingPolicy {
+ public:
+  explicit PdPolicy(PdPolicyOptions options) : options_(options) {}
+  std::string_view name() const override { return "pd"; }
+  Result<RouteDecision> route(const ClusterView& view, const RouteInput& in) const override {
+    PPD_ASSIGN_OR_RETURN(Placement p, place(view, in));
+    return remote_or_fallback(p, options_.transfer, in.turn == 1 ? "turn1" : "always_remote");
+  }
+
+ private:
+  PdPolicyOptions options_;
+};
+
+class LocalPolicy final : public RoutingPolicy {
+ public:
+  std::string_view name() const override { return "local"; }
+  Result<RouteDecision> route(const ClusterView& view, const RouteInput& in) const override {
+    PPD_ASSIGN_OR_RETURN(Placement p, place(view, in));
+    if (in.turn == 1) return remote_or_fallback(p, TransferMode::kDelta, "turn1");
+    return make_decision(p, Path::kLocal, "always_local");
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<RoutingPolicy> make_pd_policy(PdPolicyOptions options) { return std::make_unique<PdPolicy>(options); }
+std::unique_ptr<RoutingPolicy> make_local_policy() { return std::make_unique<LocalPolicy>(); }
+
+Result<std::unique_ptr<RoutingPolicy>> make_policy(const PolicyOptions& o) {
+  if (o.name == "pd") return make_pd_policy(o.pd);
+  if (o.name == "local") return make_local_policy();
+  if (o.name == "threshold") return make_threshold_policy(o.threshold);
+  if (o.name == "ppd") return make_ppd_policy(o.ppd);
+  if (o.name == "table") {
+    if (o.table_file.empty()) return invalid_argument("router.table_file: required by policy \"table\"");
+    PPD_ASSIGN_OR_RETURN(LookupTable table, load_lookup_table(o.table_file));
+    return make_table_policy(std::move(table), o.table);
+  }
+  return invalid_argument("router.policy: unknown \"{}\"; supported: pd, local, threshold, table, ppd", o.name);
+}
+
+}  // namespace ppd::router

@@ -1,0 +1,138 @@
+#include <gtest/gtest.h>
+
+#include "ppd/kv/block_hash.h"
+#include "ppd/router/cost_model.h"
+
+namespace ppd::router {
+namespace {
+
+constexpr int kBlockSize = 16;
+constexpr uint64_t kModel = 42;
+
+// One prefill node (id 0) and one decode node (id 1), both healthy, with the same step
+// model: 1 ms per step, 100 µs per prefill token, 200 µs per decode, 50 µs per 1k context.
+struct Cluster {
+  ClusterView view;
+  NodeId prefill, decode;
+  Cluster() {
+    const StepTimeModelOptions model{.prior = {1000, 100, 200, 50}};
+    prefill = *view.add_node("p", NodeKind::kPrefill, model);
+    decode = *view.add_node("d", NodeKind::kDecode, model);
+    view.block_size = kBlockSize;
+    view.block_bytes = 64 << 10;
+    view.apply_load(prefill, {}, {}, 0);
+    view.apply_load(decode, {}, {}, 0);
+  }
+  void decode_holds(const std::vector<BlockHash>& hashes, size_t num_blocks) {
+    view.apply_kv_events(decode, std::span(hashes).first(num_blocks), {});
+  }
+};
+
+struct Prompt {
+  std::vector<TokenId> tokens;
+  std::vector<BlockHash> hashes;
+  explicit Prompt(int n) {
+    for (int i = 0; i < n; ++i) tokens.push_back(i % 1000);
+    hashes = kv::hash_full_blocks(kModel, tokens, kBlockSize);
+  }
+  RouteInput input(int history, int max_tokens) const {
+    return RouteInput{.num_prompt_tokens = static_cast<int>(tokens.size()), .block_hashes = hashes,
+                      .num_history_tokens = history, .num_new_tokens = static_cast<int>(tokens.size()) - history,
+                      .max_tokens = max_tokens, .turn = 2};
+  }
+};
+
+std::unique_ptr<RoutingPolicy> ppd_policy(PpdPolicyOptions o = {}) { return std::move(make_ppd_policy(o)).value(); }
+
+TEST(PpdPolicyTest, GoesRemoteWhenTheDecodeBatchIsSaturatedAndTheAppendLong) {
+  Cluster c;
+  const Prompt prompt(2048);  // 1,024 cached on the decode node, 1,024 appended
+  c.decode_holds(prompt.hashes, 64);
+  c.view.mutable_node(c.decode).load = {.num_waiting = 8, .num_running = 64, .num_pending_prefill_tokens = 2048,
+                                        .mean_decode_context_tokens = 1500};
+  const RouteDecision d = *ppd_policy()->route(c.view, prompt.input(1024, 32));
+  EXPECT_EQ(d.path, Path::kRemote);
+  EXPECT_EQ(d.reason, "cost_model");
+  EXPECT_EQ(d.num_decode_cached_tokens, 1024);
+  ASSERT_TRUE(d.local && d.remote);
+  EXPECT_GT(d.local->ttft_s, d.remote->ttft_s);
+  EXPECT_GT(d.local->tpot_s, d.remote->tpot_s);
+}
+
+TEST(PpdPolicyTest, GoesLocalWhenTheLinkIsSlowAndTheAppendShort) {
+  Cluster c;
+  const Prompt prompt(1056);  // 1,024 cached, 32 appended
+  c.decode_holds(prompt.hashes, 64);
+  c.view.mutable_node(c.decode).load = {.num_running = 8, .transfer_bytes_per_s = 50e6,
+                                        .mean_decode_context_tokens = 800};
+  const RouteDecision d = *ppd_policy(PpdPolicyOptions{.transfer = TransferMode::kFull})->route(c.view, prompt.input(1024, 64));
+  EXPECT_EQ(d.path, Path::kLocal);
+  EXPECT_EQ(d.reason, "cost_model");
+  // Full transfer of 66 blocks of 64 KiB at 50 MB/s alone takes 86 ms.
+  EXPECT_GT(d.remote->ttft_s, 66.0 * 65536 / 50e6);
+  EXPECT_LT(d.local->ttft_s, 0.02);
+}
+
+TEST(PpdPolicyTest, PredictionsFollowTheStepModel) {
+  Cluster c;
+  const Prompt prompt(1056);
+  c.decode_holds(prompt.hashes, 64);
+  c.view.mutable_node(c.decode).load = {.num_running = 4, .transfer_bytes_per_s = 1e9, .mean_decode_context_tokens = 1000};
+  const RouteInput in = prompt.input(1024, 10);
+  const Placement p = *place(c.view, in);
+  // Local: one chunk of 32 tokens beside 4 decodes holding 4,000 tokens, ending at 1,056.
+  const double step_local = (1000 + 32 * 100 + 4 * 200 + 50 * (4000 + 1056) / 1000.0) * 1e-6;
+  const double decode_only = (1000 + 4 * 200 + 50 * 4.0) * 1e-6;
+  const double tpot = (1000 + 5 * 200 + 50 * (4000 + 1056) / 1000.0) * 1e-6;
+  const PathPrediction local = predict_local(c.view, p, in);
+  EXPECT_NEAR(local.ttft_s, step_local, 1e-9);
+  EXPECT_NEAR(local.tpot_s, tpot + (step_local - decode_only) / 10, 1e-9);
+  // Remote: the prefill node computes all 1,056 tokens in chunks of 512, 512 and 32, then
+  // 2 blocks (delta) move at 1 GB/s, plus latency and half a decode step.
+  const PathPrediction remote = predict_remote(c.view, p, in, PpdPolicyOptions{});
+  double prefill = 0;
+  for (auto [n, end] : {std::pair{512, 512}, std::pair{512, 1024}, std::pair{32, 1056}}) {
+    prefill += (1000 + 100.0 * n + 50.0 * end / 1000.0) * 1e-6;
+  }
+  EXPECT_NEAR(remote.ttft_s, prefill + 2.0 * 65536 / 1e9 + 0.0005 + 0.5 * tpot, 1e-9);
+  EXPECT_NEAR(remote.tpot_s, tpot, 1e-9);
+}
+
+TEST(PpdPolicyTest, SloGuardOverridesTheCostModel) {
+  Cluster c;
+  const Prompt prompt(1056);
+  c.decode_holds(prompt.hashes, 64);
+  // With no weight on TTFT the cost model always prefers remote (local only adds to TPOT) ...
+  EXPECT_EQ(ppd_policy({.w_ttft = 0})->route(c.view, prompt.input(1024, 64))->path, Path::kRemote);
+  // ... but remote cannot meet a 20 ms TTFT (about 110 ms of prefill) and local can.
+  const RouteDecision d = *ppd_policy({.w_ttft = 0, .slo_ttft_s = 0.02})->route(c.view, prompt.input(1024, 64));
+  EXPECT_EQ(d.path, Path::kLocal);
+  EXPECT_EQ(d.reason, "slo_ttft");
+}
+
+TEST(PpdPolicyTest, TurnOneIsRemoteAndNoPrefillNodeMeansLocal) {
+  Cluster c;
+  const Prompt prompt(100);
+  RouteInput in = prompt.input(0, 16);
+  in.turn = 1;
+  RouteDecision d = *ppd_policy()->route(c.view, in);
+  EXPECT_EQ(d.path, Path::kRemote);
+  EXPECT_EQ(d.reason, "turn1");
+  EXPECT_EQ(d.prefill, c.prefill);
+  c.view.mutable_node(c.prefill).healthy = false;
+  d = *ppd_policy()->route(c.view, in);
+  EXPECT_EQ(d.path, Path::kLocal);
+  EXPECT_EQ(d.reason, "no_prefill");
+  c.view.mutable_node(c.decode).healthy = false;
+  const Result<RouteDecision> none = ppd_policy()->route(c.view, in);
+  EXPECT_EQ(none.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(none.status().message(), "no healthy decode node");
+}
+
+TEST(PpdPolicyTest, RejectsBadOptions) {
+  EXPECT_EQ(make_ppd_policy({.w_ttft = -1}).status().message(), "router.ppd.w_ttft: must be >= 0; got -1");
+  EXPECT_EQ(make_ppd_policy({.slo_ttft_s = 0.0}).status().message(), "router.slo_ttft_ms: must be > 0; got 0");
+}
+
+}  // namespace
+}  // namespace ppd::router

@@ -1,0 +1,79 @@
+#include "router_process.h"
+
+#include <gtest/gtest.h>
+
+#include "ppd/cli/up_plan.h"
+
+namespace ppd::testing {
+
+PpdProcess::PpdProcess(std::vector<std::string> args, const std::string& ready_prefix,
+                       const std::filesystem::path& dir, const std::string& name) {
+  args.insert(args.begin(), PPD_BINARY);
+  Result<std::unique_ptr<cli::ChildProcess>> child =
+      cli::ChildProcess::spawn({.argv = std::move(args), .stderr_path = (dir / (name + ".log")).string()});
+  if (!child.ok()) {
+    ADD_FAILURE() << name << ": " << child.status().message();
+    return;
+  }
+  child_ = std::move(*child);
+  Result<std::string> line = child_->wait_for_line(ready_prefix, 120'000);
+  if (!line.ok()) {
+    ADD_FAILURE() << name << ": " << line.status().message();
+    return;
+  }
+  Result<std::string> http = cli::ready_line_value(*line, "http");
+  Result<net::HostPort> hp = http.ok() ? net::parse_host_port(*http) : Result<net::HostPort>(http.status());
+  if (!hp.ok()) {
+    ADD_FAILURE() << name << ": bad ready line \"" << *line << "\": " << hp.status().message();
+    return;
+  }
+  http_port_ = hp->port;
+}
+
+PpdProcess::~PpdProcess() {
+  if (!child_ || child_->poll_exit()) return;
+  const int status = child_->terminate(20'000);
+  EXPECT_EQ(status, 0) << "did not stop cleanly: " << child_->stderr_tail(30);
+}
+
+nlohmann::json chat_body(const std::vector<std::pair<std::string, std::string>>& messages, int max_tokens,
+                         bool stream) {
+  nlohmann::json m = nlohmann::json::array();
+  for (const auto& [role, content] : messages) m.push_back({{"role", role}, {"content", content}});
+  nlohmann::json body = {{"model", "tinystories-656k"}, {"messages", m}, {"max_tokens", max_tokens},
+                         {"temperature", 0}, {"ignore_eos", true}};
+  if (stream) {
+    body["stream"] = true;
+    body["stream_options"] = {{"include_usage", true}};
+  }
+  return body;
+}
+
+SseResult post_sse(uint16_t port, const std::string& target, const nlohmann::json& body,
+                   const std::function<bool(const SseResult&)>& after_event) {
+  SseResult r;
+  r.response = http_post_lines(port, target, body.dump(), [&](std::string_view line) -> Status {
+    if (!line.starts_with("data: ")) return Status::Ok();
+    const std::string_view payload = line.substr(6);
+    if (payload == "[DONE]") {
+      r.done = true;
+      return Status::Ok();
+    }
+    r.events.push_back(nlohmann::json::parse(payload, nullptr, false));
+    if (after_event && !after_event(r)) return Status(StatusCode::kCancelled, "the client left");
+    return Status::Ok();
+  });
+  return r;
+}
+
+std::string sse_text(const SseResult& r) {
+  std::string text;
+  for (const nlohmann::json& e : r.events) {
+    if (!e.contains("choices") || e["choices"].empty()) continue;
+    const nlohmann::json& delta = e["choices"][0]["delta"];
+    if (delta.contains("content")) text += delta["content"].get<std::string>();
+  }
+  return text;
+}
+
+}  // namespace ppd::testing

@@ -251,7 +251,8 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(ChildProcessOptions op
   err_write.reset();  // so that the read below ends at the child's exec
   out_write.reset();  // so that the reader sees EOF when the child's stdout closes
   PPD_RETURN_IF_ERROR(await_exec(pid, err_read.get(), options.argv[0]));
-  const Fds fds{.stdout_read = out_read.release(), .wake_read = wake_read.release(), .wake_write = wake_write.release()};
+  const Fds fds{
+      .stdout_read = out_read.release(), .wake_read = wake_read.release(), .wake_write = wake_write.release()};
   return std::unique_ptr<ChildProcess>(new ChildProcess(std::move(options), pid, fds));
 }
 

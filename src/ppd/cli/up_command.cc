@@ -250,8 +250,10 @@ void register_up_command(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(1, 65536))->capture_default_str();
   cmd->add_option("--kv-cache-mib", o->kv_cache_mib, "KV block pool size per node in MiB")
       ->check(CLI::Range(1, 1 << 22))->capture_default_str();
-  cmd->add_option("--block-size", o->block_size, "Tokens per KV block")->check(CLI::Range(1, 256))->capture_default_str();
-  cmd->add_option("--link-bytes-per-s", o->link_bytes_per_s, "Decode nodes: emulate a KV link of this bandwidth (0: off)")
+  cmd->add_option("--block-size", o->block_size, "Tokens per KV block")
+      ->check(CLI::Range(1, 256))->capture_default_str();
+  cmd->add_option("--link-bytes-per-s", o->link_bytes_per_s,
+                  "Decode nodes: emulate a KV link of this bandwidth (0: off)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--link-latency-us", o->link_latency_us, "Decode nodes: latency added per KV pull (0: none)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();

@@ -4,7 +4,9 @@
 #include <boost/asio/use_awaitable.hpp>
 
 // GCC 12 at -O1 (the ASan build) reports the coroutine's returned optional as maybe
-// uninitialized: a false positive of its coroutine lowering.
+// uninitialized: a false positive of its coroutine lowering. Pushed and popped, so that
+// the other files of a unity batch keep the warning.
+#pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 namespace ppd::node {
@@ -30,3 +32,5 @@ boost::asio::awaitable<Result<std::optional<engine::RequestOutput>>> TokenStream
 }
 
 }  // namespace ppd::node
+
+#pragma GCC diagnostic pop

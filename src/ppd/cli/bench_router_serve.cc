@@ -62,13 +62,6 @@ net::HttpRequestSpec request_spec(const std::string& host, uint16_t port, http_v
           .content_type = std::move(content_type), .timeout_ms = kRequestTimeoutMs};
 }
 
-Result<std::string> self_binary() {
-  std::error_code ec;
-  const std::filesystem::path path = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return unavailable("/proc/self/exe: cannot read: {}", ec.message());
-  return path.string();
-}
-
 Result<std::string> make_log_dir() {
   const char* tmp = std::getenv("TMPDIR");
   std::string path = fmt::format("{}/ppd-bench-router-XXXXXX", tmp != nullptr && *tmp != '\0' ? tmp : "/tmp");
@@ -132,7 +125,7 @@ Result<std::string> BenchChildren::start_child(const std::string& name, std::vec
 }
 
 Status BenchChildren::start(const RouterBenchOptions& o, std::ostream& log) {
-  PPD_ASSIGN_OR_RETURN(const std::string binary, self_binary());
+  PPD_ASSIGN_OR_RETURN(const std::string binary, self_binary_path());
   PPD_ASSIGN_OR_RETURN(const std::string model_dir, resolve_model_arg(o.model));
   PPD_ASSIGN_OR_RETURN(const std::string node_line,
                        start_child("node", {binary, "node", "--role", "mixed", "--model", model_dir, "--name",

@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 
@@ -370,6 +371,20 @@ std::string ChildProcess::stderr_tail(int num_lines) const {
     begin = newline == std::string::npos ? 0 : newline;
   }
   return text.substr(begin < text.size() && text[begin] == '\n' ? begin + 1 : begin);
+}
+
+Result<std::string> self_binary_path() {
+  std::error_code ec;
+  const std::filesystem::path path = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return unavailable("/proc/self/exe: cannot read: {}", ec.message());
+  return path.string();
+}
+
+std::string self_command_line() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string line, arg;
+  while (std::getline(in, arg, '\0')) line += (line.empty() ? "" : " ") + arg;
+  return line;
 }
 
 }  // namespace ppd::cli

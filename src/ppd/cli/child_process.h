@@ -92,4 +92,10 @@ class ChildProcess {
   std::thread reader_;
 };
 
+// The path of the running executable (/proc/self/exe), to start children running this binary.
+Result<std::string> self_binary_path();
+
+// The running process's command line (/proc/self/cmdline), arguments joined by spaces.
+std::string self_command_line();
+
 }  // namespace ppd::cli

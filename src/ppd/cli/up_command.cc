@@ -127,13 +127,6 @@ Result<std::string> make_log_dir(const std::string& log_dir) {
   return log_dir;
 }
 
-Result<std::string> self_binary() {
-  std::error_code ec;
-  const std::filesystem::path path = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return unavailable("/proc/self/exe: cannot read: {}", ec.message());
-  return path.string();
-}
-
 // A child's ready line and the http= address in it.
 struct Ready {
   std::string line;
@@ -162,7 +155,7 @@ Result<Ready> wait_ready(Member& m, std::string_view prefix, Clock::time_point d
 
 // Starts the nodes, waits for all of them, then starts the router and returns its ready line.
 Result<Ready> start_cluster(const UpOptions& o, const std::string& model_dir, Cluster* cluster) {
-  PPD_ASSIGN_OR_RETURN(const std::string binary, self_binary());
+  PPD_ASSIGN_OR_RETURN(const std::string binary, self_binary_path());
   for (ChildPlan& plan : plan_nodes(o, binary, model_dir)) PPD_RETURN_IF_ERROR(cluster->start(std::move(plan)));
   const auto timeout = std::chrono::milliseconds(o.startup_timeout_ms);
   const Clock::time_point nodes_deadline = Clock::now() + timeout;

@@ -9,13 +9,9 @@
 #include <cmath>
 #include <cstdint>
 
-namespace ppd::model {
+#include "ppd/common/splitmix.h"
 
-inline uint64_t splitmix64_mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+namespace ppd::model {
 
 class CounterRng {
  public:

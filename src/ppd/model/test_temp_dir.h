@@ -1,36 +1,15 @@
-// TempDir (tests only): a fresh, unique directory under /tmp, removed with its contents when
-// the object is destroyed. Not thread-safe; one per test.
+// Test helpers of ppd_model (tests only): the temporary directory and the shared TinyStories
+// model directory.
 #pragma once
 
-#include <stdlib.h>
-
-#include <filesystem>
+#include <cstdlib>
 #include <string>
-#include <string_view>
 
-#include "ppd/common/file.h"
+#include "ppd/common/test_temp_dir.h"
 
 namespace ppd::model {
 
-class TempDir {
- public:
-  TempDir() {
-    char name[] = "/tmp/ppd_model_test_XXXXXX";
-    path_ = ::mkdtemp(name);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string file(std::string_view name) const { return path_ + "/" + std::string(name); }
-
- private:
-  std::string path_;
-};
+using ppd::TempDir;
 
 // The shared TinyStories model directory, or "" when PPD_SHARED_DIR is unset.
 inline std::string tinystories_dir() {

@@ -6,6 +6,9 @@
 
 #include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -263,6 +266,18 @@ asio::awaitable<Result<HttpResponse>> http_stream(HttpRequestSpec spec, LineHand
     return LineSplitter(on_line, max_bytes);
   };
   co_return co_await run_exchange(spec, std::move(make_sink));
+}
+
+Result<HttpResponse> http_request_blocking(HttpRequestSpec spec) {
+  boost::asio::io_context io;
+  std::optional<Result<HttpResponse>> answer;
+  // co_spawn's completion needs a default-constructible result, which Result is not.
+  auto call = [&answer](HttpRequestSpec s) -> boost::asio::awaitable<void> {
+    answer = co_await http_request(std::move(s));
+  };
+  boost::asio::co_spawn(io, call(std::move(spec)), boost::asio::detached);
+  io.run();
+  return std::move(*answer);
 }
 
 }  // namespace ppd::net

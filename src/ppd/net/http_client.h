@@ -72,4 +72,8 @@ using LineHandler = std::function<Status(std::string_view line)>;
 // bytes than Content-Length) is UNAVAILABLE.
 boost::asio::awaitable<Result<HttpResponse>> http_stream(HttpRequestSpec spec, LineHandler on_line);
 
+// http_request() on an io_context of its own, blocking the calling thread until it returns.
+// For command-line tools and tests; never call it from a coroutine.
+Result<HttpResponse> http_request_blocking(HttpRequestSpec spec);
+
 }  // namespace ppd::net

@@ -105,12 +105,40 @@ TEST_F(CliTest, ErrorsAreOneClearLine) {
   EXPECT_NE(r.exit_code, 0);
 }
 
+TEST_F(CliTest, BenchServeBadInputIsOneClearLine) {
+  CommandRun r = ppd("bench serve --endpoint http://127.0.0.1:1 --rate 0");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "ppd bench serve: --rate: must be > 0; got 0\n");
+  r = ppd("bench serve --endpoint http://127.0.0.1:1 --rate -2");
+  EXPECT_EQ(r.err, "ppd bench serve: --rate: must be > 0; got -2\n");
+  r = ppd("bench serve --endpoint https://example.com:443 --rate 1");
+  EXPECT_EQ(r.err, "ppd bench serve: endpoint: must start with http:// (https is not supported); got "
+                   "\"https://example.com:443\"\n");
+  // Nothing listens on port 1: the endpoint check fails before any load is sent.
+  r = ppd("bench serve --endpoint http://127.0.0.1:1 --rate 1 --no-progress");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.err.starts_with("ppd bench serve: endpoint http://127.0.0.1:1: GET /v1/models failed: ")) << r.err;
+  const std::string trace = (dir_ / "bad.jsonl").string();
+  std::ofstream(trace) << "{\"timestamp\": 0, \"input_length\": 10, \"output_length\": 5, \"hash_ids\": [0]}\n"
+                       << "{\"timestamp\": 5, \"input_length\": \"many\", \"output_length\": 5, \"hash_ids\": [0]}\n";
+  // The workload is checked after the endpoint: `ppd bench compare` reports these with its cluster up.
+  r = ppd("bench compare --model tiny --rate 1 --policies pd --workload mooncake --trace '" + trace + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(trace + ": line 2: input_length"), std::string::npos) << r.err;
+}
+
 TEST_F(CliTest, HelpExplainsEveryFlag) {
   const CommandRun r = ppd("generate --help");
   EXPECT_EQ(r.exit_code, 0);
   for (const char* flag : {"--model", "--prompt", "--max-tokens", "--temperature", "--top-k", "--top-p", "--seed",
                            "--ignore-eos", "--chat", "--threads", "--kernels"}) {
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
+  }
+  const CommandRun serve = ppd("bench serve --help");
+  EXPECT_EQ(serve.exit_code, 0);
+  for (const char* flag : {"--endpoint", "--rate", "--workload", "--trace", "--concurrency", "--warmup", "--duration-s",
+                           "--timeout-ms", "--slo-ttft-ms", "--slo-tpot-ms", "--json", "--plot-dir", "--think-time-s"}) {
+    EXPECT_NE(serve.out.find(flag), std::string::npos) << flag;
   }
 }
 

@@ -5,6 +5,7 @@
 #include "ppd/cli/bench_engine.h"
 #include "ppd/cli/bench_interference.h"
 #include "ppd/cli/bench_router.h"
+#include "ppd/cli/bench_serve.h"
 #include "ppd/cli/bench_transfer.h"
 #include "ppd/cli/commands.h"
 #include "ppd/common/cpu_features.h"
@@ -62,6 +63,8 @@ void register_bench_command(CLI::App& app, int* exit_code) {
   register_bench_interference(bench, exit_code);
   register_bench_transfer(bench, exit_code);
   register_bench_router(bench, exit_code);
+  register_bench_serve(bench, exit_code);
+  register_bench_compare(bench, exit_code);
 }
 
 }  // namespace ppd::cli

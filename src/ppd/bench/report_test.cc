@@ -1,0 +1,71 @@
+#include <gtest/gtest.h>
+
+#include "ppd/bench/compare_report.h"
+#include "ppd/bench/run_report.h"
+
+namespace ppd::bench {
+namespace {
+
+RunEntry entry(std::string label, double rate, double turn2_ttft_ms, double turn2_tpot_ms) {
+  RunEntry e{.label = std::move(label), .rate = rate};
+  e.summary.turn2plus.ttft_ms.mean = turn2_ttft_ms;
+  e.summary.turn2plus.ttft_ms.p99 = 2 * turn2_ttft_ms;
+  e.summary.turn2plus.tpot_ms.mean = turn2_tpot_ms;
+  e.summary.turn1.ttft_ms.mean = 100;
+  e.summary.all.success_rate = 1;
+  return e;
+}
+
+TEST(CompareReportTest, RatiosToTheBaselineAndWherePpdLoses) {
+  std::vector<RunEntry> runs = {entry("pd", 1, 400, 20), entry("local", 1, 100, 30), entry("ppd", 1, 200, 21)};
+  runs[2].router = RouterCounters{.kv_transfer_bytes = 2e6, .local_decisions = 3, .remote_decisions = 1};
+  const std::string md = compare_markdown(runs, {.title = "T", .baseline = "pd", .subject = "ppd"});
+  // ppd: 200 / 400 = 0.50 of pd's turn 2+ TTFT, 21 / 20 = 1.05 of its TPOT, 75% local, 2.0 MB moved.
+  EXPECT_NE(md.find("| ppd | 200 / 0 / 400 | 0.50 | 21.0 / 0.0 | 1.05 | 100 | 100.0% | 0.0% | 75% | 2.0 |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| 1 | local | 2.00 | 0.70 | 1.00 |"), std::string::npos) << md;
+  // local's turn 2+ TTFT (100 against 200) beats ppd by more than 5%, and so does its p99; pd's TPOT
+  // (20 against 21) is within 5% and is not listed.
+  EXPECT_NE(md.find("- at 1 conv/s, turn 2+ TTFT mean: local has 100 against ppd's 200"), std::string::npos) << md;
+  EXPECT_NE(md.find("- at 1 conv/s, turn 2+ TTFT p99: local has 200 against ppd's 400"), std::string::npos) << md;
+  EXPECT_EQ(md.find("TPOT mean: pd has"), std::string::npos) << md;
+}
+
+TEST(CompareReportTest, SaysSoWhenPpdNeverLoses) {
+  const std::vector<RunEntry> runs = {entry("pd", 2, 400, 20), entry("ppd", 2, 200, 20)};
+  const std::string md = compare_markdown(runs, {.title = "T", .baseline = "pd", .subject = "ppd"});
+  EXPECT_NE(md.find("Nowhere in these runs."), std::string::npos) << md;
+}
+
+TEST(RunReportTest, PlotsHoldOneLinePerLabelInRateOrder) {
+  const std::vector<RunEntry> runs = {entry("pd", 0.5, 400, 20), entry("ppd", 0.5, 200, 21), entry("pd", 1, 800, 25),
+                                      entry("ppd", 1, 300, 22)};
+  const std::vector<PlotScript> plots = latency_plots(runs, "t", "/out");
+  ASSERT_EQ(plots.size(), 5u);
+  EXPECT_EQ(plots[0].png_name, "turn2_ttft_mean.png");
+  const std::string& s = plots[0].script;
+  EXPECT_NE(s.find("set output '/out/turn2_ttft_mean.png'"), std::string::npos) << s;
+  EXPECT_NE(s.find("title 'pd', '-' using 1:2 with linespoints title 'ppd'"), std::string::npos) << s;
+  EXPECT_NE(s.find("0.5 400\n1 800\ne\n0.5 200\n1 300\ne\n"), std::string::npos) << s;
+}
+
+TEST(RunReportTest, EntryJsonAndTextCarryTheRun) {
+  LoadResult load;
+  load.model = "m";
+  load.records.push_back({.conversation_id = 0, .turn = 1, .ok = true, .send_s = 0, .first_token_s = 0.1, .end_s = 0.3,
+                          .token_times_s = {0.1, 0.2, 0.3}, .prompt_tokens = 10, .output_tokens = 3});
+  load.duration_s = 0.3;
+  load.num_skipped_turns = 2;
+  const RunEntry e = make_entry("x", 1.5, std::move(load), {});
+  EXPECT_EQ(e.summary.all.num_ok, 1);
+  const nlohmann::json j = to_json(e, /*with_records=*/true);
+  EXPECT_EQ(j["rate"], 1.5);
+  EXPECT_EQ(j["num_skipped_turns"], 2);
+  EXPECT_EQ(j["records"].size(), 1u);
+  EXPECT_TRUE(j["router"].is_null());
+  EXPECT_NE(format_entry(e).find("== x at 1.5 conv/s: 1 requests measured over 0.3 s, model m"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ppd::bench

@@ -1,0 +1,90 @@
+#include "ppd/bench/router_stats.h"
+
+#include <charconv>
+#include <optional>
+
+#include "ppd/net/http_client.h"
+
+namespace ppd::bench {
+namespace {
+
+// "name{a="x",b="y"} 12.5" -> labels "a="x",b="y"" and the value; false when not a sample.
+bool split_sample(std::string_view line, std::string_view* name, std::string_view* labels, double* value) {
+  if (line.empty() || line.front() == '#') return false;
+  const size_t space = line.rfind(' ');
+  if (space == std::string_view::npos) return false;
+  std::string_view head = line.substr(0, space);
+  const std::string_view number = line.substr(space + 1);
+  const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), *value);
+  if (ec != std::errc() || end != number.data() + number.size()) return false;
+  const size_t brace = head.find('{');
+  *name = head.substr(0, brace);
+  *labels = brace == std::string_view::npos ? std::string_view() : head.substr(brace);
+  return true;
+}
+
+bool has_label(std::string_view labels, std::string_view label, std::string_view value) {
+  const std::string needle = std::string(label) + "=\"" + std::string(value) + "\"";
+  const size_t at = labels.find(needle);
+  return at != std::string_view::npos && (labels[at - 1] == '{' || labels[at - 1] == ',');
+}
+
+}  // namespace
+
+double sum_samples(std::string_view text, std::string_view name, std::string_view label, std::string_view value) {
+  double sum = 0;
+  while (!text.empty()) {
+    const size_t eol = text.find('\n');
+    const std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
+    std::string_view sample_name, labels;
+    double v = 0;
+    if (!split_sample(line, &sample_name, &labels, &v) || sample_name != name) continue;
+    if (!label.empty() && !has_label(labels, label, value)) continue;
+    sum += v;
+  }
+  return sum;
+}
+
+std::optional<RouterCounters> parse_router_counters(std::string_view text) {
+  if (text.find("# TYPE ppd:router_decisions_total") == std::string_view::npos) return std::nullopt;
+  RouterCounters c;
+  c.kv_transfer_bytes = sum_samples(text, "ppd:kv_transfer_bytes_total");
+  c.local_decisions = sum_samples(text, "ppd:router_decisions_total", "path", "local");
+  c.remote_decisions = sum_samples(text, "ppd:router_decisions_total", "path", "remote");
+  c.prefix_hit_tokens_local = sum_samples(text, "ppd:prefix_hit_tokens_total", "path", "local");
+  c.prefix_hit_tokens_remote = sum_samples(text, "ppd:prefix_hit_tokens_total", "path", "remote");
+  c.prompt_tokens = sum_samples(text, "ppd:prompt_tokens_total");
+  c.retries = sum_samples(text, "ppd:router_retries_total");
+  return c;
+}
+
+RouterCounters difference(const RouterCounters& a, const RouterCounters& b) {
+  return RouterCounters{.kv_transfer_bytes = a.kv_transfer_bytes - b.kv_transfer_bytes,
+                        .local_decisions = a.local_decisions - b.local_decisions,
+                        .remote_decisions = a.remote_decisions - b.remote_decisions,
+                        .prefix_hit_tokens_local = a.prefix_hit_tokens_local - b.prefix_hit_tokens_local,
+                        .prefix_hit_tokens_remote = a.prefix_hit_tokens_remote - b.prefix_hit_tokens_remote,
+                        .prompt_tokens = a.prompt_tokens - b.prompt_tokens,
+                        .retries = a.retries - b.retries};
+}
+
+std::optional<RouterCounters> fetch_router_counters(const Endpoint& endpoint) {
+  net::HttpRequestSpec spec{.host = endpoint.host, .port = endpoint.port, .target = "/metrics", .timeout_ms = 10'000};
+  const Result<net::HttpResponse> answer = net::http_request_blocking(std::move(spec));
+  if (!answer.ok() || answer->status_code != 200) return std::nullopt;
+  return parse_router_counters(answer->body);
+}
+
+nlohmann::json to_json(const RouterCounters& c) {
+  const double decisions = c.local_decisions + c.remote_decisions;
+  return {{"kv_transfer_bytes", c.kv_transfer_bytes},
+          {"local_decisions", c.local_decisions},
+          {"remote_decisions", c.remote_decisions},
+          {"local_share", decisions > 0 ? c.local_decisions / decisions : 0.0},
+          {"prefix_hit_tokens", {{"local", c.prefix_hit_tokens_local}, {"remote", c.prefix_hit_tokens_remote}}},
+          {"prompt_tokens", c.prompt_tokens},
+          {"retries", c.retries}};
+}
+
+}  // namespace ppd::bench

@@ -1,0 +1,53 @@
+#include "ppd/bench/router_stats.h"
+
+#include <gtest/gtest.h>
+
+namespace ppd::bench {
+namespace {
+
+constexpr std::string_view kMetrics = R"(# HELP ppd:router_decisions_total Routing decisions
+# TYPE ppd:router_decisions_total counter
+ppd:router_decisions_total{policy="ppd",path="local",reason="cost"} 7
+ppd:router_decisions_total{policy="ppd",path="remote",reason="turn1"} 4
+ppd:router_decisions_total{policy="ppd",path="remote",reason="cost"} 2
+# TYPE ppd:kv_transfer_bytes_total counter
+ppd:kv_transfer_bytes_total 1.5e6
+# TYPE ppd:prefix_hit_tokens_total counter
+ppd:prefix_hit_tokens_total{path="local"} 900
+ppd:prefix_hit_tokens_total{path="remote"} 100
+ppd:prompt_tokens_total 2000
+ppd:router_retries_total{reason="prefill_failed"} 1
+ppd:time_to_first_token_seconds_count{turn="1",path="remote"} 6
+)";
+
+TEST(RouterStatsTest, SumsSamplesByNameAndLabel) {
+  EXPECT_EQ(sum_samples(kMetrics, "ppd:router_decisions_total"), 13);
+  EXPECT_EQ(sum_samples(kMetrics, "ppd:router_decisions_total", "path", "remote"), 6);
+  EXPECT_EQ(sum_samples(kMetrics, "ppd:router_decisions_total", "reason", "cost"), 9);
+  EXPECT_EQ(sum_samples(kMetrics, "ppd:time_to_first_token_seconds"), 0) << "a _count line is another name";
+  EXPECT_EQ(sum_samples(kMetrics, "ppd:missing"), 0);
+}
+
+TEST(RouterStatsTest, ReadsTheCountersAndTheirDifference) {
+  const std::optional<RouterCounters> c = parse_router_counters(kMetrics);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->local_decisions, 7);
+  EXPECT_EQ(c->remote_decisions, 6);
+  EXPECT_EQ(c->kv_transfer_bytes, 1.5e6);
+  EXPECT_EQ(c->prefix_hit_tokens_local, 900);
+  EXPECT_EQ(c->prefix_hit_tokens_remote, 100);
+  EXPECT_EQ(c->retries, 1);
+  const RouterCounters before{.kv_transfer_bytes = 5e5, .local_decisions = 2, .remote_decisions = 1};
+  const RouterCounters d = difference(*c, before);
+  EXPECT_EQ(d.kv_transfer_bytes, 1e6);
+  EXPECT_EQ(d.local_decisions, 5);
+  EXPECT_EQ(d.remote_decisions, 5);
+  EXPECT_EQ(to_json(d)["local_share"], 0.5);
+}
+
+TEST(RouterStatsTest, AnotherServersMetricsAreNotARouters) {
+  EXPECT_FALSE(parse_router_counters("# TYPE vllm:num_requests_running gauge\nvllm:num_requests_running 3\n"));
+}
+
+}  // namespace
+}  // namespace ppd::bench

@@ -1,0 +1,203 @@
+// `ppd bench compare`: for each policy and each rate, starts a fresh local cluster with
+// `ppd up` (so no run inherits another's prefix caches), runs the same seeded workload through
+// the load generator, stops the cluster; then writes results.json, plots and report.md.
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "ppd/bench/compare_report.h"
+#include "ppd/cli/bench_serve.h"
+#include "ppd/cli/bench_workload_flags.h"
+#include "ppd/cli/child_process.h"
+#include "ppd/cli/model_source.h"
+#include "ppd/cli/up_plan.h"
+#include "ppd/common/cpu_features.h"
+#include "ppd/common/file.h"
+
+namespace ppd::cli {
+namespace {
+
+constexpr int64_t kClusterReadyTimeoutMs = 300'000;
+constexpr int64_t kClusterStopGraceMs = 30'000;
+
+struct CompareFlags {
+  std::string model = "small";
+  std::vector<std::string> policies = {"pd-full", "pd", "local", "threshold", "ppd"};
+  std::vector<double> rates;
+  int num_prefill = 1;
+  int num_decode = 1;
+  int num_threads = 2;
+  double link_bytes_per_s = 0;
+  int64_t link_latency_us = 0;
+  int64_t kv_cache_mib = 1024;
+  std::string out_dir = "ppd-compare";
+  std::string baseline = "pd-full";
+  std::string table_path;
+  std::string router_flags;
+  std::string node_flags;
+  std::string command_line;
+  WorkloadFlags workload;
+  bench::LoadOptions load;
+  SloFlags slo;
+};
+
+// The router flags of a policy label: pd-full is pd with full transfers; table needs --table.
+Result<std::string> policy_router_flags(const CompareFlags& f, const std::string& label, std::string* policy) {
+  *policy = label == "pd-full" ? "pd" : label;
+  std::string flags = f.router_flags;
+  if (label == "pd-full") flags += " --transfer full";
+  if (label == "table") {
+    if (f.table_path.empty()) return invalid_argument("--policies: table needs --table FILE");
+    flags += " --table " + f.table_path;
+  }
+  if (f.link_bytes_per_s > 0) flags += fmt::format(" --default-link-bytes-per-s {}", f.link_bytes_per_s);
+  return flags;
+}
+
+// A running `ppd up`; stopped (SIGTERM, then SIGKILL) when destroyed.
+struct Cluster {
+  std::unique_ptr<ChildProcess> up;
+  bench::Endpoint endpoint;
+  ~Cluster() {
+    if (up) up->terminate(kClusterStopGraceMs);
+  }
+};
+
+Result<std::unique_ptr<Cluster>> start_cluster(const CompareFlags& f, const std::string& model_dir,
+                                               const std::string& label, const std::string& log_dir) {
+  std::string policy;
+  PPD_ASSIGN_OR_RETURN(const std::string router_flags, policy_router_flags(f, label, &policy));
+  PPD_ASSIGN_OR_RETURN(const std::string binary, self_binary_path());
+  std::filesystem::create_directories(log_dir);
+  std::vector<std::string> argv = {binary, "up", "--model", model_dir, "--prefill", std::to_string(f.num_prefill),
+                                   "--decode", std::to_string(f.num_decode), "--policy", policy, "--port", "0",
+                                   "--threads", std::to_string(f.num_threads), "--kv-cache-mib",
+                                   std::to_string(f.kv_cache_mib), "--log-dir", log_dir,
+                                   "--link-bytes-per-s", fmt::format("{}", f.link_bytes_per_s),
+                                   "--link-latency-us", std::to_string(f.link_latency_us),
+                                   "--router-flags", router_flags, "--node-flags", f.node_flags};
+  auto cluster = std::make_unique<Cluster>();
+  PPD_ASSIGN_OR_RETURN(cluster->up, ChildProcess::spawn({.argv = std::move(argv),
+                                                         .stderr_path = log_dir + "/up.log"}));
+  PPD_ASSIGN_OR_RETURN(const std::string line, cluster->up->wait_for_line("ppd up ready", kClusterReadyTimeoutMs));
+  PPD_ASSIGN_OR_RETURN(const std::string http, ready_line_value(line, "http"));
+  PPD_ASSIGN_OR_RETURN(cluster->endpoint, bench::parse_endpoint("http://" + http));
+  return cluster;
+}
+
+Result<bench::RunEntry> run_point(const CompareFlags& f, const std::string& model_dir, const std::string& label,
+                                  double rate, const bench::PromptText& text) {
+  PPD_ASSIGN_OR_RETURN(const workload::Workload w, build_workload(f.workload, rate, text));
+  const std::string log_dir = fmt::format("{}/logs/{}-rate{:g}", f.out_dir, label, rate);
+  std::cerr << fmt::format("ppd bench compare: {} at {:g} conversations/s ({}); cluster logs in {}\n", label, rate,
+                           describe_workload(f.workload, w), log_dir);
+  PPD_ASSIGN_OR_RETURN(const std::unique_ptr<Cluster> cluster, start_cluster(f, model_dir, label, log_dir));
+  const std::optional<bench::RouterCounters> before = bench::fetch_router_counters(cluster->endpoint);
+  PPD_ASSIGN_OR_RETURN(bench::LoadResult load, bench::run_load(cluster->endpoint, w, text, f.load, std::cerr));
+  const std::optional<bench::RouterCounters> after = bench::fetch_router_counters(cluster->endpoint);
+  bench::RunEntry entry = bench::make_entry(label, rate, std::move(load), to_slo(f.slo));
+  if (before && after) entry.router = bench::difference(*after, *before);
+  return entry;
+}
+
+std::string cluster_text(const CompareFlags& f, const std::string& model_dir) {
+  return fmt::format("{} prefill + {} decode nodes, model {} ({}), {} threads in all, KV cache {} MiB per node, "
+                     "emulated link {}",
+                     f.num_prefill, f.num_decode, f.model, model_dir, f.num_threads, f.kv_cache_mib,
+                     f.link_bytes_per_s > 0 ? fmt::format("{:.1f} MB/s + {} us per pull", f.link_bytes_per_s / 1e6,
+                                                          f.link_latency_us)
+                                            : "off (loopback TCP)");
+}
+
+Status write_outputs(const CompareFlags& f, const std::string& model_dir, const std::string& workload_text,
+                     const std::vector<bench::RunEntry>& runs, bool final_pass) {
+  nlohmann::json j = {{"tool", "ppd bench compare"}, {"machine", describe_machine()},
+                      {"cluster", cluster_text(f, model_dir)}, {"workload", workload_text},
+                      {"command", f.command_line}, {"runs", nlohmann::json::array()}};
+  for (const bench::RunEntry& e : runs) j["runs"].push_back(bench::to_json(e, false));
+  PPD_RETURN_IF_ERROR(write_file(f.out_dir + "/results.json", j.dump(2) + "\n"));
+  bench::CompareContext context{.title = "ppd bench compare: routing policies on a local cluster",
+                                .machine = describe_machine(), .cluster = cluster_text(f, model_dir),
+                                .workload = workload_text, .command = f.command_line, .baseline = f.baseline};
+  if (final_pass) {
+    const Result<std::vector<std::string>> drawn =
+        render_plots(bench::latency_plots(runs, "turn latency by policy", f.out_dir), f.out_dir);
+    if (drawn.ok()) context.plots = *drawn;
+    if (!drawn.ok()) std::cerr << "ppd bench compare: plots: " << drawn.status().message() << "\n";
+  }
+  return write_file(f.out_dir + "/report.md", bench::compare_markdown(runs, context));
+}
+
+Status run_compare(const CompareFlags& f) {
+  if (f.rates.empty()) return invalid_argument("--rate: give at least one rate");
+  PPD_RETURN_IF_ERROR(check_rates(f.rates));
+  PPD_ASSIGN_OR_RETURN(const std::string model_dir, resolve_model_arg(f.model));
+  PPD_ASSIGN_OR_RETURN(const tokenizer::Tokenizer tok, tokenizer::Tokenizer::load(model_dir));
+  const bench::PromptText text(&tok, f.workload.seed);
+  std::filesystem::create_directories(f.out_dir);
+  std::vector<bench::RunEntry> runs;
+  std::string workload_text;
+  for (const std::string& label : f.policies) {
+    for (const double rate : f.rates) {
+      PPD_ASSIGN_OR_RETURN(bench::RunEntry entry, run_point(f, model_dir, label, rate, text));
+      std::cout << bench::format_entry(entry) << std::flush;
+      const bool interrupted = entry.load.interrupted;
+      runs.push_back(std::move(entry));
+      PPD_ASSIGN_OR_RETURN(const workload::Workload w, build_workload(f.workload, rate, text));
+      workload_text = describe_workload(f.workload, w);
+      PPD_RETURN_IF_ERROR(write_outputs(f, model_dir, workload_text, runs, /*final_pass=*/interrupted));
+      if (interrupted) return Status::Ok();
+    }
+  }
+  PPD_RETURN_IF_ERROR(write_outputs(f, model_dir, workload_text, runs, /*final_pass=*/true));
+  std::cerr << fmt::format("ppd bench compare: wrote {}/report.md and {}/results.json\n", f.out_dir, f.out_dir);
+  return Status::Ok();
+}
+
+}  // namespace
+
+void register_bench_compare(CLI::App* bench, int* exit_code) {
+  auto f = std::make_shared<CompareFlags>();
+  f->num_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  CLI::App* cmd = bench->add_subcommand("compare", "Run one seeded workload on a local cluster under each routing "
+                                                   "policy and rate; write a Markdown report, JSON and plots");
+  cmd->add_option("--model", f->model, "Model directory or preset of the cluster")->capture_default_str();
+  cmd->add_option("--policies", f->policies, "Policies in order: pd-full (pd with full KV transfer), pd (delta "
+                                             "transfer), local, threshold, table, ppd")
+      ->delimiter(',')->capture_default_str();
+  cmd->add_option("--rate", f->rates, "Conversations per second, one run per value, e.g. 0.1,0.3,0.6")
+      ->delimiter(',')->required();
+  cmd->add_option("--prefill", f->num_prefill, "Prefill nodes")->check(CLI::Range(0, 64))->capture_default_str();
+  cmd->add_option("--decode", f->num_decode, "Decode nodes")->check(CLI::Range(1, 64))->capture_default_str();
+  cmd->add_option("--threads", f->num_threads, "Compute threads for all nodes together")
+      ->check(CLI::Range(1, 4096))->capture_default_str();
+  cmd->add_option("--link-bytes-per-s", f->link_bytes_per_s, "Emulated KV link bandwidth of the decode nodes "
+                                                             "(0: plain loopback)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--link-latency-us", f->link_latency_us, "Emulated latency per KV pull")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--kv-cache-mib", f->kv_cache_mib, "KV pool per node, MiB")->check(CLI::Range(1, 1 << 22))
+      ->capture_default_str();
+  cmd->add_option("--out", f->out_dir, "Directory of report.md, results.json, the plots and the cluster logs")
+      ->capture_default_str();
+  cmd->add_option("--baseline", f->baseline, "Policy the report's ratios divide by")->capture_default_str();
+  cmd->add_option("--table", f->table_path, "Lookup table JSON for the table policy");
+  cmd->add_option("--router-flags", f->router_flags, "Extra router flags for every run")->capture_default_str();
+  cmd->add_option("--node-flags", f->node_flags, "Extra node flags for every run")->capture_default_str();
+  add_workload_flags(cmd, &f->workload);
+  add_load_flags(cmd, &f->load);
+  add_slo_flags(cmd, &f->slo);
+  cmd->callback([f, exit_code] {
+    f->load.seed = f->workload.seed;
+    f->command_line = self_command_line();
+    const Status status = run_compare(*f);
+    if (!status.ok()) std::cerr << "ppd bench compare: " << status.message() << "\n";
+    *exit_code = status.ok() ? 0 : 1;
+  });
+}
+
+}  // namespace ppd::cli

@@ -1,5 +1,7 @@
 // `ppd bench serve` end to end: against a `ppd up` cluster on TinyStories-656K, a whole run
 // with its JSON, and a run stopped by a signal that still writes what it measured.
+#include <signal.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -114,7 +116,7 @@ TEST_F(BenchServeTest, ASignalStopsTheRunAndWhatFinishedIsWritten) {
   ASSERT_NE(bench, nullptr);
   for (int i = 0; i < 3000 && finished_requests() < 5; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ASSERT_GE(finished_requests(), 5);
-  bench->request_stop();  // SIGTERM, handled like Ctrl-C
+  ASSERT_EQ(::kill(bench->pid(), SIGINT), 0);  // what Ctrl-C sends
   ASSERT_EQ(wait_exit(*bench), 0) << bench->stderr_tail(20);
   const nlohmann::json j = result();
   ASSERT_TRUE(j.is_object());

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   ppd::cli::register_node_command(app, &exit_code);
   ppd::cli::register_router_command(app, &exit_code);
   ppd::cli::register_up_command(app, &exit_code);
+  ppd::cli::register_sim_command(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -127,6 +127,17 @@ TEST_F(CliTest, BenchServeBadInputIsOneClearLine) {
   EXPECT_NE(r.err.find(trace + ": line 2: input_length"), std::string::npos) << r.err;
 }
 
+TEST_F(CliTest, SimInterferencePrintsTheThreeSteps) {
+  CommandRun r = ppd("sim interference --hardware h100-80gb --model llama-3.1-8b --decode-batch 200");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("decode batch 200 at 1024 tokens of context: 15.93 ms per step"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("+ full prefill of 1024 tokens:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("+ append-prefill of 1024 tokens on 2048 cached:"), std::string::npos) << r.out;
+  r = ppd("sim interference --model llama-3.1-70b --tensor-parallel 3");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "ppd sim interference: tensor_parallel: must be >= 1 and divide 64 heads and 8 KV heads; got 3\n");
+}
+
 TEST_F(CliTest, HelpExplainsEveryFlag) {
   const CommandRun r = ppd("generate --help");
   EXPECT_EQ(r.exit_code, 0);

@@ -15,5 +15,6 @@ void register_bench_command(CLI::App& app, int* exit_code);  // `ppd bench engin
 void register_node_command(CLI::App& app, int* exit_code);   // `ppd node`
 void register_router_command(CLI::App& app, int* exit_code);  // `ppd router`
 void register_up_command(CLI::App& app, int* exit_code);     // `ppd up`: nodes + router as child processes
+void register_sim_command(CLI::App& app, int* exit_code);    // `ppd sim interference`
 
 }  // namespace ppd::cli

@@ -1,0 +1,74 @@
+// `ppd sim`: the cluster simulator's commands. So far `ppd sim interference`, the step-cost
+// model's answer to the PPD paper's interference question on a GPU profile.
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "ppd/cli/commands.h"
+#include "ppd/sim/roofline_cost_model.h"
+
+namespace ppd::cli {
+namespace {
+
+struct InterferenceFlags {
+  std::string hardware = "h100-80gb";
+  std::string model = "llama-3.1-8b";
+  int tensor_parallel = 1;
+  int decode_batch = 200;
+  int64_t decode_context_tokens = 1024;
+  int64_t prefill_tokens = 1024;
+  int64_t cached_tokens = 2048;
+};
+
+Status run_interference(const InterferenceFlags& f) {
+  PPD_ASSIGN_OR_RETURN(const sim::HardwareSpec hardware, sim::hardware_preset(f.hardware));
+  PPD_ASSIGN_OR_RETURN(sim::ModelShape shape, sim::model_shape_preset(f.model));
+  PPD_ASSIGN_OR_RETURN(shape, sim::with_tensor_parallel(shape, f.tensor_parallel));
+  const sim::RooflineCostModel cost(hardware, shape);
+  const sim::StepShape decode{.decode_context_tokens = std::vector<int64_t>(f.decode_batch, f.decode_context_tokens)};
+  sim::StepShape full = decode, append = decode;
+  full.prefill_chunks = {{.num_tokens = f.prefill_tokens, .num_context_tokens = 0, .samples = true}};
+  append.prefill_chunks = {{.num_tokens = f.prefill_tokens, .num_context_tokens = f.cached_tokens, .samples = true}};
+  const double base_ms = static_cast<double>(cost.step_time_ns(decode)) / 1e6;
+  const double full_ms = static_cast<double>(cost.step_time_ns(full)) / 1e6;
+  const double append_ms = static_cast<double>(cost.step_time_ns(append)) / 1e6;
+  std::cout << fmt::format("{} x{}, {} (roofline profile)\n", hardware.name, f.tensor_parallel, shape.name)
+            << fmt::format("decode batch {} at {} tokens of context: {:.2f} ms per step\n", f.decode_batch,
+                           f.decode_context_tokens, base_ms)
+            << fmt::format("+ full prefill of {} tokens:                  {:.2f} ms (+{:.1f}%)\n", f.prefill_tokens,
+                           full_ms, 100 * (full_ms / base_ms - 1))
+            << fmt::format("+ append-prefill of {} tokens on {} cached: {:.2f} ms (+{:.1f}%)\n", f.prefill_tokens,
+                           f.cached_tokens, append_ms, 100 * (append_ms / base_ms - 1));
+  return Status::Ok();
+}
+
+}  // namespace
+
+void register_sim_command(CLI::App& app, int* exit_code) {
+  CLI::App* sim = app.add_subcommand("sim", "Cluster simulator (in progress: step-cost models)");
+  sim->require_subcommand(1);
+  auto f = std::make_shared<InterferenceFlags>();
+  CLI::App* cmd = sim->add_subcommand("interference", "Decode step time alone, with a full prefill and with an "
+                                                      "append-prefill in the same step, on a GPU roofline profile");
+  cmd->add_option("--hardware", f->hardware, "Profile: h100-80gb, a100-80gb, h200")->capture_default_str();
+  cmd->add_option("--model", f->model, "Model shape: llama-3.1-8b, qwen2.5-14b, llama-3.1-70b, tiny, small, medium")
+      ->capture_default_str();
+  cmd->add_option("--tensor-parallel", f->tensor_parallel, "GPUs per model replica")->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--decode-batch", f->decode_batch, "Decode sequences in the step")->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--decode-context", f->decode_context_tokens, "Context tokens of each decode sequence")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 24))->capture_default_str();
+  cmd->add_option("--prefill-tokens", f->prefill_tokens, "New tokens of the prefill")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 24))->capture_default_str();
+  cmd->add_option("--cached-tokens", f->cached_tokens, "Cached tokens before the append-prefill")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 24))->capture_default_str();
+  cmd->callback([f, exit_code] {
+    const Status status = run_interference(*f);
+    if (!status.ok()) std::cerr << "ppd sim interference: " << status.message() << "\n";
+    *exit_code = status.ok() ? 0 : 1;
+  });
+}
+
+}  // namespace ppd::cli

@@ -1,0 +1,66 @@
+#include "ppd/sim/sim_node.h"
+
+#include "ppd/common/check.h"
+#include "ppd/common/splitmix.h"
+
+namespace ppd::sim {
+
+TokenId simulated_token(RequestId request, int position, int vocab_size) {
+  const uint64_t h = splitmix64_mix(splitmix64_mix(request.value + kGoldenGamma) + static_cast<uint64_t>(position));
+  return static_cast<TokenId>(h % static_cast<uint64_t>(vocab_size));
+}
+
+StepShape step_shape(const sched::SchedulerOutput& output) {
+  StepShape shape;
+  for (size_t i = 0; i < output.chunks.size(); ++i) {
+    const sched::ScheduledChunk& c = output.chunks[i];
+    if (static_cast<int>(i) < output.num_decode_tokens) {
+      shape.decode_context_tokens.push_back(c.first_position + 1);  // positions 0..first_position
+    } else {
+      shape.prefill_chunks.push_back({.num_tokens = c.num_tokens, .num_context_tokens = c.first_position,
+                                      .samples = c.samples()});
+    }
+  }
+  return shape;
+}
+
+SimNode::SimNode(const SimNodeOptions& options, const StepCostModel* cost)
+    : options_(options), cost_(cost), kv_cache_(options.kv_cache), scheduler_(options.scheduler, &kv_cache_) {}
+
+Status SimNode::add_request(RequestId id, std::vector<TokenId> prompt, int max_tokens) {
+  if (prompt.empty()) return invalid_argument("prompt: must not be empty; request {}", id.value);
+  if (max_tokens < 1) return invalid_argument("max_tokens: must be >= 1; got {}", max_tokens);
+  const int total = static_cast<int>(prompt.size()) + max_tokens;
+  if (!scheduler_.fits_cache(total)) {
+    return invalid_argument("request {}: {} tokens never fit the KV cache of {} blocks", id.value, total,
+                            kv_cache_.num_blocks());
+  }
+  sched::SamplingParams params;
+  params.temperature = 0;
+  params.ignore_eos = true;
+  params.max_tokens = max_tokens;
+  scheduler_.add(std::make_unique<sched::Sequence>(sched::SequenceOptions{
+      .id = id, .prompt = std::move(prompt), .params = params, .max_tokens = max_tokens}));
+  return Status::Ok();
+}
+
+std::optional<int64_t> SimNode::begin_step() {
+  PPD_CHECK(!in_step_);
+  pending_ = scheduler_.schedule();
+  if (pending_.empty()) return std::nullopt;
+  last_shape_ = step_shape(pending_);
+  in_step_ = true;
+  return cost_->step_time_ns(last_shape_);
+}
+
+std::vector<sched::SequenceUpdate> SimNode::end_step() {
+  PPD_CHECK(in_step_);
+  in_step_ = false;
+  std::vector<TokenId> sampled;
+  for (const sched::ScheduledChunk& c : pending_.chunks) {
+    if (c.samples()) sampled.push_back(simulated_token(c.sequence->id(), c.sequence->num_tokens(), options_.vocab_size));
+  }
+  return scheduler_.update(pending_, sampled);
+}
+
+}  // namespace ppd::sim

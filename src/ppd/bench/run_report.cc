@@ -1,5 +1,6 @@
 #include "ppd/bench/run_report.h"
 
+#include <iostream>
 #include <map>
 
 #include <fmt/format.h>
@@ -65,6 +66,16 @@ RunEntry make_entry(std::string label, double rate, LoadResult load, const metri
   RunEntry e{.label = std::move(label), .rate = rate, .load = std::move(load)};
   e.summary = metrics::summarize(e.load.records, std::max(e.load.duration_s, 1e-9), slo);
   return e;
+}
+
+Result<RunEntry> run_and_measure(const Endpoint& endpoint, const workload::Workload& w, const PromptText& text,
+                                 const LoadOptions& options, const RunLabel& label) {
+  const std::optional<RouterCounters> before = fetch_router_counters(endpoint);
+  PPD_ASSIGN_OR_RETURN(LoadResult load, run_load(endpoint, w, text, options, std::cerr));
+  const std::optional<RouterCounters> after = fetch_router_counters(endpoint);
+  RunEntry entry = make_entry(label.label, label.rate, std::move(load), label.slo);
+  if (before && after) entry.router = difference(*after, *before);
+  return entry;
 }
 
 std::string format_entry(const RunEntry& e) {

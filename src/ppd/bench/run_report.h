@@ -23,8 +23,20 @@ struct RunEntry {
   std::optional<RouterCounters> router;  // the run's share of a ppd router's counters
 };
 
+// What names a run and judges it.
+struct RunLabel {
+  std::string label;  // RunEntry::label
+  double rate = 0;    // RunEntry::rate
+  metrics::Slo slo;
+};
+
 // Summarizes `load` (see metrics::summarize) into an entry.
 RunEntry make_entry(std::string label, double rate, LoadResult load, const metrics::Slo& slo);
+
+// Runs `w` against `endpoint` (run_load) and summarizes it, with the run's share of a ppd
+// router's counters when the endpoint has them (read before and after).
+Result<RunEntry> run_and_measure(const Endpoint& endpoint, const workload::Workload& w, const PromptText& text,
+                                 const LoadOptions& options, const RunLabel& label);
 
 // A heading line, the metrics table, then skipped/warm-up counts and the router's counters.
 std::string format_entry(const RunEntry& e);

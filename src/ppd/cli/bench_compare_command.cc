@@ -90,18 +90,14 @@ Result<std::unique_ptr<Cluster>> start_cluster(const CompareFlags& f, const std:
 }
 
 Result<bench::RunEntry> run_point(const CompareFlags& f, const std::string& model_dir, const std::string& label,
-                                  double rate, const bench::PromptText& text) {
+                                  double rate, const bench::PromptText& text, std::string* workload_text) {
   PPD_ASSIGN_OR_RETURN(const workload::Workload w, build_workload(f.workload, rate, text));
+  *workload_text = describe_workload(f.workload, w);
   const std::string log_dir = fmt::format("{}/logs/{}-rate{:g}", f.out_dir, label, rate);
   std::cerr << fmt::format("ppd bench compare: {} at {:g} conversations/s ({}); cluster logs in {}\n", label, rate,
-                           describe_workload(f.workload, w), log_dir);
+                           *workload_text, log_dir);
   PPD_ASSIGN_OR_RETURN(const std::unique_ptr<Cluster> cluster, start_cluster(f, model_dir, label, log_dir));
-  const std::optional<bench::RouterCounters> before = bench::fetch_router_counters(cluster->endpoint);
-  PPD_ASSIGN_OR_RETURN(bench::LoadResult load, bench::run_load(cluster->endpoint, w, text, f.load, std::cerr));
-  const std::optional<bench::RouterCounters> after = bench::fetch_router_counters(cluster->endpoint);
-  bench::RunEntry entry = bench::make_entry(label, rate, std::move(load), to_slo(f.slo));
-  if (before && after) entry.router = bench::difference(*after, *before);
-  return entry;
+  return bench::run_and_measure(cluster->endpoint, w, text, f.load, {.label = label, .rate = rate, .slo = to_slo(f.slo)});
 }
 
 std::string cluster_text(const CompareFlags& f, const std::string& model_dir) {
@@ -143,12 +139,10 @@ Status run_compare(const CompareFlags& f) {
   std::string workload_text;
   for (const std::string& label : f.policies) {
     for (const double rate : f.rates) {
-      PPD_ASSIGN_OR_RETURN(bench::RunEntry entry, run_point(f, model_dir, label, rate, text));
+      PPD_ASSIGN_OR_RETURN(bench::RunEntry entry, run_point(f, model_dir, label, rate, text, &workload_text));
       std::cout << bench::format_entry(entry) << std::flush;
       const bool interrupted = entry.load.interrupted;
       runs.push_back(std::move(entry));
-      PPD_ASSIGN_OR_RETURN(const workload::Workload w, build_workload(f.workload, rate, text));
-      workload_text = describe_workload(f.workload, w);
       PPD_RETURN_IF_ERROR(write_outputs(f, model_dir, workload_text, runs, /*final_pass=*/interrupted));
       if (interrupted) return Status::Ok();
     }

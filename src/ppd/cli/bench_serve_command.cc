@@ -51,12 +51,7 @@ Result<bench::RunEntry> run_one(const ServeFlags& f, const bench::Endpoint& endp
   *description = describe_workload(f.workload, w);
   std::cerr << fmt::format("ppd bench serve: {} at {}\n", *description,
                            rate > 0 ? fmt::format("{:g} conversations/s", rate) : "the trace's timestamps");
-  const std::optional<bench::RouterCounters> before = bench::fetch_router_counters(endpoint);
-  PPD_ASSIGN_OR_RETURN(bench::LoadResult load, bench::run_load(endpoint, w, text, f.load, std::cerr));
-  const std::optional<bench::RouterCounters> after = bench::fetch_router_counters(endpoint);
-  bench::RunEntry entry = bench::make_entry(f.label, rate, std::move(load), to_slo(f.slo));
-  if (before && after) entry.router = bench::difference(*after, *before);
-  return entry;
+  return bench::run_and_measure(endpoint, w, text, f.load, {.label = f.label, .rate = rate, .slo = to_slo(f.slo)});
 }
 
 Status run_serve(const ServeFlags& f) {

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "ppd/kv/block_hash.h"
+#include "ppd/kv/prefix_cache.h"
 
 namespace ppd::kv {
 namespace {
@@ -213,6 +214,33 @@ TEST(KvCacheManagerTest, PrefixCacheOffMatchesNothing) {
   EXPECT_EQ(cache.match_prefix(std::vector<BlockHash>{BlockHash{1}}), 0);
   EXPECT_EQ(cache.num_free_blocks(), 4);
   EXPECT_TRUE(cache.take_events().empty());
+}
+
+// Hashes that share their low bits land in one probe run of the flat table; erasing from the
+// middle of a run must keep every other hash reachable.
+TEST(PrefixCacheTest, CollidingHashesStayReachableThroughErasures) {
+  constexpr int kBlocks = 64;
+  PrefixCache cache(kBlocks);
+  std::mt19937_64 rng(7);
+  std::map<int, uint64_t> held;  // block -> hash
+  for (int round = 0; round < 5000; ++round) {
+    const int block = static_cast<int>(rng() % kBlocks);
+    if (held.contains(block)) {
+      cache.erase(BlockId{block});
+      held.erase(block);
+    } else {
+      const uint64_t hash = (rng() % 8) | (rng() << 8);  // 8 home slots for all
+      if (cache.insert(BlockHash{hash}, BlockId{block})) held[block] = hash;
+    }
+    if (round % 97 == 0) {
+      ASSERT_TRUE(cache.check_invariants().ok()) << round;
+    }
+  }
+  EXPECT_EQ(cache.num_registered(), static_cast<int>(held.size()));
+  for (const auto& [block, hash] : held) {
+    EXPECT_EQ(cache.lookup(BlockHash{hash}), BlockId{block});
+  }
+  EXPECT_EQ(cache.lookup(BlockHash{(uint64_t{1} << 40) | 3}), std::nullopt);
 }
 
 TEST(BlockHashTest, ChainedAndSeededByModel) {

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <optional>
-#include <unordered_map>
 #include <vector>
 
 #include "ppd/common/ids.h"
@@ -31,24 +30,40 @@ class PrefixCache {
   // REQUIRES for push: registered and not yet in the LRU; for remove: in the LRU.
   void push_evictable(BlockId block);
   void remove_evictable(BlockId block);
-  bool is_evictable(BlockId block) const { return in_lru_[static_cast<size_t>(block.value)]; }
+  bool is_evictable(BlockId block) const { return (flags_[static_cast<size_t>(block.value)] & kInLru) != 0; }
   // Removes and returns the least recently used evictable block (still registered).
   std::optional<BlockId> pop_lru();
 
-  int num_registered() const { return static_cast<int>(block_of_hash_.size()); }
+  int num_registered() const { return num_registered_; }
   int num_evictable() const { return num_evictable_; }
 
   Status check_invariants() const;
 
  private:
   void unlink(size_t i);
+  // The slot holding `hash`, or the empty slot where its probe ends.
+  size_t probe(BlockHash hash) const;
 
-  std::unordered_map<BlockHash, BlockId> block_of_hash_;
-  std::vector<std::optional<BlockHash>> hash_of_block_;  // [num_blocks]
-  // Intrusive doubly linked LRU list over block indices; index num_blocks is the sentinel.
-  std::vector<int32_t> prev_;  // [num_blocks + 1]
-  std::vector<int32_t> next_;  // [num_blocks + 1]
-  std::vector<bool> in_lru_;   // [num_blocks]
+  // Hash -> block in a flat open-addressing table (linear probing, backward-shift deletion)
+  // of a power of two >= 2 × num_blocks slots: at most one hash per block, so the load stays
+  // <= 1/2 and the table never grows. Hashes are XXH3 outputs: their low bits are uniform.
+  struct Slot {
+    uint64_t hash = 0;
+    int32_t block = -1;  // -1: empty
+  };
+  std::vector<Slot> slots_;
+  int num_registered_ = 0;
+  // Per block, in one 16-byte record so an eviction touches one cache line per block: its
+  // hash, and its links in an intrusive doubly linked LRU list over block indices whose
+  // sentinel is index num_blocks.
+  struct BlockMeta {
+    uint64_t hash = 0;
+    int32_t prev = 0;
+    int32_t next = 0;
+  };
+  std::vector<BlockMeta> blocks_;          // [num_blocks + 1]
+  std::vector<uint8_t> flags_;             // [num_blocks]: kHashed | kInLru
+  static constexpr uint8_t kHashed = 1, kInLru = 2;
   int num_evictable_ = 0;
 };
 

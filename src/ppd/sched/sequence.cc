@@ -9,8 +9,10 @@ namespace ppd::sched {
 
 Sequence::Sequence(SequenceOptions options)
     : options_(std::move(options)),
-      tokens_(options_.prompt),
       num_prompt_tokens_(static_cast<int>(options_.prompt.size())) {
+  // Room for every output up front: appends never reallocate.
+  tokens_.reserve(options_.prompt.size() + static_cast<size_t>(std::max(options_.max_tokens, 0)));
+  tokens_.assign(options_.prompt.begin(), options_.prompt.end());
   options_.prompt.clear();
   options_.prompt.shrink_to_fit();
 }

@@ -60,18 +60,14 @@ router::NodeLoad parse_load(const nlohmann::json& j, double previous_mean_contex
                         .num_pending_prefill_tokens = j.value("num_pending_prefill_tokens", int64_t{0}),
                         .num_free_blocks = j.value("num_free_blocks", 0),
                         .transfer_bytes_per_s = j.value("transfer_bytes_per_s", 0.0),
-                        .mean_decode_context_tokens = previous_mean_context};
-  double context = 0, decodes = 0;
+                        .mean_decode_context_tokens = 0};
+  const size_t first = steps->size();
   for (const nlohmann::json& s : j.value("recent_steps", nlohmann::json::array())) {
     if (!s.is_array() || s.size() != 4) continue;
-    router::StepSample sample{s[0].get<int>(), s[1].get<int>(), s[2].get<int64_t>(), s[3].get<double>()};
-    if (sample.num_prefill_tokens == 0 && sample.num_decode_sequences > 0) {
-      context += static_cast<double>(sample.num_context_tokens);
-      decodes += sample.num_decode_sequences;
-    }
-    steps->push_back(sample);
+    steps->push_back({s[0].get<int>(), s[1].get<int>(), s[2].get<int64_t>(), s[3].get<double>()});
   }
-  if (decodes > 0) load.mean_decode_context_tokens = context / decodes;
+  load.mean_decode_context_tokens =
+      router::mean_decode_context(std::span<const router::StepSample>(*steps).subspan(first), previous_mean_context);
   return load;
 }
 

@@ -5,6 +5,16 @@
 
 namespace ppd::router {
 
+double mean_decode_context(std::span<const StepSample> steps, double previous) {
+  double context = 0, decodes = 0;
+  for (const StepSample& s : steps) {
+    if (s.num_prefill_tokens != 0 || s.num_decode_sequences == 0) continue;
+    context += static_cast<double>(s.num_context_tokens);
+    decodes += s.num_decode_sequences;
+  }
+  return decodes > 0 ? context / decodes : previous;
+}
+
 std::string_view node_kind_name(NodeKind kind) { return kind == NodeKind::kPrefill ? "prefill" : "decode"; }
 
 namespace {

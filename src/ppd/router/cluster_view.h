@@ -31,6 +31,10 @@ struct NodeLoad {
   double mean_decode_context_tokens = 0;  // per decode sequence, from its recent steps
 };
 
+// Mean context per decode sequence over the decode-only steps of `steps`, or `previous` when
+// there is none: how NodeLoad::mean_decode_context_tokens follows a node's reports. Pure.
+double mean_decode_context(std::span<const StepSample> steps, double previous);
+
 // The node's engine limits, from its /health.
 struct NodeLimits {
   int block_size = 16;

@@ -1,0 +1,52 @@
+#include "ppd/cli/policy_flags.h"
+
+#include <CLI/CLI.hpp>
+
+namespace ppd::cli {
+
+void add_policy_flags(CLI::App* cmd, PolicyFlags* f, const std::string& guard_flags) {
+  router::PolicyOptions& p = f->policy;
+  cmd->add_option("--policy", p.name, "Routing policy: pd (always remote), pd-full (pd with --transfer full), local "
+                                      "(turn 2+ on the decode node holding the conversation), threshold (Dynamo's "
+                                      "rule), table (the paper's lookup table), ppd (online cost model)")
+      ->check(CLI::IsMember({"pd", "pd-full", "local", "threshold", "table", "ppd"}))->capture_default_str();
+  cmd->add_option("--transfer", f->transfer, "Remote path KV transfer: delta (only the blocks the decode node lacks) or full")
+      ->check(CLI::IsMember({"delta", "full"}))->capture_default_str();
+  cmd->add_option("--w-ttft", p.ppd.w_ttft, "ppd: weight of the relative TTFT gain")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--w-tpot", p.ppd.w_tpot, "ppd: weight of the relative TPOT loss")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option(guard_flags + "-ttft-ms", f->guard_ttft_ms, "ppd: TTFT guard; a path predicted to miss it is avoided (0: off)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option(guard_flags + "-tpot-ms", f->guard_tpot_ms, "ppd: TPOT guard (0: off)")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--default-link-bytes-per-s", f->default_link_bytes_per_s,
+                  "ppd: link bandwidth assumed before a decode node reports its pulls")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--threshold-tokens", p.threshold.max_local_prefill_tokens, "threshold: local iff uncached tokens < T ...")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--threshold-ratio", p.threshold.max_uncached_ratio, "threshold: ... and uncached / prompt tokens < R")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cmd->add_option("--threshold-prefill-queue-tokens", f->threshold_prefill_queue_tokens,
+                  "threshold: local when every prefill node queues more prefill tokens (-1: off)")->capture_default_str();
+  cmd->add_option("--threshold-decode-running", f->threshold_decode_running,
+                  "threshold: remote when the decode node runs more requests (-1: off)")->capture_default_str();
+  cmd->add_option("--table", p.table_file, "table: the lookup table JSON file (format in docs/architecture.md)");
+  cmd->add_option("--table-bypass-tokens", f->table_bypass_tokens, "table: new input below this goes local (-1: off)")
+      ->capture_default_str();
+}
+
+router::PolicyOptions resolve_policy_flags(const PolicyFlags& f) {
+  router::PolicyOptions o = f.policy;
+  const bool full = f.transfer == "full" || o.name == "pd-full";
+  if (o.name == "pd-full") o.name = "pd";
+  const router::TransferMode mode = full ? router::TransferMode::kFull : router::TransferMode::kDelta;
+  o.pd.transfer = mode;
+  o.ppd.transfer = mode;
+  o.table.transfer = mode;
+  if (f.guard_ttft_ms > 0) o.ppd.slo_ttft_s = f.guard_ttft_ms / 1e3;
+  if (f.guard_tpot_ms > 0) o.ppd.slo_tpot_s = f.guard_tpot_ms / 1e3;
+  o.ppd.default_link_bytes_per_s = f.default_link_bytes_per_s;
+  if (f.threshold_prefill_queue_tokens >= 0) o.threshold.max_prefill_queue_tokens = f.threshold_prefill_queue_tokens;
+  if (f.threshold_decode_running >= 0) o.threshold.max_decode_running = f.threshold_decode_running;
+  if (f.table_bypass_tokens >= 0) o.table.short_input_bypass_tokens = f.table_bypass_tokens;
+  return o;
+}
+
+}  // namespace ppd::cli

@@ -138,6 +138,122 @@ TEST_F(CliTest, SimInterferencePrintsTheThreeSteps) {
   EXPECT_EQ(r.err, "ppd sim interference: tensor_parallel: must be >= 1 and divide 64 heads and 8 KV heads; got 3\n");
 }
 
+// A simulated run is a pure function of its flags: the same seed gives the same result file
+// byte for byte, a --config file gives what the same flags give, another seed differs.
+TEST_F(CliTest, SimSameSeedSameResultFileByteForByte) {
+  const std::string run = "sim --model llama-3.1-8b --prefill 1 --decode 2 --policy ppd --scale 0.25 "
+                          "--num-conversations 40 --rate 8 --records --json ";
+  CommandRun r = ppd(run + "'" + (dir_ / "a.json").string() + "' --seed 3");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("== ppd at 8 conv/s: 80 requests measured"), std::string::npos) << r.out;
+  ASSERT_EQ(ppd(run + "'" + (dir_ / "b.json").string() + "' --seed 3").exit_code, 0);
+  std::ofstream(dir_ / "sim.toml") << "model = \"llama-3.1-8b\"\nprefill = 1\ndecode = 2\npolicy = \"ppd\"\n"
+                                      "scale = 0.25\nnum-conversations = 40\nrate = [8]\nseed = 3\nrecords = true\n";
+  r = ppd("sim --config '" + (dir_ / "sim.toml").string() + "' --json '" + (dir_ / "c.json").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(ppd(run + "'" + (dir_ / "d.json").string() + "' --seed 4").exit_code, 0);
+  const std::string a = slurp(dir_ / "a.json");
+  EXPECT_NE(a.find("\"records\""), std::string::npos);
+  EXPECT_EQ(a, slurp(dir_ / "b.json"));
+  EXPECT_EQ(a, slurp(dir_ / "c.json"));
+  EXPECT_NE(a, slurp(dir_ / "d.json"));
+}
+
+TEST_F(CliTest, SimWritesAChromeTrace) {
+  const std::string trace = (dir_ / "trace.json").string();
+  const CommandRun r = ppd("sim --prefill 1 --decode 1 --policy pd --scale 0.1 --num-conversations 3 --rate 1 "
+                           "--chrome-trace '" + trace + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string t = slurp(trace);
+  EXPECT_TRUE(t.starts_with("[\n{\"name\":\"thread_name\"")) << t.substr(0, 80);
+  EXPECT_TRUE(t.ends_with("\n]\n"));
+  EXPECT_NE(t.find("\"name\":\"prefill\",\"ph\":\"X\""), std::string::npos);
+  EXPECT_NE(t.find("\"name\":\"pull\",\"cat\":\"kv\",\"ph\":\"b\""), std::string::npos);
+}
+
+TEST_F(CliTest, SimBadInputIsOneClearLine) {
+  CommandRun r = ppd("sim --rate 0");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "ppd sim: --rate: must be > 0; got 0\n");
+  r = ppd("sim --rate 1 --profile '" + (dir_ / "none.json").string() + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.err.starts_with("ppd sim: --profile: ")) << r.err;
+  std::ofstream(dir_ / "bad.json") << R"({"kind": "ppd-step-profile", "name": "x", "model": "small", "coefficients_us": [1, -2, 0, 0, 0]})";
+  r = ppd("sim --rate 1 --profile '" + (dir_ / "bad.json").string() + "'");
+  EXPECT_NE(r.err.find("coefficients_us: expected 5 numbers >= 0; got [1,-2,0,0,0]"), std::string::npos) << r.err;
+  r = ppd("sim --rate 1 --policy table");
+  EXPECT_EQ(r.err, "ppd sim: --table: the table policy needs its lookup table file\n");
+  r = ppd("sim --rate 1 --model llama-3.1-70b --tensor-parallel 3");
+  EXPECT_EQ(r.err, "ppd sim: tensor_parallel: must be >= 1 and divide 64 heads and 8 KV heads; got 3\n");
+  r = ppd("sim --rate 1 --model llama-3.1-70b --hardware a100-80gb --tensor-parallel 1 --kv-blocks 0");
+  EXPECT_EQ(r.err, "ppd sim: --kv-blocks: a100-80gb leaves no room for KV blocks; give --kv-blocks or a larger "
+                   "memory\n");
+  std::ofstream(dir_ / "bad.toml") << "decodes = 3\n";
+  r = ppd("sim --config '" + (dir_ / "bad.toml").string() + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("decodes"), std::string::npos) << r.err;
+}
+
+// The profile `ppd sim calibrate` writes is one `ppd sim --profile` runs on.
+TEST_F(CliTest, SimCalibrateWritesAProfileTheSimulatorRuns) {
+  const std::string profile = (dir_ / "profile.json").string();
+  CommandRun r = ppd("sim calibrate --model tiny --batches 1,2 --contexts 32,64 --repeats 1 --out '" + profile + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("profile: cpu tiny, 1 thread, "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("over 12 steps; written to " + profile), std::string::npos) << r.out;
+  EXPECT_NE(slurp(profile).find("\"kind\": \"ppd-step-profile\""), std::string::npos);
+  r = ppd("sim --model tiny --profile '" + profile + "' --prefill 1 --decode 1 --scale 0.05 --num-conversations 6 --rate 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("12 requests measured"), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, SimValidateComparesMeansAndFailsOutsideTheTolerance) {
+  auto run = [](double t1_ttft, double t2_tpot) {
+    const std::string group = R"({"ttft_ms": {"mean": %T}, "tpot_ms": {"mean": %P}})";
+    auto fill = [&](double ttft, double tpot) {
+      std::string g = group;
+      g.replace(g.find("%T"), 2, std::to_string(ttft));
+      g.replace(g.find("%P"), 2, std::to_string(tpot));
+      return g;
+    };
+    return R"({"runs": [{"label": "ppd", "rate": 0.5, "summary": {"turn1": )" + fill(t1_ttft, 5) +
+           R"(, "turn2plus": )" + fill(100, t2_tpot) + "}}]}";
+  };
+  std::ofstream(dir_ / "measured.json") << run(200, 10);
+  std::ofstream(dir_ / "close.json") << run(220, 9);
+  std::ofstream(dir_ / "far.json") << run(200, 12);
+  const std::string measured = " --measured '" + (dir_ / "measured.json").string() + "'";
+  CommandRun r = ppd("sim validate" + measured + " --simulated '" + (dir_ / "close.json").string() + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("turn 1 TTFT mean ms        200.00     220.00   +10.0%"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("4 of 4 means within 15%"), std::string::npos) << r.out;
+  r = ppd("sim validate" + measured + " --simulated '" + (dir_ / "far.json").string() + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("+20.0%  outside"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err, "ppd sim validate: 1 of 4 means are off by more than 15%\n");
+}
+
+// A sweep's results do not depend on how many threads ran it; its table feeds `--policy table`.
+TEST_F(CliTest, SimSweepIsTheSameOnAnyThreadCountAndBuildsATable) {
+  const std::string grid = "sim sweep --rate 2,4 --splits 1P1D,1P2D --policies pd,local --scale 0.1 "
+                           "--num-conversations 12 --json ";
+  CommandRun r = ppd(grid + "'" + (dir_ / "one.json").string() + "' --jobs 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("sweep: 8/8 points"), std::string::npos) << r.err;
+  ASSERT_EQ(ppd(grid + "'" + (dir_ / "two.json").string() + "' --jobs 2").exit_code, 0);
+  EXPECT_EQ(slurp(dir_ / "one.json"), slurp(dir_ / "two.json"));
+  EXPECT_NE(slurp(dir_ / "one.json").find("\"policy\": \"local\""), std::string::npos);
+  const std::string table = (dir_ / "table.json").string();
+  r = ppd("sim sweep --emit-table '" + table + "' --table-rates 1,4 --prefill 1 --decode 1 --scale 0.1 "
+          "--num-conversations 8 --jobs 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("lookup table of 36 cells written"), std::string::npos) << r.err;
+  r = ppd("sim --policy table --table '" + table + "' --prefill 1 --decode 1 --scale 0.1 --num-conversations 8 --rate 1");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = ppd("sim sweep --rate 1 --splits 2P");
+  EXPECT_EQ(r.err, "ppd sim sweep: --splits: expected NPMD with M >= 1, such as 1P3D; got \"2P\"\n");
+}
+
 TEST_F(CliTest, HelpExplainsEveryFlag) {
   const CommandRun r = ppd("generate --help");
   EXPECT_EQ(r.exit_code, 0);

@@ -1,4 +1,4 @@
-// `ppd sim`: the cluster simulator's commands. So far `ppd sim interference`, the step-cost
+// `ppd sim`: the cluster simulator's command family, and `ppd sim interference`, the step-cost
 // model's answer to the PPD paper's interference question on a GPU profile.
 #include <iostream>
 #include <memory>
@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "ppd/cli/commands.h"
+#include "ppd/cli/sim_commands.h"
 #include "ppd/sim/roofline_cost_model.h"
 
 namespace ppd::cli {
@@ -45,9 +46,7 @@ Status run_interference(const InterferenceFlags& f) {
 
 }  // namespace
 
-void register_sim_command(CLI::App& app, int* exit_code) {
-  CLI::App* sim = app.add_subcommand("sim", "Cluster simulator (in progress: step-cost models)");
-  sim->require_subcommand(1);
+void register_sim_interference(CLI::App* sim, int* exit_code) {
   auto f = std::make_shared<InterferenceFlags>();
   CLI::App* cmd = sim->add_subcommand("interference", "Decode step time alone, with a full prefill and with an "
                                                       "append-prefill in the same step, on a GPU roofline profile");
@@ -69,6 +68,17 @@ void register_sim_command(CLI::App& app, int* exit_code) {
     if (!status.ok()) std::cerr << "ppd sim interference: " << status.message() << "\n";
     *exit_code = status.ok() ? 0 : 1;
   });
+}
+
+void register_sim_command(CLI::App& app, int* exit_code) {
+  CLI::App* sim = app.add_subcommand("sim", "Cluster simulator: the real router policies, scheduler and KV cache on "
+                                            "step-cost models (run with flags or --config; subcommands below)");
+  sim->require_subcommand(0, 1);
+  register_sim_run(sim, exit_code);
+  register_sim_interference(sim, exit_code);
+  register_sim_calibrate(sim, exit_code);
+  register_sim_validate(sim, exit_code);
+  register_sim_sweep(sim, exit_code);
 }
 
 }  // namespace ppd::cli

@@ -9,12 +9,12 @@ namespace {
 
 // NVIDIA datasheets: H100 SXM5 80GB (989 TFLOP/s dense BF16, 3.35 TB/s HBM3, NVLink 900 GB/s
 // both directions), A100 SXM4 80GB (312 TFLOP/s, 2.04 TB/s, 600 GB/s), H200 SXM (989 TFLOP/s,
-// 4.8 TB/s, 900 GB/s). Efficiencies and overheads are starting points that a calibrated
+// 4.8 TB/s, 900 GB/s); memory 80 GiB, 80 GiB and 141 GB. Efficiencies and overheads are starting points that a calibrated
 // profile replaces.
 const std::array<HardwareSpec, 3> kHardware = {{
-    {"h100-80gb", 989e12, 3.35e12, 0.6, 0.8, 450e9, 8'000, 300'000},
-    {"a100-80gb", 312e12, 2.039e12, 0.6, 0.8, 300e9, 10'000, 300'000},
-    {"h200", 989e12, 4.8e12, 0.6, 0.8, 450e9, 8'000, 300'000},
+    {"h100-80gb", 989e12, 3.35e12, 0.6, 0.8, 450e9, 8'000, 300'000, 80.0 * (1 << 30)},
+    {"a100-80gb", 312e12, 2.039e12, 0.6, 0.8, 300e9, 10'000, 300'000, 80.0 * (1 << 30)},
+    {"h200", 989e12, 4.8e12, 0.6, 0.8, 450e9, 8'000, 300'000, 141e9},
 }};
 
 Status check_share(std::string_view field, double v) {
@@ -35,6 +35,15 @@ Result<HardwareSpec> hardware_preset(std::string_view name) {
     if (h.name == name) return h;
   }
   return not_found("hardware: unknown preset \"{}\"; presets: h100-80gb, a100-80gb, h200", name);
+}
+
+int64_t kv_blocks_for(const HardwareSpec& h, const ModelShape& model, int block_size, double utilization) {
+  const double weights = static_cast<double>(model.linear_weights() + int64_t{model.hidden_size} * model.vocab_size) *
+                         model.bytes_per_weight;
+  const double memory = h.memory_capacity_bytes * model.tensor_parallel;
+  const double free = memory * (utilization - 0.05) - weights;
+  const double block = static_cast<double>(model.kv_bytes_per_token()) * block_size;
+  return free > 0 ? static_cast<int64_t>(free / block) : 0;
 }
 
 Status validate_hardware(const HardwareSpec& h) {

@@ -26,6 +26,7 @@ struct HardwareSpec {
   double interconnect_bytes_per_s = 0;  // per GPU, one direction (NVLink), for all-reduces
   int64_t allreduce_latency_ns = 0;
   int64_t step_overhead_ns = 0;       // launch and scheduling cost of a step
+  double memory_capacity_bytes = 0;   // HBM per GPU
 };
 
 // Presets from public datasheets (SXM parts, dense BF16): h100-80gb, a100-80gb, h200.
@@ -34,6 +35,10 @@ Result<HardwareSpec> hardware_preset(std::string_view name);
 
 // Checks every field's range; the message names the field.
 Status validate_hardware(const HardwareSpec& h);
+
+// KV blocks one model replica holds: `utilization` of its GPUs' memory, less the weights
+// (a 5% activation reserve aside), divided by a block's bytes. At least 0.
+int64_t kv_blocks_for(const HardwareSpec& h, const ModelShape& model, int block_size, double utilization = 0.9);
 
 // The phases of one step, for reports and tests.
 struct StepCostBreakdown {

@@ -27,21 +27,42 @@ StepShape step_shape(const sched::SchedulerOutput& output) {
 SimNode::SimNode(const SimNodeOptions& options, const StepCostModel* cost)
     : options_(options), cost_(cost), kv_cache_(options.kv_cache), scheduler_(options.scheduler, &kv_cache_) {}
 
-Status SimNode::add_request(RequestId id, std::vector<TokenId> prompt, int max_tokens) {
-  if (prompt.empty()) return invalid_argument("prompt: must not be empty; request {}", id.value);
-  if (max_tokens < 1) return invalid_argument("max_tokens: must be >= 1; got {}", max_tokens);
-  const int total = static_cast<int>(prompt.size()) + max_tokens;
-  if (!scheduler_.fits_cache(total)) {
-    return invalid_argument("request {}: {} tokens never fit the KV cache of {} blocks", id.value, total,
-                            kv_cache_.num_blocks());
-  }
+namespace {
+
+std::unique_ptr<sched::Sequence> make_sequence(RequestId id, std::vector<TokenId> prompt, int max_tokens,
+                                               sched::BlocksOnFinish on_finish) {
   sched::SamplingParams params;
   params.temperature = 0;
   params.ignore_eos = true;
   params.max_tokens = max_tokens;
-  scheduler_.add(std::make_unique<sched::Sequence>(sched::SequenceOptions{
-      .id = id, .prompt = std::move(prompt), .params = params, .max_tokens = max_tokens}));
+  return std::make_unique<sched::Sequence>(sched::SequenceOptions{.id = id, .prompt = std::move(prompt),
+                                                                  .params = params, .max_tokens = max_tokens,
+                                                                  .blocks_on_finish = on_finish});
+}
+
+}  // namespace
+
+Status SimNode::check_request(RequestId id, size_t num_prompt_tokens, int max_tokens) const {
+  if (num_prompt_tokens == 0) return invalid_argument("prompt: must not be empty; request {}", id.value);
+  if (max_tokens < 1) return invalid_argument("max_tokens: must be >= 1; got {}", max_tokens);
+  const int total = static_cast<int>(num_prompt_tokens) + max_tokens;
+  if (!scheduler_.fits_cache(total)) {
+    return invalid_argument("request {}: {} tokens never fit the KV cache of {} blocks", id.value, total,
+                            kv_cache_.num_blocks());
+  }
   return Status::Ok();
+}
+
+Status SimNode::add_request(RequestId id, std::vector<TokenId> prompt, int max_tokens, sched::BlocksOnFinish on_finish) {
+  PPD_RETURN_IF_ERROR(check_request(id, prompt.size(), max_tokens));
+  scheduler_.add(make_sequence(id, std::move(prompt), max_tokens, on_finish));
+  return Status::Ok();
+}
+
+Result<int> SimNode::add_importing(RequestId id, std::vector<TokenId> prompt, int max_tokens, sched::ImportMode mode) {
+  PPD_RETURN_IF_ERROR(check_request(id, prompt.size(), max_tokens));
+  return scheduler_.add_importing(make_sequence(id, std::move(prompt), max_tokens, sched::BlocksOnFinish::kRelease),
+                                  mode);
 }
 
 std::optional<int64_t> SimNode::begin_step() {

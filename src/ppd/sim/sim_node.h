@@ -35,8 +35,22 @@ class SimNode {
   SimNode(const SimNodeOptions& options, const StepCostModel* cost);
 
   // Queues a request that generates exactly `max_tokens` tokens. INVALID_ARGUMENT when it
-  // could never fit the cache or the prompt is empty. Mutates.
-  Status add_request(RequestId id, std::vector<TokenId> prompt, int max_tokens);
+  // could never fit the cache or the prompt is empty. `on_finish` kHold: a prefill node's
+  // request whose blocks stay pinned until release_held(). Mutates.
+  Status add_request(RequestId id, std::vector<TokenId> prompt, int max_tokens,
+                     sched::BlocksOnFinish on_finish = sched::BlocksOnFinish::kRelease);
+  // Remote path, decode node: holds blocks for a request whose prompt KV arrives from a
+  // prefill node (Scheduler::add_importing). Returns the leading blocks already here;
+  // RESOURCE_EXHAUSTED when too few blocks are free now. Mutates.
+  Result<int> add_importing(RequestId id, std::vector<TokenId> prompt, int max_tokens, sched::ImportMode mode);
+  // The imported KV is in place: the request runs with `first_token`. Mutates.
+  sched::FinishReason finish_import(RequestId id, TokenId first_token) {
+    return scheduler_.finish_import(id, first_token);
+  }
+  // Unpins a held prefill-node request; false when `id` is not held. Mutates.
+  bool release_held(RequestId id) { return scheduler_.release_held(id); }
+  // KV events recorded since the last call. Mutates.
+  std::vector<kv::KvEvent> take_kv_events() { return kv_cache_.take_events(); }
 
   bool in_step() const { return in_step_; }
   bool has_work() const { return scheduler_.has_unfinished(); }
@@ -54,6 +68,8 @@ class SimNode {
   const StepShape& last_shape() const { return last_shape_; }
 
  private:
+  Status check_request(RequestId id, size_t num_prompt_tokens, int max_tokens) const;
+
   SimNodeOptions options_;
   const StepCostModel* cost_;
   kv::KvCacheManager kv_cache_;

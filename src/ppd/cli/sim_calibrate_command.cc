@@ -1,0 +1,101 @@
+// `ppd sim calibrate`: measures this machine's CPU engine on a grid of batch shapes (the
+// interference benchmark's decode-only, decode + full prefill and decode + append-prefill
+// steps, at two context lengths) and fits the simulator's step profile to them.
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "ppd/cli/bench_interference.h"
+#include "ppd/cli/bench_util.h"
+#include "ppd/cli/sim_commands.h"
+#include "ppd/common/cpu_features.h"
+#include "ppd/common/file.h"
+#include "ppd/sim/profile_cost_model.h"
+
+namespace ppd::cli {
+namespace {
+
+struct CalibrateFlags {
+  std::string model = "small";
+  int threads = 1;
+  std::vector<int> batches = {1, 4, 16, 32};
+  std::vector<int> contexts = {256, 768};  // each grid point's decode context and full-prefill length
+  int repeats = 3;
+  std::string out_path = "profile.json";
+};
+
+// The shapes of one interference row: the decode-only step, and the two mixed steps. The
+// decoding sequences' context grows during the row; the midpoint of its timed steps is used.
+void add_row_samples(const InterferenceBenchOptions& o, const InterferenceRow& row, std::vector<sim::MeasuredStep>* out) {
+  const int64_t context = o.context_tokens + row.batch + 2 + 2 * (o.repeats + 1);
+  const sim::StepShape decode{.decode_context_tokens = std::vector<int64_t>(static_cast<size_t>(row.batch), context)};
+  sim::StepShape full = decode, append = decode;
+  full.prefill_chunks = {{.num_tokens = o.prefill_tokens, .num_context_tokens = 0, .samples = true}};
+  append.prefill_chunks = {{.num_tokens = o.append_tokens, .num_context_tokens = o.append_cached_tokens, .samples = true}};
+  out->push_back({.shape = decode, .step_us = row.decode_ms * 1e3});
+  out->push_back({.shape = full, .step_us = row.full_prefill.step_ms * 1e3});
+  out->push_back({.shape = append, .step_us = row.append_prefill.step_ms * 1e3});
+}
+
+std::string describe_shape(const sim::StepShape& s) {
+  std::string text = fmt::format("{} decodes", s.num_decode_sequences());
+  for (const sim::PrefillChunk& c : s.prefill_chunks) text += fmt::format(" + {} on {}", c.num_tokens, c.num_context_tokens);
+  return text;
+}
+
+Status run_calibrate(const CalibrateFlags& f) {
+  std::vector<sim::MeasuredStep> samples;
+  for (const int context : f.contexts) {
+    InterferenceBenchOptions o{.model = f.model, .threads = f.threads, .batches = f.batches, .context_tokens = context,
+                               .prefill_tokens = context, .append_tokens = std::max(16, context / 4),
+                               .append_cached_tokens = std::max(16, context / 16 * 16), .repeats = f.repeats};
+    PPD_ASSIGN_OR_RETURN(const std::vector<InterferenceRow> rows, run_interference_bench(o, std::cerr));
+    for (const InterferenceRow& row : rows) add_row_samples(o, row, &samples);
+  }
+  const std::string name = fmt::format("cpu {}, {} thread{}, {}", f.model, f.threads, f.threads == 1 ? "" : "s",
+                                       describe_machine());
+  PPD_ASSIGN_OR_RETURN(const sim::StepProfile profile, sim::fit_profile(name, f.model, samples));
+  const sim::ProfileCostModel fitted(profile);
+  std::cout << fmt::format("profile: {}\n", name);
+  const auto& c = profile.coefficients_us;
+  std::cout << fmt::format("step_us = {:.1f} + {:.2f}·tokens + {:.1f}·sampled_rows + {:.1f}·prefill_pairs/1e6 + "
+                           "{:.1f}·decode_context/1e3\n", c[0], c[1], c[2], c[3], c[4]);
+  std::cout << fmt::format("{:<28} {:>11} {:>11} {:>7}\n", "step", "measured ms", "fitted ms", "error");
+  for (const sim::MeasuredStep& s : samples) {
+    const double fit_ms = static_cast<double>(fitted.step_time_ns(s.shape)) * 1e-6;
+    std::cout << fmt::format("{:<28} {:>11.2f} {:>11.2f} {:>+6.1f}%\n", describe_shape(s.shape), s.step_us * 1e-3, fit_ms,
+                             100 * (fit_ms / (s.step_us * 1e-3) - 1));
+  }
+  std::cout << fmt::format("mean |error| {:.1f}% over {} steps; written to {}\n", 100 * profile.mean_abs_error,
+                           samples.size(), f.out_path);
+  return write_file(f.out_path, sim::to_json(profile).dump(2) + "\n");
+}
+
+}  // namespace
+
+void register_sim_calibrate(CLI::App* sim, int* exit_code) {
+  auto f = std::make_shared<CalibrateFlags>();
+  CLI::App* cmd = sim->add_subcommand("calibrate", "Measure the CPU engine's step times on a grid of batches and write "
+                                                   "the simulator's step profile (use with ppd sim --profile)");
+  cmd->add_option("--model", f->model, "Model directory or preset (tiny, small, medium)")->capture_default_str();
+  cmd->add_option("--threads", f->threads, "Engine compute threads, as the nodes to be simulated run")
+      ->check(CLI::Range(1, 256))->capture_default_str();
+  cmd->add_option("--batches", f->batches, "Decode batch sizes")->delimiter(',')->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  cmd->add_option("--contexts", f->contexts, "Context lengths: each sets the decode context and the full prefill; the "
+                                             "append-prefill is a quarter of it on a sixteenth cached")
+      ->delimiter(',')->check(CLI::Range(16, 32768))->capture_default_str();
+  cmd->add_option("--repeats", f->repeats, "Timed steps per shape (medians)")->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  cmd->add_option("--out", f->out_path, "Profile file to write")->capture_default_str();
+  cmd->callback([f, exit_code] {
+    const Status status = run_calibrate(*f);
+    if (!status.ok()) std::cerr << "ppd sim calibrate: " << status.message() << "\n";
+    *exit_code = status.ok() ? 0 : 1;
+  });
+}
+
+}  // namespace ppd::cli

@@ -1,0 +1,110 @@
+#include "ppd/cli/sim_setup.h"
+
+#include <cmath>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "ppd/sim/profile_cost_model.h"
+#include "ppd/sim/roofline_cost_model.h"
+
+namespace ppd::cli {
+namespace {
+
+int64_t ms_to_ns(double ms) { return static_cast<int64_t>(std::llround(ms * 1e6)); }
+
+Result<int64_t> kv_blocks(const SimClusterFlags& f, const sim::ModelShape& shape, const sim::HardwareSpec* hw) {
+  if (f.kv_blocks > 0) return f.kv_blocks;
+  const int64_t blocks = hw ? sim::kv_blocks_for(*hw, shape, f.block_size)
+                            : (f.kv_cache_mib << 20) / (shape.kv_bytes_per_token() * f.block_size);
+  if (blocks < 1) {
+    return invalid_argument("--kv-blocks: {} leaves no room for KV blocks; give --kv-blocks or a larger memory",
+                            hw ? hw->name : fmt::format("--kv-cache-mib {}", f.kv_cache_mib));
+  }
+  return std::min<int64_t>(blocks, INT32_MAX);
+}
+
+}  // namespace
+
+void add_sim_cluster_flags(CLI::App* cmd, SimClusterFlags* f) {
+  cmd->add_option("--model", f->model, "Model shape: llama-3.1-8b, qwen2.5-14b, llama-3.1-70b, tiny, small, medium")
+      ->capture_default_str();
+  cmd->add_option("--tensor-parallel", f->tensor_parallel, "GPUs per node (one model replica)")
+      ->check(CLI::Range(1, 64))->capture_default_str();
+  cmd->add_option("--hardware", f->hardware, "Roofline profile: h100-80gb, a100-80gb, h200")->capture_default_str();
+  cmd->add_option("--profile", f->profile, "Calibrated step profile (ppd sim calibrate) in place of the roofline");
+  cmd->add_option("--prefill", f->num_prefill, "Prefill nodes")->check(CLI::Range(0, 63))->capture_default_str();
+  cmd->add_option("--decode", f->num_decode, "Decode nodes")->check(CLI::Range(1, 64))->capture_default_str();
+  cmd->add_option("--kv-blocks", f->kv_blocks, "KV blocks per node (0: from the GPUs' memory at 90%, or from "
+                                               "--kv-cache-mib with --profile)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--kv-cache-mib", f->kv_cache_mib, "With --profile: KV pool per node, as ppd node --kv-cache-mib")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--block-size", f->block_size, "Tokens per KV block")->check(CLI::Range(1, 256))->capture_default_str();
+  cmd->add_option("--max-num-batched-tokens", f->max_batched_tokens, "Tokens per step")
+      ->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  cmd->add_option("--max-prefill-tokens", f->max_prefill_tokens, "Prefill tokens per step (chunk size)")
+      ->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  cmd->add_option("--max-num-running", f->max_running, "Requests holding KV at once per node")
+      ->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  cmd->add_option("--link-bytes-per-s", f->link_bytes_per_s, "Each decode node's KV ingress bandwidth, shared by its "
+                                                             "concurrent pulls")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--link-latency-us", f->link_latency_us, "Latency added to every pull")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  add_policy_flags(cmd, &f->policy, "--guard");
+  cmd->add_option("--load-report-ms", f->load_report_ms, "Period of every node's load report")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--message-delay-ms", f->message_delay_ms, "Delay of KV events and load reports to the router")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+}
+
+Result<SimSetup> make_sim_setup(const SimClusterFlags& f) {
+  SimSetup s;
+  PPD_ASSIGN_OR_RETURN(sim::ModelShape shape, sim::model_shape_preset(f.model));
+  PPD_ASSIGN_OR_RETURN(shape, sim::with_tensor_parallel(shape, f.tensor_parallel));
+  std::optional<sim::HardwareSpec> hw;
+  if (f.profile.empty()) {
+    PPD_ASSIGN_OR_RETURN(hw, sim::hardware_preset(f.hardware));
+    s.cost = std::make_unique<sim::RooflineCostModel>(*hw, shape);
+    s.cost_name = fmt::format("roofline {} x{}", hw->name, f.tensor_parallel);
+  } else {
+    Result<sim::StepProfile> profile = sim::read_profile(f.profile);
+    if (!profile.ok()) return invalid_argument("--profile: {}", profile.status().message());
+    s.cost_name = fmt::format("profile {}", profile->name);
+    s.cost = std::make_unique<sim::ProfileCostModel>(std::move(*profile));
+  }
+  PPD_ASSIGN_OR_RETURN(const int64_t blocks, kv_blocks(f, shape, hw ? &*hw : nullptr));
+  sim::ClusterOptions& c = s.cluster;
+  c.num_prefill = f.num_prefill;
+  c.num_decode = f.num_decode;
+  c.node.scheduler = {.max_num_batched_tokens = f.max_batched_tokens, .max_prefill_tokens = f.max_prefill_tokens,
+                      .max_num_running = f.max_running, .model_identity = uint64_t{0x5eed0000} + static_cast<uint64_t>(shape.vocab_size)};
+  c.node.kv_cache = {.num_blocks = static_cast<int>(blocks), .block_size = f.block_size};
+  c.node.vocab_size = shape.vocab_size;
+  c.link = {.bytes_per_s = f.link_bytes_per_s, .latency_ns = static_cast<int64_t>(std::llround(f.link_latency_us * 1e3))};
+  c.block_bytes = shape.kv_bytes_per_token() * f.block_size;
+  c.policy = resolve_policy_flags(f.policy);
+  c.load_report_ns = std::max<int64_t>(1, ms_to_ns(f.load_report_ms));
+  c.message_delay_ns = ms_to_ns(f.message_delay_ms);
+  if (c.policy.name == "table" && c.policy.table_file.empty()) {
+    return invalid_argument("--table: the table policy needs its lookup table file");
+  }
+  PPD_RETURN_IF_ERROR(sim::validate_cluster_options(c));
+  return s;
+}
+
+nlohmann::json sim_flags_json(const SimClusterFlags& f) {
+  const PolicyFlags& p = f.policy;
+  return {{"model", f.model}, {"tensor_parallel", f.tensor_parallel}, {"hardware", f.profile.empty() ? f.hardware : ""},
+          {"profile", f.profile}, {"prefill", f.num_prefill}, {"decode", f.num_decode}, {"kv_blocks", f.kv_blocks},
+          {"kv_cache_mib", f.kv_cache_mib}, {"block_size", f.block_size},
+          {"max_num_batched_tokens", f.max_batched_tokens}, {"max_prefill_tokens", f.max_prefill_tokens},
+          {"max_num_running", f.max_running}, {"link_bytes_per_s", f.link_bytes_per_s},
+          {"link_latency_us", f.link_latency_us}, {"policy", p.policy.name}, {"transfer", p.transfer},
+          {"w_ttft", p.policy.ppd.w_ttft}, {"w_tpot", p.policy.ppd.w_tpot}, {"guard_ttft_ms", p.guard_ttft_ms},
+          {"guard_tpot_ms", p.guard_tpot_ms}, {"table", p.policy.table_file},
+          {"load_report_ms", f.load_report_ms}, {"message_delay_ms", f.message_delay_ms}};
+}
+
+}  // namespace ppd::cli

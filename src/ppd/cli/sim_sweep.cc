@@ -1,0 +1,136 @@
+#include "ppd/cli/sim_sweep.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <regex>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "ppd/bench/prompt_text.h"
+#include "ppd/workload/synthetic.h"
+
+namespace ppd::cli {
+namespace {
+
+SweepResult run_point(const SimClusterFlags& base, const SweepPoint& p, const metrics::Slo& slo) {
+  SweepResult r{.point = p};
+  SimClusterFlags flags = base;
+  flags.num_prefill = p.num_prefill;
+  flags.num_decode = p.num_decode;
+  flags.link_bytes_per_s = p.link_bytes_per_s;
+  flags.policy.policy.name = p.policy;
+  Result<SimSetup> setup = make_sim_setup(flags);
+  const bench::PromptText count(nullptr, p.workload.seed);
+  Result<workload::Workload> w = setup.ok() ? build_workload(p.workload, p.rate, count) : setup.status();
+  if (!w.ok()) {
+    r.status = w.status();
+    return r;
+  }
+  Result<sim::SimResult> s = sim::simulate_cluster(setup->cluster, *setup->cost, *w, {.record_token_times = false});
+  if (!s.ok()) {
+    r.status = s.status();
+    return r;
+  }
+  r.summary = metrics::summarize(s->records, s->duration_s, slo);
+  r.router = s->router;
+  r.simulated_s = s->simulated_s;
+  return r;
+}
+
+}  // namespace
+
+Result<std::pair<int, int>> parse_split(const std::string& text) {
+  static const std::regex kSplit("([0-9]+)P([0-9]+)D");
+  std::smatch m;
+  if (!std::regex_match(text, m, kSplit) || m[1].length() > 2 || m[2].length() > 2 || std::stoi(m[2]) < 1) {
+    return invalid_argument("--splits: expected NPMD with M >= 1, such as 1P3D; got \"{}\"", text);
+  }
+  return std::pair<int, int>(std::stoi(m[1]), std::stoi(m[2]));
+}
+
+std::vector<SweepResult> run_sweep(const SimClusterFlags& base, const std::vector<SweepPoint>& points,
+                                   const metrics::Slo& slo, int jobs, const std::function<void(size_t, size_t)>& progress) {
+  std::vector<SweepResult> results(points.size());
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t done = 0;
+  auto worker = [&] {
+    for (size_t i = next++; i < points.size(); i = next++) {
+      results[i] = run_point(base, points[i], slo);
+      const std::lock_guard<std::mutex> lock(mu);
+      ++done;
+      cv.notify_one();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < std::max(1, jobs); ++t) threads.emplace_back(worker);
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    size_t reported = 0;
+    while (reported < points.size()) {
+      cv.wait(lock, [&] { return done > reported; });
+      reported = done;
+      lock.unlock();
+      progress(reported, points.size());
+      lock.lock();
+    }
+  }
+  for (std::thread& t : threads) t.join();
+  return results;
+}
+
+std::vector<SweepPoint> table_points(const WorkloadFlags& base, int num_prefill, int num_decode, double link_bytes_per_s,
+                                     const std::vector<double>& rate_points) {
+  std::vector<SweepPoint> points;
+  for (const workload::ContextType& context : workload::paper_contexts()) {
+    for (const workload::Turn2Type& io : workload::paper_turn2_types()) {
+      for (const double rate : rate_points) {
+        for (const char* policy : {"pd", "local"}) {
+          SweepPoint p{.num_prefill = num_prefill, .num_decode = num_decode, .rate = rate / 2,
+                       .link_bytes_per_s = link_bytes_per_s, .policy = policy, .workload = base,
+                       .cell = fmt::format("{}/{}", context.name, io.name)};
+          p.workload.kind = "paper";
+          p.workload.paper_contexts = {std::string(context.name)};
+          p.workload.paper_types = {std::string(io.name)};
+          points.push_back(std::move(p));
+        }
+      }
+    }
+  }
+  return points;
+}
+
+nlohmann::json build_lookup_table(const std::vector<SweepResult>& results, const std::vector<double>& rate_points,
+                                  double w_ttft, double w_tpot) {
+  nlohmann::json cells = nlohmann::json::array();
+  for (size_t i = 0; i + 1 < results.size(); i += 2) {
+    const SweepResult& remote = results[i];
+    const SweepResult& local = results[i + 1];
+    const size_t slash = remote.point.cell.find('/');
+    nlohmann::json cell = {{"context", remote.point.cell.substr(0, slash)},
+                           {"io", remote.point.cell.substr(slash + 1)},
+                           {"rate", remote.point.rate * 2}};
+    const metrics::GroupSummary& x0 = remote.summary.turn2plus;
+    const metrics::GroupSummary& x1 = local.summary.turn2plus;
+    if (!remote.status.ok() || x0.num_ok == 0) {
+      cell["remote_failed"] = true;
+    } else if (!local.status.ok() || x1.num_ok == 0) {
+      cell["local"] = false;
+    } else if (!(x0.tpot_ms.mean > 0) || !(x0.ttft_ms.mean > 0)) {  // one-token answers: no TPOT to weigh
+      cell["local"] = x1.ttft_ms.mean < x0.ttft_ms.mean;
+    } else {
+      cell["ttft_remote_s"] = x0.ttft_ms.mean / 1e3;
+      cell["ttft_local_s"] = x1.ttft_ms.mean / 1e3;
+      cell["tpot_remote_s"] = x0.tpot_ms.mean / 1e3;
+      cell["tpot_local_s"] = x1.tpot_ms.mean / 1e3;
+    }
+    cells.push_back(std::move(cell));
+  }
+  return {{"rate_points", rate_points}, {"weights", {{"ttft", w_ttft}, {"tpot", w_tpot}}}, {"cells", cells}};
+}
+
+}  // namespace ppd::cli

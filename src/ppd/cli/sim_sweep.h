@@ -1,0 +1,56 @@
+// The simulator's sweep: a grid of points (P:D split, rate, link bandwidth, policy,
+// workload), each a full simulated run, spread over worker threads; and the PPD paper's
+// lookup table built from such runs (per cell, always-remote x=0 against always-local x=1).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "ppd/cli/bench_workload_flags.h"
+#include "ppd/cli/sim_setup.h"
+#include "ppd/metrics/summary.h"
+
+namespace ppd::cli {
+
+struct SweepPoint {
+  int num_prefill = 1;
+  int num_decode = 1;
+  double rate = 0;              // conversations per second
+  double link_bytes_per_s = 0;
+  std::string policy;           // as --policy
+  WorkloadFlags workload;       // kind and shape of this point's conversations
+  std::string cell;             // table mode: "context/io" of the paper cell; else empty
+};
+
+struct SweepResult {
+  SweepPoint point;
+  Status status = Status::Ok();  // a point that could not run says why here
+  metrics::RunSummary summary;
+  sim::RouterTotals router;
+  double simulated_s = 0;
+};
+
+// "1P3D" -> (1, 3); INVALID_ARGUMENT "--splits: expected NpMd such as 1P3D; got \"x\"".
+Result<std::pair<int, int>> parse_split(const std::string& text);
+
+// Runs every point on `jobs` threads; results in the points' order whatever the threads do.
+// `progress(done, total)` is called from the calling thread as points finish. Every point's
+// cluster starts from `base` with the point's split, link and policy.
+std::vector<SweepResult> run_sweep(const SimClusterFlags& base, const std::vector<SweepPoint>& points, const metrics::Slo& slo,
+                                   int jobs, const std::function<void(size_t, size_t)>& progress);
+
+// The table mode's points: for each paper context (small, large), turn-2 type and request-rate
+// point r, the paper workload of that cell alone at r/2 conversations/s (two turns each), under
+// pd (x=0) and under local (x=1).
+std::vector<SweepPoint> table_points(const WorkloadFlags& base, int num_prefill, int num_decode,
+                                     double link_bytes_per_s, const std::vector<double>& rate_points);
+
+// The `table` policy's JSON from table-mode results: one cell per (context, io, rate) with the
+// turn-2 means of x=0 and x=1, or "remote_failed" when x=0 served nothing; `weights` as given.
+nlohmann::json build_lookup_table(const std::vector<SweepResult>& results, const std::vector<double>& rate_points,
+                                  double w_ttft, double w_tpot);
+
+}  // namespace ppd::cli

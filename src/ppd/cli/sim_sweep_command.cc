@@ -1,0 +1,170 @@
+// `ppd sim sweep`: many simulated runs over a grid, in parallel, with a progress line; or,
+// with --emit-table, the PPD paper's lookup table built the way the paper builds it.
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "ppd/bench/progress_bar.h"
+#include "ppd/cli/bench_serve.h"
+#include "ppd/cli/sim_commands.h"
+#include "ppd/cli/sim_sweep.h"
+#include "ppd/common/file.h"
+#include "ppd/kernels/kernels.h"
+#include "ppd/router/table_policy.h"
+
+namespace ppd::cli {
+namespace {
+
+struct SweepFlags {
+  SimClusterFlags cluster;
+  WorkloadFlags workload;
+  SloFlags slo;
+  std::vector<std::string> splits = {"1P3D", "2P2D", "3P1D"};
+  std::vector<double> rates;
+  std::vector<double> links;  // empty: --link-bytes-per-s
+  std::vector<std::string> policies = {"pd", "local", "threshold", "ppd"};
+  std::vector<std::string> workloads;  // empty: --workload
+  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::string json_path;
+  std::string table_path;
+  std::vector<double> table_rates;  // request rates; empty: the paper's points
+};
+
+Result<std::vector<SweepPoint>> grid_points(const SweepFlags& f) {
+  PPD_RETURN_IF_ERROR(check_rates(f.rates));
+  if (f.rates.empty()) return invalid_argument("--rate: give at least one rate to sweep");
+  const std::vector<double> links = f.links.empty() ? std::vector<double>{f.cluster.link_bytes_per_s} : f.links;
+  const std::vector<std::string> kinds = f.workloads.empty() ? std::vector<std::string>{f.workload.kind} : f.workloads;
+  std::vector<SweepPoint> points;
+  for (const std::string& kind : kinds) {
+    for (const std::string& split : f.splits) {
+      PPD_ASSIGN_OR_RETURN(const auto pd, parse_split(split));
+      for (const double link : links) {
+        for (const std::string& policy : f.policies) {
+          for (const double rate : f.rates) {
+            SweepPoint p{.num_prefill = pd.first, .num_decode = pd.second, .rate = rate, .link_bytes_per_s = link,
+                         .policy = policy, .workload = f.workload};
+            p.workload.kind = kind;
+            points.push_back(std::move(p));
+          }
+        }
+      }
+    }
+  }
+  return points;
+}
+
+void show_progress(size_t done, size_t total, std::chrono::steady_clock::time_point start, bool tty) {
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double left = done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total - done) : 0;
+  const std::string line = fmt::format("sweep: {}/{} points, {:.1f} s, about {:.0f} s left", done, total, elapsed, left);
+  static double last_line_s = -1e9;
+  if (tty) {
+    std::cerr << "\r" << line << std::string(8, ' ') << (done == total ? "\n" : "") << std::flush;
+  } else if (done == total || elapsed - last_line_s >= 10) {
+    std::cerr << line << "\n" << std::flush;
+    last_line_s = elapsed;
+  }
+}
+
+std::string format_row(const SweepResult& r) {
+  const SweepPoint& p = r.point;
+  const std::string head = fmt::format("{:>5} {:>8g} {:>9.3g} {:<10} {:<13}", fmt::format("{}P{}D", p.num_prefill,
+                                       p.num_decode), p.rate, p.link_bytes_per_s, p.policy,
+                                       p.cell.empty() ? p.workload.kind : p.cell);
+  if (!r.status.ok()) return head + "  error: " + r.status.message() + "\n";
+  const metrics::RunSummary& s = r.summary;
+  return head + fmt::format(" {:>9.1f} {:>9.1f} {:>9.1f} {:>8.2f} {:>8.2f} {:>6.1f} {:>8.2f}\n", s.turn1.ttft_ms.mean,
+                            s.turn2plus.ttft_ms.mean, s.turn2plus.ttft_ms.p99, s.turn2plus.tpot_ms.mean,
+                            s.turn2plus.tpot_ms.p99, 100 * s.all.slo_attainment, s.all.goodput_rps);
+}
+
+nlohmann::json point_json(const SweepResult& r) {
+  const SweepPoint& p = r.point;
+  nlohmann::json j = {{"prefill", p.num_prefill}, {"decode", p.num_decode}, {"rate", p.rate},
+                      {"link_bytes_per_s", p.link_bytes_per_s}, {"policy", p.policy}, {"workload", p.workload.kind}};
+  if (!p.cell.empty()) j["cell"] = p.cell;
+  if (!r.status.ok()) {
+    j["error"] = r.status.message();
+    return j;
+  }
+  j["summary"] = metrics::to_json(r.summary);
+  j["router"] = {{"kv_transfer_bytes", r.router.kv_transfer_bytes}, {"local_decisions", r.router.local_decisions},
+                 {"remote_decisions", r.router.remote_decisions}};
+  return j;
+}
+
+Status run_sweep_command(const SweepFlags& f) {
+  kernels::set_blas_threads(1);  // the simulator does no linear algebra: park OpenBLAS's spinning pool
+  PPD_RETURN_IF_ERROR(make_sim_setup(f.cluster).status());  // the base flags are sound before a long run
+  std::vector<double> table_rates = f.table_rates;
+  if (table_rates.empty()) table_rates.assign(router::kPaperRatePoints.begin(), router::kPaperRatePoints.end());
+  std::vector<SweepPoint> points;
+  if (!f.table_path.empty()) {
+    PPD_RETURN_IF_ERROR(check_rates(table_rates));
+    points = table_points(f.workload, f.cluster.num_prefill, f.cluster.num_decode, f.cluster.link_bytes_per_s, table_rates);
+  } else {
+    PPD_ASSIGN_OR_RETURN(points, grid_points(f));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const bool tty = bench::stream_is_terminal(std::cerr);
+  const std::vector<SweepResult> results = run_sweep(f.cluster, points, to_slo(f.slo), f.jobs,
+                                                     [&](size_t done, size_t total) { show_progress(done, total, start, tty); });
+  std::cout << fmt::format("{:>5} {:>8} {:>9} {:<10} {:<13} {:>9} {:>9} {:>9} {:>8} {:>8} {:>6} {:>8}\n", "split", "conv/s",
+                           "link B/s", "policy", "workload", "t1 TTFT", "t2 TTFT", "t2 p99", "t2 TPOT", "TPOT p99",
+                           "slo%", "goodput");
+  nlohmann::json out = {{"tool", "ppd sim sweep"}, {"cluster", sim_flags_json(f.cluster)}, {"points", nlohmann::json::array()}};
+  for (const SweepResult& r : results) {
+    std::cout << format_row(r);
+    out["points"].push_back(point_json(r));
+  }
+  if (!f.json_path.empty()) PPD_RETURN_IF_ERROR(write_file(f.json_path, out.dump(2) + "\n"));
+  if (!f.table_path.empty()) {
+    const router::PolicyOptions& p = f.cluster.policy.policy;
+    const nlohmann::json table = build_lookup_table(results, table_rates, p.ppd.w_ttft, p.ppd.w_tpot);
+    PPD_RETURN_IF_ERROR(write_file(f.table_path, table.dump(2) + "\n"));
+    std::cerr << fmt::format("ppd sim sweep: lookup table of {} cells written to {}\n", table["cells"].size(), f.table_path);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void register_sim_sweep(CLI::App* sim, int* exit_code) {
+  auto f = std::make_shared<SweepFlags>();
+  CLI::App* cmd = sim->add_subcommand("sweep", "Simulate a grid of P:D splits, rates, link bandwidths, policies and "
+                                               "workloads in parallel; or build the table policy's lookup table");
+  add_sim_cluster_flags(cmd, &f->cluster);
+  add_workload_flags(cmd, &f->workload);
+  add_slo_flags(cmd, &f->slo);
+  cmd->add_option("--splits", f->splits, "P:D splits, e.g. 1P3D,2P2D,3P1D (override --prefill/--decode)")
+      ->delimiter(',')->capture_default_str();
+  cmd->add_option("--rate", f->rates, "Conversations per second, one point per value")->delimiter(',');
+  cmd->add_option("--links", f->links, "Link bandwidths in bytes/s, e.g. 10e9,25e9,150e9 (default: --link-bytes-per-s)")
+      ->delimiter(',')->check(CLI::PositiveNumber);
+  cmd->add_option("--policies", f->policies, "Policies (override --policy)")->delimiter(',')
+      ->check(CLI::IsMember({"pd", "pd-full", "local", "threshold", "table", "ppd"}))->capture_default_str();
+  cmd->add_option("--workloads", f->workloads, "Workload kinds (override --workload): paper, distribution, mooncake, "
+                                               "azure, sharegpt")->delimiter(',');
+  cmd->add_option("--jobs", f->jobs, "Points simulated at once (threads)")->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  cmd->add_option("--json", f->json_path, "Write every point's summary as JSON");
+  cmd->add_option("--emit-table", f->table_path, "Instead of the grid: build the table policy's lookup table as the PPD "
+                                                 "paper does (per context, turn-2 type and request-rate point, the "
+                                                 "paper workload of that cell under pd (x=0) and local (x=1), scored "
+                                                 "with --w-ttft/--w-tpot) on --prefill/--decode, and write it here");
+  cmd->add_option("--table-rates", f->table_rates, "With --emit-table: request-rate points (default: the paper's "
+                                                   "0.5,1,2,4,6,8,10,12,16,20)")->delimiter(',');
+  cmd->callback([f, exit_code] {
+    const Status status = run_sweep_command(*f);
+    if (!status.ok()) std::cerr << "ppd sim sweep: " << status.message() << "\n";
+    *exit_code = status.ok() ? 0 : 1;
+  });
+}
+
+}  // namespace ppd::cli

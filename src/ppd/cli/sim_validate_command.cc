@@ -1,0 +1,106 @@
+// `ppd sim validate`: a simulated run against a measured one, metric by metric. Both files
+// are in the benchmark's JSON format (`ppd bench serve|compare`, `ppd sim --json`); runs pair
+// up by (label, rate). Exits 1 when any compared mean is off by more than the tolerance.
+#include <cmath>
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "ppd/cli/sim_commands.h"
+#include "ppd/common/file.h"
+
+namespace ppd::cli {
+namespace {
+
+struct ValidateFlags {
+  std::string measured_path;
+  std::string simulated_path;
+  double tolerance = 0.15;
+};
+
+struct Metric {
+  const char* name;
+  const char* group;  // summary group: turn1, turn2plus
+  const char* field;  // ttft_ms, tpot_ms
+};
+constexpr Metric kMetrics[] = {{"turn 1 TTFT mean ms", "turn1", "ttft_ms"},
+                               {"turn 1 TPOT mean ms", "turn1", "tpot_ms"},
+                               {"turn 2+ TTFT mean ms", "turn2plus", "ttft_ms"},
+                               {"turn 2+ TPOT mean ms", "turn2plus", "tpot_ms"}};
+
+Result<nlohmann::json> read_runs(const std::string& path) {
+  PPD_ASSIGN_OR_RETURN(const std::string text, read_file(path));
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("runs") || !j["runs"].is_array()) {
+    return invalid_argument("{}: expected a benchmark JSON file with a \"runs\" array", path);
+  }
+  return j["runs"];
+}
+
+Result<double> mean_of(const nlohmann::json& run, const Metric& m, const std::string& path) {
+  const nlohmann::json::json_pointer at(fmt::format("/summary/{}/{}/mean", m.group, m.field));
+  if (!run.contains(at) || !run[at].is_number()) {
+    return invalid_argument("{}: run {} at {}: no summary.{}.{}.mean", path, run.value("label", "?"),
+                            run.value("rate", 0.0), m.group, m.field);
+  }
+  return run[at].get<double>();
+}
+
+const nlohmann::json* find_run(const nlohmann::json& runs, const nlohmann::json& like) {
+  for (const nlohmann::json& r : runs) {
+    if (r.value("label", "") == like.value("label", "") && std::abs(r.value("rate", -1.0) - like.value("rate", -2.0)) < 1e-9) {
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+Status run_validate(const ValidateFlags& f) {
+  PPD_ASSIGN_OR_RETURN(const nlohmann::json measured, read_runs(f.measured_path));
+  PPD_ASSIGN_OR_RETURN(const nlohmann::json simulated, read_runs(f.simulated_path));
+  std::cout << fmt::format("{:<10} {:>6}  {:<22} {:>10} {:>10} {:>8}\n", "label", "rate", "metric", "measured",
+                           "simulated", "error");
+  int compared = 0, outside = 0;
+  for (const nlohmann::json& sim_run : simulated) {
+    const nlohmann::json* real = find_run(measured, sim_run);
+    if (!real) continue;
+    for (const Metric& m : kMetrics) {
+      PPD_ASSIGN_OR_RETURN(const double want, mean_of(*real, m, f.measured_path));
+      PPD_ASSIGN_OR_RETURN(const double got, mean_of(sim_run, m, f.simulated_path));
+      const double error = want > 0 ? got / want - 1 : 0;
+      const bool ok = std::abs(error) <= f.tolerance;
+      ++compared;
+      outside += ok ? 0 : 1;
+      std::cout << fmt::format("{:<10} {:>6g}  {:<22} {:>10.2f} {:>10.2f} {:>+7.1f}%{}\n", sim_run.value("label", ""),
+                               sim_run.value("rate", 0.0), m.name, want, got, 100 * error, ok ? "" : "  outside");
+    }
+  }
+  if (compared == 0) {
+    return invalid_argument("no simulated run has a measured run of the same label and rate in {}", f.measured_path);
+  }
+  std::cout << fmt::format("{} of {} means within {:.0f}%\n", compared - outside, compared, 100 * f.tolerance);
+  if (outside > 0) return failed_precondition("{} of {} means are off by more than {:.0f}%", outside, compared, 100 * f.tolerance);
+  return Status::Ok();
+}
+
+}  // namespace
+
+void register_sim_validate(CLI::App* sim, int* exit_code) {
+  auto f = std::make_shared<ValidateFlags>();
+  CLI::App* cmd = sim->add_subcommand("validate", "Compare a simulated run with a measured one: turn 1 and turn 2+ "
+                                                  "mean TTFT and TPOT, per (label, rate)");
+  cmd->add_option("--measured", f->measured_path, "JSON of ppd bench serve or ppd bench compare")->required();
+  cmd->add_option("--simulated", f->simulated_path, "JSON of ppd sim")->required();
+  cmd->add_option("--tolerance", f->tolerance, "Largest relative error accepted")->check(CLI::Range(0.0, 10.0))
+      ->capture_default_str();
+  cmd->callback([f, exit_code] {
+    const Status status = run_validate(*f);
+    if (!status.ok()) std::cerr << "ppd sim validate: " << status.message() << "\n";
+    *exit_code = status.ok() ? 0 : 1;
+  });
+}
+
+}  // namespace ppd::cli

@@ -1,0 +1,439 @@
+#include "ppd/sim/cluster.h"
+
+#include <deque>
+#include <memory>
+#include <unordered_map>
+
+#include "ppd/common/check.h"
+#include "ppd/kv/block_table.h"
+#include "ppd/sim/event_queue.h"
+
+namespace ppd::sim {
+namespace {
+
+using router::Path;
+
+constexpr size_t kMaxReportSteps = 256;  // as node::Telemetry::kMaxSteps
+
+struct NodeSlot {
+  std::unique_ptr<SimNode> node;
+  int64_t step_start_ns = 0;
+  std::vector<router::StepSample> steps;  // since the last load report
+  double transfer_bytes_per_s = 0;        // EWMA of pulls, as node::Telemetry keeps it
+  std::deque<RequestId> pending_imports;  // decode node: remote requests waiting for blocks
+  // Import calls that reached the node during a step: as on a real node, whose engine thread
+  // runs them between steps in arrival order. finish = true: the pull ended, run the request.
+  struct EngineCall {
+    bool finish = false;
+    RequestId id;
+  };
+  std::deque<EngineCall> calls;
+};
+
+// A request between its arrival and its end.
+struct Flight {
+  router::RouteDecision decision;
+  std::span<const TokenId> prompt;  // the client's, valid until the end
+  std::span<const BlockHash> prompt_hashes;
+  int max_tokens = 0;
+  TokenId first_token = sched::kInvalidToken;  // remote path: sampled by the prefill node
+  int64_t cached_tokens = 0;
+  int64_t transfer_bytes = 0;
+  int64_t transfer_start_ns = 0;
+};
+
+// A node's KV events or load report on its way to the router.
+struct Message {
+  int node = 0;
+  std::vector<kv::KvEvent> events;
+  bool is_load = false;
+  router::NodeLoad load;
+  std::vector<router::StepSample> steps;
+};
+
+router::StepSample step_sample(const StepShape& shape, int64_t duration_ns) {
+  router::StepSample s{.num_prefill_tokens = static_cast<int>(shape.num_prefill_tokens()),
+                       .num_decode_sequences = static_cast<int>(shape.num_decode_sequences()),
+                       .step_us = static_cast<double>(duration_ns) * 1e-3};
+  for (int64_t c : shape.decode_context_tokens) s.num_context_tokens += c;
+  for (const PrefillChunk& c : shape.prefill_chunks) s.num_context_tokens += c.num_context_tokens + c.num_tokens;
+  return s;
+}
+
+class ClusterSim {
+ public:
+  ClusterSim(const ClusterOptions& o, const StepCostModel& cost, const workload::Workload& w,
+             const ClientOptions& client, SimObserver* observer, std::unique_ptr<SimRouter> router)
+      : options_(o), observer_(observer), router_(std::move(router)),
+        client_(&w, client, {.vocab_size = o.node.vocab_size, .model_identity = o.node.scheduler.model_identity,
+                             .block_size = o.node.kv_cache.block_size}),
+        num_conversations_(static_cast<int64_t>(w.conversations.size())) {
+    for (int i = 0; i < o.num_prefill + o.num_decode; ++i) {
+      nodes_.push_back({.node = std::make_unique<SimNode>(o.node, &cost)});
+    }
+    for (int i = 0; i < o.num_decode; ++i) links_.push_back({.link = SharedLink(o.link)});
+  }
+
+  Result<SimResult> run();
+
+ private:
+  struct LinkSlot {
+    SharedLink link;
+    int64_t armed_ns = -1;  // the time of the delivery event in the queue; -1: none
+    std::unordered_map<uint64_t, RequestId> requests;  // transfer id -> request
+  };
+
+  bool is_prefill(int node) const { return node < options_.num_prefill; }
+  int link_of(NodeId decode) const { return static_cast<int>(decode.value) - options_.num_prefill; }
+  int64_t now() const { return queue_.now(); }
+
+  void on_arrival(int64_t conversation);
+  void on_step_done(int node);
+  void on_transfer_done(int link);
+  void on_report(int node);
+  void on_message();
+
+  void kick(int node);
+  void start_import(RequestId id);
+  void call_engine(int node, NodeSlot::EngineCall call);
+  void begin_import(RequestId id);
+  void finish_import(int node, RequestId id);
+  void retry_imports(int node);
+  void arm(int link);
+  void drain_finished(int node);
+  void end_request(RequestId id, const sched::Sequence* seq, std::string error);
+  void schedule_turn(int64_t conversation, std::optional<int64_t> due);
+  void send_kv_events(int node);
+  Status check_nodes_clean() const;
+
+  ClusterOptions options_;
+  SimObserver* observer_;
+  std::unique_ptr<SimRouter> router_;
+  SimClient client_;
+  int64_t num_conversations_;
+  EventQueue queue_;
+  std::vector<NodeSlot> nodes_;
+  std::vector<LinkSlot> links_;
+  std::unordered_map<uint64_t, Flight> flights_;
+  std::deque<Message> messages_;  // in send order; one delay for all, so delivery order too
+  SimResult result_;
+  bool stalled_ = false;
+};
+
+Result<SimResult> ClusterSim::run() {
+  for (int64_t c = 0; c < num_conversations_; ++c) {
+    if (const std::optional<int64_t> due = client_.first_send_ns(c)) {
+      queue_.push(*due, EventKind::kArrival, 0, static_cast<uint64_t>(c));
+    }
+  }
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    queue_.push(options_.load_report_ns, EventKind::kWake, static_cast<uint32_t>(i));
+  }
+  while (!client_.done() && !queue_.empty()) {
+    const Event e = queue_.pop();
+    ++result_.num_events;
+    switch (e.kind) {
+      case EventKind::kArrival: on_arrival(static_cast<int64_t>(e.payload)); break;
+      case EventKind::kStepDone: on_step_done(static_cast<int>(e.target)); break;
+      case EventKind::kTransferDone:
+        if (links_[e.target].armed_ns == e.time_ns) on_transfer_done(static_cast<int>(e.target));
+        break;
+      case EventKind::kWake: on_report(static_cast<int>(e.target)); break;
+      case EventKind::kMessage: on_message(); break;
+    }
+    if (stalled_) {
+      return internal_error("simulation stalled at {:.3f} s: {} requests in flight and nothing left to run "
+                            "(a node cannot schedule what it holds)", static_cast<double>(now()) * 1e-9,
+                            client_.num_in_flight());
+    }
+  }
+  PPD_RETURN_IF_ERROR(check_nodes_clean());
+  result_.simulated_s = static_cast<double>(now()) * 1e-9;
+  result_.records = std::move(client_.records());
+  result_.num_warmup_requests = client_.num_warmup_requests();
+  result_.num_skipped_turns = client_.num_skipped_turns();
+  result_.duration_s = client_.duration_s();
+  result_.router = router_->totals();
+  return std::move(result_);
+}
+
+// After the run: no request left anywhere, nothing pinned, every reference accounted for.
+Status ClusterSim::check_nodes_clean() const {
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const sched::Scheduler& s = nodes_[i].node->scheduler();
+    if (s.has_unfinished() || !s.held_ids().empty() || !nodes_[i].pending_imports.empty() || !nodes_[i].calls.empty()) {
+      return internal_error("node {}: requests left after the run ({} waiting, {} running, {} held)", i,
+                            s.num_waiting(), s.num_running(), s.held_ids().size());
+    }
+    PPD_RETURN_IF_ERROR(s.check_invariants());
+  }
+  return Status::Ok();
+}
+
+void ClusterSim::on_arrival(int64_t conversation) {
+  const TurnRequest r = client_.send(conversation, now());
+  const router::RouteInput in{.num_prompt_tokens = static_cast<int>(r.prompt.size()),
+                              .block_hashes = r.hashes,
+                              .num_history_tokens = r.num_history_tokens,
+                              .num_new_tokens = static_cast<int>(r.prompt.size()) - r.num_history_tokens,
+                              .max_tokens = r.max_tokens,
+                              .turn = r.turn};
+  Result<router::RouteDecision> d = router_->route(in, now());
+  if (!d.ok()) {
+    schedule_turn(conversation, client_.on_finish(r.id, now(), 0, d.status().to_string()));
+    return;
+  }
+  Flight& f = flights_[r.id.value];
+  f.decision = std::move(*d);
+  f.prompt = r.prompt;
+  f.prompt_hashes = r.hashes;
+  f.max_tokens = r.max_tokens;
+  const bool local = f.decision.path == Path::kLocal;
+  const int node = static_cast<int>(local ? f.decision.decode.value : f.decision.prefill->value);
+  std::vector<TokenId> prompt(r.prompt.begin(), r.prompt.end());
+  const Status added = local ? nodes_[node].node->add_request(r.id, std::move(prompt), r.max_tokens)
+                             : nodes_[node].node->add_request(r.id, std::move(prompt), 1, sched::BlocksOnFinish::kHold);
+  if (!added.ok()) {
+    end_request(r.id, nullptr, added.to_string());
+    return;
+  }
+  kick(node);
+}
+
+void ClusterSim::kick(int node) {
+  NodeSlot& n = nodes_[node];
+  if (n.node->in_step()) return;
+  if (const std::optional<int64_t> ns = n.node->begin_step()) {
+    n.step_start_ns = now();
+    queue_.push(now() + *ns, EventKind::kStepDone, static_cast<uint32_t>(node));
+  }
+}
+
+void ClusterSim::on_step_done(int node) {
+  NodeSlot& n = nodes_[node];
+  ++result_.num_steps;
+  const std::vector<sched::SequenceUpdate> updates = n.node->end_step();
+  const StepShape& shape = n.node->last_shape();
+  if (observer_) observer_->on_step(node, n.step_start_ns, now(), shape);
+  if (n.steps.size() == kMaxReportSteps) n.steps.erase(n.steps.begin());
+  n.steps.push_back(step_sample(shape, now() - n.step_start_ns));
+  for (const sched::SequenceUpdate& u : updates) {
+    if (!is_prefill(node)) {
+      client_.on_token(u.id, u.token, now());
+      continue;
+    }
+    flights_.at(u.id.value).first_token = u.token;  // a prefill node runs remote requests only
+    start_import(u.id);
+  }
+  drain_finished(node);
+  while (!n.calls.empty()) {
+    const NodeSlot::EngineCall call = n.calls.front();
+    n.calls.pop_front();
+    call_engine(node, call);
+  }
+  send_kv_events(node);
+  if (!is_prefill(node)) retry_imports(node);
+  kick(node);
+}
+
+// Runs the call now when the node is between steps (the caller starts the next step), else
+// queues it for the end of the running step.
+void ClusterSim::call_engine(int node, NodeSlot::EngineCall call) {
+  if (nodes_[node].node->in_step()) {
+    nodes_[node].calls.push_back(call);
+  } else if (call.finish) {
+    finish_import(node, call.id);
+  } else {
+    begin_import(call.id);
+  }
+}
+
+void ClusterSim::start_import(RequestId id) {
+  call_engine(static_cast<int>(flights_.at(id.value).decision.decode.value), {.finish = false, .id = id});
+}
+
+void ClusterSim::begin_import(RequestId id) {
+  Flight& f = flights_.at(id.value);
+  const int decode = static_cast<int>(f.decision.decode.value);
+  NodeSlot& d = nodes_[decode];
+  const sched::ImportMode mode =
+      f.decision.transfer == router::TransferMode::kFull ? sched::ImportMode::kFull : sched::ImportMode::kDelta;
+  Result<int> local = d.node->add_importing(id, std::vector<TokenId>(f.prompt.begin(), f.prompt.end()),
+                                            f.max_tokens, mode);
+  if (local.status().code() == StatusCode::kResourceExhausted) {
+    d.pending_imports.push_back(id);
+    return;
+  }
+  if (!local.ok()) {
+    nodes_[f.decision.prefill->value].node->release_held(id);
+    end_request(id, nullptr, local.status().to_string());
+    return;
+  }
+  const int block_size = options_.node.kv_cache.block_size;
+  f.cached_tokens = int64_t{*local} * block_size;  // what the real node reports: the blocks it did not pull
+  const int num_blocks = kv::num_blocks_for(static_cast<int>(f.prompt.size()), block_size);
+  f.transfer_bytes = static_cast<int64_t>(num_blocks - *local) * options_.block_bytes;
+  f.transfer_start_ns = now();
+  LinkSlot& l = links_[link_of(f.decision.decode)];
+  l.requests[l.link.start(now(), f.transfer_bytes)] = id;
+  arm(link_of(f.decision.decode));
+}
+
+void ClusterSim::retry_imports(int node) {
+  NodeSlot& n = nodes_[node];
+  const size_t waiting = n.pending_imports.size();
+  for (size_t i = 0; i < waiting; ++i) {
+    const RequestId id = n.pending_imports.front();
+    n.pending_imports.pop_front();
+    begin_import(id);  // re-queued at the back when still short of blocks
+  }
+}
+
+void ClusterSim::arm(int link) {
+  LinkSlot& l = links_[link];
+  const std::optional<int64_t> next = l.link.next_delivery_ns();
+  if (!next || *next == l.armed_ns) return;
+  l.armed_ns = *next;
+  queue_.push(*next, EventKind::kTransferDone, static_cast<uint32_t>(link));
+}
+
+void ClusterSim::on_transfer_done(int link) {
+  LinkSlot& l = links_[link];
+  l.armed_ns = -1;
+  const int decode = link + options_.num_prefill;
+  NodeSlot& d = nodes_[decode];
+  for (uint64_t transfer : l.link.advance(now())) {
+    const RequestId id = l.requests.at(transfer);
+    l.requests.erase(transfer);
+    Flight& f = flights_.at(id.value);
+    const int64_t took_ns = now() - f.transfer_start_ns;
+    if (observer_) observer_->on_transfer(decode, id, f.transfer_start_ns, now(), f.transfer_bytes);
+    if (f.transfer_bytes > 0 && took_ns > 0) {
+      const double rate = static_cast<double>(f.transfer_bytes) / (static_cast<double>(took_ns) * 1e-9);
+      d.transfer_bytes_per_s = d.transfer_bytes_per_s == 0 ? rate : 0.8 * d.transfer_bytes_per_s + 0.2 * rate;
+    }
+    const int prefill = static_cast<int>(f.decision.prefill->value);
+    nodes_[prefill].node->release_held(id);
+    send_kv_events(prefill);
+    call_engine(decode, {.finish = true, .id = id});
+  }
+  kick(decode);
+  arm(link);
+}
+
+// The first token (sampled by the prefill node) reaches the client now. The caller starts the
+// node's next step.
+void ClusterSim::finish_import(int node, RequestId id) {
+  client_.on_token(id, flights_.at(id.value).first_token, now());
+  nodes_[node].node->finish_import(id, flights_.at(id.value).first_token);
+  drain_finished(node);
+  retry_imports(node);
+}
+
+void ClusterSim::drain_finished(int node) {
+  for (const std::unique_ptr<sched::Sequence>& seq : nodes_[node].node->take_finished()) {
+    end_request(seq->id(), seq.get(), "");
+  }
+}
+
+void ClusterSim::end_request(RequestId id, const sched::Sequence* seq, std::string error) {
+  auto it = flights_.find(id.value);
+  PPD_CHECK(it != flights_.end());
+  const Flight f = std::move(it->second);
+  flights_.erase(it);
+  const bool local = f.decision.path == Path::kLocal;
+  int64_t cached = f.cached_tokens;
+  if (seq && local) cached = seq->num_cached_prompt_tokens();
+  std::span<const BlockHash> decode_hashes, prompt_hashes;
+  if (seq) decode_hashes = seq->block_hashes(), prompt_hashes = f.prompt_hashes;
+  router_->finish(f.decision, prompt_hashes, decode_hashes, static_cast<int64_t>(f.prompt.size()), cached,
+                  f.transfer_bytes);
+  const int64_t conversation = client_.conversation_of(id);
+  schedule_turn(conversation, client_.on_finish(id, now(), cached, std::move(error)));
+}
+
+void ClusterSim::schedule_turn(int64_t conversation, std::optional<int64_t> due) {
+  if (due) queue_.push(*due, EventKind::kArrival, 0, static_cast<uint64_t>(conversation));
+}
+
+void ClusterSim::send_kv_events(int node) {
+  std::vector<kv::KvEvent> events = nodes_[node].node->take_kv_events();
+  if (events.empty()) return;
+  messages_.push_back({.node = node, .events = std::move(events)});
+  queue_.push(now() + options_.message_delay_ns, EventKind::kMessage, static_cast<uint32_t>(node));
+}
+
+void ClusterSim::on_report(int node) {
+  // Only the other nodes' report ticks are left: no step, transfer, message or arrival
+  // will ever come, yet conversations are open.
+  stalled_ = queue_.size() + 1 == nodes_.size() && messages_.empty() && !client_.done();
+  NodeSlot& n = nodes_[node];
+  const sched::Scheduler& s = n.node->scheduler();
+  const router::NodeLoad load{.num_waiting = s.num_waiting(),
+                              .num_running = s.num_running(),
+                              .num_pending_prefill_tokens = s.num_pending_prefill_tokens(),
+                              .num_free_blocks = n.node->kv_cache().num_allocatable_blocks(),
+                              .transfer_bytes_per_s = n.transfer_bytes_per_s};
+  messages_.push_back({.node = node, .is_load = true, .load = load, .steps = std::move(n.steps)});
+  n.steps.clear();
+  queue_.push(now() + options_.message_delay_ns, EventKind::kMessage, static_cast<uint32_t>(node));
+  queue_.push(now() + options_.load_report_ns, EventKind::kWake, static_cast<uint32_t>(node));
+}
+
+void ClusterSim::on_message() {
+  const Message m = std::move(messages_.front());
+  messages_.pop_front();
+  const NodeId id{static_cast<uint32_t>(m.node)};
+  if (m.is_load) {
+    router_->apply_load(id, m.load, m.steps, now());
+  } else {
+    router_->apply_kv_events(id, m.events);
+  }
+}
+
+}  // namespace
+
+Status validate_cluster_options(const ClusterOptions& o) {
+  if (o.num_prefill < 0) return invalid_argument("num_prefill: must be >= 0; got {}", o.num_prefill);
+  if (o.num_decode < 1) return invalid_argument("num_decode: must be >= 1; got {}", o.num_decode);
+  if (o.num_prefill + o.num_decode > static_cast<int>(router::PrefixIndex::kMaxNodes)) {
+    return invalid_argument("nodes: at most {} in all; got {}", router::PrefixIndex::kMaxNodes,
+                            o.num_prefill + o.num_decode);
+  }
+  PPD_RETURN_IF_ERROR(sched::validate_scheduler_options(o.node.scheduler));
+  if (o.node.kv_cache.num_blocks < 1) {
+    return invalid_argument("kv_blocks: must be >= 1; got {}", o.node.kv_cache.num_blocks);
+  }
+  if (o.node.kv_cache.block_size < 1) {
+    return invalid_argument("block_size: must be >= 1; got {}", o.node.kv_cache.block_size);
+  }
+  if (o.node.vocab_size < 1) return invalid_argument("vocab_size: must be >= 1; got {}", o.node.vocab_size);
+  PPD_RETURN_IF_ERROR(validate_link_options(o.link));
+  if (o.block_bytes < 1) return invalid_argument("block_bytes: must be >= 1; got {}", o.block_bytes);
+  if (o.load_report_ns < 1) return invalid_argument("load_report_ns: must be >= 1; got {}", o.load_report_ns);
+  if (o.message_delay_ns < 0) return invalid_argument("message_delay_ns: must be >= 0; got {}", o.message_delay_ns);
+  if (o.rate_window_ns < 1) return invalid_argument("rate_window_ns: must be >= 1; got {}", o.rate_window_ns);
+  return Status::Ok();
+}
+
+Result<SimResult> simulate_cluster(const ClusterOptions& options, const StepCostModel& cost,
+                                   const workload::Workload& w, const ClientOptions& client, SimObserver* observer) {
+  PPD_RETURN_IF_ERROR(validate_cluster_options(options));
+  PPD_RETURN_IF_ERROR(validate_client_options(client));
+  PPD_RETURN_IF_ERROR(workload::validate_workload(w));
+  router::NodeLimits limits{.block_size = options.node.kv_cache.block_size,
+                            .max_prefill_tokens = options.node.scheduler.max_prefill_tokens,
+                            .max_model_len = options.max_model_len};
+  PPD_ASSIGN_OR_RETURN(std::unique_ptr<SimRouter> router,
+                       SimRouter::create({.num_prefill = options.num_prefill,
+                                          .num_decode = options.num_decode,
+                                          .policy = options.policy,
+                                          .step_model = options.step_model,
+                                          .limits = limits,
+                                          .block_bytes = options.block_bytes,
+                                          .rate_window_ns = options.rate_window_ns}));
+  ClusterSim sim(options, cost, w, client, observer, std::move(router));
+  return sim.run();
+}
+
+}  // namespace ppd::sim

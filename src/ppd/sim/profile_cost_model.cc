@@ -1,0 +1,168 @@
+#include "ppd/sim/profile_cost_model.h"
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "ppd/common/file.h"
+
+namespace ppd::sim {
+namespace {
+
+constexpr int kNumCoefficients = 5;
+using Vec = std::array<double, kNumCoefficients>;
+
+Vec feature_vector(const StepShape& shape) {
+  const StepFeatures f = step_features(shape);
+  return {1.0, f.tokens, f.sampled_rows, f.prefill_pairs * 1e-6, f.decode_context * 1e-3};
+}
+
+double dot(const Vec& a, const Vec& b) {
+  double s = 0;
+  for (int i = 0; i < kNumCoefficients; ++i) s += a[i] * b[i];
+  return s;
+}
+
+// Solves the normal equations restricted to the `active` coefficients (others 0), by
+// Gaussian elimination with partial pivoting. False when singular.
+bool solve_active(const std::array<Vec, kNumCoefficients>& xtx, const Vec& xty, const std::array<bool, kNumCoefficients>& active,
+                  Vec* out) {
+  std::vector<int> idx;
+  for (int i = 0; i < kNumCoefficients; ++i) {
+    if (active[i]) idx.push_back(i);
+  }
+  const size_t n = idx.size();
+  std::vector<std::vector<double>> a(n, std::vector<double>(n + 1));
+  for (size_t r = 0; r < n; ++r) {
+    for (size_t c = 0; c < n; ++c) a[r][c] = xtx[idx[r]][idx[c]];
+    a[r][n] = xty[idx[r]];
+  }
+  for (size_t col = 0; col < n; ++col) {
+    size_t pivot = col;
+    for (size_t r = col + 1; r < n; ++r) {
+      if (std::abs(a[r][col]) > std::abs(a[pivot][col])) pivot = r;
+    }
+    if (std::abs(a[pivot][col]) < 1e-300) return false;
+    std::swap(a[col], a[pivot]);
+    for (size_t r = 0; r < n; ++r) {
+      if (r == col) continue;
+      const double k = a[r][col] / a[col][col];
+      for (size_t c = col; c <= n; ++c) a[r][c] -= k * a[col][c];
+    }
+  }
+  *out = {};
+  for (size_t r = 0; r < n; ++r) (*out)[idx[r]] = a[r][n] / a[r][r];
+  return true;
+}
+
+}  // namespace
+
+StepFeatures step_features(const StepShape& shape) {
+  StepFeatures f;
+  for (int64_t c : shape.decode_context_tokens) {
+    f.tokens += 1;
+    f.sampled_rows += 1;
+    f.decode_context += static_cast<double>(c);
+  }
+  for (const PrefillChunk& c : shape.prefill_chunks) {
+    const auto n = static_cast<double>(c.num_tokens);
+    f.tokens += n;
+    f.sampled_rows += c.samples ? 1 : 0;
+    f.prefill_pairs += n * (static_cast<double>(c.num_context_tokens) + (n + 1) / 2);
+  }
+  return f;
+}
+
+Result<std::array<double, 5>> fit_step_coefficients(const std::vector<MeasuredStep>& samples) {
+  if (samples.size() < kNumCoefficients) {
+    return invalid_argument("samples: at least {} measured steps are needed; got {}", kNumCoefficients, samples.size());
+  }
+  // Weighted by 1/y²: the fit minimizes relative error, so short decode steps count as much as long prefills.
+  std::array<Vec, kNumCoefficients> xtx{};
+  Vec xty{};
+  for (size_t s = 0; s < samples.size(); ++s) {
+    const double y = samples[s].step_us;
+    if (!(y > 0) || !std::isfinite(y)) return invalid_argument("samples[{}].step_us: must be > 0; got {}", s, y);
+    const Vec x = feature_vector(samples[s].shape);
+    const double w = 1 / (y * y);
+    for (int i = 0; i < kNumCoefficients; ++i) {
+      for (int j = 0; j < kNumCoefficients; ++j) xtx[i][j] += w * x[i] * x[j];
+      xty[i] += w * x[i] * y;
+    }
+  }
+  // A whisper of ridge regularization: features the samples do not vary (all-zero prefill
+  // pairs, tokens equal to sampled rows) get a determined, near-zero coefficient.
+  for (int i = 0; i < kNumCoefficients; ++i) xtx[i][i] += 1e-9 * xtx[i][i] + 1e-300;
+  std::array<bool, kNumCoefficients> active;
+  active.fill(true);
+  Vec c{};
+  for (int round = 0; round < kNumCoefficients; ++round) {
+    if (!solve_active(xtx, xty, active, &c)) {
+      return invalid_argument("samples: the measured steps do not vary enough to fit {} coefficients",
+                              kNumCoefficients);
+    }
+    int worst = -1;
+    for (int i = 0; i < kNumCoefficients; ++i) {
+      if (active[i] && c[i] < 0 && (worst < 0 || c[i] < c[worst])) worst = i;
+    }
+    if (worst < 0) return c;
+    active[worst] = false;
+  }
+  return invalid_argument("samples: no fit with non-negative coefficients");
+}
+
+Result<StepProfile> fit_profile(std::string name, std::string model, const std::vector<MeasuredStep>& samples) {
+  PPD_ASSIGN_OR_RETURN(const Vec c, fit_step_coefficients(samples));
+  StepProfile p{.name = std::move(name), .model = std::move(model), .coefficients_us = c,
+                .num_samples = static_cast<int>(samples.size())};
+  for (const MeasuredStep& s : samples) p.mean_abs_error += std::abs(dot(c, feature_vector(s.shape)) / s.step_us - 1);
+  p.mean_abs_error /= static_cast<double>(samples.size());
+  return p;
+}
+
+int64_t ProfileCostModel::step_time_ns(const StepShape& shape) const {
+  if (shape.decode_context_tokens.empty() && shape.prefill_chunks.empty()) return 0;
+  return std::llround(dot(profile_.coefficients_us, feature_vector(shape)) * 1e3);
+}
+
+nlohmann::json to_json(const StepProfile& p) {
+  return {{"kind", "ppd-step-profile"},
+          {"name", p.name},
+          {"model", p.model},
+          {"features", {"step", "tokens", "sampled_rows", "prefill_pairs_per_million", "decode_context_per_thousand"}},
+          {"coefficients_us", p.coefficients_us},
+          {"mean_abs_error", p.mean_abs_error},
+          {"num_samples", p.num_samples}};
+}
+
+Result<StepProfile> profile_from_json(const nlohmann::json& j) {
+  if (!j.is_object() || j.value("kind", "") != "ppd-step-profile") {
+    return invalid_argument("kind: expected \"ppd-step-profile\"; got {}", j.is_object() && j.contains("kind")
+                                                                              ? j["kind"].dump() : "nothing");
+  }
+  StepProfile p;
+  for (const char* field : {"name", "model"}) {
+    if (!j.contains(field) || !j[field].is_string()) return invalid_argument("{}: expected a string", field);
+  }
+  p.name = j["name"].get<std::string>();
+  p.model = j["model"].get<std::string>();
+  const nlohmann::json& c = j.contains("coefficients_us") ? j["coefficients_us"] : nlohmann::json();
+  bool ok = c.is_array() && c.size() == kNumCoefficients;
+  for (size_t i = 0; ok && i < c.size(); ++i) ok = c[i].is_number() && c[i].get<double>() >= 0;
+  if (!ok) return invalid_argument("coefficients_us: expected {} numbers >= 0; got {}", kNumCoefficients, c.dump());
+  for (int i = 0; i < kNumCoefficients; ++i) p.coefficients_us[i] = c[i].get<double>();
+  p.mean_abs_error = j.value("mean_abs_error", 0.0);
+  p.num_samples = j.value("num_samples", 0);
+  return p;
+}
+
+Result<StepProfile> read_profile(const std::string& path) {
+  PPD_ASSIGN_OR_RETURN(const std::string text, read_file(path));
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) return invalid_argument("profile {}: not valid JSON", path);
+  Result<StepProfile> p = profile_from_json(j);
+  if (!p.ok()) return invalid_argument("profile {}: {}", path, p.status().message());
+  return p;
+}
+
+}  // namespace ppd::sim

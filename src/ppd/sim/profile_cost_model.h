@@ -1,0 +1,68 @@
+// ProfileCostModel: a step cost fitted to measured steps of a real engine (the calibrated
+// profile `ppd sim calibrate` writes), linear in five features of the batch:
+//   step_us = c0 + c1·tokens + c2·sampled_rows + c3·prefill_pairs / 10^6 + c4·decode_context / 10^3
+// tokens: every token computed (decode sequences plus prefill tokens), each through the
+// linear layers; sampled_rows: rows through the LM head (decodes plus prompt-ending chunks);
+// prefill_pairs: (query, key) pairs a prefill chunk scores, n·(p + (n + 1) / 2) for n tokens
+// after p others; decode_context: the tokens every decode sequence attends to (its KV read,
+// memory-bound where prefill attention is compute-bound). The JSON form is the profile file.
+// Pure; immutable after construction.
+#pragma once
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "ppd/common/status.h"
+#include "ppd/sim/step_cost.h"
+
+namespace ppd::sim {
+
+struct StepFeatures {
+  double tokens = 0;
+  double sampled_rows = 0;
+  double prefill_pairs = 0;
+  double decode_context = 0;
+};
+StepFeatures step_features(const StepShape& shape);
+
+// One measured step.
+struct MeasuredStep {
+  StepShape shape;
+  double step_us = 0;
+};
+
+struct StepProfile {
+  std::string name;                          // what was measured, e.g. "cpu small, 1 thread, AMD EPYC 7B13"
+  std::string model;                         // the model preset or directory it was measured on
+  std::array<double, 5> coefficients_us{};   // c0..c4 as above, each >= 0
+  double mean_abs_error = 0;                 // of the fit over its samples, relative (0.05 = 5%)
+  int num_samples = 0;
+};
+
+// Least squares over the samples' features with every coefficient >= 0 (a coefficient that
+// would go negative is dropped and the rest refitted). INVALID_ARGUMENT with fewer than four
+// samples or a sample whose time is not positive.
+Result<std::array<double, 5>> fit_step_coefficients(const std::vector<MeasuredStep>& samples);
+
+// A profile with its fit error over `samples`.
+Result<StepProfile> fit_profile(std::string name, std::string model, const std::vector<MeasuredStep>& samples);
+
+nlohmann::json to_json(const StepProfile& p);
+// Strict: INVALID_ARGUMENT naming the field ("coefficients_us: expected 5 numbers >= 0; got ...").
+Result<StepProfile> profile_from_json(const nlohmann::json& j);
+Result<StepProfile> read_profile(const std::string& path);
+
+class ProfileCostModel final : public StepCostModel {
+ public:
+  explicit ProfileCostModel(StepProfile profile) : profile_(std::move(profile)) {}
+  int64_t step_time_ns(const StepShape& shape) const override;
+  const StepProfile& profile() const { return profile_; }
+
+ private:
+  StepProfile profile_;
+};
+
+}  // namespace ppd::sim

@@ -1,0 +1,71 @@
+#include "ppd/sim/profile_cost_model.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace ppd::sim {
+namespace {
+
+StepShape decodes(int n, int64_t context) { return {.decode_context_tokens = std::vector<int64_t>(n, context)}; }
+
+StepShape with_prefill(StepShape s, int64_t tokens, int64_t cached) {
+  s.prefill_chunks.push_back({.num_tokens = tokens, .num_context_tokens = cached, .samples = true});
+  return s;
+}
+
+// Steps priced exactly by known coefficients: the fit gives them back.
+TEST(ProfileCostModelTest, FitRecoversKnownCoefficients) {
+  const std::array<double, 5> truth = {300, 20, 50, 4000, 900};
+  const ProfileCostModel exact(StepProfile{.coefficients_us = truth});
+  std::vector<MeasuredStep> samples;
+  for (const StepShape& s : {decodes(1, 256), decodes(16, 256), decodes(32, 1024), decodes(4, 2048),
+                             with_prefill(decodes(1, 256), 256, 0),
+                             with_prefill(decodes(8, 512), 768, 0), with_prefill(decodes(4, 512), 64, 1024)}) {
+    samples.push_back({.shape = s, .step_us = static_cast<double>(exact.step_time_ns(s)) / 1e3});
+  }
+  const Result<StepProfile> p = fit_profile("test", "small", samples);
+  ASSERT_TRUE(p.ok()) << p.status().to_string();
+  for (int i = 0; i < 5; ++i) EXPECT_NEAR(p->coefficients_us[i], truth[i], 1e-3 * truth[i]) << i;
+  EXPECT_LT(p->mean_abs_error, 1e-6);
+  EXPECT_EQ(p->num_samples, 7);
+}
+
+// Features by hand: 2 decodes at 100 and 300, a 10-token chunk after 20 that samples.
+TEST(ProfileCostModelTest, FeaturesCountTokensRowsAndPairs) {
+  const StepFeatures f = step_features(with_prefill({.decode_context_tokens = {100, 300}}, 10, 20));
+  EXPECT_EQ(f.tokens, 12);
+  EXPECT_EQ(f.sampled_rows, 3);
+  EXPECT_EQ(f.prefill_pairs, 10 * (20 + 5.5));
+  EXPECT_EQ(f.decode_context, 400);
+  EXPECT_EQ(ProfileCostModel(StepProfile{.coefficients_us = {1, 1, 1, 1, 1}}).step_time_ns({}), 0);
+}
+
+// Times that fall with more tokens would need a negative coefficient: it is dropped to 0.
+TEST(ProfileCostModelTest, CoefficientsStayNonNegative) {
+  std::vector<MeasuredStep> samples;
+  for (int n = 1; n <= 8; ++n) samples.push_back({.shape = decodes(n, 16), .step_us = 1000.0 - 10 * n});
+  const Result<std::array<double, 5>> c = fit_step_coefficients(samples);
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  for (double v : *c) EXPECT_GE(v, 0);
+}
+
+TEST(ProfileCostModelTest, BadSamplesAndFilesNameTheField) {
+  EXPECT_EQ(fit_step_coefficients({}).status().message(), "samples: at least 5 measured steps are needed; got 0");
+  std::vector<MeasuredStep> samples(5, {.shape = decodes(1, 1), .step_us = 1});
+  samples[2].step_us = -1;
+  EXPECT_EQ(fit_step_coefficients(samples).status().message(), "samples[2].step_us: must be > 0; got -1");
+  const StepProfile p{.name = "cpu", .model = "small", .coefficients_us = {1, 2, 3, 4, 5}, .mean_abs_error = 0.05,
+                      .num_samples = 24};
+  const Result<StepProfile> back = profile_from_json(to_json(p));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->coefficients_us, p.coefficients_us);
+  EXPECT_EQ(back->name, "cpu");
+  nlohmann::json j = to_json(p);
+  j["coefficients_us"] = {1, 2, 3};
+  EXPECT_EQ(profile_from_json(j).status().message(), "coefficients_us: expected 5 numbers >= 0; got [1,2,3]");
+  j["kind"] = "other";
+  EXPECT_EQ(profile_from_json(j).status().message(), "kind: expected \"ppd-step-profile\"; got \"other\"");
+}
+
+}  // namespace
+}  // namespace ppd::sim

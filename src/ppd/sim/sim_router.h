@@ -1,0 +1,72 @@
+// SimRouter: the router inside the simulator. It holds the real ClusterView and routing
+// policy and keeps them as RouterService does: the windowed request rate given to the
+// policy, the router's own per-node counters for every request in flight, the blocks a
+// finished request leaves cached noted ahead of the node's KV events, and the KV events and
+// load reports (with their step samples) applied when they arrive. Node ids in the view
+// are the simulator's node indices: prefill nodes first, then decode nodes. Not
+// thread-safe; deterministic.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "ppd/kv/kv_event.h"
+#include "ppd/router/policies.h"
+
+namespace ppd::sim {
+
+struct SimRouterOptions {
+  int num_prefill = 1;
+  int num_decode = 1;
+  router::PolicyOptions policy;
+  router::StepTimeModelOptions step_model;  // every node's prior
+  router::NodeLimits limits;                // every node's engine limits
+  int64_t block_bytes = 0;                  // KV bytes of one block
+  int64_t rate_window_ns = 10'000'000'000;  // window of the request rate given to the policy
+};
+
+// The simulated router's share of the counters `ppd bench` reads from a real router.
+struct RouterTotals {
+  double kv_transfer_bytes = 0;
+  double local_decisions = 0;
+  double remote_decisions = 0;
+  double prefix_hit_tokens_local = 0;
+  double prefix_hit_tokens_remote = 0;
+  double prompt_tokens = 0;
+};
+
+class SimRouter {
+ public:
+  // Every node starts healthy with an empty load, as after its first report.
+  static Result<std::unique_ptr<SimRouter>> create(const SimRouterOptions& options);
+
+  // Routes one request arriving at now_ns and reserves the router's counters for it. Mutates.
+  Result<router::RouteDecision> route(const router::RouteInput& input, int64_t now_ns);
+  // The request ended: releases its reservation (as RouterService does, at the end of the
+  // stream) and notes what the nodes now cache (`decode_hashes`: the prompt and every output
+  // but the last; both empty after a failure). Mutates.
+  void finish(const router::RouteDecision& d, std::span<const BlockHash> prompt_hashes,
+              std::span<const BlockHash> decode_hashes, int64_t num_prompt_tokens, int64_t num_cached_tokens,
+              int64_t transfer_bytes);
+
+  void apply_kv_events(NodeId node, std::span<const kv::KvEvent> events);
+  void apply_load(NodeId node, const router::NodeLoad& load, std::span<const router::StepSample> steps, int64_t now_ns);
+
+  const router::ClusterView& view() const { return view_; }
+  const RouterTotals& totals() const { return totals_; }
+
+ private:
+  SimRouter(std::unique_ptr<router::RoutingPolicy> policy) : policy_(std::move(policy)) {}
+  double request_rate(int64_t now_ns);
+
+  SimRouterOptions options_;
+  std::unique_ptr<router::RoutingPolicy> policy_;
+  router::ClusterView view_;
+  std::deque<int64_t> arrivals_ns_;
+  RouterTotals totals_;
+};
+
+}  // namespace ppd::sim

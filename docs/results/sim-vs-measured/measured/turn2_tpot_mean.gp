@@ -1,0 +1,14 @@
+set terminal pngcairo size 800,500 noenhanced
+set output 'docs/results/sim-vs-measured/measured/turn2_tpot_mean.png'
+set title 'turn latency by policy'
+set xlabel 'conversations/s'
+set ylabel 'turn 2+ TPOT mean (ms)'
+set key top left
+set grid
+plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
+0.3 4.768691241544315
+0.8 5.608957259957045
+e
+0.3 5.236463766857008
+0.8 5.271115542685253
+e

@@ -133,6 +133,9 @@ TEST_F(CliTest, SimInterferencePrintsTheThreeSteps) {
   EXPECT_NE(r.out.find("decode batch 200 at 1024 tokens of context: 15.93 ms per step"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("+ full prefill of 1024 tokens:"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("+ append-prefill of 1024 tokens on 2048 cached:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("+ full prefill of the whole 3072 tokens:            87.95 ms (+452.2%)"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("+ append of 64 tokens:                              17.00 ms (+6.7%)"), std::string::npos) << r.out;
   r = ppd("sim interference --model llama-3.1-70b --tensor-parallel 3");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "ppd sim interference: tensor_parallel: must be >= 1 and divide 64 heads and 8 KV heads; got 3\n");
@@ -200,7 +203,7 @@ TEST_F(CliTest, SimCalibrateWritesAProfileTheSimulatorRuns) {
   CommandRun r = ppd("sim calibrate --model tiny --batches 1,2 --contexts 32,64 --repeats 1 --out '" + profile + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("profile: cpu tiny, 1 thread, "), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("over 12 steps; written to " + profile), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("over 14 steps; written to " + profile), std::string::npos) << r.out;
   EXPECT_NE(slurp(profile).find("\"kind\": \"ppd-step-profile\""), std::string::npos);
   r = ppd("sim --model tiny --profile '" + profile + "' --prefill 1 --decode 1 --scale 0.05 --num-conversations 6 --rate 2");
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -114,8 +114,10 @@ Result<EngineBenchRow> bench_decode(const BenchContext& ctx, int batch) {
   const int ctx_len = ctx.options.context_tokens;
   const int steps = ctx.options.decode_steps;
   const int warmup = 2;
-  // Requests prefilled early decode while the rest prefill: leave them room to go on.
-  const int max_tokens = steps + warmup + batch + 2;
+  // Requests prefilled early decode while the rest prefill, and their decodes take step budget
+  // from the prefills, so the batch can take up to about twice `batch` steps to start: leave
+  // room to go on.
+  const int max_tokens = steps + warmup + 2 * batch + 8;
   const int per_seq_blocks = (ctx_len + max_tokens) / 16 + 2;
   PPD_ASSIGN_OR_RETURN(auto engine, bench_engine(ctx, std::max(ctx_len, batch), batch * per_seq_blocks));
   for (int b = 0; b < batch; ++b) {

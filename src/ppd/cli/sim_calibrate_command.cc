@@ -1,6 +1,9 @@
-// `ppd sim calibrate`: measures this machine's CPU engine on a grid of batch shapes (the
-// interference benchmark's decode-only, decode + full prefill and decode + append-prefill
-// steps, at two context lengths) and fits the simulator's step profile to them.
+// `ppd sim calibrate`: measures this machine's CPU engine on a grid of batch shapes and fits
+// the simulator's step profile to them. At each context length: steady decode-only steps and a
+// lone prefill (the engine benchmark), and decode + full prefill and decode + append-prefill
+// steps (the interference benchmark). The interference benchmark's own decode-only steps are
+// not used: each follows a large mixed step and runs slower than steady decoding.
+#include <cstdio>
 #include <iostream>
 #include <memory>
 
@@ -8,6 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "ppd/cli/bench_engine.h"
 #include "ppd/cli/bench_interference.h"
 #include "ppd/cli/bench_util.h"
 #include "ppd/cli/sim_commands.h"
@@ -27,17 +31,36 @@ struct CalibrateFlags {
   std::string out_path = "profile.json";
 };
 
-// The shapes of one interference row: the decode-only step, and the two mixed steps. The
-// decoding sequences' context grows during the row; the midpoint of its timed steps is used.
-void add_row_samples(const InterferenceBenchOptions& o, const InterferenceRow& row, std::vector<sim::MeasuredStep>* out) {
+constexpr int kDecodeSteps = 32;  // steady decode steps timed per batch size
+
+// The two mixed steps of one interference row. The decoding sequences' context grows during
+// the row; the midpoint of its timed steps is used.
+void add_mixed_samples(const InterferenceBenchOptions& o, const InterferenceRow& row, std::vector<sim::MeasuredStep>* out) {
   const int64_t context = o.context_tokens + row.batch + 2 + 2 * (o.repeats + 1);
   const sim::StepShape decode{.decode_context_tokens = std::vector<int64_t>(static_cast<size_t>(row.batch), context)};
   sim::StepShape full = decode, append = decode;
   full.prefill_chunks = {{.num_tokens = o.prefill_tokens, .num_context_tokens = 0, .samples = true}};
   append.prefill_chunks = {{.num_tokens = o.append_tokens, .num_context_tokens = o.append_cached_tokens, .samples = true}};
-  out->push_back({.shape = decode, .step_us = row.decode_ms * 1e3});
   out->push_back({.shape = full, .step_us = row.full_prefill.step_ms * 1e3});
   out->push_back({.shape = append, .step_us = row.append_prefill.step_ms * 1e3});
+}
+
+// The engine benchmark's rows at one context: a lone prefill of `context` tokens, and steady
+// decode steps of each batch (contexts at the midpoint of the timed steps).
+Status add_engine_samples(const EngineBenchRow& row, int context, std::vector<sim::MeasuredStep>* out) {
+  int n = 0, batch = 0, ctx = 0;
+  if (std::sscanf(row.test.c_str(), "prefill %d", &n) == 1) {
+    out->push_back({.shape = {.prefill_chunks = {{.num_tokens = n, .num_context_tokens = 0, .samples = true}}},
+                    .step_us = n / row.tokens_per_s * 1e6});
+    return Status::Ok();
+  }
+  if (std::sscanf(row.test.c_str(), "decode b=%d ctx=%d", &batch, &ctx) != 2 || ctx != context) {
+    return internal_error("calibrate: unexpected engine benchmark row \"{}\"", row.test);
+  }
+  const int64_t mid = ctx + 2 + batch / 2 + kDecodeSteps / 2;
+  out->push_back({.shape = {.decode_context_tokens = std::vector<int64_t>(static_cast<size_t>(batch), mid)},
+                  .step_us = batch / row.tokens_per_s * 1e6});
+  return Status::Ok();
 }
 
 std::string describe_shape(const sim::StepShape& s) {
@@ -49,11 +72,16 @@ std::string describe_shape(const sim::StepShape& s) {
 Status run_calibrate(const CalibrateFlags& f) {
   std::vector<sim::MeasuredStep> samples;
   for (const int context : f.contexts) {
+    const EngineBenchOptions e{.models = {f.model}, .threads = {f.threads}, .prompt_tokens = context,
+                               .context_tokens = context, .batches = f.batches, .decode_steps = kDecodeSteps,
+                               .repeats = f.repeats};
+    PPD_ASSIGN_OR_RETURN(const std::vector<EngineBenchRow> engine_rows, run_engine_bench(e, std::cerr));
+    for (const EngineBenchRow& row : engine_rows) PPD_RETURN_IF_ERROR(add_engine_samples(row, context, &samples));
     InterferenceBenchOptions o{.model = f.model, .threads = f.threads, .batches = f.batches, .context_tokens = context,
                                .prefill_tokens = context, .append_tokens = std::max(16, context / 4),
                                .append_cached_tokens = std::max(16, context / 16 * 16), .repeats = f.repeats};
     PPD_ASSIGN_OR_RETURN(const std::vector<InterferenceRow> rows, run_interference_bench(o, std::cerr));
-    for (const InterferenceRow& row : rows) add_row_samples(o, row, &samples);
+    for (const InterferenceRow& row : rows) add_mixed_samples(o, row, &samples);
   }
   const std::string name = fmt::format("cpu {}, {} thread{}, {}", f.model, f.threads, f.threads == 1 ? "" : "s",
                                        describe_machine());

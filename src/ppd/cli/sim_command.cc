@@ -22,25 +22,34 @@ struct InterferenceFlags {
   int64_t cached_tokens = 2048;
 };
 
+double step_ms(const sim::StepCostModel& cost, const sim::StepShape& decode, int64_t tokens, int64_t cached) {
+  sim::StepShape s = decode;
+  if (tokens > 0) s.prefill_chunks = {{.num_tokens = tokens, .num_context_tokens = cached, .samples = true}};
+  return static_cast<double>(cost.step_time_ns(s)) / 1e6;
+}
+
 Status run_interference(const InterferenceFlags& f) {
   PPD_ASSIGN_OR_RETURN(const sim::HardwareSpec hardware, sim::hardware_preset(f.hardware));
   PPD_ASSIGN_OR_RETURN(sim::ModelShape shape, sim::model_shape_preset(f.model));
   PPD_ASSIGN_OR_RETURN(shape, sim::with_tensor_parallel(shape, f.tensor_parallel));
   const sim::RooflineCostModel cost(hardware, shape);
   const sim::StepShape decode{.decode_context_tokens = std::vector<int64_t>(f.decode_batch, f.decode_context_tokens)};
-  sim::StepShape full = decode, append = decode;
-  full.prefill_chunks = {{.num_tokens = f.prefill_tokens, .num_context_tokens = 0, .samples = true}};
-  append.prefill_chunks = {{.num_tokens = f.prefill_tokens, .num_context_tokens = f.cached_tokens, .samples = true}};
-  const double base_ms = static_cast<double>(cost.step_time_ns(decode)) / 1e6;
-  const double full_ms = static_cast<double>(cost.step_time_ns(full)) / 1e6;
-  const double append_ms = static_cast<double>(cost.step_time_ns(append)) / 1e6;
+  const double base_ms = step_ms(cost, decode, 0, 0);
+  auto line = [&](const std::string& what, double ms) {
+    return fmt::format("+ {:<46} {:8.2f} ms (+{:.1f}%)\n", what, ms, 100 * (ms / base_ms - 1));
+  };
+  const int64_t whole = f.cached_tokens + f.prefill_tokens;
   std::cout << fmt::format("{} x{}, {} (roofline profile)\n", hardware.name, f.tensor_parallel, shape.name)
             << fmt::format("decode batch {} at {} tokens of context: {:.2f} ms per step\n", f.decode_batch,
                            f.decode_context_tokens, base_ms)
-            << fmt::format("+ full prefill of {} tokens:                  {:.2f} ms (+{:.1f}%)\n", f.prefill_tokens,
-                           full_ms, 100 * (full_ms / base_ms - 1))
-            << fmt::format("+ append-prefill of {} tokens on {} cached: {:.2f} ms (+{:.1f}%)\n", f.prefill_tokens,
-                           f.cached_tokens, append_ms, 100 * (append_ms / base_ms - 1));
+            << line(fmt::format("full prefill of {} tokens:", f.prefill_tokens), step_ms(cost, decode, f.prefill_tokens, 0))
+            << line(fmt::format("append-prefill of {} tokens on {} cached:", f.prefill_tokens, f.cached_tokens),
+                    step_ms(cost, decode, f.prefill_tokens, f.cached_tokens))
+            << line(fmt::format("full prefill of the whole {} tokens:", whole), step_ms(cost, decode, whole, 0));
+  std::cout << fmt::format("append-prefills on {} cached tokens, by length:\n", f.cached_tokens);
+  for (const int64_t n : {16, 64, 256, 1024}) {
+    std::cout << line(fmt::format("append of {} tokens:", n), step_ms(cost, decode, n, f.cached_tokens));
+  }
   return Status::Ok();
 }
 

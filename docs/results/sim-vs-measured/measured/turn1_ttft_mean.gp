@@ -6,9 +6,9 @@ set ylabel 'turn 1 TTFT mean (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 272.34436160714165
-0.8 330.93540721428536
+0.3 255.43306701724103
+0.8 280.49340267241337
 e
-0.3 257.24336053571363
-0.8 259.6335392142857
+0.3 234.0945787413793
+0.8 258.5995524482761
 e

@@ -6,9 +6,9 @@ set ylabel 'turn 2+ TPOT mean (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 4.768691241544315
-0.8 5.608957259957045
+0.3 4.611884516029957
+0.8 4.643363053379917
 e
-0.3 5.236463766857008
-0.8 5.271115542685253
+0.3 4.6032443226208635
+0.8 5.765706209857392
 e

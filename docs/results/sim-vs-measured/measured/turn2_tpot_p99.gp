@@ -6,9 +6,9 @@ set ylabel 'turn 2+ TPOT p99 (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 6.764054690666657
-0.8 8.43085579787094
+0.3 6.619153374458178
+0.8 7.56531681228585
 e
-0.3 8.529348579206346
-0.8 10.768828626405558
+0.3 8.934861440461557
+0.8 13.48680791129032
 e

@@ -6,9 +6,9 @@ set ylabel 'turn 2+ TTFT mean (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 309.9683853928571
-0.8 382.2292406071432
+0.3 275.8445792586221
+0.8 321.20944565517175
 e
-0.3 78.97495060714402
-0.8 97.83254660714316
+0.3 98.42589096551559
+0.8 96.71164527586238
 e

@@ -6,9 +6,9 @@ set ylabel 'turn 2+ TTFT p99 (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 1014.4552743600011
-0.8 851.7610955099994
+0.3 929.8503388900018
+0.8 941.4470674599999
 e
-0.3 356.467300189992
-0.8 585.5032774799988
+0.3 605.5569534900083
+0.8 600.7002890700035
 e

@@ -3,7 +3,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
-#include <regex>
+#include <cctype>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -43,12 +44,20 @@ SweepResult run_point(const SimClusterFlags& base, const SweepPoint& p, const me
 }  // namespace
 
 Result<std::pair<int, int>> parse_split(const std::string& text) {
-  static const std::regex kSplit("([0-9]+)P([0-9]+)D");
-  std::smatch m;
-  if (!std::regex_match(text, m, kSplit) || m[1].length() > 2 || m[2].length() > 2 || std::stoi(m[2]) < 1) {
+  // NPMD: one or two digits, 'P', one or two digits, 'D'.
+  auto count = [&](size_t* at, char letter) -> std::optional<int> {
+    const size_t begin = *at;
+    while (*at < text.size() && std::isdigit(static_cast<unsigned char>(text[*at])) && *at - begin < 2) ++*at;
+    if (*at == begin || *at >= text.size() || text[*at] != letter) return std::nullopt;
+    return std::stoi(text.substr(begin, (*at)++ - begin));
+  };
+  size_t at = 0;
+  const std::optional<int> p = count(&at, 'P');
+  const std::optional<int> d = p ? count(&at, 'D') : std::nullopt;
+  if (!d || at != text.size() || *d < 1) {
     return invalid_argument("--splits: expected NPMD with M >= 1, such as 1P3D; got \"{}\"", text);
   }
-  return std::pair<int, int>(std::stoi(m[1]), std::stoi(m[2]));
+  return std::pair<int, int>(*p, *d);
 }
 
 std::vector<SweepResult> run_sweep(const SimClusterFlags& base, const std::vector<SweepPoint>& points,

@@ -18,19 +18,21 @@ function(ppd_target_defaults target)
   endif()
 endfunction()
 
-# UNITY: compile the target's sources in batches of 8 per translation unit. The libraries
-# and tests built on Asio/Beast coroutines use it: parsing and instantiating those headers
-# once per batch instead of once per file cuts their compile time about threefold, which
-# keeps CI (release + ASan builds on 2 cores) within its budget. Files of such a target
-# must not repeat names in their anonymous namespaces.
+# Every library and test compiles its sources in batches of 8 per translation unit (a unity
+# build): parsing and instantiating Asio/Beast, nlohmann::json, fmt and GoogleTest once per
+# batch instead of once per file cuts compile time two- to threefold, which keeps CI (release
+# and ASan builds on 2 cores) within its budget. So the files of one target must not repeat
+# names in their anonymous namespaces. AVX2 sources stay separate translation units.
+function(ppd_unity target)
+  set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
+endfunction()
 
-# ppd_add_library(<name> [UNITY] SOURCES ... DEPS ...): library ppd_<name> with src/ as include root.
+# ppd_add_library(<name> SOURCES ... DEPS ... [AVX2_SOURCES ...]): library ppd_<name> with src/
+# as include root.
 function(ppd_add_library name)
-  cmake_parse_arguments(ARG "UNITY" "" "SOURCES;DEPS;AVX2_SOURCES" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;AVX2_SOURCES" ${ARGN})
   add_library(ppd_${name} STATIC ${ARG_SOURCES} ${ARG_AVX2_SOURCES})
-  if(ARG_UNITY)
-    set_target_properties(ppd_${name} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
-  endif()
+  ppd_unity(ppd_${name})
   target_include_directories(ppd_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(ppd_${name} PUBLIC ${ARG_DEPS})
   if(ARG_AVX2_SOURCES)
@@ -41,16 +43,14 @@ function(ppd_add_library name)
   ppd_target_defaults(ppd_${name})
 endfunction()
 
-# ppd_add_test(<name> [UNITY] SOURCES ... DEPS ...): one GoogleTest binary registered with CTest.
+# ppd_add_test(<name> SOURCES ... DEPS ...): one GoogleTest binary registered with CTest.
 function(ppd_add_test name)
   if(NOT PPD_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "UNITY" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
-  if(ARG_UNITY)
-    set_target_properties(${name} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
-  endif()
+  ppd_unity(${name})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
   ppd_target_defaults(${name})
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")

@@ -161,11 +161,11 @@ Result<ModelConfig> validated_config(const SynthOptions& options) {
 }
 
 std::string config_json(const ModelConfig& config, Dtype dtype) {
-  auto json = nlohmann::ordered_json::parse(model_config_to_json(config));
-  json["torch_dtype"] = dtype == Dtype::kF32   ? "float32"
-                        : dtype == Dtype::kF16 ? "float16"
-                                               : "bfloat16";
-  return json.dump(2) + "\n";
+  auto hf_config = nlohmann::ordered_json::parse(model_config_to_json(config));
+  hf_config["torch_dtype"] = dtype == Dtype::kF32   ? "float32"
+                             : dtype == Dtype::kF16 ? "float16"
+                                                    : "bfloat16";
+  return hf_config.dump(2) + "\n";
 }
 
 Result<int64_t> write_metadata_files(const std::string& dir, const ModelConfig& config,

@@ -11,10 +11,10 @@ constexpr uint64_t kModel = 42;
 
 // One prefill node (id 0) and one decode node (id 1), both healthy, with the same step
 // model: 1 ms per step, 100 µs per prefill token, 200 µs per decode, 50 µs per 1k context.
-struct Cluster {
+struct OnePrefillOneDecode {
   ClusterView view;
   NodeId prefill, decode;
-  Cluster() {
+  OnePrefillOneDecode() {
     const StepTimeModelOptions model{.prior = {1000, 100, 200, 50}};
     prefill = *view.add_node("p", NodeKind::kPrefill, model);
     decode = *view.add_node("d", NodeKind::kDecode, model);
@@ -45,7 +45,7 @@ struct Prompt {
 std::unique_ptr<RoutingPolicy> ppd_policy(PpdPolicyOptions o = {}) { return std::move(make_ppd_policy(o)).value(); }
 
 TEST(PpdPolicyTest, GoesRemoteWhenTheDecodeBatchIsSaturatedAndTheAppendLong) {
-  Cluster c;
+  OnePrefillOneDecode c;
   const Prompt prompt(2048);  // 1,024 cached on the decode node, 1,024 appended
   c.decode_holds(prompt.hashes, 64);
   c.view.mutable_node(c.decode).load = {.num_waiting = 8, .num_running = 64, .num_pending_prefill_tokens = 2048,
@@ -60,7 +60,7 @@ TEST(PpdPolicyTest, GoesRemoteWhenTheDecodeBatchIsSaturatedAndTheAppendLong) {
 }
 
 TEST(PpdPolicyTest, GoesLocalWhenTheLinkIsSlowAndTheAppendShort) {
-  Cluster c;
+  OnePrefillOneDecode c;
   const Prompt prompt(1056);  // 1,024 cached, 32 appended
   c.decode_holds(prompt.hashes, 64);
   c.view.mutable_node(c.decode).load = {.num_running = 8, .transfer_bytes_per_s = 50e6,
@@ -74,7 +74,7 @@ TEST(PpdPolicyTest, GoesLocalWhenTheLinkIsSlowAndTheAppendShort) {
 }
 
 TEST(PpdPolicyTest, PredictionsFollowTheStepModel) {
-  Cluster c;
+  OnePrefillOneDecode c;
   const Prompt prompt(1056);
   c.decode_holds(prompt.hashes, 64);
   c.view.mutable_node(c.decode).load = {.num_running = 4, .transfer_bytes_per_s = 1e9, .mean_decode_context_tokens = 1000};
@@ -99,7 +99,7 @@ TEST(PpdPolicyTest, PredictionsFollowTheStepModel) {
 }
 
 TEST(PpdPolicyTest, SloGuardOverridesTheCostModel) {
-  Cluster c;
+  OnePrefillOneDecode c;
   const Prompt prompt(1056);
   c.decode_holds(prompt.hashes, 64);
   // With no weight on TTFT the cost model always prefers remote (local only adds to TPOT) ...
@@ -111,7 +111,7 @@ TEST(PpdPolicyTest, SloGuardOverridesTheCostModel) {
 }
 
 TEST(PpdPolicyTest, TurnOneIsRemoteAndNoPrefillNodeMeansLocal) {
-  Cluster c;
+  OnePrefillOneDecode c;
   const Prompt prompt(100);
   RouteInput in = prompt.input(0, 16);
   in.turn = 1;

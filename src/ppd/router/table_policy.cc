@@ -25,7 +25,7 @@ constexpr std::array<IoClass, 9> kIoClasses = {
 constexpr std::array<std::string_view, 4> kMeasuredKeys = {"ttft_remote_s", "ttft_local_s", "tpot_remote_s",
                                                            "tpot_local_s"};
 
-std::string excerpt(const json& value) {
+std::string table_excerpt(const json& value) {
   std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
   constexpr size_t kMaxChars = 60;
   if (text.size() > kMaxChars) text = text.substr(0, kMaxChars) + "...";
@@ -64,14 +64,14 @@ class TableParser {
 
   Result<LookupTable> parse(std::string_view text) {
     PPD_ASSIGN_OR_RETURN(const json root, parse_json(text));
-    if (!root.is_object()) return invalid_argument("{}: expected a JSON object; got {}", source_, excerpt(root));
+    if (!root.is_object()) return invalid_argument("{}: expected a JSON object; got {}", source_, table_excerpt(root));
     PPD_RETURN_IF_ERROR(check_keys(root, "", {"rate_points", "weights", "cells"}));
     LookupTable table;
     PPD_ASSIGN_OR_RETURN(table.rate_points, parse_rate_points(root));
     PPD_RETURN_IF_ERROR(parse_weights(root));
     const auto cells = root.find("cells");
     if (cells == root.end()) return error("cells", "missing");
-    if (!cells->is_array()) return error("cells", "expected an array; got " + excerpt(*cells));
+    if (!cells->is_array()) return error("cells", "expected an array; got " + table_excerpt(*cells));
     std::map<TableCellKey, size_t> index_of;
     for (size_t i = 0; i < cells->size(); ++i) {
       PPD_RETURN_IF_ERROR(parse_cell((*cells)[i], fmt::format("cells[{}]", i), table, index_of));
@@ -106,31 +106,31 @@ class TableParser {
   }
 
   Result<double> number(const json& v, std::string_view path, double min) const {
-    if (!v.is_number()) return error(path, "expected a number; got " + excerpt(v));
+    if (!v.is_number()) return error(path, "expected a number; got " + table_excerpt(v));
     const double x = v.get<double>();
-    if (!std::isfinite(x) || x < min) return error(path, fmt::format("must be >= {}; got {}", min, excerpt(v)));
+    if (!std::isfinite(x) || x < min) return error(path, fmt::format("must be >= {}; got {}", min, table_excerpt(v)));
     return x;
   }
 
   Result<bool> boolean(const json& v, std::string_view path) const {
-    if (!v.is_boolean()) return error(path, "expected a boolean; got " + excerpt(v));
+    if (!v.is_boolean()) return error(path, "expected a boolean; got " + table_excerpt(v));
     return v.get<bool>();
   }
 
   // The enumerator among `values` whose name is the string `v`.
   template <typename T, size_t N, typename NameOf>
   Result<T> name(const json& v, std::string_view path, const std::array<T, N>& values, NameOf name_of) const {
-    if (!v.is_string()) return error(path, "expected a string; got " + excerpt(v));
+    if (!v.is_string()) return error(path, "expected a string; got " + table_excerpt(v));
     for (const T& value : values) {
       if (name_of(value) == v.get_ref<const std::string&>()) return value;
     }
-    return error(path, fmt::format("unknown {}; supported: {}", excerpt(v), join_names(values, name_of)));
+    return error(path, fmt::format("unknown {}; supported: {}", table_excerpt(v), join_names(values, name_of)));
   }
 
   Result<std::vector<double>> parse_rate_points(const json& root) const {
     const auto it = root.find("rate_points");
     if (it == root.end()) return std::vector<double>(kPaperRatePoints.begin(), kPaperRatePoints.end());
-    if (!it->is_array()) return error("rate_points", "expected an array of numbers; got " + excerpt(*it));
+    if (!it->is_array()) return error("rate_points", "expected an array of numbers; got " + table_excerpt(*it));
     if (it->empty()) return error("rate_points", "must not be empty");
     std::vector<double> points;
     for (size_t i = 0; i < it->size(); ++i) {
@@ -147,7 +147,7 @@ class TableParser {
   Status parse_weights(const json& root) {
     const auto it = root.find("weights");
     if (it == root.end()) return Status::Ok();
-    if (!it->is_object()) return error("weights", "expected an object; got " + excerpt(*it));
+    if (!it->is_object()) return error("weights", "expected an object; got " + table_excerpt(*it));
     PPD_RETURN_IF_ERROR(check_keys(*it, "weights.", {"ttft", "tpot"}));
     if (it->contains("ttft")) {
       PPD_ASSIGN_OR_RETURN(weights_.ttft, number(it->at("ttft"), "weights.ttft", 0));
@@ -160,7 +160,7 @@ class TableParser {
 
   Status parse_cell(const json& cell, const std::string& path, LookupTable& table,
                     std::map<TableCellKey, size_t>& index_of) const {
-    if (!cell.is_object()) return error(path, "expected an object; got " + excerpt(cell));
+    if (!cell.is_object()) return error(path, "expected an object; got " + table_excerpt(cell));
     PPD_RETURN_IF_ERROR(check_keys(cell, path + ".", {"context", "io", "rate", "local", "remote_failed", "ttft_remote_s",
                                                       "ttft_local_s", "tpot_remote_s", "tpot_local_s"}));
     for (std::string_view key : {"context", "io", "rate"}) {

@@ -9,7 +9,7 @@
 namespace ppd::tokenizer {
 namespace {
 
-constexpr std::string_view kSupportedTypes =
+constexpr std::string_view kDecoderTypes =
     "ByteFallback, ByteLevel, Fuse, Metaspace, Replace, Sequence, Strip";
 
 // Returns the byte of a "<0xNN>" byte-fallback token, or -1.
@@ -82,7 +82,7 @@ Status Decoder::append_steps(const Json& value, std::string_view path, int depth
   } else if (type == "Strip") {
     return parse_strip(value, path);
   } else {
-    return unknown_type(path, type, kSupportedTypes);
+    return unknown_type(path, type, kDecoderTypes);
   }
   return Status::Ok();
 }

@@ -8,7 +8,7 @@
 namespace ppd::tokenizer {
 namespace {
 
-constexpr std::string_view kSupportedTypes = "Sequence, Prepend, Replace, NFC, NFD, NFKC, NFKD";
+constexpr std::string_view kNormalizerTypes = "Sequence, Prepend, Replace, NFC, NFD, NFKC, NFKD";
 
 }  // namespace
 
@@ -55,7 +55,7 @@ Result<Normalizer::Step> Normalizer::parse_step(const Json& value, std::string_v
                 : type == "NFKC" ? Form::kNfkc
                                  : Form::kNfkd;
   } else {
-    return unknown_type(path, type, kSupportedTypes);
+    return unknown_type(path, type, kNormalizerTypes);
   }
   return step;
 }

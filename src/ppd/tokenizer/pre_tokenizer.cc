@@ -12,7 +12,7 @@ namespace {
 using Behavior = PreTokenizer::Behavior;
 using PrependScheme = PreTokenizer::PrependScheme;
 
-constexpr std::string_view kSupportedTypes = "ByteLevel, Metaspace, Split, Sequence";
+constexpr std::string_view kPreTokenizerTypes = "ByteLevel, Metaspace, Split, Sequence";
 
 // GPT-2's pre-tokenization regex, used by ByteLevel{use_regex: true}.
 constexpr std::string_view kGpt2Regex =
@@ -142,7 +142,7 @@ Status PreTokenizer::append_steps(const Json& value, std::string_view path, int 
   Result<Step> step = type == "ByteLevel"   ? parse_byte_level(value, path)
                       : type == "Metaspace" ? parse_metaspace(value, path)
                       : type == "Split"     ? parse_split(value, path)
-                                            : Result<Step>(unknown_type(path, type, kSupportedTypes));
+                                            : Result<Step>(unknown_type(path, type, kPreTokenizerTypes));
   if (!step.ok()) return step.status();
   steps_.push_back(std::move(step).value());
   return Status::Ok();

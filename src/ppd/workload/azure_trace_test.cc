@@ -9,7 +9,7 @@ namespace {
 using testing::TempDir;
 
 // Seven rows across midnight: fixed 3-turn grouping gives conversations of 3, 3 and 1 rows.
-constexpr std::string_view kTrace = R"(TIMESTAMP,ContextTokens,GeneratedTokens
+constexpr std::string_view kAzureTrace = R"(TIMESTAMP,ContextTokens,GeneratedTokens
 2023-11-16 23:59:58.5000000,374,44
 2023-11-16 23:59:59.0000000,396,109
 2023-11-16 23:59:59.7500000,879,0
@@ -21,7 +21,7 @@ constexpr std::string_view kTrace = R"(TIMESTAMP,ContextTokens,GeneratedTokens
 
 TEST(AzureTraceTest, GroupsRowsInFileOrder) {
   TempDir dir;
-  Result<Workload> w = read_azure_trace(dir.write("t.csv", kTrace), {.min_turns = 3, .max_turns = 3});
+  Result<Workload> w = read_azure_trace(dir.write("t.csv", kAzureTrace), {.min_turns = 3, .max_turns = 3});
   ASSERT_TRUE(w.ok()) << w.status().to_string();
   EXPECT_EQ(w->name, "azure");
   EXPECT_TRUE(validate_workload(*w).ok());
@@ -50,7 +50,7 @@ TEST(AzureTraceTest, GroupsRowsInFileOrder) {
 
 TEST(AzureTraceTest, SeededTurnCountsScalingAndTruncation) {
   TempDir dir;
-  const std::string path = dir.write("t.csv", kTrace);
+  const std::string path = dir.write("t.csv", kAzureTrace);
   const TraceOptions o{.min_turns = 1, .max_turns = 3, .seed = 9};
   const Workload w = read_azure_trace(path, o).value();
   EXPECT_EQ(w, read_azure_trace(path, o).value());

@@ -8,7 +8,6 @@ namespace ppd::workload {
 namespace {
 
 constexpr uint64_t kLengthStream = 0x4c454e47;  // "LENG"
-constexpr uint64_t kThinkStream = 0x5448494e;   // "THIN"
 
 Status check_range(std::string_view field, const LengthRange& r, int64_t min_allowed) {
   if (r.min < min_allowed) return invalid_argument("{}.min: must be >= {}; got {}", field, min_allowed, r.min);
@@ -33,7 +32,7 @@ int64_t draw(Rng& rng, const LengthRange& r, double scale) {
 
 Conversation make_conversation(const DistributionOptions& o, int64_t id) {
   Rng lengths = Rng::for_stream(o.seed, kLengthStream, static_cast<uint64_t>(id));
-  Rng think = Rng::for_stream(o.seed, kThinkStream, static_cast<uint64_t>(id));
+  Rng think = Rng::for_stream(o.seed, kThinkTimeStream, static_cast<uint64_t>(id));
   Conversation c;
   c.id = id;
   const int64_t system_tokens = lengths.uniform_int(o.system_tokens.min, o.system_tokens.max);

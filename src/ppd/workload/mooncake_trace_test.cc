@@ -13,7 +13,7 @@ constexpr TraceOptions kSmallBlocks{.mooncake_block_tokens = 10};
 
 // Line 4 shares [0, 1, 2] with line 1; line 5 shares [0, 1] with lines 1 (continued) and 4;
 // line 6 shares [0, 3] with line 2; line 2 and 7 share only the system block 0.
-constexpr std::string_view kTrace =
+constexpr std::string_view kMooncakeTrace =
     R"({"timestamp": 0, "input_length": 25, "output_length": 5, "hash_ids": [0, 1, 2]}
 {"timestamp": 500, "input_length": 18, "output_length": 4, "hash_ids": [0, 3], "extra": "ignored"}
 
@@ -40,7 +40,7 @@ void expect_turns(const Conversation& c, const std::vector<Expected>& expected) 
 
 TEST(MooncakeTraceTest, RecoversConversationsByLongestSharedPrefix) {
   TempDir dir;
-  Result<Workload> w = read_mooncake_trace(dir.write("t.jsonl", kTrace), kSmallBlocks);
+  Result<Workload> w = read_mooncake_trace(dir.write("t.jsonl", kMooncakeTrace), kSmallBlocks);
   ASSERT_TRUE(w.ok()) << w.status().to_string();
   EXPECT_EQ(w->name, "mooncake");
   EXPECT_TRUE(validate_workload(*w).ok());
@@ -59,7 +59,7 @@ TEST(MooncakeTraceTest, ScalesAndTruncates) {
   o.length_scale = 2;
   o.time_scale = 0.5;
   o.max_conversations = 2;
-  Result<Workload> w = read_mooncake_trace(dir.write("t.jsonl", kTrace), o);
+  Result<Workload> w = read_mooncake_trace(dir.write("t.jsonl", kMooncakeTrace), o);
   ASSERT_TRUE(w.ok()) << w.status().to_string();
   ASSERT_EQ(w->conversations.size(), 2u);
   expect_turns(w->conversations[0], {{50, 10, 0}, {20, 12, 0.5}, {2, 6, 0.75}});
@@ -87,7 +87,7 @@ TEST(MooncakeTraceTest, AContinuedRequestYieldsToAShorterOpenPrefix) {
 
 TEST(MooncakeTraceTest, SameFileSameWorkload) {
   TempDir dir;
-  const std::string path = dir.write("t.jsonl", kTrace);
+  const std::string path = dir.write("t.jsonl", kMooncakeTrace);
   EXPECT_EQ(read_mooncake_trace(path, kSmallBlocks).value(), read_mooncake_trace(path, kSmallBlocks).value());
 }
 

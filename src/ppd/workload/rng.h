@@ -12,6 +12,9 @@
 
 namespace ppd::workload {
 
+// The stream of think times between turns, the same for every generator that draws them.
+inline constexpr uint64_t kThinkTimeStream = 0x5448494e;  // "THIN"
+
 class Rng {
  public:
   explicit Rng(uint64_t seed) : state_(seed) {}

@@ -24,7 +24,6 @@ constexpr std::array<Turn2Type, 9> kTurn2Types = {{
 }};
 
 constexpr uint64_t kCellStream = 0x43454c4c;   // "CELL"
-constexpr uint64_t kThinkStream = 0x5448494e;  // "THIN"
 
 // The entries of `table` named in `names` (in that order), or all of `table` when empty.
 template <typename T>
@@ -81,7 +80,7 @@ Result<Workload> make_paper_workload(const PaperOptions& o) {
     c.turns.push_back(make_turn(context.input_tokens, context.output_tokens, context.name, o.scale));
     c.turns.push_back(make_turn(type.input_tokens, type.output_tokens, type.name, o.scale));
     if (o.mean_think_time_s > 0) {
-      c.turns[1].think_time_s = Rng::for_stream(o.seed, kThinkStream, i).exponential(1.0 / o.mean_think_time_s);
+      c.turns[1].think_time_s = Rng::for_stream(o.seed, kThinkTimeStream, i).exponential(1.0 / o.mean_think_time_s);
     }
     w.conversations.push_back(std::move(c));
   }

@@ -236,6 +236,69 @@ TEST_F(CliTest, SimValidateComparesMeansAndFailsOutsideTheTolerance) {
   EXPECT_EQ(r.err, "ppd sim validate: 1 of 4 means are off by more than 15%\n");
 }
 
+// The profile against the steps a node logged: decode-only steps by batch size, per decoding
+// sequence, and lone prefills; steps mixing both are counted and left out.
+TEST_F(CliTest, SimValidateChecksAProfileAgainstTheStepsANodeLogged) {
+  // step_us = 1000 + 1000 per token computed.
+  std::ofstream(dir_ / "profile.json") << R"({"kind": "ppd-step-profile", "name": "test", "model": "small",
+                                              "coefficients_us": [1000, 1000, 0, 0, 0]})";
+  auto line = [](int prefill, int decodes, int context, int us) {
+    return "2026-11-27T11:25:17.988 debug step prefill_tokens=" + std::to_string(prefill) + " decodes=" +
+           std::to_string(decodes) + " context_tokens=" + std::to_string(context) + " step_us=" + std::to_string(us) + "\n";
+  };
+  std::ofstream(dir_ / "node.log") << "2026-11-27T11:25:17.900 info node start name=decode-0\n" << line(0, 1, 300, 2000)
+                                   << line(0, 1, 301, 2000) << line(0, 2, 600, 3000) << line(100, 0, 100, 101000)
+                                   << line(10, 1, 50, 9);
+  std::ofstream(dir_ / "slow.log") << line(0, 1, 300, 4000) << line(0, 12, 3000, 26000);
+  const std::string profile = " --profile '" + (dir_ / "profile.json").string() + "'";
+  CommandRun r = ppd("sim validate" + profile + " --node-log '" + (dir_ / "node.log").string() + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("the profile against 5 logged steps"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 decodes                            2         2.00        2.00    +0.0%"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("decode step per sequence             3         2.50        2.50    +0.0%"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("lone prefill                         1       101.00      101.00    +0.0%"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 steps mixing prefill and decodes not compared"), std::string::npos) << r.out;
+  r = ppd("sim validate" + profile + " --node-log '" + (dir_ / "slow.log").string() + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("9-16 decodes                         1        26.00       13.00   -50.0%"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("-50.0%  outside"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("slow.log: the profile is off the node's own steps by more than 15%"), std::string::npos) << r.err;
+  std::ofstream(dir_ / "bad.log") << "x\n2026 debug step prefill_tokens=1 decodes=-1 context_tokens=1 step_us=1\n";
+  r = ppd("sim validate" + profile + " --node-log '" + (dir_ / "bad.log").string() + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("bad.log:2: expected \"step prefill_tokens=N decodes=N context_tokens=N step_us=N\" with numbers "
+                       ">= 0; got \"step prefill_tokens=1 decodes=-1"), std::string::npos) << r.err;
+  r = ppd("sim validate" + profile);
+  EXPECT_EQ(r.err, "ppd sim validate: --profile and --node-log: give both or neither\n");
+}
+
+// Steps that follow the profile's linear form exactly give a profile that reproduces them.
+TEST_F(CliTest, SimCalibrateFitsTheStepsNodesLogged) {
+  auto line = [](int prefill, int decodes, int context, int us) {
+    return "t debug step prefill_tokens=" + std::to_string(prefill) + " decodes=" + std::to_string(decodes) +
+           " context_tokens=" + std::to_string(context) + " step_us=" + std::to_string(us) + "\n";
+  };
+  // 1000 µs per step and per token computed, 2 µs per token of decode context.
+  std::ofstream(dir_ / "decode.log") << line(0, 1, 500, 3000) << line(0, 2, 1000, 5000) << line(0, 4, 1500, 8000)
+                                     << line(0, 1, 1250, 4500) << line(20, 1, 300, 99999);
+  std::ofstream(dir_ / "prefill.log") << line(100, 0, 100, 101000) << line(200, 0, 200, 201000);
+  const std::string profile = (dir_ / "p.json").string();
+  CommandRun r = ppd("sim calibrate --from-node-log '" + (dir_ / "decode.log").string() + "' --from-node-log '" +
+                     (dir_ / "prefill.log").string() + "' --out '" + profile + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("profile: cpu small, fitted to 6 steps of 2 node logs"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("decode step per sequence             4         6.19        6.19    +0.0%"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("lone prefill                         2       151.00      151.00    +0.0%"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("mean |error| 0.0% over 6 steps"), std::string::npos) << r.out;
+  r = ppd("sim validate --profile '" + profile + "' --node-log '" + (dir_ / "decode.log").string() + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = ppd("sim calibrate --from-node-log '" + (dir_ / "prefill.log").string() + "' --out '" + profile + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("ppd sim calibrate: "), std::string::npos) << r.err;
+}
+
 // A sweep's results do not depend on how many threads ran it; its table feeds `--policy table`.
 TEST_F(CliTest, SimSweepIsTheSameOnAnyThreadCountAndBuildsATable) {
   const std::string grid = "sim sweep --rate 2,4 --splits 1P1D,1P2D --policies pd,local --scale 0.1 "

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The simulator against the real system on this machine: calibrate the CPU step profile,
 # measure a 1P+1D `small` cluster with `ppd bench compare`, simulate the same cluster and
-# workload with the profile, and compare turn 1 and turn 2+ mean TTFT and TPOT.
+# workload with the profile, and compare turn 1 and turn 2+ mean TTFT and TPOT. Then split
+# the error: check the profile against the steps the measured nodes logged (the machine's
+# drift since calibration), and simulate again with a profile fitted to those logged steps
+# (what remains is the simulator's own error: batching, queueing, transfers, routing).
 # Run from the repository root after a release build, on an otherwise idle machine; takes
 # about fifteen minutes.
 set -euo pipefail
@@ -19,18 +22,30 @@ TEMPLATE_TOKENS=12
 # import calls): five warm, isolated 329-347-token requests on this cluster took 2-18 ms
 # (median 10 ms) longer to their first token than the profile's prefill plus the pull at 27 MB/s.
 PULL_OVERHEAD_US=10000
-MEASURE=${MEASURE:-1}  # 0: keep the measured run already in $OUT/measured
+
+simulate() {  # simulate PROFILE SUFFIX: one simulated JSON per policy, compared with the measured run
+  for policy in ${POLICIES//,/ }; do
+    "$PPD" sim --model small --profile "$1" --prefill 1 --decode 1 --kv-cache-mib 1024 --link-bytes-per-s "$LINK" \
+      --link-latency-us "$PULL_OVERHEAD_US" --policy "$policy" --rate "$RATES" "${WORKLOAD[@]}" \
+      --template-tokens "$TEMPLATE_TOKENS" --json "$OUT/simulated$2-$policy.json" > /dev/null
+    "$PPD" sim validate --measured "$OUT/measured/results.json" --simulated "$OUT/simulated$2-$policy.json" || true
+  done
+}
 
 "$PPD" sim calibrate --model small --threads 1 --out "$OUT/profile-cpu-small.json" | tee "$OUT/calibrate.txt"
-[ "$MEASURE" = 0 ] || "$PPD" bench compare --model small --policies "$POLICIES" --rate "$RATES" "${WORKLOAD[@]}" \
+# Debug logs hold each node's steps, which the profiles are checked against and fitted to.
+PPD_LOG_LEVEL=debug "$PPD" bench compare --model small --policies "$POLICIES" --rate "$RATES" "${WORKLOAD[@]}" \
   --link-bytes-per-s "$LINK" --out "$OUT/measured" --no-progress
-: > "$OUT/validate.txt"
-status=0
-for policy in ${POLICIES//,/ }; do
-  "$PPD" sim --model small --profile "$OUT/profile-cpu-small.json" --prefill 1 --decode 1 --kv-cache-mib 1024 \
-    --link-bytes-per-s "$LINK" --link-latency-us "$PULL_OVERHEAD_US" --policy "$policy" --rate "$RATES" "${WORKLOAD[@]}" --template-tokens "$TEMPLATE_TOKENS" \
-    --json "$OUT/simulated-$policy.json" > /dev/null
-  "$PPD" sim validate --measured "$OUT/measured/results.json" --simulated "$OUT/simulated-$policy.json" \
-    | tee -a "$OUT/validate.txt" || status=1
-done
-exit $status
+logs=()
+for dir in "$OUT"/measured/logs/*/; do logs+=(--node-log "$dir/prefill-0.log" --node-log "$dir/decode-0.log"); done
+
+simulate "$OUT/profile-cpu-small.json" "" | tee "$OUT/validate.txt"
+echo "== the calibrated profile against the steps the measured nodes ran" | tee -a "$OUT/validate.txt"
+"$PPD" sim validate --profile "$OUT/profile-cpu-small.json" "${logs[@]}" | sed "s|$OUT/measured/logs/||" \
+  | tee -a "$OUT/validate.txt" || true
+
+"$PPD" sim calibrate --model small "${logs[@]//--node-log/--from-node-log}" --out "$OUT/profile-from-nodes.json" \
+  | sed "s|$OUT/measured/logs/||" > "$OUT/calibrate-from-nodes.txt"
+echo "== simulated with the profile fitted to the measured nodes' own steps" | tee "$OUT/validate-from-nodes.txt"
+simulate "$OUT/profile-from-nodes.json" "-from-nodes" | tee -a "$OUT/validate-from-nodes.txt"
+rm -rf "$OUT/measured/logs"  # several MB of debug lines; the tables above keep what they showed

@@ -35,7 +35,7 @@ EngineBenchRow summarize(const std::vector<PairedSample>& samples, EngineBenchRo
     tps.push_back(s.tokens_per_s);
     achieved.push_back(s.achieved);
     limit.push_back(s.limit);
-    ratio.push_back(s.achieved / s.limit);
+    ratio.push_back(s.limit > 0 ? s.achieved / s.limit : 0);
   }
   row.tokens_per_s = median(tps);
   row.achieved = median(achieved);
@@ -98,7 +98,7 @@ Result<EngineBenchRow> bench_prefill(const BenchContext& ctx) {
                        2.0 * static_cast<double>(ctx.costs.lm_head_params);
   std::vector<PairedSample> samples;
   for (int r = 0; r <= ctx.options.repeats; ++r) {  // r == 0 warms up
-    const double limit = ctx.sgemm_probe->measure_gflops(2);
+    const double limit = ctx.options.probe_limits ? ctx.sgemm_probe->measure_gflops(2) : 0;
     PPD_RETURN_IF_ERROR(engine->add_request({.prompt = bench_prompt(n, ctx.config.vocab_size, r),
                                              .params = fixed_output(1)}).status());
     const engine::StepResult step = engine->step();
@@ -131,10 +131,10 @@ Result<EngineBenchRow> bench_decode(const BenchContext& ctx, int batch) {
     }
   }
   for (int i = 0; i < warmup; ++i) engine->step();
-  // Windows of kDecodeWindow steps, each right after its own bandwidth probe.
+  // Windows of kDecodeWindow steps, each right after its own bandwidth probe (when probing).
   std::vector<PairedSample> samples;
   for (int done = 0; done < steps; done += kDecodeWindow) {
-    const double limit = ctx.read_probe->measure_gbs(2);
+    const double limit = ctx.options.probe_limits ? ctx.read_probe->measure_gbs(2) : 0;
     int64_t window_ns = 0;
     double window_bytes = 0;
     const int n = std::min(kDecodeWindow, steps - done);
@@ -156,15 +156,21 @@ Result<EngineBenchRow> bench_decode(const BenchContext& ctx, int batch) {
                              .has_target = batch == 1});
 }
 
+// One progress line: the row's speed, and its ratio to the machine limit when probed.
+void log_row(BenchContext& ctx, const EngineBenchRow& row, const char* limit_name) {
+  std::string line = fmt::format("[{} threads={}] {}: {:.0f} tokens/s", ctx.model_name, ctx.threads, row.test,
+                                 row.tokens_per_s);
+  if (row.limit > 0) line += fmt::format(", {:.2f} of {}", row.ratio, limit_name);
+  ctx.log << line << "\n" << std::flush;
+}
+
 Status bench_model_threads(BenchContext& ctx, std::vector<EngineBenchRow>* rows) {
   PPD_ASSIGN_OR_RETURN(EngineBenchRow prefill, bench_prefill(ctx));
-  ctx.log << fmt::format("[{} threads={}] {}: {:.0f} tokens/s, {:.2f} of sgemm\n", ctx.model_name, ctx.threads,
-                         prefill.test, prefill.tokens_per_s, prefill.ratio) << std::flush;
+  log_row(ctx, prefill, "sgemm");
   rows->push_back(prefill);
   for (int batch : ctx.options.batches) {
     PPD_ASSIGN_OR_RETURN(EngineBenchRow decode, bench_decode(ctx, batch));
-    ctx.log << fmt::format("[{} threads={}] {}: {:.0f} tokens/s, {:.2f} of read bandwidth\n", ctx.model_name,
-                           ctx.threads, decode.test, decode.tokens_per_s, decode.ratio) << std::flush;
+    log_row(ctx, decode, "read bandwidth");
     rows->push_back(decode);
   }
   return Status::Ok();

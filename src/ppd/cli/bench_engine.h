@@ -24,6 +24,10 @@ struct EngineBenchOptions {
   int decode_steps = 64;          // timed decode steps per batch size, in windows of 8
   int repeats = 5;                // timed prefills
   std::string kernels = "auto";
+  // Pair each timed piece with its machine-limit probe. Off, the steps run back to back as on
+  // a serving node (a probe leaves the caches cold for the steps after it), and the rows'
+  // limits and ratios are 0: what `ppd sim calibrate` wants.
+  bool probe_limits = true;
 };
 
 struct EngineBenchRow {

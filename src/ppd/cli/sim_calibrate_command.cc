@@ -2,7 +2,8 @@
 // the simulator's step profile to them. At each context length: steady decode-only steps and a
 // lone prefill (the engine benchmark), and decode + full prefill and decode + append-prefill
 // steps (the interference benchmark). The interference benchmark's own decode-only steps are
-// not used: each follows a large mixed step and runs slower than steady decoding.
+// not used: each follows a large mixed step and runs slower than steady decoding. With
+// --from-node-log it measures nothing and fits the steps real nodes logged instead.
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "ppd/cli/bench_engine.h"
 #include "ppd/cli/bench_interference.h"
 #include "ppd/cli/bench_util.h"
+#include "ppd/cli/node_step_log.h"
 #include "ppd/cli/sim_commands.h"
 #include "ppd/common/cpu_features.h"
 #include "ppd/common/file.h"
@@ -29,6 +31,7 @@ struct CalibrateFlags {
   std::vector<int> contexts = {256, 768};  // each grid point's decode context and full-prefill length
   int repeats = 3;
   std::string out_path = "profile.json";
+  std::vector<std::string> node_logs;  // fit these logged steps instead of measuring
 };
 
 constexpr int kDecodeSteps = 32;  // steady decode steps timed per batch size
@@ -74,7 +77,7 @@ Status run_calibrate(const CalibrateFlags& f) {
   for (const int context : f.contexts) {
     const EngineBenchOptions e{.models = {f.model}, .threads = {f.threads}, .prompt_tokens = context,
                                .context_tokens = context, .batches = f.batches, .decode_steps = kDecodeSteps,
-                               .repeats = f.repeats};
+                               .repeats = f.repeats, .probe_limits = false};
     PPD_ASSIGN_OR_RETURN(const std::vector<EngineBenchRow> engine_rows, run_engine_bench(e, std::cerr));
     for (const EngineBenchRow& row : engine_rows) PPD_RETURN_IF_ERROR(add_engine_samples(row, context, &samples));
     InterferenceBenchOptions o{.model = f.model, .threads = f.threads, .batches = f.batches, .context_tokens = context,
@@ -102,6 +105,33 @@ Status run_calibrate(const CalibrateFlags& f) {
   return write_file(f.out_path, sim::to_json(profile).dump(2) + "\n");
 }
 
+// The profile fitted to the decode-only and lone-prefill steps the nodes logged, then checked
+// against each log.
+Status run_calibrate_from_logs(const CalibrateFlags& f) {
+  std::vector<std::vector<LoggedStep>> logs;
+  std::vector<sim::MeasuredStep> samples;
+  for (const std::string& path : f.node_logs) {
+    PPD_ASSIGN_OR_RETURN(std::vector<LoggedStep> steps, read_node_step_log(path));
+    for (sim::MeasuredStep& s : shaped_steps(steps)) samples.push_back(std::move(s));
+    logs.push_back(std::move(steps));
+  }
+  const std::string name = fmt::format("cpu {}, fitted to {} steps of {} node log{}", f.model, samples.size(),
+                                       f.node_logs.size(), f.node_logs.size() == 1 ? "" : "s");
+  PPD_ASSIGN_OR_RETURN(const sim::StepProfile profile, sim::fit_profile(name, f.model, samples));
+  const auto& c = profile.coefficients_us;
+  std::cout << fmt::format("profile: {}\nstep_us = {:.1f} + {:.2f}·tokens + {:.1f}·sampled_rows + "
+                           "{:.1f}·prefill_pairs/1e6 + {:.1f}·decode_context/1e3\n", name, c[0], c[1], c[2], c[3], c[4]);
+  const sim::ProfileCostModel fitted(profile);
+  for (size_t i = 0; i < logs.size(); ++i) {
+    // Within the fit's own data a row outside the tolerance only says the linear form misses
+    // something there; the table is the point, so such a status is not an error here.
+    (void)check_profile_against_steps(fitted, f.node_logs[i], logs[i], 0.15, std::cout);
+  }
+  std::cout << fmt::format("mean |error| {:.1f}% over {} steps; written to {}\n", 100 * profile.mean_abs_error,
+                           samples.size(), f.out_path);
+  return write_file(f.out_path, sim::to_json(profile).dump(2) + "\n");
+}
+
 }  // namespace
 
 void register_sim_calibrate(CLI::App* sim, int* exit_code) {
@@ -119,8 +149,10 @@ void register_sim_calibrate(CLI::App* sim, int* exit_code) {
   cmd->add_option("--repeats", f->repeats, "Timed steps per shape (medians)")->check(CLI::Range(1, 100))
       ->capture_default_str();
   cmd->add_option("--out", f->out_path, "Profile file to write")->capture_default_str();
+  cmd->add_option("--from-node-log", f->node_logs, "Measure nothing: fit the steps these node logs hold "
+                                                   "(PPD_LOG_LEVEL=debug), decode-only steps and lone prefills");
   cmd->callback([f, exit_code] {
-    const Status status = run_calibrate(*f);
+    const Status status = f->node_logs.empty() ? run_calibrate(*f) : run_calibrate_from_logs(*f);
     if (!status.ok()) std::cerr << "ppd sim calibrate: " << status.message() << "\n";
     *exit_code = status.ok() ? 0 : 1;
   });

@@ -1,6 +1,8 @@
 // `ppd sim validate`: a simulated run against a measured one, metric by metric. Both files
 // are in the benchmark's JSON format (`ppd bench serve|compare`, `ppd sim --json`); runs pair
-// up by (label, rate). Exits 1 when any compared mean is off by more than the tolerance.
+// up by (label, rate). With --profile and --node-log, also the step profile against the steps
+// the measured run's nodes logged, which tells the simulator's own error from the machine's
+// drift since calibration. Exits 1 when any compared figure is off by more than the tolerance.
 #include <cmath>
 #include <iostream>
 #include <memory>
@@ -9,6 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "ppd/cli/node_step_log.h"
 #include "ppd/cli/sim_commands.h"
 #include "ppd/common/file.h"
 
@@ -18,6 +21,8 @@ namespace {
 struct ValidateFlags {
   std::string measured_path;
   std::string simulated_path;
+  std::string profile_path;
+  std::vector<std::string> node_logs;
   double tolerance = 0.15;
 };
 
@@ -58,7 +63,20 @@ const nlohmann::json* find_run(const nlohmann::json& runs, const nlohmann::json&
   return nullptr;
 }
 
-Status run_validate(const ValidateFlags& f) {
+Status validate_steps(const ValidateFlags& f) {
+  PPD_ASSIGN_OR_RETURN(const sim::StepProfile profile, sim::read_profile(f.profile_path));
+  const sim::ProfileCostModel model(profile);
+  Status first_failure = Status::Ok();
+  for (const std::string& path : f.node_logs) {
+    PPD_ASSIGN_OR_RETURN(const std::vector<LoggedStep> steps, read_node_step_log(path));
+    const Status s = check_profile_against_steps(model, path, steps, f.tolerance, std::cout);
+    if (s.code() == StatusCode::kInvalidArgument) return s;
+    if (!s.ok() && first_failure.ok()) first_failure = s;
+  }
+  return first_failure;
+}
+
+Status validate_means(const ValidateFlags& f) {
   PPD_ASSIGN_OR_RETURN(const nlohmann::json measured, read_runs(f.measured_path));
   PPD_ASSIGN_OR_RETURN(const nlohmann::json simulated, read_runs(f.simulated_path));
   std::cout << fmt::format("{:<10} {:>6}  {:<22} {:>10} {:>10} {:>8}\n", "label", "rate", "metric", "measured",
@@ -86,14 +104,32 @@ Status run_validate(const ValidateFlags& f) {
   return Status::Ok();
 }
 
+Status run_validate(const ValidateFlags& f) {
+  if (f.measured_path.empty() != f.simulated_path.empty()) {
+    return invalid_argument("--measured and --simulated: give both or neither");
+  }
+  if (f.profile_path.empty() != f.node_logs.empty()) return invalid_argument("--profile and --node-log: give both or neither");
+  if (f.measured_path.empty() && f.node_logs.empty()) {
+    return invalid_argument("nothing to compare: give --measured and --simulated, or --profile and --node-log");
+  }
+  const Status means = f.measured_path.empty() ? Status::Ok() : validate_means(f);
+  if (means.code() == StatusCode::kInvalidArgument) return means;
+  const Status steps = f.node_logs.empty() ? Status::Ok() : validate_steps(f);
+  return means.ok() ? steps : means;
+}
+
 }  // namespace
 
 void register_sim_validate(CLI::App* sim, int* exit_code) {
   auto f = std::make_shared<ValidateFlags>();
   CLI::App* cmd = sim->add_subcommand("validate", "Compare a simulated run with a measured one: turn 1 and turn 2+ "
-                                                  "mean TTFT and TPOT, per (label, rate)");
-  cmd->add_option("--measured", f->measured_path, "JSON of ppd bench serve or ppd bench compare")->required();
-  cmd->add_option("--simulated", f->simulated_path, "JSON of ppd sim")->required();
+                                                  "mean TTFT and TPOT, per (label, rate); and a step profile with "
+                                                  "the steps real nodes logged");
+  cmd->add_option("--measured", f->measured_path, "JSON of ppd bench serve or ppd bench compare");
+  cmd->add_option("--simulated", f->simulated_path, "JSON of ppd sim");
+  cmd->add_option("--profile", f->profile_path, "Step profile (ppd sim calibrate) to check against --node-log");
+  cmd->add_option("--node-log", f->node_logs, "Log of a measured node run with PPD_LOG_LEVEL=debug (its step lines); "
+                                              "repeat for several nodes");
   cmd->add_option("--tolerance", f->tolerance, "Largest relative error accepted")->check(CLI::Range(0.0, 10.0))
       ->capture_default_str();
   cmd->callback([f, exit_code] {

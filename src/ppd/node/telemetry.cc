@@ -1,6 +1,7 @@
 #include "ppd/node/telemetry.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace ppd::node {
 
@@ -9,6 +10,8 @@ void Telemetry::on_step(const engine::StepStats& stats) {
   last_ = stats;
   ++num_steps_;
   if (stats.num_prefill_tokens == 0 && stats.num_decode_sequences == 0) return;
+  spdlog::debug("step prefill_tokens={} decodes={} context_tokens={} step_us={}", stats.num_prefill_tokens,
+                stats.num_decode_sequences, stats.num_context_tokens, stats.step_time_ns / 1000);
   recent_steps_.push_back(stats);
   if (recent_steps_.size() > kMaxSteps) recent_steps_.pop_front();
 }

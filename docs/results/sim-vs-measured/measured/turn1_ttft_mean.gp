@@ -6,9 +6,9 @@ set ylabel 'turn 1 TTFT mean (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 255.43306701724103
-0.8 280.49340267241337
+0.3 240.50926808620838
+0.8 284.1737834482758
 e
-0.3 234.0945787413793
-0.8 258.5995524482761
+0.3 238.8103078620679
+0.8 273.31198079310326
 e

@@ -6,9 +6,9 @@ set ylabel 'turn 2+ TPOT mean (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 4.611884516029957
-0.8 4.643363053379917
+0.3 4.6841783463485624
+0.8 5.621617011580261
 e
-0.3 4.6032443226208635
-0.8 5.765706209857392
+0.3 4.886048872397816
+0.8 5.954835304783081
 e

@@ -6,9 +6,9 @@ set ylabel 'turn 2+ TPOT p99 (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 6.619153374458178
-0.8 7.56531681228585
+0.3 6.570275729998676
+0.8 7.90689475285652
 e
-0.3 8.934861440461557
-0.8 13.48680791129032
+0.3 7.659450775237163
+0.8 12.40819798184305
 e

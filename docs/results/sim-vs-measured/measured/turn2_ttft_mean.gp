@@ -6,9 +6,9 @@ set ylabel 'turn 2+ TTFT mean (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 275.8445792586221
-0.8 321.20944565517175
+0.3 263.67144315517334
+0.8 341.38926953448254
 e
-0.3 98.42589096551559
-0.8 96.71164527586238
+0.3 99.67485044827481
+0.8 110.177229862069
 e

@@ -6,9 +6,9 @@ set ylabel 'turn 2+ TTFT p99 (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 929.8503388900018
-0.8 941.4470674599999
+0.3 766.9209826000058
+0.8 903.8001234799997
 e
-0.3 605.5569534900083
-0.8 600.7002890700035
+0.3 608.837531190006
+0.8 719.3361329900015
 e

@@ -309,6 +309,8 @@ TEST_F(CliTest, SimSweepIsTheSameOnAnyThreadCountAndBuildsATable) {
   ASSERT_EQ(ppd(grid + "'" + (dir_ / "two.json").string() + "' --jobs 2").exit_code, 0);
   EXPECT_EQ(slurp(dir_ / "one.json"), slurp(dir_ / "two.json"));
   EXPECT_NE(slurp(dir_ / "one.json").find("\"policy\": \"local\""), std::string::npos);
+  ASSERT_EQ(ppd(grid + "'" + (dir_ / "template.json").string() + "' --jobs 2 --template-tokens 40").exit_code, 0);
+  EXPECT_NE(slurp(dir_ / "one.json"), slurp(dir_ / "template.json")) << "--template-tokens lengthens every prompt";
   const std::string table = (dir_ / "table.json").string();
   r = ppd("sim sweep --emit-table '" + table + "' --table-rates 1,4 --prefill 1 --decode 1 --scale 0.1 "
           "--num-conversations 8 --jobs 2");

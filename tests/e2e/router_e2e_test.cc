@@ -23,13 +23,6 @@ std::string tinystories() {
   return shared == nullptr ? "" : std::string(shared) + "/models/tinystories-656k";
 }
 
-fs::path temp_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("ppd-router-e2e-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
 nlohmann::json post_json(uint16_t port, const std::string& target, const nlohmann::json& body, int* status = nullptr) {
   Result<net::HttpResponse> r = http_call(port, verb::post, target, body.dump(), 120'000);
   EXPECT_TRUE(r.ok()) << r.status().message();
@@ -107,6 +100,21 @@ class RouterE2eTest : public ::testing::Test {
     model_ = tinystories();
     if (model_.empty()) GTEST_SKIP() << "PPD_SHARED_DIR is unset: TinyStories-656K is needed";
   }
+  // The scratch directories go when the test passes; a failing test keeps them (the
+  // processes' logs) for reading. Processes must be stopped by now.
+  void TearDown() override {
+    if (HasFailure()) return;
+    std::error_code ignored;
+    for (const fs::path& dir : dirs_) fs::remove_all(dir, ignored);
+  }
+  // A fresh scratch directory for the logs of the processes a test starts.
+  fs::path temp_dir(const std::string& name) {
+    const fs::path dir = fs::temp_directory_path() / ("ppd-router-e2e-" + name + "-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    dirs_.push_back(dir);
+    return dir;
+  }
   std::unique_ptr<PpdProcess> node(const fs::path& dir, const std::string& role, const std::string& name) {
     return std::make_unique<PpdProcess>(
         std::vector<std::string>{"node", "--role", role, "--model", model_, "--name", name, "--port", "0", "--kv-port",
@@ -118,6 +126,7 @@ class RouterE2eTest : public ::testing::Test {
     args.insert(args.end(), flags.begin(), flags.end());
     return std::make_unique<PpdProcess>(args, "ppd router ready", dir, "router");
   }
+  std::vector<fs::path> dirs_;
   std::string model_;
 };
 
@@ -229,6 +238,11 @@ class RouterApiTest : public RouterE2eTest {
     std::string message = j.contains("error") ? j["error"]["message"].get<std::string>() : "";
     return {static_cast<int>(r->status_code), message};
   }
+  void TearDown() override {
+    router_.reset();
+    node_.reset();
+    RouterE2eTest::TearDown();
+  }
   fs::path dir_;
   std::unique_ptr<PpdProcess> node_, router_;
 };
@@ -281,6 +295,11 @@ class RouterStreamTest : public RouterE2eTest {
   }
   int node_running() {
     return nlohmann::json::parse(http_call(node_->http_port(), verb::get, "/health")->body)["num_running"].get<int>();
+  }
+  void TearDown() override {
+    router_.reset();
+    node_.reset();
+    RouterE2eTest::TearDown();
   }
   fs::path dir_;
   std::unique_ptr<PpdProcess> node_, router_;

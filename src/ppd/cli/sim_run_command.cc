@@ -144,9 +144,7 @@ void register_sim_run(CLI::App* sim, int* exit_code) {
   sim->add_option("--duration-s", f->duration_s, "Send no turn after this many simulated seconds (0: the whole workload)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   sim->add_flag("--no-token-times", f->no_token_times, "Keep no per-token times (no ITL): less memory on long runs");
-  sim->add_option("--template-tokens", f->template_tokens, "Tokens a chat template adds to every user message (role "
-                                                          "markers, the assistant prefix), as a real server's prompts have")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  add_template_tokens_flag(sim, &f->template_tokens);
   add_slo_flags(sim, &f->slo);
   sim->add_option("--json", f->json_path, "Write the results in ppd bench serve's JSON format");
   sim->add_flag("--records", f->with_records, "Put every request's record in the JSON");

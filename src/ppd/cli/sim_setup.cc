@@ -26,6 +26,12 @@ Result<int64_t> kv_blocks(const SimClusterFlags& f, const sim::ModelShape& shape
 
 }  // namespace
 
+void add_template_tokens_flag(CLI::App* cmd, int* template_tokens) {
+  cmd->add_option("--template-tokens", *template_tokens, "Tokens a chat template adds to every user message (role "
+                                                         "markers, the assistant prefix), as a real server's prompts have")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+}
+
 void add_sim_cluster_flags(CLI::App* cmd, SimClusterFlags* f) {
   cmd->add_option("--model", f->model, "Model shape: llama-3.1-8b, qwen2.5-14b, llama-3.1-70b, tiny, small, medium")
       ->capture_default_str();

@@ -39,6 +39,9 @@ struct SimClusterFlags {
 
 void add_sim_cluster_flags(CLI::App* cmd, SimClusterFlags* f);
 
+// --template-tokens: tokens a chat template adds to every simulated user message.
+void add_template_tokens_flag(CLI::App* cmd, int* template_tokens);
+
 struct SimSetup {
   std::unique_ptr<sim::StepCostModel> cost;
   std::string cost_name;  // "roofline h100-80gb" or "profile <name>"

@@ -16,7 +16,7 @@
 namespace ppd::cli {
 namespace {
 
-SweepResult run_point(const SimClusterFlags& base, const SweepPoint& p, const metrics::Slo& slo) {
+SweepResult run_point(const SimClusterFlags& base, const SweepPoint& p, const metrics::Slo& slo, int template_tokens) {
   SweepResult r{.point = p};
   SimClusterFlags flags = base;
   flags.num_prefill = p.num_prefill;
@@ -30,7 +30,8 @@ SweepResult run_point(const SimClusterFlags& base, const SweepPoint& p, const me
     r.status = w.status();
     return r;
   }
-  Result<sim::SimResult> s = sim::simulate_cluster(setup->cluster, *setup->cost, *w, {.record_token_times = false});
+  const sim::ClientOptions client{.record_token_times = false, .template_tokens = template_tokens};
+  Result<sim::SimResult> s = sim::simulate_cluster(setup->cluster, *setup->cost, *w, client);
   if (!s.ok()) {
     r.status = s.status();
     return r;
@@ -61,7 +62,8 @@ Result<std::pair<int, int>> parse_split(const std::string& text) {
 }
 
 std::vector<SweepResult> run_sweep(const SimClusterFlags& base, const std::vector<SweepPoint>& points,
-                                   const metrics::Slo& slo, int jobs, const std::function<void(size_t, size_t)>& progress) {
+                                   const metrics::Slo& slo, int template_tokens, int jobs,
+                                   const std::function<void(size_t, size_t)>& progress) {
   std::vector<SweepResult> results(points.size());
   std::atomic<size_t> next{0};
   std::mutex mu;
@@ -69,7 +71,7 @@ std::vector<SweepResult> run_sweep(const SimClusterFlags& base, const std::vecto
   size_t done = 0;
   auto worker = [&] {
     for (size_t i = next++; i < points.size(); i = next++) {
-      results[i] = run_point(base, points[i], slo);
+      results[i] = run_point(base, points[i], slo, template_tokens);
       const std::lock_guard<std::mutex> lock(mu);
       ++done;
       cv.notify_one();

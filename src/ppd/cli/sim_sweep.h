@@ -38,9 +38,10 @@ Result<std::pair<int, int>> parse_split(const std::string& text);
 
 // Runs every point on `jobs` threads; results in the points' order whatever the threads do.
 // `progress(done, total)` is called from the calling thread as points finish. Every point's
-// cluster starts from `base` with the point's split, link and policy.
+// cluster starts from `base` with the point's split, link and policy; its client adds
+// `template_tokens` to every user message.
 std::vector<SweepResult> run_sweep(const SimClusterFlags& base, const std::vector<SweepPoint>& points, const metrics::Slo& slo,
-                                   int jobs, const std::function<void(size_t, size_t)>& progress);
+                                   int template_tokens, int jobs, const std::function<void(size_t, size_t)>& progress);
 
 // The table mode's points: for each paper context (small, large), turn-2 type and request-rate
 // point r, the paper workload of that cell alone at r/2 conversations/s (two turns each), under

@@ -33,6 +33,7 @@ struct SweepFlags {
   std::string json_path;
   std::string table_path;
   std::vector<double> table_rates;  // request rates; empty: the paper's points
+  int template_tokens = 0;
 };
 
 Result<std::vector<SweepPoint>> grid_points(const SweepFlags& f) {
@@ -113,7 +114,7 @@ Status run_sweep_command(const SweepFlags& f) {
   }
   const auto start = std::chrono::steady_clock::now();
   const bool tty = bench::stream_is_terminal(std::cerr);
-  const std::vector<SweepResult> results = run_sweep(f.cluster, points, to_slo(f.slo), f.jobs,
+  const std::vector<SweepResult> results = run_sweep(f.cluster, points, to_slo(f.slo), f.template_tokens, f.jobs,
                                                      [&](size_t done, size_t total) { show_progress(done, total, start, tty); });
   std::cout << fmt::format("{:>5} {:>8} {:>9} {:<10} {:<13} {:>9} {:>9} {:>9} {:>8} {:>8} {:>6} {:>8}\n", "split", "conv/s",
                            "link B/s", "policy", "workload", "t1 TTFT", "t2 TTFT", "t2 p99", "t2 TPOT", "TPOT p99",
@@ -142,6 +143,7 @@ void register_sim_sweep(CLI::App* sim, int* exit_code) {
   add_sim_cluster_flags(cmd, &f->cluster);
   add_workload_flags(cmd, &f->workload);
   add_slo_flags(cmd, &f->slo);
+  add_template_tokens_flag(cmd, &f->template_tokens);
   cmd->add_option("--splits", f->splits, "P:D splits, e.g. 1P3D,2P2D,3P1D (override --prefill/--decode)")
       ->delimiter(',')->capture_default_str();
   cmd->add_option("--rate", f->rates, "Conversations per second, one point per value")->delimiter(',');

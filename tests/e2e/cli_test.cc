@@ -208,6 +208,17 @@ TEST_F(CliTest, SimCalibrateWritesAProfileTheSimulatorRuns) {
   r = ppd("sim --model tiny --profile '" + profile + "' --prefill 1 --decode 1 --scale 0.05 --num-conversations 6 --rate 2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("12 requests measured"), std::string::npos) << r.out;
+  // Calibrations made at different times fit together from the samples their files keep.
+  const std::string both = (dir_ / "both.json").string();
+  r = ppd("sim calibrate --refit '" + profile + "' --refit '" + profile + "' --out '" + both + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("profile: cpu tiny, 28 steps of 2 calibrations, "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("over 28 steps; written to " + both), std::string::npos) << r.out;
+  std::ofstream(dir_ / "bare.json") << R"({"kind": "ppd-step-profile", "name": "x", "model": "tiny",
+                                           "coefficients_us": [1, 1, 0, 0, 0]})";
+  r = ppd("sim calibrate --refit '" + (dir_ / "bare.json").string() + "' --out '" + both + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("bare.json: the profile keeps no samples to fit"), std::string::npos) << r.err;
 }
 
 TEST_F(CliTest, SimValidateComparesMeansAndFailsOutsideTheTolerance) {

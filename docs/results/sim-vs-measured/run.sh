@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The simulator against the real system on this machine: calibrate the CPU step profile,
-# measure a 1P+1D `small` cluster with `ppd bench compare`, simulate the same cluster and
+# The simulator against the real system on this machine: calibrate the CPU step profile
+# before and after measuring a 1P+1D `small` cluster with `ppd bench compare` (one profile
+# fitted to both calibrations), simulate the same cluster and
 # workload with the profile, and compare turn 1 and turn 2+ mean TTFT and TPOT. Then split
 # the error: check the profile against the steps the measured nodes logged (the machine's
 # drift since calibration), and simulate again with a profile fitted to those logged steps
 # (what remains is the simulator's own error: batching, queueing, transfers, routing).
 # Run from the repository root after a release build, on an otherwise idle machine; takes
-# about fifteen minutes.
+# about twenty minutes.
 set -euo pipefail
 PPD=${PPD:-./build/release/ppd}
 OUT=${OUT:-docs/results/sim-vs-measured}
@@ -32,10 +33,15 @@ simulate() {  # simulate PROFILE SUFFIX: one simulated JSON per policy, compared
   done
 }
 
-"$PPD" sim calibrate --model small --threads 1 --out "$OUT/profile-cpu-small.json" | tee "$OUT/calibrate.txt"
+# Calibrations right before and right after the measurement, fitted together: the machine's
+# speed moves over minutes, and the profile should stand for the measurement's window.
+"$PPD" sim calibrate --model small --threads 1 --out "$OUT/profile-before.json" > "$OUT/calibrate-before.txt"
 # Debug logs hold each node's steps, which the profiles are checked against and fitted to.
 PPD_LOG_LEVEL=debug "$PPD" bench compare --model small --policies "$POLICIES" --rate "$RATES" "${WORKLOAD[@]}" \
   --link-bytes-per-s "$LINK" --out "$OUT/measured" --no-progress
+"$PPD" sim calibrate --model small --threads 1 --out "$OUT/profile-after.json" > "$OUT/calibrate-after.txt"
+"$PPD" sim calibrate --refit "$OUT/profile-before.json" --refit "$OUT/profile-after.json" \
+  --out "$OUT/profile-cpu-small.json" | tee "$OUT/calibrate.txt"
 logs=()
 for dir in "$OUT"/measured/logs/*/; do logs+=(--node-log "$dir/prefill-0.log" --node-log "$dir/decode-0.log"); done
 

@@ -32,6 +32,7 @@ struct CalibrateFlags {
   int repeats = 3;
   std::string out_path = "profile.json";
   std::vector<std::string> node_logs;  // fit these logged steps instead of measuring
+  std::vector<std::string> refit;      // fit the samples these profiles keep instead of measuring
 };
 
 constexpr int kDecodeSteps = 32;  // steady decode steps timed per batch size
@@ -72,6 +73,43 @@ std::string describe_shape(const sim::StepShape& s) {
   return text;
 }
 
+// The fitted formula, then each sample's measured and fitted time.
+void print_fit(const sim::StepProfile& profile, const std::string& out_path) {
+  const sim::ProfileCostModel fitted(profile);
+  std::cout << fmt::format("profile: {}\n", profile.name);
+  const auto& c = profile.coefficients_us;
+  std::cout << fmt::format("step_us = {:.1f} + {:.2f}·tokens + {:.1f}·sampled_rows + {:.1f}·prefill_pairs/1e6 + "
+                           "{:.1f}·decode_context/1e3\n", c[0], c[1], c[2], c[3], c[4]);
+  std::cout << fmt::format("{:<28} {:>11} {:>11} {:>7}\n", "step", "measured ms", "fitted ms", "error");
+  for (const sim::MeasuredStep& s : profile.samples) {
+    const double fit_ms = static_cast<double>(fitted.step_time_ns(s.shape)) * 1e-6;
+    std::cout << fmt::format("{:<28} {:>11.2f} {:>11.2f} {:>+6.1f}%\n", describe_shape(s.shape), s.step_us * 1e-3, fit_ms,
+                             100 * (fit_ms / (s.step_us * 1e-3) - 1));
+  }
+  std::cout << fmt::format("mean |error| {:.1f}% over {} steps; written to {}\n", 100 * profile.mean_abs_error,
+                           profile.samples.size(), out_path);
+}
+
+// One profile fitted to the samples stored in several (calibrations made at different times).
+Status run_refit(const CalibrateFlags& f) {
+  std::vector<sim::MeasuredStep> samples;
+  std::string model;
+  for (const std::string& path : f.refit) {
+    PPD_ASSIGN_OR_RETURN(const sim::StepProfile p, sim::read_profile(path));
+    if (p.samples.empty()) return invalid_argument("--refit {}: the profile keeps no samples to fit", path);
+    if (!model.empty() && p.model != model) {
+      return invalid_argument("--refit {}: measured on model \"{}\", the others on \"{}\"", path, p.model, model);
+    }
+    model = p.model;
+    samples.insert(samples.end(), p.samples.begin(), p.samples.end());
+  }
+  const std::string name = fmt::format("cpu {}, {} steps of {} calibrations, {}", model, samples.size(), f.refit.size(),
+                                       describe_machine());
+  PPD_ASSIGN_OR_RETURN(const sim::StepProfile profile, sim::fit_profile(name, model, samples));
+  print_fit(profile, f.out_path);
+  return write_file(f.out_path, sim::to_json(profile).dump(2) + "\n");
+}
+
 Status run_calibrate(const CalibrateFlags& f) {
   std::vector<sim::MeasuredStep> samples;
   for (const int context : f.contexts) {
@@ -89,19 +127,7 @@ Status run_calibrate(const CalibrateFlags& f) {
   const std::string name = fmt::format("cpu {}, {} thread{}, {}", f.model, f.threads, f.threads == 1 ? "" : "s",
                                        describe_machine());
   PPD_ASSIGN_OR_RETURN(const sim::StepProfile profile, sim::fit_profile(name, f.model, samples));
-  const sim::ProfileCostModel fitted(profile);
-  std::cout << fmt::format("profile: {}\n", name);
-  const auto& c = profile.coefficients_us;
-  std::cout << fmt::format("step_us = {:.1f} + {:.2f}·tokens + {:.1f}·sampled_rows + {:.1f}·prefill_pairs/1e6 + "
-                           "{:.1f}·decode_context/1e3\n", c[0], c[1], c[2], c[3], c[4]);
-  std::cout << fmt::format("{:<28} {:>11} {:>11} {:>7}\n", "step", "measured ms", "fitted ms", "error");
-  for (const sim::MeasuredStep& s : samples) {
-    const double fit_ms = static_cast<double>(fitted.step_time_ns(s.shape)) * 1e-6;
-    std::cout << fmt::format("{:<28} {:>11.2f} {:>11.2f} {:>+6.1f}%\n", describe_shape(s.shape), s.step_us * 1e-3, fit_ms,
-                             100 * (fit_ms / (s.step_us * 1e-3) - 1));
-  }
-  std::cout << fmt::format("mean |error| {:.1f}% over {} steps; written to {}\n", 100 * profile.mean_abs_error,
-                           samples.size(), f.out_path);
+  print_fit(profile, f.out_path);
   return write_file(f.out_path, sim::to_json(profile).dump(2) + "\n");
 }
 
@@ -117,7 +143,8 @@ Status run_calibrate_from_logs(const CalibrateFlags& f) {
   }
   const std::string name = fmt::format("cpu {}, fitted to {} steps of {} node log{}", f.model, samples.size(),
                                        f.node_logs.size(), f.node_logs.size() == 1 ? "" : "s");
-  PPD_ASSIGN_OR_RETURN(const sim::StepProfile profile, sim::fit_profile(name, f.model, samples));
+  PPD_ASSIGN_OR_RETURN(sim::StepProfile profile, sim::fit_profile(name, f.model, samples));
+  profile.samples.clear();  // tens of thousands of steps: the logs keep them
   const auto& c = profile.coefficients_us;
   std::cout << fmt::format("profile: {}\nstep_us = {:.1f} + {:.2f}·tokens + {:.1f}·sampled_rows + "
                            "{:.1f}·prefill_pairs/1e6 + {:.1f}·decode_context/1e3\n", name, c[0], c[1], c[2], c[3], c[4]);
@@ -151,8 +178,12 @@ void register_sim_calibrate(CLI::App* sim, int* exit_code) {
   cmd->add_option("--out", f->out_path, "Profile file to write")->capture_default_str();
   cmd->add_option("--from-node-log", f->node_logs, "Measure nothing: fit the steps these node logs hold "
                                                    "(PPD_LOG_LEVEL=debug), decode-only steps and lone prefills");
+  cmd->add_option("--refit", f->refit, "Measure nothing: fit the steps these profiles keep together (e.g. "
+                                       "calibrations before and after a measurement)");
   cmd->callback([f, exit_code] {
-    const Status status = f->node_logs.empty() ? run_calibrate(*f) : run_calibrate_from_logs(*f);
+    const Status status = !f->refit.empty()       ? run_refit(*f)
+                          : !f->node_logs.empty() ? run_calibrate_from_logs(*f)
+                                                  : run_calibrate(*f);
     if (!status.ok()) std::cerr << "ppd sim calibrate: " << status.message() << "\n";
     *exit_code = status.ok() ? 0 : 1;
   });

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "ppd/common/file.h"
@@ -114,7 +115,7 @@ Result<std::array<double, 5>> fit_step_coefficients(const std::vector<MeasuredSt
 Result<StepProfile> fit_profile(std::string name, std::string model, const std::vector<MeasuredStep>& samples) {
   PPD_ASSIGN_OR_RETURN(const Vec c, fit_step_coefficients(samples));
   StepProfile p{.name = std::move(name), .model = std::move(model), .coefficients_us = c,
-                .num_samples = static_cast<int>(samples.size())};
+                .num_samples = static_cast<int>(samples.size()), .samples = samples};
   for (const MeasuredStep& s : samples) p.mean_abs_error += std::abs(dot(c, feature_vector(s.shape)) / s.step_us - 1);
   p.mean_abs_error /= static_cast<double>(samples.size());
   return p;
@@ -126,14 +127,69 @@ int64_t ProfileCostModel::step_time_ns(const StepShape& shape) const {
 }
 
 nlohmann::json to_json(const StepProfile& p) {
-  return {{"kind", "ppd-step-profile"},
-          {"name", p.name},
-          {"model", p.model},
-          {"features", {"step", "tokens", "sampled_rows", "prefill_pairs_per_million", "decode_context_per_thousand"}},
-          {"coefficients_us", p.coefficients_us},
-          {"mean_abs_error", p.mean_abs_error},
-          {"num_samples", p.num_samples}};
+  nlohmann::json j = {{"kind", "ppd-step-profile"},
+                      {"name", p.name},
+                      {"model", p.model},
+                      {"features", {"step", "tokens", "sampled_rows", "prefill_pairs_per_million",
+                                    "decode_context_per_thousand"}},
+                      {"coefficients_us", p.coefficients_us},
+                      {"mean_abs_error", p.mean_abs_error},
+                      {"num_samples", p.num_samples}};
+  if (p.samples.empty()) return j;
+  nlohmann::json samples = nlohmann::json::array();
+  for (const MeasuredStep& s : p.samples) {
+    nlohmann::json chunks = nlohmann::json::array();
+    for (const PrefillChunk& c : s.shape.prefill_chunks) chunks.push_back({c.num_tokens, c.num_context_tokens, c.samples});
+    samples.push_back({{"decode_context_tokens", s.shape.decode_context_tokens}, {"prefill_chunks", chunks},
+                       {"step_us", s.step_us}});
+  }
+  j["samples"] = std::move(samples);
+  return j;
 }
+
+namespace {
+
+bool is_count(const nlohmann::json& v) { return v.is_number_integer() && v.get<int64_t>() >= 0; }
+
+// One stored sample: {"decode_context_tokens": [n...], "prefill_chunks": [[tokens, context,
+// samples]...], "step_us": t}.
+Result<MeasuredStep> sample_from_json(const nlohmann::json& j, size_t index) {
+  const std::string at = fmt::format("samples[{}]", index);
+  if (!j.is_object()) return invalid_argument("{}: expected an object; got {}", at, j.dump());
+  MeasuredStep s;
+  const nlohmann::json& decodes = j.contains("decode_context_tokens") ? j["decode_context_tokens"] : nlohmann::json();
+  if (!decodes.is_array()) return invalid_argument("{}.decode_context_tokens: expected an array; got {}", at, decodes.dump());
+  for (const nlohmann::json& c : decodes) {
+    if (!is_count(c)) return invalid_argument("{}.decode_context_tokens: expected integers >= 0; got {}", at, c.dump());
+    s.shape.decode_context_tokens.push_back(c.get<int64_t>());
+  }
+  const nlohmann::json& chunks = j.contains("prefill_chunks") ? j["prefill_chunks"] : nlohmann::json();
+  if (!chunks.is_array()) return invalid_argument("{}.prefill_chunks: expected an array; got {}", at, chunks.dump());
+  for (const nlohmann::json& c : chunks) {
+    if (!c.is_array() || c.size() != 3 || !is_count(c[0]) || c[0].get<int64_t>() < 1 || !is_count(c[1]) ||
+        !c[2].is_boolean()) {
+      return invalid_argument("{}.prefill_chunks: expected [tokens >= 1, context >= 0, samples]; got {}", at, c.dump());
+    }
+    s.shape.prefill_chunks.push_back({.num_tokens = c[0].get<int64_t>(), .num_context_tokens = c[1].get<int64_t>(),
+                                      .samples = c[2].get<bool>()});
+  }
+  const nlohmann::json& t = j.contains("step_us") ? j["step_us"] : nlohmann::json();
+  if (!t.is_number() || !(t.get<double>() > 0)) return invalid_argument("{}.step_us: expected a number > 0; got {}", at, t.dump());
+  s.step_us = t.get<double>();
+  return s;
+}
+
+Result<std::vector<MeasuredStep>> samples_from_json(const nlohmann::json& j) {
+  if (!j.is_array()) return invalid_argument("samples: expected an array; got {}", j.dump());
+  std::vector<MeasuredStep> out;
+  for (size_t i = 0; i < j.size(); ++i) {
+    PPD_ASSIGN_OR_RETURN(MeasuredStep s, sample_from_json(j[i], i));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace
 
 Result<StepProfile> profile_from_json(const nlohmann::json& j) {
   if (!j.is_object() || j.value("kind", "") != "ppd-step-profile") {
@@ -153,6 +209,9 @@ Result<StepProfile> profile_from_json(const nlohmann::json& j) {
   for (int i = 0; i < kNumCoefficients; ++i) p.coefficients_us[i] = c[i].get<double>();
   p.mean_abs_error = j.value("mean_abs_error", 0.0);
   p.num_samples = j.value("num_samples", 0);
+  if (j.contains("samples")) {
+    PPD_ASSIGN_OR_RETURN(p.samples, samples_from_json(j["samples"]));
+  }
   return p;
 }
 

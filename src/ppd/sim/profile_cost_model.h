@@ -40,6 +40,9 @@ struct StepProfile {
   std::array<double, 5> coefficients_us{};   // c0..c4 as above, each >= 0
   double mean_abs_error = 0;                 // of the fit over its samples, relative (0.05 = 5%)
   int num_samples = 0;
+  // The measured steps it was fitted to, when kept (the file then carries them, so that
+  // calibrations made at different times can be fitted together); may be empty.
+  std::vector<MeasuredStep> samples;
 };
 
 // Least squares over the samples' features with every coefficient >= 0 (a coefficient that
@@ -47,11 +50,12 @@ struct StepProfile {
 // samples or a sample whose time is not positive.
 Result<std::array<double, 5>> fit_step_coefficients(const std::vector<MeasuredStep>& samples);
 
-// A profile with its fit error over `samples`.
+// A profile with its fit error over `samples`, which it keeps.
 Result<StepProfile> fit_profile(std::string name, std::string model, const std::vector<MeasuredStep>& samples);
 
 nlohmann::json to_json(const StepProfile& p);
-// Strict: INVALID_ARGUMENT naming the field ("coefficients_us: expected 5 numbers >= 0; got ...").
+// Strict: INVALID_ARGUMENT naming the field ("coefficients_us: expected 5 numbers >= 0; got ...",
+// "samples[3].step_us: expected a number > 0; got ..."). "samples" is optional.
 Result<StepProfile> profile_from_json(const nlohmann::json& j);
 Result<StepProfile> read_profile(const std::string& path);
 

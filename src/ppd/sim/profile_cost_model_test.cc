@@ -67,5 +67,31 @@ TEST(ProfileCostModelTest, BadSamplesAndFilesNameTheField) {
   EXPECT_EQ(profile_from_json(j).status().message(), "kind: expected \"ppd-step-profile\"; got \"other\"");
 }
 
+// A fitted profile keeps its samples, and its file carries them back.
+TEST(ProfileCostModelTest, ProfileFileKeepsItsSamples) {
+  std::vector<MeasuredStep> samples;
+  for (int n = 1; n <= 4; ++n) samples.push_back({.shape = decodes(n, 100), .step_us = 1000.0 + 200 * n});
+  samples.push_back({.shape = with_prefill(decodes(2, 50), 64, 32), .step_us = 9000});
+  const Result<StepProfile> p = fit_profile("cpu", "small", samples);
+  ASSERT_TRUE(p.ok()) << p.status().to_string();
+  ASSERT_EQ(p->samples.size(), 5u);
+  const Result<StepProfile> back = profile_from_json(to_json(*p));
+  ASSERT_TRUE(back.ok()) << back.status().to_string();
+  ASSERT_EQ(back->samples.size(), 5u);
+  EXPECT_EQ(back->samples[4].shape.decode_context_tokens, (std::vector<int64_t>{50, 50}));
+  ASSERT_EQ(back->samples[4].shape.prefill_chunks.size(), 1u);
+  EXPECT_EQ(back->samples[4].shape.prefill_chunks[0].num_tokens, 64);
+  EXPECT_EQ(back->samples[4].shape.prefill_chunks[0].num_context_tokens, 32);
+  EXPECT_TRUE(back->samples[4].shape.prefill_chunks[0].samples);
+  EXPECT_EQ(back->samples[4].step_us, 9000);
+  nlohmann::json j = to_json(*p);
+  j["samples"][1]["step_us"] = 0;
+  EXPECT_EQ(profile_from_json(j).status().message(), "samples[1].step_us: expected a number > 0; got 0");
+  j = to_json(*p);
+  j["samples"][4]["prefill_chunks"][0] = {0, 32, true};
+  EXPECT_EQ(profile_from_json(j).status().message(),
+            "samples[4].prefill_chunks: expected [tokens >= 1, context >= 0, samples]; got [0,32,true]");
+}
+
 }  // namespace
 }  // namespace ppd::sim

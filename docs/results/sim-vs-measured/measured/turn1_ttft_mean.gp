@@ -6,9 +6,9 @@ set ylabel 'turn 1 TTFT mean (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 240.50926808620838
-0.8 284.1737834482758
+0.3 242.66519875862008
+0.8 300.51338439655166
 e
-0.3 238.8103078620679
-0.8 273.31198079310326
+0.3 232.5542603793084
+0.8 239.15863298275877
 e

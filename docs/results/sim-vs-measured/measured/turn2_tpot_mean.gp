@@ -6,9 +6,9 @@ set ylabel 'turn 2+ TPOT mean (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 4.6841783463485624
-0.8 5.621617011580261
+0.3 4.139093371756276
+0.8 4.77528245838384
 e
-0.3 4.886048872397816
-0.8 5.954835304783081
+0.3 4.854907198829959
+0.8 4.59763889191393
 e

@@ -6,9 +6,9 @@ set ylabel 'turn 2+ TPOT p99 (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 6.570275729998676
-0.8 7.90689475285652
+0.3 5.7424570664146675
+0.8 6.655762034666637
 e
-0.3 7.659450775237163
-0.8 12.40819798184305
+0.3 8.821261317142369
+0.8 9.856008040000127
 e

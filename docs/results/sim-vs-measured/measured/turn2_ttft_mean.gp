@@ -6,9 +6,9 @@ set ylabel 'turn 2+ TTFT mean (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 263.67144315517334
-0.8 341.38926953448254
+0.3 253.42457391379313
+0.8 351.38351079310354
 e
-0.3 99.67485044827481
-0.8 110.177229862069
+0.3 101.07500686206872
+0.8 93.50516017241395
 e

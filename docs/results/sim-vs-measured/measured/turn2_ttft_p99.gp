@@ -6,9 +6,9 @@ set ylabel 'turn 2+ TTFT p99 (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 766.9209826000058
-0.8 903.8001234799997
+0.3 597.341171349999
+0.8 1153.745088030004
 e
-0.3 608.837531190006
-0.8 719.3361329900015
+0.3 621.1408796100029
+0.8 540.798816200005
 e

@@ -308,6 +308,9 @@ TEST_F(CliTest, SimCalibrateFitsTheStepsNodesLogged) {
   r = ppd("sim calibrate --from-node-log '" + (dir_ / "prefill.log").string() + "' --out '" + profile + "'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("ppd sim calibrate: "), std::string::npos) << r.err;
+  r = ppd("sim calibrate --from-node-log '" + (dir_ / "decode.log").string() + "' --refit '" + profile + "'");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("excludes"), std::string::npos) << r.err;
 }
 
 // A sweep's results do not depend on how many threads ran it; its table feeds `--policy table`.

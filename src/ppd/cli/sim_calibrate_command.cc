@@ -73,13 +73,18 @@ std::string describe_shape(const sim::StepShape& s) {
   return text;
 }
 
+// The profile's name and fitted formula.
+void print_formula(const sim::StepProfile& profile) {
+  const auto& c = profile.coefficients_us;
+  std::cout << fmt::format("profile: {}\nstep_us = {:.1f} + {:.2f}·tokens + {:.1f}·sampled_rows + "
+                           "{:.1f}·prefill_pairs/1e6 + {:.1f}·decode_context/1e3\n", profile.name, c[0], c[1], c[2],
+                           c[3], c[4]);
+}
+
 // The fitted formula, then each sample's measured and fitted time.
 void print_fit(const sim::StepProfile& profile, const std::string& out_path) {
   const sim::ProfileCostModel fitted(profile);
-  std::cout << fmt::format("profile: {}\n", profile.name);
-  const auto& c = profile.coefficients_us;
-  std::cout << fmt::format("step_us = {:.1f} + {:.2f}·tokens + {:.1f}·sampled_rows + {:.1f}·prefill_pairs/1e6 + "
-                           "{:.1f}·decode_context/1e3\n", c[0], c[1], c[2], c[3], c[4]);
+  print_formula(profile);
   std::cout << fmt::format("{:<28} {:>11} {:>11} {:>7}\n", "step", "measured ms", "fitted ms", "error");
   for (const sim::MeasuredStep& s : profile.samples) {
     const double fit_ms = static_cast<double>(fitted.step_time_ns(s.shape)) * 1e-6;
@@ -145,9 +150,7 @@ Status run_calibrate_from_logs(const CalibrateFlags& f) {
                                        f.node_logs.size(), f.node_logs.size() == 1 ? "" : "s");
   PPD_ASSIGN_OR_RETURN(sim::StepProfile profile, sim::fit_profile(name, f.model, samples));
   profile.samples.clear();  // tens of thousands of steps: the logs keep them
-  const auto& c = profile.coefficients_us;
-  std::cout << fmt::format("profile: {}\nstep_us = {:.1f} + {:.2f}·tokens + {:.1f}·sampled_rows + "
-                           "{:.1f}·prefill_pairs/1e6 + {:.1f}·decode_context/1e3\n", name, c[0], c[1], c[2], c[3], c[4]);
+  print_formula(profile);
   const sim::ProfileCostModel fitted(profile);
   for (size_t i = 0; i < logs.size(); ++i) {
     // Within the fit's own data a row outside the tolerance only says the linear form misses
@@ -176,10 +179,12 @@ void register_sim_calibrate(CLI::App* sim, int* exit_code) {
   cmd->add_option("--repeats", f->repeats, "Timed steps per shape (medians)")->check(CLI::Range(1, 100))
       ->capture_default_str();
   cmd->add_option("--out", f->out_path, "Profile file to write")->capture_default_str();
-  cmd->add_option("--from-node-log", f->node_logs, "Measure nothing: fit the steps these node logs hold "
-                                                   "(PPD_LOG_LEVEL=debug), decode-only steps and lone prefills");
+  CLI::Option* from_logs = cmd->add_option("--from-node-log", f->node_logs, "Measure nothing: fit the steps these node "
+                                                                            "logs hold (PPD_LOG_LEVEL=debug), decode-only "
+                                                                            "steps and lone prefills");
   cmd->add_option("--refit", f->refit, "Measure nothing: fit the steps these profiles keep together (e.g. "
-                                       "calibrations before and after a measurement)");
+                                       "calibrations before and after a measurement)")
+      ->excludes(from_logs);
   cmd->callback([f, exit_code] {
     const Status status = !f->refit.empty()       ? run_refit(*f)
                           : !f->node_logs.empty() ? run_calibrate_from_logs(*f)

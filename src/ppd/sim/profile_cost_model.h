@@ -46,7 +46,7 @@ struct StepProfile {
 };
 
 // Least squares over the samples' features with every coefficient >= 0 (a coefficient that
-// would go negative is dropped and the rest refitted). INVALID_ARGUMENT with fewer than four
+// would go negative is dropped and the rest refitted). INVALID_ARGUMENT with fewer than five
 // samples or a sample whose time is not positive.
 Result<std::array<double, 5>> fit_step_coefficients(const std::vector<MeasuredStep>& samples);
 

@@ -67,28 +67,23 @@ Status add_engine_samples(const EngineBenchRow& row, int context, std::vector<si
   return Status::Ok();
 }
 
-std::string describe_shape(const sim::StepShape& s) {
-  std::string text = fmt::format("{} decodes", s.num_decode_sequences());
-  for (const sim::PrefillChunk& c : s.prefill_chunks) text += fmt::format(" + {} on {}", c.num_tokens, c.num_context_tokens);
-  return text;
-}
-
 // The profile's name and fitted formula.
 void print_formula(const sim::StepProfile& profile) {
   const auto& c = profile.coefficients_us;
-  std::cout << fmt::format("profile: {}\nstep_us = {:.1f} + {:.2f}·tokens + {:.1f}·sampled_rows + "
-                           "{:.1f}·prefill_pairs/1e6 + {:.1f}·decode_context/1e3\n", profile.name, c[0], c[1], c[2],
-                           c[3], c[4]);
+  const std::string tokens = profile.token_floor > 0 ? fmt::format("max(tokens, {})", profile.token_floor) : "tokens";
+  std::cout << fmt::format("profile: {}\nstep_us = {:.1f} + {:.2f}·{} + {:.1f}·sampled_rows + "
+                           "{:.1f}·prefill_pairs/1e6 + {:.1f}·decode_context/1e3\n", profile.name, c[0], c[1], tokens,
+                           c[2], c[3], c[4]);
 }
 
 // The fitted formula, then each sample's measured and fitted time.
 void print_fit(const sim::StepProfile& profile, const std::string& out_path) {
   const sim::ProfileCostModel fitted(profile);
   print_formula(profile);
-  std::cout << fmt::format("{:<28} {:>11} {:>11} {:>7}\n", "step", "measured ms", "fitted ms", "error");
+  std::cout << fmt::format("{:<36} {:>11} {:>11} {:>7}\n", "step", "measured ms", "fitted ms", "error");
   for (const sim::MeasuredStep& s : profile.samples) {
     const double fit_ms = static_cast<double>(fitted.step_time_ns(s.shape)) * 1e-6;
-    std::cout << fmt::format("{:<28} {:>11.2f} {:>11.2f} {:>+6.1f}%\n", describe_shape(s.shape), s.step_us * 1e-3, fit_ms,
+    std::cout << fmt::format("{:<36} {:>11.2f} {:>11.2f} {:>+6.1f}%\n", sim::describe_step(s.shape), s.step_us * 1e-3, fit_ms,
                              100 * (fit_ms / (s.step_us * 1e-3) - 1));
   }
   std::cout << fmt::format("mean |error| {:.1f}% over {} steps; written to {}\n", 100 * profile.mean_abs_error,
@@ -98,9 +93,10 @@ void print_fit(const sim::StepProfile& profile, const std::string& out_path) {
 // One profile fitted to the samples stored in several (calibrations made at different times).
 Status run_refit(const CalibrateFlags& f) {
   std::vector<sim::MeasuredStep> samples;
-  std::string model;
+  std::string model, name;
   for (const std::string& path : f.refit) {
     PPD_ASSIGN_OR_RETURN(const sim::StepProfile p, sim::read_profile(path));
+    name = f.refit.size() == 1 ? p.name : "";
     if (p.samples.empty()) return invalid_argument("--refit {}: the profile keeps no samples to fit", path);
     if (!model.empty() && p.model != model) {
       return invalid_argument("--refit {}: measured on model \"{}\", the others on \"{}\"", path, p.model, model);
@@ -108,8 +104,11 @@ Status run_refit(const CalibrateFlags& f) {
     model = p.model;
     samples.insert(samples.end(), p.samples.begin(), p.samples.end());
   }
-  const std::string name = fmt::format("cpu {}, {} steps of {} calibrations, {}", model, samples.size(), f.refit.size(),
-                                       describe_machine());
+  // One profile refitted keeps its name (it says what was measured, on which machine).
+  if (name.empty()) {
+    name = fmt::format("cpu {}, {} steps of {} calibrations, {}", model, samples.size(), f.refit.size(),
+                       describe_machine());
+  }
   PPD_ASSIGN_OR_RETURN(const sim::StepProfile profile, sim::fit_profile(name, model, samples));
   print_fit(profile, f.out_path);
   return write_file(f.out_path, sim::to_json(profile).dump(2) + "\n");

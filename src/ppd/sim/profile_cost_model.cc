@@ -1,6 +1,9 @@
 #include "ppd/sim/profile_cost_model.h"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
+#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -13,9 +16,10 @@ namespace {
 constexpr int kNumCoefficients = 5;
 using Vec = std::array<double, kNumCoefficients>;
 
-Vec feature_vector(const StepShape& shape) {
+Vec feature_vector(const StepShape& shape, int64_t token_floor) {
   const StepFeatures f = step_features(shape);
-  return {1.0, f.tokens, f.sampled_rows, f.prefill_pairs * 1e-6, f.decode_context * 1e-3};
+  return {1.0, std::max(f.tokens, static_cast<double>(token_floor)), f.sampled_rows, f.prefill_pairs * 1e-6,
+          f.decode_context * 1e-3};
 }
 
 double dot(const Vec& a, const Vec& b) {
@@ -74,7 +78,20 @@ StepFeatures step_features(const StepShape& shape) {
   return f;
 }
 
-Result<std::array<double, 5>> fit_step_coefficients(const std::vector<MeasuredStep>& samples) {
+std::string describe_step(const StepShape& shape) {
+  std::string text;
+  if (shape.num_decode_sequences() > 0) {
+    const StepFeatures f = step_features(shape);
+    text = fmt::format("{} decodes at {:.0f}", shape.num_decode_sequences(),
+                       f.decode_context / static_cast<double>(shape.num_decode_sequences()));
+  }
+  for (const PrefillChunk& c : shape.prefill_chunks) {
+    text += fmt::format("{}{} on {}", text.empty() ? "" : " + ", c.num_tokens, c.num_context_tokens);
+  }
+  return text;
+}
+
+Result<std::array<double, 5>> fit_step_coefficients(const std::vector<MeasuredStep>& samples, int64_t token_floor) {
   if (samples.size() < kNumCoefficients) {
     return invalid_argument("samples: at least {} measured steps are needed; got {}", kNumCoefficients, samples.size());
   }
@@ -84,7 +101,7 @@ Result<std::array<double, 5>> fit_step_coefficients(const std::vector<MeasuredSt
   for (size_t s = 0; s < samples.size(); ++s) {
     const double y = samples[s].step_us;
     if (!(y > 0) || !std::isfinite(y)) return invalid_argument("samples[{}].step_us: must be > 0; got {}", s, y);
-    const Vec x = feature_vector(samples[s].shape);
+    const Vec x = feature_vector(samples[s].shape, token_floor);
     const double w = 1 / (y * y);
     for (int i = 0; i < kNumCoefficients; ++i) {
       for (int j = 0; j < kNumCoefficients; ++j) xtx[i][j] += w * x[i] * x[j];
@@ -112,18 +129,59 @@ Result<std::array<double, 5>> fit_step_coefficients(const std::vector<MeasuredSt
   return invalid_argument("samples: no fit with non-negative coefficients");
 }
 
+namespace {
+
+// 0, then the samples' distinct token counts, at most `limit` of them evenly by rank.
+std::vector<int64_t> token_floor_candidates(const std::vector<MeasuredStep>& samples, size_t limit = 64) {
+  std::set<int64_t> distinct;
+  for (const MeasuredStep& s : samples) distinct.insert(s.shape.num_decode_sequences() + s.shape.num_prefill_tokens());
+  const std::vector<int64_t> counts(distinct.begin(), distinct.end());
+  std::vector<int64_t> out = {0};
+  if (counts.size() <= limit) {
+    out.insert(out.end(), counts.begin(), counts.end());
+    return out;
+  }
+  for (size_t i = 0; i < limit; ++i) out.push_back(counts[i * (counts.size() - 1) / (limit - 1)]);
+  return out;
+}
+
+// Sum of squared relative errors and mean absolute relative error of `c` over the samples.
+std::pair<double, double> fit_errors(const Vec& c, int64_t token_floor, const std::vector<MeasuredStep>& samples) {
+  double squared = 0, absolute = 0;
+  for (const MeasuredStep& s : samples) {
+    const double e = dot(c, feature_vector(s.shape, token_floor)) / s.step_us - 1;
+    squared += e * e;
+    absolute += std::abs(e);
+  }
+  return {squared, absolute / static_cast<double>(samples.size())};
+}
+
+}  // namespace
+
 Result<StepProfile> fit_profile(std::string name, std::string model, const std::vector<MeasuredStep>& samples) {
-  PPD_ASSIGN_OR_RETURN(const Vec c, fit_step_coefficients(samples));
-  StepProfile p{.name = std::move(name), .model = std::move(model), .coefficients_us = c,
-                .num_samples = static_cast<int>(samples.size()), .samples = samples};
-  for (const MeasuredStep& s : samples) p.mean_abs_error += std::abs(dot(c, feature_vector(s.shape)) / s.step_us - 1);
-  p.mean_abs_error /= static_cast<double>(samples.size());
-  return p;
+  std::optional<StepProfile> best;
+  double best_squared = 0;
+  Status first_error = Status::Ok();
+  for (const int64_t floor : token_floor_candidates(samples)) {
+    Result<Vec> c = fit_step_coefficients(samples, floor);
+    if (!c.ok()) {  // this floor leaves too little variation; another may fit
+      if (first_error.ok()) first_error = c.status();
+      continue;
+    }
+    const auto [squared, mean_abs] = fit_errors(*c, floor, samples);
+    if (best && !(squared < best_squared * (1 - 1e-9))) continue;
+    best = StepProfile{.name = name, .model = model, .coefficients_us = *c, .token_floor = floor,
+                       .mean_abs_error = mean_abs, .num_samples = static_cast<int>(samples.size())};
+    best_squared = squared;
+  }
+  if (!best) return first_error;
+  best->samples = samples;
+  return *std::move(best);
 }
 
 int64_t ProfileCostModel::step_time_ns(const StepShape& shape) const {
   if (shape.decode_context_tokens.empty() && shape.prefill_chunks.empty()) return 0;
-  return std::llround(dot(profile_.coefficients_us, feature_vector(shape)) * 1e3);
+  return std::llround(dot(profile_.coefficients_us, feature_vector(shape, profile_.token_floor)) * 1e3);
 }
 
 nlohmann::json to_json(const StepProfile& p) {
@@ -133,6 +191,7 @@ nlohmann::json to_json(const StepProfile& p) {
                       {"features", {"step", "tokens", "sampled_rows", "prefill_pairs_per_million",
                                     "decode_context_per_thousand"}},
                       {"coefficients_us", p.coefficients_us},
+                      {"token_floor", p.token_floor},
                       {"mean_abs_error", p.mean_abs_error},
                       {"num_samples", p.num_samples}};
   if (p.samples.empty()) return j;
@@ -207,6 +266,12 @@ Result<StepProfile> profile_from_json(const nlohmann::json& j) {
   for (size_t i = 0; ok && i < c.size(); ++i) ok = c[i].is_number() && c[i].get<double>() >= 0;
   if (!ok) return invalid_argument("coefficients_us: expected {} numbers >= 0; got {}", kNumCoefficients, c.dump());
   for (int i = 0; i < kNumCoefficients; ++i) p.coefficients_us[i] = c[i].get<double>();
+  if (j.contains("token_floor")) {
+    if (!is_count(j["token_floor"])) {
+      return invalid_argument("token_floor: expected an integer >= 0; got {}", j["token_floor"].dump());
+    }
+    p.token_floor = j["token_floor"].get<int64_t>();
+  }
   p.mean_abs_error = j.value("mean_abs_error", 0.0);
   p.num_samples = j.value("num_samples", 0);
   if (j.contains("samples")) {

@@ -1,5 +1,8 @@
 #include "ppd/sim/profile_cost_model.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -28,6 +31,40 @@ TEST(ProfileCostModelTest, FitRecoversKnownCoefficients) {
   for (int i = 0; i < 5; ++i) EXPECT_NEAR(p->coefficients_us[i], truth[i], 1e-3 * truth[i]) << i;
   EXPECT_LT(p->mean_abs_error, 1e-6);
   EXPECT_EQ(p->num_samples, 7);
+}
+
+// GPU-like steps: the linear layers cost the same up to 128 tokens (reading the weights), then
+// grow per token. The fit finds that floor among the samples' token counts, and the
+// coefficients with it; the model prices small and large batches on either side of it.
+TEST(ProfileCostModelTest, FitFindsTheTokenFloor) {
+  const std::array<double, 5> truth = {6000, 25, 2, 1700, 40};
+  const ProfileCostModel exact(StepProfile{.coefficients_us = truth, .token_floor = 128});
+  std::vector<MeasuredStep> samples;
+  std::vector<StepShape> shapes;
+  for (int b : {1, 8, 32, 64, 128, 200, 256}) shapes.push_back(decodes(b, 1024));
+  for (int n : {16, 256, 1024, 4096}) shapes.push_back(with_prefill({}, n, 0));
+  for (int n : {16, 1024}) shapes.push_back(with_prefill({}, n, 2048));
+  shapes.push_back(with_prefill(decodes(200, 1024), 1024, 2048));
+  for (const StepShape& s : shapes) samples.push_back({.shape = s, .step_us = static_cast<double>(exact.step_time_ns(s)) / 1e3});
+  const Result<StepProfile> p = fit_profile("gpu", "llama-3.1-8b", samples);
+  ASSERT_TRUE(p.ok()) << p.status().to_string();
+  EXPECT_EQ(p->token_floor, 128);
+  for (int i = 0; i < 5; ++i) EXPECT_NEAR(p->coefficients_us[i], truth[i], 1e-3 * truth[i]) << i;
+  EXPECT_LT(p->mean_abs_error, 1e-6);
+  // Below the floor one decode and sixty-four cost the same linear-layer time: only their
+  // sampled rows and KV reads differ.
+  const ProfileCostModel fitted(*p);
+  EXPECT_NEAR(static_cast<double>(fitted.step_time_ns(decodes(64, 1024)) - fitted.step_time_ns(decodes(1, 1024))) / 1e3,
+              63 * 2 + 63 * 40 * 1.024, 1.0);
+  // Without the floor the same samples fit worse.
+  const Result<std::array<double, 5>> linear = fit_step_coefficients(samples, 0);
+  ASSERT_TRUE(linear.ok());
+  double worst = 0;
+  for (const MeasuredStep& s : samples) {
+    const double t = static_cast<double>(ProfileCostModel(StepProfile{.coefficients_us = *linear}).step_time_ns(s.shape)) / 1e3;
+    worst = std::max(worst, std::abs(t / s.step_us - 1));
+  }
+  EXPECT_GT(worst, 0.05);
 }
 
 // Features by hand: 2 decodes at 100 and 300, a 10-token chunk after 20 that samples.
@@ -63,6 +100,15 @@ TEST(ProfileCostModelTest, BadSamplesAndFilesNameTheField) {
   nlohmann::json j = to_json(p);
   j["coefficients_us"] = {1, 2, 3};
   EXPECT_EQ(profile_from_json(j).status().message(), "coefficients_us: expected 5 numbers >= 0; got [1,2,3]");
+  j["coefficients_us"] = {1, 2, 3, 4, 5};
+  j["token_floor"] = 96;
+  ASSERT_TRUE(profile_from_json(j).ok());
+  EXPECT_EQ(profile_from_json(j)->token_floor, 96);
+  EXPECT_EQ(profile_from_json(to_json(StepProfile{.token_floor = 7}))->token_floor, 7);
+  j["token_floor"] = -3;
+  EXPECT_EQ(profile_from_json(j).status().message(), "token_floor: expected an integer >= 0; got -3");
+  j.erase("token_floor");
+  EXPECT_EQ(profile_from_json(j)->token_floor, 0);
   j["kind"] = "other";
   EXPECT_EQ(profile_from_json(j).status().message(), "kind: expected \"ppd-step-profile\"; got \"other\"");
 }

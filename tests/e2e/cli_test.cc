@@ -2,6 +2,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -221,6 +223,52 @@ TEST_F(CliTest, SimCalibrateWritesAProfileTheSimulatorRuns) {
   EXPECT_NE(r.err.find("bare.json: the profile keeps no samples to fit"), std::string::npos) << r.err;
 }
 
+// The H100 profile scripts/gpu_step_profile.py measured: the C++ fit of the steps it keeps
+// gives back the script's own fit (the two fitters agree), and the simulator runs on it.
+TEST_F(CliTest, TheMeasuredGpuProfileRefitsToItselfAndRuns) {
+  const std::string committed = PPD_SOURCE_DIR "/docs/results/gpu-profile-h100/profile-h100.json";
+  const std::string refit = (dir_ / "refit.json").string();
+  CommandRun r = ppd("sim calibrate --refit '" + committed + "' --out '" + refit + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("profile: NVIDIA H100 80GB HBM3, llama-3.1-8b"), std::string::npos) << r.out;
+  const nlohmann::json script = nlohmann::json::parse(slurp(committed));
+  const nlohmann::json ours = nlohmann::json::parse(slurp(refit));
+  ASSERT_GE(script["num_samples"].get<int>(), 40);
+  EXPECT_EQ(ours["num_samples"], script["num_samples"]);
+  EXPECT_EQ(ours["token_floor"], script["token_floor"]);
+  for (size_t i = 0; i < 5; ++i) {
+    const double a = script["coefficients_us"][i], b = ours["coefficients_us"][i];
+    EXPECT_NEAR(b, a, 1e-9 * std::max(1.0, a)) << i;
+  }
+  EXPECT_NEAR(ours["mean_abs_error"].get<double>(), script["mean_abs_error"].get<double>(), 1e-9);
+
+  // The spec-sheet roofline against the card's measured steps: a table, and exit 1 when some
+  // step is outside the tolerance.
+  r = ppd("sim validate --profile '" + committed + "' --roofline h100-80gb --tolerance 10");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("roofline h100-80gb on llama-3.1-8b against"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("200 decodes at 1024 + 1024 on 2048"), std::string::npos) << r.out;
+  r = ppd("sim validate --profile '" + committed + "' --roofline h100-80gb --tolerance 0.0001");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("the roofline is off the measured steps by more than 0% on"), std::string::npos) << r.err;
+
+  r = ppd("sim interference --profile '" + committed + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(measured profile, model llama-3.1-8b)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("+ append-prefill of 1024 tokens on 2048 cached:"), std::string::npos) << r.out;
+  r = ppd("sim interference --profile '" + committed + "' --hardware h200");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--hardware excludes --profile"), std::string::npos) << r.err;
+
+  const std::string results = (dir_ / "results.json").string();
+  r = ppd("sim --model llama-3.1-8b --profile '" + committed + "' --kv-blocks 20000 --prefill 1 --decode 1 "
+          "--num-conversations 6 --rate 2 --json '" + results + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("12 requests measured"), std::string::npos) << r.out;
+  EXPECT_TRUE(nlohmann::json::parse(slurp(results))["cost_model"].get<std::string>().starts_with(
+      "profile NVIDIA H100 80GB HBM3"));
+}
+
 TEST_F(CliTest, SimValidateComparesMeansAndFailsOutsideTheTolerance) {
   auto run = [](double t1_ttft, double t2_tpot) {
     const std::string group = R"({"ttft_ms": {"mean": %T}, "tpot_ms": {"mean": %P}})";
@@ -280,7 +328,9 @@ TEST_F(CliTest, SimValidateChecksAProfileAgainstTheStepsANodeLogged) {
   EXPECT_NE(r.err.find("bad.log:2: expected \"step prefill_tokens=N decodes=N context_tokens=N step_us=N\" with numbers "
                        ">= 0; got \"step prefill_tokens=1 decodes=-1"), std::string::npos) << r.err;
   r = ppd("sim validate" + profile);
-  EXPECT_EQ(r.err, "ppd sim validate: --profile and --node-log: give both or neither\n");
+  EXPECT_EQ(r.err, "ppd sim validate: --profile: give --node-log or --roofline with it\n");
+  r = ppd("sim validate --roofline h100-80gb");
+  EXPECT_EQ(r.err, "ppd sim validate: --node-log and --roofline: they need --profile\n");
 }
 
 // Steps that follow the profile's linear form exactly give a profile that reproduces them.

@@ -2,7 +2,9 @@
 // are in the benchmark's JSON format (`ppd bench serve|compare`, `ppd sim --json`); runs pair
 // up by (label, rate). With --profile and --node-log, also the step profile against the steps
 // the measured run's nodes logged, which tells the simulator's own error from the machine's
-// drift since calibration. Exits 1 when any compared figure is off by more than the tolerance.
+// drift since calibration. With --profile and --roofline, a GPU roofline against the steps a
+// measured profile keeps (scripts/gpu_step_profile.py): how far the spec sheet is from the
+// card. Exits 1 when any compared figure is off by more than the tolerance.
 #include <cmath>
 #include <iostream>
 #include <memory>
@@ -14,6 +16,7 @@
 #include "ppd/cli/node_step_log.h"
 #include "ppd/cli/sim_commands.h"
 #include "ppd/common/file.h"
+#include "ppd/sim/roofline_cost_model.h"
 
 namespace ppd::cli {
 namespace {
@@ -23,6 +26,7 @@ struct ValidateFlags {
   std::string simulated_path;
   std::string profile_path;
   std::vector<std::string> node_logs;
+  std::string roofline;  // hardware preset to compare with the profile's measured steps
   double tolerance = 0.15;
 };
 
@@ -76,6 +80,48 @@ Status validate_steps(const ValidateFlags& f) {
   return first_failure;
 }
 
+// The roofline of --roofline on the profile's model against the steps the profile keeps, and
+// the profile's own fit beside it.
+Status validate_roofline(const ValidateFlags& f) {
+  PPD_ASSIGN_OR_RETURN(const sim::StepProfile profile, sim::read_profile(f.profile_path));
+  if (profile.samples.empty()) return invalid_argument("--profile {}: the profile keeps no measured steps", f.profile_path);
+  PPD_ASSIGN_OR_RETURN(const sim::HardwareSpec hardware, sim::hardware_preset(f.roofline));
+  const Result<sim::ModelShape> shape = sim::model_shape_preset(profile.model);
+  if (!shape.ok()) {
+    return invalid_argument("--roofline: the profile was measured on model \"{}\", which is not a model preset",
+                            profile.model);
+  }
+  const sim::RooflineCostModel roofline(hardware, *shape);
+  const sim::ProfileCostModel fitted(profile);
+  std::cout << fmt::format("roofline {} on {} against {} steps of {}\n", hardware.name, shape->name,
+                           profile.samples.size(), profile.name)
+            << fmt::format("{:<36} {:>11} {:>11} {:>7} {:>11} {:>7}\n", "step", "measured ms", "roofline ms", "error",
+                           "profile ms", "error");
+  double roofline_error = 0, profile_error = 0;
+  int outside = 0;
+  for (const sim::MeasuredStep& s : profile.samples) {
+    const double want = s.step_us * 1e-3;
+    const double got = static_cast<double>(roofline.step_time_ns(s.shape)) * 1e-6;
+    const double fit = static_cast<double>(fitted.step_time_ns(s.shape)) * 1e-6;
+    roofline_error += std::abs(got / want - 1);
+    profile_error += std::abs(fit / want - 1);
+    const bool ok = std::abs(got / want - 1) <= f.tolerance;
+    outside += ok ? 0 : 1;
+    std::cout << fmt::format("{:<36} {:>11.2f} {:>11.2f} {:>+6.1f}% {:>11.2f} {:>+6.1f}%{}\n",
+                             sim::describe_step(s.shape), want, got, 100 * (got / want - 1), fit, 100 * (fit / want - 1),
+                             ok ? "" : "  outside");
+  }
+  const auto n = static_cast<double>(profile.samples.size());
+  std::cout << fmt::format("roofline: mean |error| {:.1f}%, {} of {} steps within {:.0f}%; the profile's fit: mean "
+                           "|error| {:.1f}%\n", 100 * roofline_error / n, profile.samples.size() - outside,
+                           profile.samples.size(), 100 * f.tolerance, 100 * profile_error / n);
+  if (outside > 0) {
+    return failed_precondition("the roofline is off the measured steps by more than {:.0f}% on {} of {}",
+                               100 * f.tolerance, outside, profile.samples.size());
+  }
+  return Status::Ok();
+}
+
 Status validate_means(const ValidateFlags& f) {
   PPD_ASSIGN_OR_RETURN(const nlohmann::json measured, read_runs(f.measured_path));
   PPD_ASSIGN_OR_RETURN(const nlohmann::json simulated, read_runs(f.simulated_path));
@@ -108,14 +154,23 @@ Status run_validate(const ValidateFlags& f) {
   if (f.measured_path.empty() != f.simulated_path.empty()) {
     return invalid_argument("--measured and --simulated: give both or neither");
   }
-  if (f.profile_path.empty() != f.node_logs.empty()) return invalid_argument("--profile and --node-log: give both or neither");
-  if (f.measured_path.empty() && f.node_logs.empty()) {
-    return invalid_argument("nothing to compare: give --measured and --simulated, or --profile and --node-log");
+  const bool with_profile = !f.node_logs.empty() || !f.roofline.empty();
+  if (!f.profile_path.empty() && !with_profile) return invalid_argument("--profile: give --node-log or --roofline with it");
+  if (f.profile_path.empty() && with_profile) return invalid_argument("--node-log and --roofline: they need --profile");
+  if (f.measured_path.empty() && !with_profile) {
+    return invalid_argument("nothing to compare: give --measured and --simulated, --profile and --node-log, or "
+                            "--profile and --roofline");
   }
-  const Status means = f.measured_path.empty() ? Status::Ok() : validate_means(f);
-  if (means.code() == StatusCode::kInvalidArgument) return means;
-  const Status steps = f.node_logs.empty() ? Status::Ok() : validate_steps(f);
-  return means.ok() ? steps : means;
+  Status first = Status::Ok();
+  for (const auto& [wanted, check] : {std::pair{!f.measured_path.empty(), &validate_means},
+                                      std::pair{!f.node_logs.empty(), &validate_steps},
+                                      std::pair{!f.roofline.empty(), &validate_roofline}}) {
+    if (!wanted) continue;
+    const Status s = check(f);
+    if (s.code() == StatusCode::kInvalidArgument) return s;
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
 }
 
 }  // namespace
@@ -127,9 +182,13 @@ void register_sim_validate(CLI::App* sim, int* exit_code) {
                                                   "the steps real nodes logged");
   cmd->add_option("--measured", f->measured_path, "JSON of ppd bench serve or ppd bench compare");
   cmd->add_option("--simulated", f->simulated_path, "JSON of ppd sim");
-  cmd->add_option("--profile", f->profile_path, "Step profile (ppd sim calibrate) to check against --node-log");
+  cmd->add_option("--profile", f->profile_path, "Step profile (ppd sim calibrate, scripts/gpu_step_profile.py) to check "
+                                                "against --node-log, or whose measured steps --roofline is checked "
+                                                "against");
   cmd->add_option("--node-log", f->node_logs, "Log of a measured node run with PPD_LOG_LEVEL=debug (its step lines); "
                                               "repeat for several nodes");
+  cmd->add_option("--roofline", f->roofline, "GPU roofline preset (h100-80gb, a100-80gb, h200) to check against the "
+                                            "steps --profile keeps, on the profile's model");
   cmd->add_option("--tolerance", f->tolerance, "Largest relative error accepted")->check(CLI::Range(0.0, 10.0))
       ->capture_default_str();
   cmd->callback([f, exit_code] {

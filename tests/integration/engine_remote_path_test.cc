@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
+#include <optional>
 
 #include "engine_test_util.h"
 #include "ppd/model/model_config.h"
@@ -113,6 +115,35 @@ TEST_P(RemotePathTest, FullAndDeltaImportsDecodeLikeTheLocalPath) {
   }
   EXPECT_EQ(p->num_allocatable_blocks(), 512);
   EXPECT_EQ(d->num_allocatable_blocks(), 512);
+}
+
+// The step that finishes a held request hands its blocks out with its last output, the same
+// ones held() gives later; a request that is not held carries none.
+TEST_P(RemotePathTest, TheFinishingOutputCarriesTheHeldBlocks) {
+  auto p = make_engine(dir_, test_options());
+  const std::vector<TokenId> prompt = random_tokens(9, 40, 3, vocab_);
+  Result<RequestId> held_id = p->add_request(prefill_spec(prompt, greedy(8)));
+  Result<RequestId> plain_id = p->add_request({.prompt = prompt, .params = greedy(1)});
+  ASSERT_TRUE(held_id.ok() && plain_id.ok());
+  std::map<uint64_t, engine::RequestOutput> last;
+  while (p->has_unfinished()) {
+    for (engine::RequestOutput& out : p->step().outputs) {
+      if (out.finish_reason != sched::FinishReason::kNone) last[out.id.value] = std::move(out);
+    }
+  }
+  ASSERT_EQ(last.size(), 2u);
+  const engine::RequestOutput& finished = last[held_id->value];
+  ASSERT_TRUE(finished.held.has_value());
+  const std::optional<engine::HeldRequest> later = p->held(*held_id);
+  ASSERT_TRUE(later.has_value());
+  EXPECT_EQ(finished.held->first_token, finished.token);
+  EXPECT_EQ(finished.held->block_ids, later->block_ids);
+  EXPECT_EQ(finished.held->block_hashes, later->block_hashes);
+  ASSERT_EQ(finished.held->blocks.size(), later->blocks.size());
+  for (size_t i = 0; i < later->blocks.size(); ++i) EXPECT_EQ(finished.held->blocks[i].data(), later->blocks[i].data());
+  EXPECT_FALSE(last[plain_id->value].held.has_value());
+  EXPECT_TRUE(p->release_held(*held_id));
+  EXPECT_TRUE(p->check_invariants().ok());
 }
 
 TEST_P(RemotePathTest, DeltaImportPullsOnlyTheBlocksTheDecodeNodeLacks) {

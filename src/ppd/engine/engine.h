@@ -77,6 +77,10 @@ struct RequestOutput {
   int num_cached_tokens = 0;  // prompt tokens served from the prefix cache
   int num_output_tokens = 0;  // including this one
   std::vector<float> logits;  // [vocab] when params.return_logits
+  // A kHold request's last output: its pinned blocks, as held() returns them, taken in the
+  // step that finished it, so the prefill node needs no second trip to the engine thread
+  // (which would wait for the next step to end).
+  std::optional<HeldRequest> held;
 };
 
 // Telemetry of one step, for load reports and the routers' step-time models.

@@ -38,4 +38,7 @@ struct Engine::State {
 // resolved id, output limit and seed. Does not queue it.
 Result<std::unique_ptr<sched::Sequence>> make_sequence(Engine::State& s, RequestSpec spec);
 
+// The pinned blocks of a finished kHold request, or nullopt (Engine::held()).
+std::optional<HeldRequest> held_request(const Engine::State& s, RequestId id);
+
 }  // namespace ppd::engine

@@ -69,8 +69,9 @@ Result<RequestOutput> Engine::finish_import(RequestId id) {
   return out;
 }
 
-std::optional<HeldRequest> Engine::held(RequestId id) const {
-  const State& s = *state_;
+std::optional<HeldRequest> Engine::held(RequestId id) const { return held_request(*state_, id); }
+
+std::optional<HeldRequest> held_request(const Engine::State& s, RequestId id) {
   const sched::Sequence* seq = s.scheduler->find(id);
   if (seq == nullptr || seq->status() != sched::SequenceStatus::kHeld) return std::nullopt;
   HeldRequest h{.id = id, .num_prompt_tokens = seq->num_prompt_tokens(), .first_token = seq->output_tokens()[0],

@@ -6,9 +6,9 @@ set ylabel 'turn 1 TTFT mean (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 242.66519875862008
-0.8 300.51338439655166
+0.3 219.77455434482837
+0.8 249.47536175862095
 e
-0.3 232.5542603793084
-0.8 239.15863298275877
+0.3 220.00547291379226
+0.8 241.4491919827587
 e

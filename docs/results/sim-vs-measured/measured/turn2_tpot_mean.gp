@@ -6,9 +6,9 @@ set ylabel 'turn 2+ TPOT mean (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 4.139093371756276
-0.8 4.77528245838384
+0.3 4.099784851059935
+0.8 4.938230426791017
 e
-0.3 4.854907198829959
-0.8 4.59763889191393
+0.3 4.40494718531181
+0.8 5.773993247586174
 e

@@ -6,9 +6,9 @@ set ylabel 'turn 2+ TPOT p99 (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 5.7424570664146675
-0.8 6.655762034666637
+0.3 5.437309396974954
+0.8 6.520540715714048
 e
-0.3 8.821261317142369
-0.8 9.856008040000127
+0.3 6.767468506823981
+0.8 11.110733922634909
 e

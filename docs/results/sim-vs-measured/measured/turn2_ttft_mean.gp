@@ -6,9 +6,9 @@ set ylabel 'turn 2+ TTFT mean (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 253.42457391379313
-0.8 351.38351079310354
+0.3 248.5076733103449
+0.8 282.365986706897
 e
-0.3 101.07500686206872
-0.8 93.50516017241395
+0.3 99.00338537931201
+0.8 98.19372136206937
 e

@@ -6,9 +6,9 @@ set ylabel 'turn 2+ TTFT p99 (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 597.341171349999
-0.8 1153.745088030004
+0.3 655.3644459600054
+0.8 730.0006040400053
 e
-0.3 621.1408796100029
-0.8 540.798816200005
+0.3 578.4998627600066
+0.8 595.4211197299974
 e

@@ -223,28 +223,33 @@ TEST_F(CliTest, SimCalibrateWritesAProfileTheSimulatorRuns) {
   EXPECT_NE(r.err.find("bare.json: the profile keeps no samples to fit"), std::string::npos) << r.err;
 }
 
-// The H100 profile scripts/gpu_step_profile.py measured: the C++ fit of the steps it keeps
-// gives back the script's own fit (the two fitters agree), and the simulator runs on it.
+// The H100 and H200 profiles scripts/gpu_step_profile.py measured: the C++ fit of the steps
+// each keeps gives back the script's own fit (the two fitters agree), and the simulator runs
+// on the H100 one.
 TEST_F(CliTest, TheMeasuredGpuProfileRefitsToItselfAndRuns) {
-  const std::string committed = PPD_SOURCE_DIR "/docs/results/gpu-profile-h100/profile-h100.json";
-  const std::string refit = (dir_ / "refit.json").string();
-  CommandRun r = ppd("sim calibrate --refit '" + committed + "' --out '" + refit + "'");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("profile: NVIDIA H100 80GB HBM3, llama-3.1-8b"), std::string::npos) << r.out;
-  const nlohmann::json script = nlohmann::json::parse(slurp(committed));
-  const nlohmann::json ours = nlohmann::json::parse(slurp(refit));
-  ASSERT_GE(script["num_samples"].get<int>(), 40);
-  EXPECT_EQ(ours["num_samples"], script["num_samples"]);
-  EXPECT_EQ(ours["token_floor"], script["token_floor"]);
-  for (size_t i = 0; i < 5; ++i) {
-    const double a = script["coefficients_us"][i], b = ours["coefficients_us"][i];
-    EXPECT_NEAR(b, a, 1e-9 * std::max(1.0, a)) << i;
+  for (const char* card : {"h200", "h100"}) {
+    SCOPED_TRACE(card);
+    const std::string committed =
+        std::string(PPD_SOURCE_DIR "/docs/results/gpu-profile-") + card + "/profile-" + card + ".json";
+    const std::string refit = (dir_ / "refit.json").string();
+    CommandRun r = ppd("sim calibrate --refit '" + committed + "' --out '" + refit + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(", llama-3.1-8b bf16 random weights"), std::string::npos) << r.out;
+    const nlohmann::json script = nlohmann::json::parse(slurp(committed));
+    const nlohmann::json ours = nlohmann::json::parse(slurp(refit));
+    ASSERT_GE(script["num_samples"].get<int>(), 40);
+    EXPECT_EQ(ours["num_samples"], script["num_samples"]);
+    EXPECT_EQ(ours["token_floor"], script["token_floor"]);
+    for (size_t i = 0; i < 5; ++i) {
+      const double a = script["coefficients_us"][i], b = ours["coefficients_us"][i];
+      EXPECT_NEAR(b, a, 1e-9 * std::max(1.0, a)) << i;
+    }
+    EXPECT_NEAR(ours["mean_abs_error"].get<double>(), script["mean_abs_error"].get<double>(), 1e-9);
   }
-  EXPECT_NEAR(ours["mean_abs_error"].get<double>(), script["mean_abs_error"].get<double>(), 1e-9);
-
+  const std::string committed = PPD_SOURCE_DIR "/docs/results/gpu-profile-h100/profile-h100.json";
   // The spec-sheet roofline against the card's measured steps: a table, and exit 1 when some
   // step is outside the tolerance.
-  r = ppd("sim validate --profile '" + committed + "' --roofline h100-80gb --tolerance 10");
+  CommandRun r = ppd("sim validate --profile '" + committed + "' --roofline h100-80gb --tolerance 10");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("roofline h100-80gb on llama-3.1-8b against"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("200 decodes at 1024 + 1024 on 2048"), std::string::npos) << r.out;

@@ -124,7 +124,10 @@ std::vector<RequestOutput> collect_outputs(Engine::State& s, const std::vector<s
                        .num_cached_tokens = seq->num_cached_prompt_tokens(),
                        .num_output_tokens = seq->num_output_tokens(),
                        .logits = std::move(executed->logits[k])});
-    if (u.finish_reason != sched::FinishReason::kNone) outputs.back().held = held_request(s, u.id);
+    if (u.finish_reason == sched::FinishReason::kNone) continue;
+    if (std::optional<HeldRequest> held = held_request(s, u.id)) {
+      outputs.back().held = std::make_shared<HeldRequest>(*std::move(held));
+    }
   }
   return outputs;
 }

@@ -79,8 +79,10 @@ struct RequestOutput {
   std::vector<float> logits;  // [vocab] when params.return_logits
   // A kHold request's last output: its pinned blocks, as held() returns them, taken in the
   // step that finished it, so the prefill node needs no second trip to the engine thread
-  // (which would wait for the next step to end).
-  std::optional<HeldRequest> held;
+  // (which would wait for the next step to end). Null otherwise. (A pointer, not an
+  // optional: GCC 12's sanitizer builds warn falsely about optional members of the outputs
+  // that Asio channels default-construct.)
+  std::shared_ptr<HeldRequest> held;
 };
 
 // Telemetry of one step, for load reports and the routers' step-time models.

@@ -77,7 +77,7 @@ asio::awaitable<Result<KvHandle>> NodeService::prefill(NodeRequest request) {
   if ((*out)->finish_reason == sched::FinishReason::kError) {
     co_return internal_error("prefill: request {} produced non-finite logits", id.value);
   }
-  std::optional<engine::HeldRequest> held = std::move((*out)->held);
+  const std::shared_ptr<engine::HeldRequest> held = std::move((*out)->held);
   if (!held) co_return internal_error("prefill: request {} finished without holding its blocks", id.value);
   KvHandle handle{.node = options_.name, .kv_address = options_.kv_address, .handle = id.value,
                   .num_prompt_tokens = held->num_prompt_tokens, .block_size = loop_->engine().block_size(),

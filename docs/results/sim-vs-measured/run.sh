@@ -23,6 +23,11 @@ TEMPLATE_TOKENS=12
 # import calls): five warm, isolated 329-347-token requests on this cluster took 2-18 ms
 # (median 10 ms) longer to their first token than the profile's prefill plus the pull at 27 MB/s.
 PULL_OVERHEAD_US=10000
+# The calibration grid spans the shapes this workload gives the nodes: prompts of 44-537 new
+# tokens, appends of 33-281 tokens on up to 553 cached, 1-8 decoding sequences at 100-1,300
+# tokens of context. Each context sets a lone prefill of that many tokens, decode batches at
+# that context, and decode + full prefill and decode + append (a quarter of it on it) steps.
+GRID=(--contexts 128,256,512,1024 --batches 1,2,4,8)
 
 simulate() {  # simulate PROFILE SUFFIX: one simulated JSON per policy, compared with the measured run
   for policy in ${POLICIES//,/ }; do
@@ -35,11 +40,11 @@ simulate() {  # simulate PROFILE SUFFIX: one simulated JSON per policy, compared
 
 # Calibrations right before and right after the measurement, fitted together: the machine's
 # speed moves over minutes, and the profile should stand for the measurement's window.
-"$PPD" sim calibrate --model small --threads 1 --out "$OUT/profile-before.json" > "$OUT/calibrate-before.txt"
+"$PPD" sim calibrate --model small --threads 1 "${GRID[@]}" --out "$OUT/profile-before.json" > "$OUT/calibrate-before.txt"
 # Debug logs hold each node's steps, which the profiles are checked against and fitted to.
 PPD_LOG_LEVEL=debug "$PPD" bench compare --model small --policies "$POLICIES" --rate "$RATES" "${WORKLOAD[@]}" \
   --link-bytes-per-s "$LINK" --out "$OUT/measured" --no-progress
-"$PPD" sim calibrate --model small --threads 1 --out "$OUT/profile-after.json" > "$OUT/calibrate-after.txt"
+"$PPD" sim calibrate --model small --threads 1 "${GRID[@]}" --out "$OUT/profile-after.json" > "$OUT/calibrate-after.txt"
 "$PPD" sim calibrate --refit "$OUT/profile-before.json" --refit "$OUT/profile-after.json" \
   --out "$OUT/profile-cpu-small.json" | tee "$OUT/calibrate.txt"
 logs=()
@@ -54,4 +59,5 @@ echo "== the calibrated profile against the steps the measured nodes ran" | tee 
   | sed "s|$OUT/measured/logs/||" > "$OUT/calibrate-from-nodes.txt"
 echo "== simulated with the profile fitted to the measured nodes' own steps" | tee "$OUT/validate-from-nodes.txt"
 simulate "$OUT/profile-from-nodes.json" "-from-nodes" | tee -a "$OUT/validate-from-nodes.txt"
-rm -rf "$OUT/measured/logs"  # several MB of debug lines; the tables above keep what they showed
+# Several MB of debug lines; the tables above keep what they showed. KEEP_LOGS=1 keeps them.
+[ "${KEEP_LOGS:-0}" = 1 ] || rm -rf "$OUT/measured/logs"

@@ -173,7 +173,8 @@ void register_sim_calibrate(CLI::App* sim, int* exit_code) {
   cmd->add_option("--batches", f->batches, "Decode batch sizes")->delimiter(',')->check(CLI::Range(1, 1024))
       ->capture_default_str();
   cmd->add_option("--contexts", f->contexts, "Context lengths: each sets the decode context and the full prefill; the "
-                                             "append-prefill is a quarter of it on a sixteenth cached")
+                                             "append-prefill is a quarter of it on it. Span the shapes of the workload "
+                                             "you will simulate: the linear fit compromises across the grid")
       ->delimiter(',')->check(CLI::Range(16, 32768))->capture_default_str();
   cmd->add_option("--repeats", f->repeats, "Timed steps per shape (medians)")->check(CLI::Range(1, 100))
       ->capture_default_str();

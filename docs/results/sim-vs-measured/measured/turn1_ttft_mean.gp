@@ -6,9 +6,9 @@ set ylabel 'turn 1 TTFT mean (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 219.77455434482837
-0.8 249.47536175862095
+0.3 226.30051656896472
+0.8 270.28344818965496
 e
-0.3 220.00547291379226
-0.8 241.4491919827587
+0.3 226.84825308620697
+0.8 229.27939624137943
 e

@@ -6,9 +6,9 @@ set ylabel 'turn 2+ TPOT mean (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 4.099784851059935
-0.8 4.938230426791017
+0.3 4.6706681920222985
+0.8 5.153942519293138
 e
-0.3 4.40494718531181
-0.8 5.773993247586174
+0.3 5.413284565083906
+0.8 5.345910847146433
 e

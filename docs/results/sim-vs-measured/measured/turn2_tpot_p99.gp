@@ -6,9 +6,9 @@ set ylabel 'turn 2+ TPOT p99 (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 5.437309396974954
-0.8 6.520540715714048
+0.3 6.256495346666642
+0.8 7.170135420190569
 e
-0.3 6.767468506823981
-0.8 11.110733922634909
+0.3 7.935280033810378
+0.8 12.443967783118284
 e

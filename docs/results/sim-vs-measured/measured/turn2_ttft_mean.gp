@@ -6,9 +6,9 @@ set ylabel 'turn 2+ TTFT mean (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 248.5076733103449
-0.8 282.365986706897
+0.3 248.56639929310154
+0.8 267.54136262068954
 e
-0.3 99.00338537931201
-0.8 98.19372136206937
+0.3 91.24237579310434
+0.8 100.4339265000006
 e

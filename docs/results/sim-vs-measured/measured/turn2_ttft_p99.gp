@@ -6,9 +6,9 @@ set ylabel 'turn 2+ TTFT p99 (ms)'
 set key top left
 set grid
 plot '-' using 1:2 with linespoints title 'pd', '-' using 1:2 with linespoints title 'ppd'
-0.3 655.3644459600054
-0.8 730.0006040400053
+0.3 607.7190590999999
+0.8 722.9308087100042
 e
-0.3 578.4998627600066
-0.8 595.4211197299974
+0.3 587.4302544899929
+0.8 587.9841497100006
 e

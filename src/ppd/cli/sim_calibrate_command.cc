@@ -4,6 +4,7 @@
 // steps (the interference benchmark). The interference benchmark's own decode-only steps are
 // not used: each follows a large mixed step and runs slower than steady decoding. With
 // --from-node-log it measures nothing and fits the steps real nodes logged instead.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -93,21 +94,25 @@ void print_fit(const sim::StepProfile& profile, const std::string& out_path) {
 // One profile fitted to the samples stored in several (calibrations made at different times).
 Status run_refit(const CalibrateFlags& f) {
   std::vector<sim::MeasuredStep> samples;
-  std::string model, name;
+  std::string model;
+  std::vector<std::string> names;
   for (const std::string& path : f.refit) {
     PPD_ASSIGN_OR_RETURN(const sim::StepProfile p, sim::read_profile(path));
-    name = f.refit.size() == 1 ? p.name : "";
     if (p.samples.empty()) return invalid_argument("--refit {}: the profile keeps no samples to fit", path);
     if (!model.empty() && p.model != model) {
       return invalid_argument("--refit {}: measured on model \"{}\", the others on \"{}\"", path, p.model, model);
     }
     model = p.model;
+    names.push_back(p.name);
     samples.insert(samples.end(), p.samples.begin(), p.samples.end());
   }
-  // One profile refitted keeps its name (it says what was measured, on which machine).
-  if (name.empty()) {
-    name = fmt::format("cpu {}, {} steps of {} calibrations, {}", model, samples.size(), f.refit.size(),
-                       describe_machine());
+  // The result keeps what was measured, on which machine or card: one profile refitted keeps
+  // its name; several are named after the first (and how many others) and the steps fitted.
+  std::string name = names.front();
+  if (names.size() > 1) {
+    const bool same = std::all_of(names.begin(), names.end(), [&](const std::string& n) { return n == names.front(); });
+    name = fmt::format("{}{}; {} steps of {} calibrations", names.front(),
+                       same ? "" : fmt::format(" and {} more", names.size() - 1), samples.size(), names.size());
   }
   PPD_ASSIGN_OR_RETURN(const sim::StepProfile profile, sim::fit_profile(name, model, samples));
   print_fit(profile, f.out_path);

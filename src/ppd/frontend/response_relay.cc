@@ -87,6 +87,7 @@ asio::awaitable<RelayOutcome> ResponseRelay::run(NodeStream& stream) {
     if (first) {
       first_token_ns_ = clock_->now_ns();
       transfer_bytes_ = o.transfer_bytes;
+      if (on_first_token_) on_first_token_();
     }
     last_token_ns_ = clock_->now_ns();
     output_ids_.push_back(o.token);

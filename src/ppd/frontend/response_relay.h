@@ -5,6 +5,7 @@
 // (output ids, times, transfer bytes). One relay per attempt, on the request's coroutine.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,8 @@ class ResponseRelay {
   // Reads `stream` to its end and answers the client. On a node failure after bytes went
   // out, the stream ends with an error event; on a client that left, nothing more is sent.
   boost::asio::awaitable<RelayOutcome> run(NodeStream& stream);
+  // Called once, when the first token arrives (its prefill is then done), before it is sent.
+  void on_first_token(std::function<void()> callback) { on_first_token_ = std::move(callback); }
 
   const std::vector<TokenId>& output_ids() const { return output_ids_; }
   const std::string& text() const { return text_; }
@@ -66,6 +69,7 @@ class ResponseRelay {
   int64_t transfer_bytes_ = 0;
   int64_t first_token_ns_ = 0;
   int64_t last_token_ns_ = 0;
+  std::function<void()> on_first_token_;
 };
 
 }  // namespace ppd::frontend

@@ -28,7 +28,8 @@ struct RouterService::Prepared {
 
 namespace {
 
-// Keeps the router's own load counters on the chosen nodes for as long as an attempt runs.
+// Keeps the router's own load counters on the chosen nodes: the prompt tokens still to prefill
+// until the first token arrives (prefill_done), the running request for as long as the attempt runs.
 class Reservation {
  public:
   Reservation(router::ClusterView* view, const RouteDecision& d, int num_prompt_tokens) : view_(view), d_(d) {
@@ -177,9 +178,9 @@ asio::awaitable<Status> RouterService::run(Prepared& p, net::ResponseWriter& wri
     AttemptResult opened = co_await open_path(dispatch, *d, p.meta.id, p.plan.token_ids, p.api.sampling);
     if (opened.stream) {
       ResponseRelay relay(p.api, p.meta, prompts_.tokenizer(), writer, clock_);
+      relay.on_first_token([&reservation] { reservation.prefill_done(); });
       const RelayOutcome outcome = co_await relay.run(*opened.stream);
       opened.stream->cancel();
-      reservation.prefill_done();
       if (outcome.status.ok()) {
         finish(p, *d, relay);
         co_return Status::Ok();

@@ -40,6 +40,7 @@ struct Flight {
   int64_t cached_tokens = 0;
   int64_t transfer_bytes = 0;
   int64_t transfer_start_ns = 0;
+  bool prefill_released = false;  // the first token reached the client
 };
 
 // A node's KV events or load report on its way to the router.
@@ -100,6 +101,7 @@ class ClusterSim {
   void finish_import(int node, RequestId id);
   void retry_imports(int node);
   void arm(int link);
+  void deliver_token(RequestId id, TokenId token);
   void drain_finished(int node);
   void end_request(RequestId id, const sched::Sequence* seq, std::string error);
   void schedule_turn(int64_t conversation, std::optional<int64_t> due);
@@ -157,7 +159,8 @@ Result<SimResult> ClusterSim::run() {
   return std::move(result_);
 }
 
-// After the run: no request left anywhere, nothing pinned, every reference accounted for.
+// After the run: no request left anywhere, nothing pinned, every reference and router
+// reservation accounted for.
 Status ClusterSim::check_nodes_clean() const {
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const sched::Scheduler& s = nodes_[i].node->scheduler();
@@ -166,6 +169,11 @@ Status ClusterSim::check_nodes_clean() const {
                             s.num_waiting(), s.num_running(), s.held_ids().size());
     }
     PPD_RETURN_IF_ERROR(s.check_invariants());
+    const router::NodeState& v = router_->view().node(NodeId{static_cast<uint32_t>(i)});
+    if (v.num_router_active != 0 || v.num_router_prefill_tokens != 0) {
+      return internal_error("node {}: the router still counts {} requests and {} prefill tokens on it after the run", i,
+                            v.num_router_active, v.num_router_prefill_tokens);
+    }
   }
   return Status::Ok();
 }
@@ -219,7 +227,7 @@ void ClusterSim::on_step_done(int node) {
   n.steps.push_back(step_sample(shape, now() - n.step_start_ns));
   for (const sched::SequenceUpdate& u : updates) {
     if (!is_prefill(node)) {
-      client_.on_token(u.id, u.token, now());
+      deliver_token(u.id, u.token);
       continue;
     }
     flights_.at(u.id.value).first_token = u.token;  // a prefill node runs remote requests only
@@ -324,10 +332,20 @@ void ClusterSim::on_transfer_done(int link) {
 // The first token (sampled by the prefill node) reaches the client now. The caller starts the
 // node's next step.
 void ClusterSim::finish_import(int node, RequestId id) {
-  client_.on_token(id, flights_.at(id.value).first_token, now());
+  deliver_token(id, flights_.at(id.value).first_token);
   nodes_[node].node->finish_import(id, flights_.at(id.value).first_token);
   drain_finished(node);
   retry_imports(node);
+}
+
+// A token reaches the client now; the first one ends the router's prefill reservation.
+void ClusterSim::deliver_token(RequestId id, TokenId token) {
+  Flight& f = flights_.at(id.value);
+  if (!f.prefill_released) {
+    router_->prefill_done(f.decision, static_cast<int64_t>(f.prompt.size()));
+    f.prefill_released = true;
+  }
+  client_.on_token(id, token, now());
 }
 
 void ClusterSim::drain_finished(int node) {
@@ -346,7 +364,7 @@ void ClusterSim::end_request(RequestId id, const sched::Sequence* seq, std::stri
   if (seq && local) cached = seq->num_cached_prompt_tokens();
   std::span<const BlockHash> decode_hashes, prompt_hashes;
   if (seq) decode_hashes = seq->block_hashes(), prompt_hashes = f.prompt_hashes;
-  router_->finish(f.decision, prompt_hashes, decode_hashes, static_cast<int64_t>(f.prompt.size()), cached,
+  router_->finish(f.decision, f.prefill_released, prompt_hashes, decode_hashes, static_cast<int64_t>(f.prompt.size()), cached,
                   f.transfer_bytes);
   const int64_t conversation = client_.conversation_of(id);
   schedule_turn(conversation, client_.on_finish(id, now(), cached, std::move(error)));

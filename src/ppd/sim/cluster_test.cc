@@ -82,6 +82,23 @@ TEST(ClusterTest, TwoPullsIntoOneDecodeNodeShareItsLink) {
   for (const metrics::RequestRecord& rec : r.records) EXPECT_DOUBLE_EQ(rec.first_token_s, 0.002 + 2 * 0.007);
 }
 
+// The router counts a request's prompt on its prefill node until the first token, as the real
+// router does: B arrives while A decodes (A's first token at 2.057 ms, its last at 0.22 s), so
+// the prefill node has nothing pending and the prefill-busy rule (over 50 tokens) must not
+// send B local.
+TEST(ClusterTest, ThePromptLeavesTheRoutersPrefillCountAtTheFirstToken) {
+  ClusterOptions o = cluster(1, 1, "threshold");
+  o.policy.threshold = {.max_local_prefill_tokens = 0, .max_prefill_queue_tokens = 50};
+  const SimResult r = run(o, workload_of({conversation(0, 0, {{.user_tokens = 100, .output_tokens = 200}}),
+                                          conversation(1, 0.1, {{.user_tokens = 100, .output_tokens = 4}})}));
+  ASSERT_EQ(r.records.size(), 2u);
+  const metrics::RequestRecord& a = r.records[0].conversation_id == 0 ? r.records[0] : r.records[1];
+  EXPECT_LT(a.first_token_s, 0.1);
+  EXPECT_GT(a.end_s, 0.1);
+  EXPECT_EQ(r.router.remote_decisions, 2);
+  EXPECT_EQ(r.router.local_decisions, 0);
+}
+
 const workload::Workload kTwoTurns = workload_of(
     {conversation(0, 0, {{.user_tokens = 100, .output_tokens = 20}, {.user_tokens = 30, .output_tokens = 5}})});
 

@@ -54,11 +54,15 @@ Result<router::RouteDecision> SimRouter::route(const router::RouteInput& input, 
   return d;
 }
 
-void SimRouter::finish(const router::RouteDecision& d, std::span<const BlockHash> prompt_hashes,
+void SimRouter::prefill_done(const router::RouteDecision& d, int64_t num_prompt_tokens) {
+  view_.mutable_node(prefill_node(d)).num_router_prefill_tokens -= prefill_tokens(d, static_cast<int>(num_prompt_tokens));
+}
+
+void SimRouter::finish(const router::RouteDecision& d, bool prefill_released, std::span<const BlockHash> prompt_hashes,
                        std::span<const BlockHash> decode_hashes, int64_t num_prompt_tokens, int64_t num_cached_tokens,
                        int64_t transfer_bytes) {
   view_.mutable_node(d.decode).num_router_active--;
-  view_.mutable_node(prefill_node(d)).num_router_prefill_tokens -= prefill_tokens(d, static_cast<int>(num_prompt_tokens));
+  if (!prefill_released) prefill_done(d, num_prompt_tokens);
   view_.apply_kv_events(d.decode, decode_hashes, {});
   if (d.prefill) view_.apply_kv_events(*d.prefill, prompt_hashes, {});
   totals_.prompt_tokens += static_cast<double>(num_prompt_tokens);

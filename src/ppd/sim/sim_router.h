@@ -45,10 +45,13 @@ class SimRouter {
 
   // Routes one request arriving at now_ns and reserves the router's counters for it. Mutates.
   Result<router::RouteDecision> route(const router::RouteInput& input, int64_t now_ns);
-  // The request ended: releases its reservation (as RouterService does, at the end of the
-  // stream) and notes what the nodes now cache (`decode_hashes`: the prompt and every output
-  // but the last; both empty after a failure). Mutates.
-  void finish(const router::RouteDecision& d, std::span<const BlockHash> prompt_hashes,
+  // The request's first token reached the client: releases the prompt tokens it reserved on
+  // its prefilling node, as RouterService does. Call at most once per request. Mutates.
+  void prefill_done(const router::RouteDecision& d, int64_t num_prompt_tokens);
+  // The request ended: releases the rest of its reservation (the prompt tokens too unless
+  // `prefill_released`) and notes what the nodes now cache (`decode_hashes`: the prompt and
+  // every output but the last; both empty after a failure). Mutates.
+  void finish(const router::RouteDecision& d, bool prefill_released, std::span<const BlockHash> prompt_hashes,
               std::span<const BlockHash> decode_hashes, int64_t num_prompt_tokens, int64_t num_cached_tokens,
               int64_t transfer_bytes);
 

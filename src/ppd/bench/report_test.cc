@@ -18,7 +18,7 @@ RunEntry entry(std::string label, double rate, double turn2_ttft_ms, double turn
 
 TEST(CompareReportTest, RatiosToTheBaselineAndWherePpdLoses) {
   std::vector<RunEntry> runs = {entry("pd", 1, 400, 20), entry("local", 1, 100, 30), entry("ppd", 1, 200, 21)};
-  runs[2].router = RouterCounters{.kv_transfer_bytes = 2e6, .local_decisions = 3, .remote_decisions = 1};
+  runs[2].router = metrics::RouterCounters{.kv_transfer_bytes = 2e6, .local_decisions = 3, .remote_decisions = 1};
   const std::string md = compare_markdown(runs, {.title = "T", .baseline = "pd", .subject = "ppd"});
   // ppd: 200 / 400 = 0.50 of pd's turn 2+ TTFT, 21 / 20 = 1.05 of its TPOT, 75% local, 2.0 MB moved.
   EXPECT_NE(md.find("| ppd | 200 / 0 / 400 | 0.50 | 21.0 / 0.0 | 1.05 | 100 | 100.0% | 0.0% | 75% | 2.0 |"),

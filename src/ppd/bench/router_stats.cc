@@ -46,9 +46,9 @@ double sum_samples(std::string_view text, std::string_view name, std::string_vie
   return sum;
 }
 
-std::optional<RouterCounters> parse_router_counters(std::string_view text) {
+std::optional<metrics::RouterCounters> parse_router_counters(std::string_view text) {
   if (text.find("# TYPE ppd:router_decisions_total") == std::string_view::npos) return std::nullopt;
-  RouterCounters c;
+  metrics::RouterCounters c;
   c.kv_transfer_bytes = sum_samples(text, "ppd:kv_transfer_bytes_total");
   c.local_decisions = sum_samples(text, "ppd:router_decisions_total", "path", "local");
   c.remote_decisions = sum_samples(text, "ppd:router_decisions_total", "path", "remote");
@@ -59,32 +59,11 @@ std::optional<RouterCounters> parse_router_counters(std::string_view text) {
   return c;
 }
 
-RouterCounters difference(const RouterCounters& a, const RouterCounters& b) {
-  return RouterCounters{.kv_transfer_bytes = a.kv_transfer_bytes - b.kv_transfer_bytes,
-                        .local_decisions = a.local_decisions - b.local_decisions,
-                        .remote_decisions = a.remote_decisions - b.remote_decisions,
-                        .prefix_hit_tokens_local = a.prefix_hit_tokens_local - b.prefix_hit_tokens_local,
-                        .prefix_hit_tokens_remote = a.prefix_hit_tokens_remote - b.prefix_hit_tokens_remote,
-                        .prompt_tokens = a.prompt_tokens - b.prompt_tokens,
-                        .retries = a.retries - b.retries};
-}
-
-std::optional<RouterCounters> fetch_router_counters(const Endpoint& endpoint) {
+std::optional<metrics::RouterCounters> fetch_router_counters(const Endpoint& endpoint) {
   net::HttpRequestSpec spec{.host = endpoint.host, .port = endpoint.port, .target = "/metrics", .timeout_ms = 10'000};
   const Result<net::HttpResponse> answer = net::http_request_blocking(std::move(spec));
   if (!answer.ok() || answer->status_code != 200) return std::nullopt;
   return parse_router_counters(answer->body);
-}
-
-nlohmann::json to_json(const RouterCounters& c) {
-  const double decisions = c.local_decisions + c.remote_decisions;
-  return {{"kv_transfer_bytes", c.kv_transfer_bytes},
-          {"local_decisions", c.local_decisions},
-          {"remote_decisions", c.remote_decisions},
-          {"local_share", decisions > 0 ? c.local_decisions / decisions : 0.0},
-          {"prefix_hit_tokens", {{"local", c.prefix_hit_tokens_local}, {"remote", c.prefix_hit_tokens_remote}}},
-          {"prompt_tokens", c.prompt_tokens},
-          {"retries", c.retries}};
 }
 
 }  // namespace ppd::bench

@@ -29,7 +29,7 @@ TEST(RouterStatsTest, SumsSamplesByNameAndLabel) {
 }
 
 TEST(RouterStatsTest, ReadsTheCountersAndTheirDifference) {
-  const std::optional<RouterCounters> c = parse_router_counters(kMetrics);
+  const std::optional<metrics::RouterCounters> c = parse_router_counters(kMetrics);
   ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->local_decisions, 7);
   EXPECT_EQ(c->remote_decisions, 6);
@@ -37,8 +37,8 @@ TEST(RouterStatsTest, ReadsTheCountersAndTheirDifference) {
   EXPECT_EQ(c->prefix_hit_tokens_local, 900);
   EXPECT_EQ(c->prefix_hit_tokens_remote, 100);
   EXPECT_EQ(c->retries, 1);
-  const RouterCounters before{.kv_transfer_bytes = 5e5, .local_decisions = 2, .remote_decisions = 1};
-  const RouterCounters d = difference(*c, before);
+  const metrics::RouterCounters before{.kv_transfer_bytes = 5e5, .local_decisions = 2, .remote_decisions = 1};
+  const metrics::RouterCounters d = metrics::difference(*c, before);
   EXPECT_EQ(d.kv_transfer_bytes, 1e6);
   EXPECT_EQ(d.local_decisions, 5);
   EXPECT_EQ(d.remote_decisions, 5);

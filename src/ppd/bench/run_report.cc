@@ -10,7 +10,7 @@ namespace {
 
 std::string rate_text(double rate) { return rate > 0 ? fmt::format("{:g} conv/s", rate) : "trace timestamps"; }
 
-std::string router_line(const RouterCounters& c) {
+std::string router_line(const metrics::RouterCounters& c) {
   const double decisions = c.local_decisions + c.remote_decisions;
   return fmt::format("router: {} local / {} remote decisions ({:.1f}% local), KV moved {:.1f} MB, prefix-hit tokens "
                      "{:.0f} local / {:.0f} remote, {:.0f} retries\n",
@@ -70,11 +70,11 @@ RunEntry make_entry(std::string label, double rate, LoadResult load, const metri
 
 Result<RunEntry> run_and_measure(const Endpoint& endpoint, const workload::Workload& w, const PromptText& text,
                                  const LoadOptions& options, const RunLabel& label) {
-  const std::optional<RouterCounters> before = fetch_router_counters(endpoint);
+  const std::optional<metrics::RouterCounters> before = fetch_router_counters(endpoint);
   PPD_ASSIGN_OR_RETURN(LoadResult load, run_load(endpoint, w, text, options, std::cerr));
-  const std::optional<RouterCounters> after = fetch_router_counters(endpoint);
+  const std::optional<metrics::RouterCounters> after = fetch_router_counters(endpoint);
   RunEntry entry = make_entry(label.label, label.rate, std::move(load), label.slo);
-  if (before && after) entry.router = difference(*after, *before);
+  if (before && after) entry.router = metrics::difference(*after, *before);
   return entry;
 }
 
@@ -97,7 +97,7 @@ nlohmann::json to_json(const RunEntry& e, bool with_records) {
                       {"num_skipped_turns", e.load.num_skipped_turns},
                       {"num_warmup_requests", e.load.num_warmup_requests},
                       {"summary", metrics::to_json(e.summary)},
-                      {"router", e.router ? to_json(*e.router) : nlohmann::json(nullptr)}};
+                      {"router", e.router ? metrics::to_json(*e.router) : nlohmann::json(nullptr)}};
   if (with_records) {
     nlohmann::json records = nlohmann::json::array();
     for (const metrics::RequestRecord& r : e.load.records) records.push_back(metrics::to_json(r));

@@ -20,7 +20,7 @@ struct RunEntry {
   double rate = 0;    // conversations per second; 0: the trace's own timestamps
   LoadResult load;
   metrics::RunSummary summary;
-  std::optional<RouterCounters> router;  // the run's share of a ppd router's counters
+  std::optional<metrics::RouterCounters> router;  // the run's share of a ppd router's counters
 };
 
 // What names a run and judges it.

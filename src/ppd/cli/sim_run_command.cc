@@ -71,12 +71,7 @@ Result<bench::RunEntry> run_one(const SimSetup& setup, const SimRunFlags& f, dou
                          .num_warmup_requests = r.num_warmup_requests, .num_skipped_turns = r.num_skipped_turns,
                          .duration_s = r.duration_s};
   bench::RunEntry e = bench::make_entry(f.cluster.policy.policy.name, rate, std::move(load), to_slo(f.slo));
-  e.router = bench::RouterCounters{.kv_transfer_bytes = r.router.kv_transfer_bytes,
-                                   .local_decisions = r.router.local_decisions,
-                                   .remote_decisions = r.router.remote_decisions,
-                                   .prefix_hit_tokens_local = r.router.prefix_hit_tokens_local,
-                                   .prefix_hit_tokens_remote = r.router.prefix_hit_tokens_remote,
-                                   .prompt_tokens = r.router.prompt_tokens};
+  e.router = r.router;
   return e;
 }
 

@@ -11,6 +11,7 @@
 
 #include "ppd/cli/bench_workload_flags.h"
 #include "ppd/cli/sim_setup.h"
+#include "ppd/metrics/router_counters.h"
 #include "ppd/metrics/summary.h"
 
 namespace ppd::cli {
@@ -29,7 +30,7 @@ struct SweepResult {
   SweepPoint point;
   Status status = Status::Ok();  // a point that could not run says why here
   metrics::RunSummary summary;
-  sim::RouterTotals router;
+  metrics::RouterCounters router;
   double simulated_s = 0;
 };
 

@@ -48,7 +48,7 @@ struct SimResult {
   int64_t num_warmup_requests = 0;
   int64_t num_skipped_turns = 0;
   double duration_s = 0;   // first measured send to last measured end
-  RouterTotals router;
+  metrics::RouterCounters router;  // retries stay 0: a simulated request does not fail over
   int64_t num_events = 0;  // events processed
   int64_t num_steps = 0;   // engine steps over all nodes
   double simulated_s = 0;  // simulated time at the end

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ppd/kv/kv_event.h"
+#include "ppd/metrics/router_counters.h"
 #include "ppd/router/policies.h"
 
 namespace ppd::sim {
@@ -26,16 +27,6 @@ struct SimRouterOptions {
   router::NodeLimits limits;                // every node's engine limits
   int64_t block_bytes = 0;                  // KV bytes of one block
   int64_t rate_window_ns = 10'000'000'000;  // window of the request rate given to the policy
-};
-
-// The simulated router's share of the counters `ppd bench` reads from a real router.
-struct RouterTotals {
-  double kv_transfer_bytes = 0;
-  double local_decisions = 0;
-  double remote_decisions = 0;
-  double prefix_hit_tokens_local = 0;
-  double prefix_hit_tokens_remote = 0;
-  double prompt_tokens = 0;
 };
 
 class SimRouter {
@@ -59,7 +50,8 @@ class SimRouter {
   void apply_load(NodeId node, const router::NodeLoad& load, std::span<const router::StepSample> steps, int64_t now_ns);
 
   const router::ClusterView& view() const { return view_; }
-  const RouterTotals& totals() const { return totals_; }
+  // The counters `ppd bench` reads from a real router's /metrics.
+  const metrics::RouterCounters& totals() const { return totals_; }
 
  private:
   SimRouter(std::unique_ptr<router::RoutingPolicy> policy) : policy_(std::move(policy)) {}
@@ -69,7 +61,7 @@ class SimRouter {
   std::unique_ptr<router::RoutingPolicy> policy_;
   router::ClusterView view_;
   std::deque<int64_t> arrivals_ns_;
-  RouterTotals totals_;
+  metrics::RouterCounters totals_;
 };
 
 }  // namespace ppd::sim

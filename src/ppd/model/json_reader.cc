@@ -17,13 +17,6 @@ Result<json> parse_json(std::string_view text, std::string_view source) {
   }
 }
 
-std::string json_excerpt(const json& value) {
-  std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
-  constexpr size_t kMaxChars = 60;
-  if (text.size() > kMaxChars) text = text.substr(0, kMaxChars) + "...";
-  return text;
-}
-
 JsonReader::JsonReader(const json& object, std::string prefix)
     : object_(object), prefix_(std::move(prefix)) {}
 

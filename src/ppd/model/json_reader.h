@@ -9,15 +9,13 @@
 #include <string>
 #include <string_view>
 
+#include "ppd/common/json_excerpt.h"
 #include "ppd/common/status.h"
 
 namespace ppd::model {
 
 // Parses `text` as JSON; errors read "<source>: invalid JSON: <reason>".
 Result<nlohmann::json> parse_json(std::string_view text, std::string_view source);
-
-// Compact JSON text of `value` for error messages, cut to about 60 characters.
-std::string json_excerpt(const nlohmann::json& value);
 
 class JsonReader {
  public:

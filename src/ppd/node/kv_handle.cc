@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ppd/common/json_excerpt.h"
 #include "ppd/model/json_reader.h"
 #include "ppd/node/node_json.h"
 
@@ -21,12 +22,12 @@ Result<std::vector<uint64_t>> read_u64_array(const nlohmann::json& j, std::strin
       char* end = nullptr;
       const uint64_t x = s != nullptr && s->size() == 16 ? std::strtoull(s->c_str(), &end, 16) : 0;
       if (end == nullptr || *end != '\0') {
-        return invalid_argument("handle.{}[{}]: expected 16 hex digits; got {}", key, i, model::json_excerpt(v));
+        return invalid_argument("handle.{}[{}]: expected 16 hex digits; got {}", key, i, json_excerpt(v));
       }
       values.push_back(x);
     } else {
       if (!v.is_number_integer() || v.get<int64_t>() < 0) {
-        return invalid_argument("handle.{}[{}]: expected a non-negative integer; got {}", key, i, model::json_excerpt(v));
+        return invalid_argument("handle.{}[{}]: expected a non-negative integer; got {}", key, i, json_excerpt(v));
       }
       values.push_back(v.get<uint64_t>());
     }
@@ -48,7 +49,7 @@ nlohmann::json to_json(const KvHandle& h) {
 }
 
 Result<KvHandle> kv_handle_from_json(const nlohmann::json& j) {
-  if (!j.is_object()) return invalid_argument("handle: expected an object; got {}", model::json_excerpt(j));
+  if (!j.is_object()) return invalid_argument("handle: expected an object; got {}", json_excerpt(j));
   PPD_RETURN_IF_ERROR(check_known_keys(j, {"node", "kv_address", "handle", "num_prompt_tokens", "block_size",
                                            "num_cached_tokens", "block_ids", "block_hashes", "first_token",
                                            "sampling_seed"}, "handle."));
@@ -58,7 +59,7 @@ Result<KvHandle> kv_handle_from_json(const nlohmann::json& j) {
   PPD_ASSIGN_OR_RETURN(h.kv_address, r.required_string("kv_address"));
   const nlohmann::json& handle = j.contains("handle") ? j["handle"] : nlohmann::json();
   if (!handle.is_number_unsigned()) {
-    return invalid_argument("handle.handle: expected an unsigned 64-bit integer; got {}", model::json_excerpt(handle));
+    return invalid_argument("handle.handle: expected an unsigned 64-bit integer; got {}", json_excerpt(handle));
   }
   h.handle = handle.get<uint64_t>();
   PPD_ASSIGN_OR_RETURN(h.num_prompt_tokens, r.required_int_in("num_prompt_tokens", 1, INT32_MAX));
@@ -67,7 +68,7 @@ Result<KvHandle> kv_handle_from_json(const nlohmann::json& j) {
   PPD_ASSIGN_OR_RETURN(h.first_token, r.required_int_in("first_token", 0, INT32_MAX));
   const nlohmann::json& seed = j.contains("sampling_seed") ? j["sampling_seed"] : nlohmann::json();
   if (!seed.is_number_unsigned()) {
-    return invalid_argument("handle.sampling_seed: expected an unsigned 64-bit integer; got {}", model::json_excerpt(seed));
+    return invalid_argument("handle.sampling_seed: expected an unsigned 64-bit integer; got {}", json_excerpt(seed));
   }
   h.sampling_seed = seed.get<uint64_t>();
   PPD_ASSIGN_OR_RETURN(const std::vector<uint64_t> ids, read_u64_array(j, "block_ids", false));

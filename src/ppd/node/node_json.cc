@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "ppd/common/json_excerpt.h"
 #include "ppd/model/json_reader.h"
 
 namespace ppd::node {
@@ -10,13 +11,13 @@ namespace {
 Result<std::vector<TokenId>> read_token_ids(const nlohmann::json& object, std::string_view key, std::string_view prefix) {
   const auto it = object.find(key);
   if (it == object.end()) return invalid_argument("{}{}: missing", prefix, key);
-  if (!it->is_array()) return invalid_argument("{}{}: expected an array of integers; got {}", prefix, key, model::json_excerpt(*it));
+  if (!it->is_array()) return invalid_argument("{}{}: expected an array of integers; got {}", prefix, key, json_excerpt(*it));
   std::vector<TokenId> ids;
   ids.reserve(it->size());
   for (size_t i = 0; i < it->size(); ++i) {
     const nlohmann::json& v = (*it)[i];
     if (!v.is_number_integer() || v.get<int64_t>() < INT32_MIN || v.get<int64_t>() > INT32_MAX) {
-      return invalid_argument("{}{}[{}]: expected a 32-bit integer; got {}", prefix, key, i, model::json_excerpt(v));
+      return invalid_argument("{}{}[{}]: expected a 32-bit integer; got {}", prefix, key, i, json_excerpt(v));
     }
     ids.push_back(v.get<TokenId>());
   }
@@ -26,7 +27,7 @@ Result<std::vector<TokenId>> read_token_ids(const nlohmann::json& object, std::s
 Result<sched::SamplingParams> parse_sampling(const nlohmann::json& j) {
   sched::SamplingParams p;
   if (j.is_null()) return p;
-  if (!j.is_object()) return invalid_argument("sampling: expected an object; got {}", model::json_excerpt(j));
+  if (!j.is_object()) return invalid_argument("sampling: expected an object; got {}", json_excerpt(j));
   PPD_RETURN_IF_ERROR(check_known_keys(j, {"temperature", "top_k", "top_p", "max_tokens", "min_tokens", "ignore_eos",
                                            "stop_token_ids", "seed"}, "sampling."));
   const model::JsonReader r(j, "sampling.");
@@ -43,7 +44,7 @@ Result<sched::SamplingParams> parse_sampling(const nlohmann::json& j) {
   p.ignore_eos = ignore_eos.value_or(false);
   if (r.has("seed")) {
     if (!j["seed"].is_number_unsigned()) {
-      return invalid_argument("sampling.seed: expected an unsigned 64-bit integer; got {}", model::json_excerpt(j["seed"]));
+      return invalid_argument("sampling.seed: expected an unsigned 64-bit integer; got {}", json_excerpt(j["seed"]));
     }
     p.seed = j["seed"].get<uint64_t>();
   }
@@ -59,7 +60,7 @@ Result<sched::ImportMode> parse_mode(const nlohmann::json& object) {
   const std::string* transfer = it->get_ptr<const std::string*>();
   if (transfer != nullptr && *transfer == "delta") return sched::ImportMode::kDelta;
   if (transfer != nullptr && *transfer == "full") return sched::ImportMode::kFull;
-  return invalid_argument("transfer: must be \"delta\" or \"full\"; got {}", model::json_excerpt(*it));
+  return invalid_argument("transfer: must be \"delta\" or \"full\"; got {}", json_excerpt(*it));
 }
 
 }  // namespace
@@ -78,7 +79,7 @@ Status check_known_keys(const nlohmann::json& object, std::initializer_list<std:
 
 Result<NodeRequest> parse_node_request(std::string_view body, std::string_view kind) {
   PPD_ASSIGN_OR_RETURN(const nlohmann::json j, model::parse_json(body, "request body"));
-  if (!j.is_object()) return invalid_argument("request body: expected a JSON object; got {}", model::json_excerpt(j));
+  if (!j.is_object()) return invalid_argument("request body: expected a JSON object; got {}", json_excerpt(j));
   const bool decode = kind == "decode";
   PPD_RETURN_IF_ERROR(decode ? check_known_keys(j, {"request_id", "token_ids", "sampling", "handle", "transfer"}, "")
                              : check_known_keys(j, {"request_id", "token_ids", "sampling"}, ""));

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ppd/common/json_excerpt.h"
 #include "ppd/workload/rng.h"
 #include "ppd/workload/trace_common.h"
 #include "ppd/workload/traces.h"
@@ -32,7 +33,7 @@ Result<int64_t> integer(const json& v, std::string_view field, int64_t min) {
   const bool fits = v.is_number_integer() &&
                     (!v.is_number_unsigned() || v.get<uint64_t>() <= std::numeric_limits<int64_t>::max());
   if (!fits || v.get<int64_t>() < min) {
-    return invalid_argument("{}: must be an integer >= {}; got {}", field, min, internal::json_excerpt(v));
+    return invalid_argument("{}: must be an integer >= {}; got {}", field, min, json_excerpt(v));
   }
   return v.get<int64_t>();
 }
@@ -45,7 +46,7 @@ Result<const json*> field(const json& object, std::string_view key) {
 
 Result<std::vector<int64_t>> parse_hash_ids(const json& object, int64_t input_length, int64_t block_tokens) {
   PPD_ASSIGN_OR_RETURN(const json* ids, field(object, "hash_ids"));
-  if (!ids->is_array()) return invalid_argument("hash_ids: must be an array of integers; got {}", internal::json_excerpt(*ids));
+  if (!ids->is_array()) return invalid_argument("hash_ids: must be an array of integers; got {}", json_excerpt(*ids));
   std::vector<int64_t> out;
   out.reserve(ids->size());
   for (size_t i = 0; i < ids->size(); ++i) {
@@ -66,12 +67,12 @@ Result<std::vector<int64_t>> parse_hash_ids(const json& object, int64_t input_le
 }
 
 Result<Request> parse_object(const json& object, int64_t block_tokens) {
-  if (!object.is_object()) return invalid_argument("expected a JSON object; got {}", internal::json_excerpt(object));
+  if (!object.is_object()) return invalid_argument("expected a JSON object; got {}", json_excerpt(object));
   Request r;
   PPD_ASSIGN_OR_RETURN(const json* timestamp, field(object, "timestamp"));
   r.timestamp_ms = timestamp->is_number() ? timestamp->get<double>() : -1;
   if (!(r.timestamp_ms >= 0) || !std::isfinite(r.timestamp_ms)) {
-    return invalid_argument("timestamp: must be a number >= 0; got {}", internal::json_excerpt(*timestamp));
+    return invalid_argument("timestamp: must be a number >= 0; got {}", json_excerpt(*timestamp));
   }
   PPD_ASSIGN_OR_RETURN(const json* input_length, field(object, "input_length"));
   PPD_ASSIGN_OR_RETURN(r.input_length, integer(*input_length, "input_length", 1));

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ppd/common/json_excerpt.h"
 #include "ppd/workload/option_checks.h"
 #include "ppd/workload/trace_common.h"
 
@@ -51,28 +52,28 @@ Result<json> parse_json(const std::string& path, const std::string& text) {
 }
 
 Result<Message> parse_message(const json& m, const std::string& where) {
-  if (!m.is_object()) return invalid_argument("{}: expected an object; got {}", where, internal::json_excerpt(m));
+  if (!m.is_object()) return invalid_argument("{}: expected an object; got {}", where, json_excerpt(m));
   const auto from = m.find("from");
   if (from == m.end()) return invalid_argument("{}.from: missing", where);
   const auto role = std::ranges::find_if(kRoles, [&](const RoleName& r) { return from->is_string() && *from == r.name; });
   if (role == kRoles.end()) {
     std::string supported;
     for (const RoleName& r : kRoles) supported += (supported.empty() ? "" : ", ") + std::string(r.name);
-    return invalid_argument("{}.from: unknown {}; supported: {}", where, internal::json_excerpt(*from), supported);
+    return invalid_argument("{}.from: unknown {}; supported: {}", where, json_excerpt(*from), supported);
   }
   const auto value = m.find("value");
   if (value == m.end()) return invalid_argument("{}.value: missing", where);
-  if (!value->is_string()) return invalid_argument("{}.value: expected a string; got {}", where, internal::json_excerpt(*value));
+  if (!value->is_string()) return invalid_argument("{}.value: expected a string; got {}", where, json_excerpt(*value));
   return Message{role->role, &value->get_ref<const std::string&>()};
 }
 
 Result<std::vector<Message>> parse_entry(const json& entry, size_t index) {
   const std::string where = fmt::format("[{}]", index);
-  if (!entry.is_object()) return invalid_argument("{}: expected an object; got {}", where, internal::json_excerpt(entry));
+  if (!entry.is_object()) return invalid_argument("{}: expected an object; got {}", where, json_excerpt(entry));
   const auto conversations = entry.find("conversations");
   if (conversations == entry.end()) return invalid_argument("{}.conversations: missing", where);
   if (!conversations->is_array()) {
-    return invalid_argument("{}.conversations: expected an array; got {}", where, internal::json_excerpt(*conversations));
+    return invalid_argument("{}.conversations: expected an array; got {}", where, json_excerpt(*conversations));
   }
   std::vector<Message> messages;
   for (size_t i = 0; i < conversations->size(); ++i) {
@@ -113,7 +114,7 @@ Result<Workload> read_sharegpt(const std::string& path, const ShareGptOptions& o
   PPD_RETURN_IF_ERROR(internal::check_at_least("max_output_tokens", o.max_output_tokens, 0));
   PPD_ASSIGN_OR_RETURN(const std::string text, internal::read_trace_file("sharegpt", path));
   PPD_ASSIGN_OR_RETURN(const json root, parse_json(path, text));
-  if (!root.is_array()) return invalid_argument("sharegpt {}: expected a JSON array of entries; got {}", path, internal::json_excerpt(root));
+  if (!root.is_array()) return invalid_argument("sharegpt {}: expected a JSON array of entries; got {}", path, json_excerpt(root));
   Workload w{.name = "sharegpt", .conversations = {}};
   for (size_t i = 0; i < root.size(); ++i) {
     if (o.max_conversations > 0 && w.conversations.size() >= static_cast<size_t>(o.max_conversations)) break;

@@ -34,13 +34,6 @@ Result<std::string> read_trace_file(std::string_view kind, const std::string& pa
   return text;
 }
 
-std::string json_excerpt(const nlohmann::json& value) {
-  std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  constexpr size_t kMaxChars = 60;
-  if (text.size() > kMaxChars) text = text.substr(0, kMaxChars) + "...";
-  return text;
-}
-
 std::string_view json_error_reason(const nlohmann::json::exception& e) {
   std::string_view reason = e.what();
   if (const size_t end = reason.find("] "); end != std::string_view::npos) reason.remove_prefix(end + 2);

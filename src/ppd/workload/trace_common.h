@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ppd/common/json_excerpt.h"
 #include "ppd/common/status.h"
 #include "ppd/workload/traces.h"
 #include "ppd/workload/workload.h"
@@ -27,9 +28,6 @@ Status check_trace_options(const TraceOptions& o);
 
 // Reads `path` whole; an error reads "<kind> <path>: cannot open: ...".
 Result<std::string> read_trace_file(std::string_view kind, const std::string& path);
-
-// The value as compact JSON, cut to 60 characters, for "got ..." in messages.
-std::string json_excerpt(const nlohmann::json& value);
 
 // The parser's message without nlohmann's "[json.exception.parse_error.101] " tag.
 std::string_view json_error_reason(const nlohmann::json::exception& e);

@@ -1,5 +1,7 @@
 // ppd: one binary, one subcommand per job. main() only wires the subcommands together and
-// sets up logging (stderr, key=value lines; --log-level or PPD_LOG_LEVEL, default warn).
+// sets up logging (stderr, key=value lines; --log-level or PPD_LOG_LEVEL, default warn),
+// after restarting itself once where OpenBLAS fell back to kernels below the CPU's
+// (kernels/blas_core.h).
 #include <cstdlib>
 #include <string>
 
@@ -8,8 +10,10 @@
 #include <spdlog/spdlog.h>
 
 #include "ppd/cli/commands.h"
+#include "ppd/kernels/blas_core.h"
 
 int main(int argc, char** argv) {
+  ppd::kernels::restart_with_preferred_blas_core(argv);
   CLI::App app{"ppd: prefill/decode-disaggregated serving for multi-turn LLM traffic"};
   app.require_subcommand(1);
   const char* env_level = std::getenv("PPD_LOG_LEVEL");

@@ -8,8 +8,8 @@
 #include "ppd/cli/bench_serve.h"
 #include "ppd/cli/bench_transfer.h"
 #include "ppd/cli/commands.h"
-#include "ppd/common/cpu_features.h"
 #include "ppd/common/file.h"
+#include "ppd/kernels/blas_core.h"
 #include "ppd/kernels/kernels.h"
 
 namespace ppd::cli {
@@ -24,7 +24,7 @@ Status run_bench_engine(const BenchEngineFlags& f) {
   PPD_ASSIGN_OR_RETURN(const kernels::KernelPath path, kernels::parse_kernel_path(f.options.kernels));
   std::cerr << "ppd bench engine: kernels " << kernels::kernel_path_name(path) << "\n";
   PPD_ASSIGN_OR_RETURN(const std::vector<EngineBenchRow> rows, run_engine_bench(f.options, std::cerr));
-  const std::string machine = describe_machine();
+  const std::string machine = kernels::describe_machine_and_blas();
   std::cout << format_engine_bench(rows, machine);
   if (!f.json_path.empty()) PPD_RETURN_IF_ERROR(write_file(f.json_path, engine_bench_json(rows, machine)));
   return Status::Ok();

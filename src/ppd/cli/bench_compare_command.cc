@@ -15,8 +15,8 @@
 #include "ppd/cli/child_process.h"
 #include "ppd/cli/model_source.h"
 #include "ppd/cli/up_plan.h"
-#include "ppd/common/cpu_features.h"
 #include "ppd/common/file.h"
+#include "ppd/kernels/blas_core.h"
 
 namespace ppd::cli {
 namespace {
@@ -111,13 +111,13 @@ std::string cluster_text(const CompareFlags& f, const std::string& model_dir) {
 
 Status write_outputs(const CompareFlags& f, const std::string& model_dir, const std::string& workload_text,
                      const std::vector<bench::RunEntry>& runs, bool final_pass) {
-  nlohmann::json j = {{"tool", "ppd bench compare"}, {"machine", describe_machine()},
+  nlohmann::json j = {{"tool", "ppd bench compare"}, {"machine", kernels::describe_machine_and_blas()},
                       {"cluster", cluster_text(f, model_dir)}, {"workload", workload_text},
                       {"command", f.command_line}, {"runs", nlohmann::json::array()}};
   for (const bench::RunEntry& e : runs) j["runs"].push_back(bench::to_json(e, false));
   PPD_RETURN_IF_ERROR(write_file(f.out_dir + "/results.json", j.dump(2) + "\n"));
   bench::CompareContext context{.title = "ppd bench compare: routing policies on a local cluster",
-                                .machine = describe_machine(), .cluster = cluster_text(f, model_dir),
+                                .machine = kernels::describe_machine_and_blas(), .cluster = cluster_text(f, model_dir),
                                 .workload = workload_text, .command = f.command_line, .baseline = f.baseline};
   if (final_pass) {
     const Result<std::vector<std::string>> drawn =

@@ -12,9 +12,9 @@
 #include "ppd/cli/bench_util.h"
 #include "ppd/cli/model_source.h"
 #include "ppd/common/clock.h"
-#include "ppd/common/cpu_features.h"
 #include "ppd/common/file.h"
 #include "ppd/engine/engine.h"
+#include "ppd/kernels/blas_core.h"
 #include "ppd/model/model_config.h"
 
 namespace ppd::cli {
@@ -213,7 +213,7 @@ struct InterferenceFlags {
 
 Status run_bench_interference(const InterferenceFlags& f) {
   PPD_ASSIGN_OR_RETURN(const std::vector<InterferenceRow> rows, run_interference_bench(f.options, std::cerr));
-  const std::string machine = describe_machine();
+  const std::string machine = kernels::describe_machine_and_blas();
   std::cout << format_interference_bench(rows, f.options, machine);
   if (!f.json_path.empty()) {
     PPD_RETURN_IF_ERROR(write_file(f.json_path, interference_bench_json(rows, f.options, machine)));

@@ -18,8 +18,8 @@
 #include "ppd/cli/bench_util.h"
 #include "ppd/cli/node_step_log.h"
 #include "ppd/cli/sim_commands.h"
-#include "ppd/common/cpu_features.h"
 #include "ppd/common/file.h"
+#include "ppd/kernels/blas_core.h"
 #include "ppd/sim/profile_cost_model.h"
 
 namespace ppd::cli {
@@ -134,7 +134,7 @@ Status run_calibrate(const CalibrateFlags& f) {
     for (const InterferenceRow& row : rows) add_mixed_samples(o, row, &samples);
   }
   const std::string name = fmt::format("cpu {}, {} thread{}, {}", f.model, f.threads, f.threads == 1 ? "" : "s",
-                                       describe_machine());
+                                       kernels::describe_machine_and_blas());
   PPD_ASSIGN_OR_RETURN(const sim::StepProfile profile, sim::fit_profile(name, f.model, samples));
   print_fit(profile, f.out_path);
   return write_file(f.out_path, sim::to_json(profile).dump(2) + "\n");

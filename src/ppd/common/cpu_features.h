@@ -10,6 +10,7 @@ struct CpuFeatures {
   bool avx2 = false;
   bool fma = false;
   bool f16c = false;
+  bool avx512 = false;  // F, CD, BW, DQ and VL with the OS saving their state (OpenBLAS's SkylakeX kernels)
 };
 
 // Returns what the running CPU supports (cpuid). Pure; cheap enough to call at start-up.

@@ -28,6 +28,7 @@ PULL_OVERHEAD_US=10000
 # tokens of context. Each context sets a lone prefill of that many tokens, decode batches at
 # that context, and decode + full prefill and decode + append (a quarter of it on it) steps.
 GRID=(--contexts 128,256,512,1024 --batches 1,2,4,8)
+mkdir -p "$OUT"
 
 simulate() {  # simulate PROFILE SUFFIX: one simulated JSON per policy, compared with the measured run
   for policy in ${POLICIES//,/ }; do

@@ -10,6 +10,7 @@
 
 #include "ppd/common/check.h"
 #include "ppd/common/cpu_features.h"
+#include "ppd/kernels/blas_core.h"
 #include "ppd/kernels/kernels_internal.h"
 
 namespace ppd::kernels {
@@ -24,6 +25,9 @@ constexpr int kSkinnyColumnUnit = 8;
 constexpr int kSkinnyChunksPerThread = 8;
 // The BLAS path splits output columns between threads in multiples of OpenBLAS's tile width.
 constexpr int kBlasColumnUnit = 16;
+
+// The process's crossover; -1 until first read.
+std::atomic<int> g_skinny_max_rows{-1};
 
 }  // namespace
 
@@ -76,8 +80,27 @@ void add_inplace(KernelPath path, float* y, const float* x, int n) {
 void matmul(KernelPath path, const MatmulArgs& args, ThreadPool& pool) {
   PPD_CHECK(args.m >= 0 && args.n >= 0 && args.k >= 0);
   if (args.m == 0 || args.n == 0) return;
-  if (args.m <= kSkinnyMatmulMaxRows) return internal::skinny_matmul(path, args, pool);
+  if (args.m <= skinny_matmul_max_rows()) return internal::skinny_matmul(path, args, pool);
   internal::blas_matmul(args, pool);
+}
+
+int skinny_matmul_max_rows() {
+  int rows = g_skinny_max_rows.load(std::memory_order_relaxed);
+  if (rows < 0) {
+    rows = default_skinny_matmul_max_rows(blas_core_name());
+    g_skinny_max_rows.store(rows, std::memory_order_relaxed);
+  }
+  return rows;
+}
+
+void set_skinny_matmul_max_rows(int rows) {
+  PPD_CHECK(rows >= 0);
+  g_skinny_max_rows.store(rows, std::memory_order_relaxed);
+}
+
+int default_skinny_matmul_max_rows(std::string_view blas_core) {
+  constexpr std::string_view kAvx512Cores[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+  return std::ranges::find(kAvx512Cores, blas_core) != std::end(kAvx512Cores) ? 32 : 96;
 }
 
 void set_blas_threads(int num_threads) { openblas_set_num_threads(std::max(1, num_threads)); }

@@ -39,7 +39,7 @@ void silu_mul(KernelPath path, const float* gate, const float* up, int n, float*
 void add_inplace(KernelPath path, float* y, const float* x, int n);
 
 // y[M][N] = x[M][K] · w[N][K]^T (+ bias[N] when not null); row-major, leading dimensions
-// equal to the row lengths. M <= kSkinnyMatmulMaxRows goes through a hand-written kernel
+// equal to the row lengths. M <= skinny_matmul_max_rows() goes through a hand-written kernel
 // that streams w once, split by output column over the pool's threads; there (AVX2 path) a
 // row's result is bitwise independent of M and of the other rows. Larger M goes through
 // OpenBLAS sgemm, split by output column over the pool's threads.
@@ -61,11 +61,21 @@ void set_blas_threads(int num_threads);
 // Returns OpenBLAS's current thread count.
 int blas_threads();
 
-// Largest M handled by the hand-written kernel (above it: OpenBLAS). The measured crossover
-// (kernels_bench, Zen 4, 1 and 2 threads; n x k = 1408x512, 512x1408, 1024x2816, 5632x1024,
-// 32000x768): the skinny kernel is ahead of or tied with sgemm up to M = 96 on every shape;
-// at M = 128 sgemm is ahead once k = 2816 (the skinny kernel does not block over k).
-inline constexpr int kSkinnyMatmulMaxRows = 96;
+// Largest M that matmul sends to the hand-written kernel (above it: OpenBLAS). Process-wide,
+// like OpenBLAS's own kernel choice; starts at default_skinny_matmul_max_rows(blas_core_name()).
+int skinny_matmul_max_rows();
+// Sets it (benchmarks and tests compare both sides of the crossover in one process).
+// REQUIRES: rows >= 0; no matmul runs concurrently.
+void set_skinny_matmul_max_rows(int rows);
+
+// The measured crossover for OpenBLAS's `blas_core` kernels (kernels_bench; see decision
+// record 0002). With its AVX2 kernels ("Haswell", "Zen") on Zen 4 the skinny kernel leads or
+// ties sgemm up to M = 96 on every shape of the presets: 96. With its AVX-512 ones
+// ("SkylakeX", "Cooperlake", "SapphireRapids"; Xeon family 6 model 207, one thread) the two
+// tie up to M = 32 over a step of the small preset's weights and sgemm leads from 40 (the
+// step's matmuls take 0.82 times as long at 40 and 48 rows, 0.66 at 64 and 96;
+// BM_StepMatmulsCrossover): 32. Other cores (an SSE fallback) keep 96. Pure.
+int default_skinny_matmul_max_rows(std::string_view blas_core);
 
 // One sequence's slice of a batched attention call. Query tokens are at positions
 // first_position .. first_position + num_query_tokens - 1 and attend causally to keys

@@ -1,5 +1,5 @@
 // Micro-benchmarks of the kernels: skinny matmul vs OpenBLAS sgemm across M (the evidence for
-// kSkinnyMatmulMaxRows), weight-streaming GB/s against an AVX2 read-loop baseline, and
+// default_skinny_matmul_max_rows), weight-streaming GB/s against an AVX2 read-loop baseline, and
 // paged attention for a 512-token prefill and a batch-8 decode. Arguments end in the thread
 // count; the skinny kernel and attention use a ThreadPool, sgemm OpenBLAS's own threads.
 #include <benchmark/benchmark.h>
@@ -95,11 +95,25 @@ void matmul_args(benchmark::internal::Benchmark* b) {
   }
 }
 
-// Args: m, threads. The matmuls of one decode step of the "small" preset (hidden 512, ffn 1408,
-// 8 layers, 8 heads / 4 kv heads, vocab 8192, tied): 33 distinct weights, 111 MB, more than
-// the caches hold, through the public matmul; bytes/s counts each weight once per step.
+// The "small" preset's weights (fused qkv, o, fused gate-up, down, LM head) around the
+// crossover, one thread as in a node of the sim-vs-measured runs.
+void small_preset_matmul_args(benchmark::internal::Benchmark* b) {
+  for (int m : {8, 12, 16, 24, 32, 48, 64, 96}) {
+    for (auto [n, k] : {std::pair{1024, 512}, {512, 512}, {2816, 512}, {512, 1408}, {8192, 512}}) {
+      b->Args({m, n, k, 1});
+    }
+  }
+}
+
+// Args: m, threads, crossover. The matmuls of one step of m tokens of the "small" preset
+// (hidden 512, ffn 1408, 8 layers, 8 heads / 4 kv heads, vocab 8192, tied): 33 distinct
+// weights, 111 MB, more than the caches hold, through the public matmul with
+// skinny_matmul_max_rows() set to the crossover (-1: this process's default); bytes/s counts
+// each weight once per step.
 void BM_DecodeStepMatmuls(benchmark::State& state) {
   const int m = static_cast<int>(state.range(0));
+  const int default_rows = skinny_matmul_max_rows();
+  set_skinny_matmul_max_rows(state.range(2) < 0 ? default_rows : static_cast<int>(state.range(2)));
   struct Shape {
     int n, k;
   };
@@ -119,7 +133,7 @@ void BM_DecodeStepMatmuls(benchmark::State& state) {
   const std::vector<float>& x = random_buffer(int64_t{m} * 1408, 2);
   std::vector<float> y(static_cast<size_t>(m) * 8192);
   ThreadPool pool(static_cast<int>(state.range(1)));
-  set_blas_threads(pool.num_threads());
+  set_blas_threads(1);  // as in the engine: the pool splits the columns
   for (auto _ : state) {
     for (size_t i = 0; i < shapes.size(); ++i) {
       matmul(best_kernel_path(),
@@ -127,7 +141,16 @@ void BM_DecodeStepMatmuls(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(y.data());
   }
+  set_skinny_matmul_max_rows(default_rows);
   set_rate_counters(state, bytes, 2.0 * m * bytes / sizeof(float));
+}
+
+// Both crossovers in use (32 and 96) on step sizes around and between them, one thread;
+// crossover 16 as well, to show where sgemm starts to lead.
+void step_crossover_args(benchmark::internal::Benchmark* b) {
+  for (int m : {16, 24, 32, 40, 48, 64, 96}) {
+    for (int rows : {16, 32, 96}) b->Args({m, 1, rows});
+  }
 }
 
 struct AttentionSetup {
@@ -195,7 +218,16 @@ BENCHMARK(BM_Matmul<MatmulImpl::kSkinny>)
     ->Apply(matmul_args)
     ->UseRealTime();
 BENCHMARK(BM_Matmul<MatmulImpl::kBlas>)->Name("BM_MatmulBlas")->Apply(matmul_args)->UseRealTime();
-BENCHMARK(BM_DecodeStepMatmuls)->ArgsProduct({{1, 4, 16, 64}, {1, 2}})->UseRealTime();
+BENCHMARK(BM_Matmul<MatmulImpl::kSkinny>)
+    ->Name("BM_MatmulSkinnySmall")
+    ->Apply(small_preset_matmul_args)
+    ->UseRealTime();
+BENCHMARK(BM_Matmul<MatmulImpl::kBlas>)
+    ->Name("BM_MatmulBlasSmall")
+    ->Apply(small_preset_matmul_args)
+    ->UseRealTime();
+BENCHMARK(BM_DecodeStepMatmuls)->ArgsProduct({{1, 4, 16, 64}, {1, 2}, {-1}})->UseRealTime();
+BENCHMARK(BM_DecodeStepMatmuls)->Name("BM_StepMatmulsCrossover")->Apply(step_crossover_args)->UseRealTime();
 BENCHMARK(BM_AttentionPrefill)->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK(BM_AttentionDecode)->Arg(1)->Arg(2)->UseRealTime();
 

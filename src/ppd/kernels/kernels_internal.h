@@ -40,7 +40,7 @@ int attention_tile_rows(int group_size);
 // tiles small enough that `num_threads` threads all get work.
 std::vector<AttentionWorkItem> plan_attention(const AttentionArgs& args, int num_threads);
 
-// Multithreaded skinny matmul (any m; the public matmul uses it for m <= kSkinnyMatmulMaxRows).
+// Multithreaded skinny matmul (any m; the public matmul uses it for m <= skinny_matmul_max_rows()).
 void skinny_matmul(KernelPath path, const MatmulArgs& args, ThreadPool& pool);
 // cblas_sgemm split by output columns over the pool's threads, each call single-threaded
 // inside OpenBLAS when set_blas_threads(1) (as the engine sets it).

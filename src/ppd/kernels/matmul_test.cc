@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "ppd/kernels/blas_core.h"
 #include "ppd/kernels/kernels.h"
 #include "ppd/kernels/kernels_internal.h"
 #include "ppd/kernels/kernels_test_util.h"
@@ -55,7 +56,7 @@ TEST(MatmulTest, AllPathsMatchDoubleReference) {
   for (uint32_t seed = 1; seed <= 40; ++seed) {
     SCOPED_TRACE(::testing::Message() << "seed " << seed);
     std::mt19937 rng(seed);
-    const int m = static_cast<int>(seed);  // 1 .. 40: both sides of kSkinnyMatmulMaxRows
+    const int m = static_cast<int>(seed);  // 1 .. 40: both sides of the AVX-512 cores' crossover
     const int n = 2 * random_int(rng, 0, 60) + 1;
     const int k = 2 * random_int(rng, 0, 150) + 1;
     const Problem p = random_problem(rng, m, n, k, seed % 2 == 0);
@@ -98,7 +99,7 @@ TEST(MatmulTest, SkinnyRowsAreBitwiseInvariant) {
     std::mt19937 rng(seed);
     const int n = random_int(rng, 1, 400);
     const int k = random_int(rng, 1, 600);
-    const int m = seed <= 7 ? 13 : kSkinnyMatmulMaxRows;
+    const int m = seed <= 7 ? 13 : skinny_matmul_max_rows();
     const Problem all = random_problem(rng, m, n, k, seed % 2 == 1);
     std::vector<float> y_all;
     matmul(KernelPath::kAvx2, all.args(y_all), pool2);
@@ -114,17 +115,53 @@ TEST(MatmulTest, SkinnyRowsAreBitwiseInvariant) {
   }
 }
 
+// Both crossovers in use (AVX-512 OpenBLAS kernels and the others), whichever this process has.
 TEST(MatmulTest, DispatchAroundTheThresholdIsCorrect) {
   ThreadPool pool(2);
   std::mt19937 rng(7);
-  for (int m : {kSkinnyMatmulMaxRows - 1, kSkinnyMatmulMaxRows, kSkinnyMatmulMaxRows + 1}) {
-    const Problem p = random_problem(rng, m, 37, 45, m % 2 == 0);
-    std::vector<float> y;
-    for (KernelPath path : test_util::runnable_paths()) {
-      matmul(path, p.args(y), pool);
-      expect_matches_reference(p, y);
+  const int process_rows = skinny_matmul_max_rows();
+  for (int max_rows : {default_skinny_matmul_max_rows("SkylakeX"), default_skinny_matmul_max_rows("Haswell")}) {
+    set_skinny_matmul_max_rows(max_rows);
+    for (int m : {max_rows - 1, max_rows, max_rows + 1}) {
+      const Problem p = random_problem(rng, m, 37, 45, m % 2 == 0);
+      std::vector<float> y;
+      for (KernelPath path : test_util::runnable_paths()) {
+        matmul(path, p.args(y), pool);
+        expect_matches_reference(p, y);
+      }
     }
   }
+  set_skinny_matmul_max_rows(process_rows);
+}
+
+// Above the crossover matmul is OpenBLAS's result, at or below it the skinny kernel's, bitwise.
+TEST(MatmulTest, TheCrossoverPicksTheKernel) {
+  ThreadPool pool(1);
+  std::mt19937 rng(11);
+  const int process_rows = skinny_matmul_max_rows();
+  const Problem p = random_problem(rng, 20, 96, 301, true);
+  std::vector<float> skinny, blas, y;
+  internal::skinny_matmul(best_kernel_path(), p.args(skinny), pool);
+  internal::blas_matmul(p.args(blas), pool);
+  ASSERT_NE(skinny, blas);  // they sum in different orders, so the check below can tell them apart
+  set_skinny_matmul_max_rows(19);
+  matmul(best_kernel_path(), p.args(y), pool);
+  EXPECT_EQ(y, blas);
+  set_skinny_matmul_max_rows(20);
+  matmul(best_kernel_path(), p.args(y), pool);
+  EXPECT_EQ(y, skinny);
+  set_skinny_matmul_max_rows(process_rows);
+}
+
+// The crossover follows OpenBLAS's kernels: its AVX-512 sgemm wins from 40 rows on.
+TEST(MatmulTest, TheCrossoverFollowsTheBlasKernels) {
+  for (const char* core : {"SkylakeX", "Cooperlake", "SapphireRapids"}) {
+    EXPECT_EQ(default_skinny_matmul_max_rows(core), 32) << core;
+  }
+  for (const char* core : {"Haswell", "Zen", "Prescott", ""}) {
+    EXPECT_EQ(default_skinny_matmul_max_rows(core), 96) << core;
+  }
+  EXPECT_EQ(skinny_matmul_max_rows(), default_skinny_matmul_max_rows(blas_core_name()));
 }
 
 TEST(MatmulTest, ZeroKGivesBias) {

@@ -90,13 +90,15 @@ TurnRequest SimClient::send(int64_t conversation, int64_t now_ns) {
           .num_history_tokens = history, .max_tokens = static_cast<int>(t.output_tokens)};
 }
 
-void SimClient::on_token(RequestId id, TokenId token, int64_t now_ns) {
+bool SimClient::on_token(RequestId id, TokenId token, int64_t now_ns) {
   InFlight& f = in_flight_[id.value];
   PPD_CHECK(f.live);
   const double t = to_s(now_ns);
-  if (f.record.first_token_s < 0) f.record.first_token_s = t;
+  const bool first = f.record.first_token_s < 0;
+  if (first) f.record.first_token_s = t;
   if (options_.record_token_times) f.record.token_times_s.push_back(t);
   f.answer.push_back(token);
+  return first;
 }
 
 std::optional<int64_t> SimClient::on_finish(RequestId id, int64_t now_ns, int64_t cached_tokens, std::string error) {

@@ -57,8 +57,9 @@ class SimClient {
   std::optional<int64_t> first_send_ns(int64_t conversation);
   // Builds the conversation's next turn, sent at now_ns. Mutates.
   TurnRequest send(int64_t conversation, int64_t now_ns);
-  // A token of request `id` reached the client at now_ns. Mutates.
-  void on_token(RequestId id, TokenId token, int64_t now_ns);
+  // A token of request `id` reached the client at now_ns; true when it is the request's first.
+  // Mutates.
+  bool on_token(RequestId id, TokenId token, int64_t now_ns);
   // The request ended (ok, or failed with `error`). Returns when the conversation's next
   // turn is due, or nullopt when it has none (or it falls after duration_s, or this failed).
   // Mutates.

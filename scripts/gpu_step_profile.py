@@ -13,7 +13,8 @@ The shapes: decode-only batches at several context lengths, full prefills, appen
 a cached prefix, and mixed steps (a decode batch plus a prefill chunk), the PPD paper's
 interference question among them. The profile is fitted the way `ppd sim calibrate` fits
 (fit_profile in src/ppd/sim/profile_cost_model.cc): least squares in relative error with
-non-negative coefficients, over the features
+non-negative coefficients, then scaled by mean(measured / fitted) so that it prices the mean
+step, over the features
     1, max(tokens, token_floor), sampled_rows, prefill_pairs / 1e6, decode_context / 1e3
 where token_floor is the token count below which the linear layers cost what reading their
 weights costs (chosen by scanning). `ppd sim calibrate --refit PROFILE` refits the samples the
@@ -111,6 +112,10 @@ def fit_profile(samples):
     if best is None:
         raise RuntimeError("the measured steps do not vary enough to fit the profile")
     c, _, floor = best
+    # Scaled to price the mean step: relative least squares alone prices noisy steps low.
+    fitted = [sum(ci * xi for ci, xi in zip(c, features(s, floor))) for s in samples]
+    if all(f > 0 for f in fitted):
+        c = [ci * sum(s["step_us"] / f for s, f in zip(samples, fitted)) / len(samples) for ci in c]
     errors = [abs(sum(ci * xi for ci, xi in zip(c, features(s, floor))) / s["step_us"] - 1) for s in samples]
     return c, floor, sum(errors) / len(errors)
 

@@ -60,5 +60,17 @@ echo "== the calibrated profile against the steps the measured nodes ran" | tee 
   | sed "s|$OUT/measured/logs/||" > "$OUT/calibrate-from-nodes.txt"
 echo "== simulated with the profile fitted to the measured nodes' own steps" | tee "$OUT/validate-from-nodes.txt"
 simulate "$OUT/profile-from-nodes.json" "-from-nodes" | tee -a "$OUT/validate-from-nodes.txt"
+
+# Each policy and rate with a profile fitted to its own run's node steps: what remains is the
+# simulator's own error on that run (batching, queueing, transfers, routing).
+echo "== each policy and rate simulated with a profile fitted to its own run's node steps" | tee "$OUT/validate-per-run.txt"
+for dir in "$OUT"/measured/logs/*/; do
+  run=$(basename "$dir")
+  policy=${run%-rate*} rate=${run#*-rate}
+  "$PPD" sim calibrate --model small --from-node-log "$dir/prefill-0.log" --from-node-log "$dir/decode-0.log" \
+    --out "$OUT/profile-$run.json" | grep -E "^step_us|lone prefill|decode step per sequence|mean \|error" \
+    | sed "s|$OUT/||; s|^|$run fit: |" | tee -a "$OUT/validate-per-run.txt"
+  POLICIES=$policy RATES=$rate simulate "$OUT/profile-$run.json" "-$run" | tee -a "$OUT/validate-per-run.txt"
+done
 # Several MB of debug lines; the tables above keep what they showed. KEEP_LOGS=1 keeps them.
 [ "${KEEP_LOGS:-0}" = 1 ] || rm -rf "$OUT/measured/logs"

@@ -156,6 +156,13 @@ std::pair<double, double> fit_errors(const Vec& c, int64_t token_floor, const st
   return {squared, absolute / static_cast<double>(samples.size())};
 }
 
+// mean(measured / fitted) over the samples: the factor that makes `c` price the mean step.
+double mean_ratio(const Vec& c, int64_t token_floor, const std::vector<MeasuredStep>& samples) {
+  double sum = 0;
+  for (const MeasuredStep& s : samples) sum += s.step_us / dot(c, feature_vector(s.shape, token_floor));
+  return sum / static_cast<double>(samples.size());
+}
+
 }  // namespace
 
 Result<StepProfile> fit_profile(std::string name, std::string model, const std::vector<MeasuredStep>& samples) {
@@ -175,6 +182,11 @@ Result<StepProfile> fit_profile(std::string name, std::string model, const std::
     best_squared = squared;
   }
   if (!best) return first_error;
+  const double scale = mean_ratio(best->coefficients_us, best->token_floor, samples);
+  if (std::isfinite(scale) && scale > 0) {
+    for (double& c : best->coefficients_us) c *= scale;
+    best->mean_abs_error = fit_errors(best->coefficients_us, best->token_floor, samples).second;
+  }
   best->samples = samples;
   return *std::move(best);
 }

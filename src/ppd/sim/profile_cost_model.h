@@ -61,8 +61,11 @@ Result<std::array<double, 5>> fit_step_coefficients(const std::vector<MeasuredSt
                                                     int64_t token_floor = 0);
 
 // A profile with its fit error over `samples`, which it keeps. The token floor is the one of
-// 0 and the samples' token counts (64 of them at most, evenly by rank) that fits best;
-// scripts/gpu_step_profile.py fits the same way.
+// 0 and the samples' token counts (64 of them at most, evenly by rank) that fits best. The
+// coefficients are then scaled by mean(measured / fitted): least squares in relative error
+// prices noisy steps low (with noise of relative spread v, by about 2v²: 8% on the node
+// logs of a busy 2-core VM), and the simulator must reproduce mean step times, which mean
+// latencies add up. scripts/gpu_step_profile.py fits the same way.
 Result<StepProfile> fit_profile(std::string name, std::string model, const std::vector<MeasuredStep>& samples);
 
 nlohmann::json to_json(const StepProfile& p);

@@ -33,6 +33,29 @@ TEST(ProfileCostModelTest, FitRecoversKnownCoefficients) {
   EXPECT_EQ(p->num_samples, 7);
 }
 
+// Each step measured twice, 25% under and 25% over its true cost (mean: the true cost).
+// Least squares in relative error alone prices them 11.8% low; the profile prices the mean.
+TEST(ProfileCostModelTest, TheFitPricesTheMeanOfNoisySteps) {
+  const std::array<double, 5> truth = {300, 20, 50, 4000, 900};
+  const ProfileCostModel exact(StepProfile{.coefficients_us = truth});
+  std::vector<MeasuredStep> samples;
+  for (const StepShape& s : {decodes(1, 256), decodes(16, 256), decodes(32, 1024), decodes(4, 2048),
+                             with_prefill(decodes(1, 256), 256, 0),
+                             with_prefill(decodes(8, 512), 768, 0), with_prefill(decodes(4, 512), 64, 1024)}) {
+    for (double noise : {0.75, 1.25}) {
+      samples.push_back({.shape = s, .step_us = noise * static_cast<double>(exact.step_time_ns(s)) / 1e3});
+    }
+  }
+  const Result<std::array<double, 5>> relative = fit_step_coefficients(samples);
+  ASSERT_TRUE(relative.ok()) << relative.status().to_string();
+  const double low = (1 / 0.75 + 1 / 1.25) / (1 / (0.75 * 0.75) + 1 / (1.25 * 1.25));  // 0.882
+  for (int i = 0; i < 5; ++i) EXPECT_NEAR((*relative)[i], low * truth[i], 1e-3 * truth[i]) << i;
+  const Result<StepProfile> p = fit_profile("test", "small", samples);
+  ASSERT_TRUE(p.ok()) << p.status().to_string();
+  for (int i = 0; i < 5; ++i) EXPECT_NEAR(p->coefficients_us[i], truth[i], 1e-3 * truth[i]) << i;
+  EXPECT_NEAR(p->mean_abs_error, (1 / 0.75 - 1 / 1.25) / 2, 1e-6);  // relative to the measured times
+}
+
 // GPU-like steps: the linear layers cost the same up to 128 tokens (reading the weights), then
 // grow per token. The fit finds that floor among the samples' token counts, and the
 // coefficients with it; the model prices small and large batches on either side of it.

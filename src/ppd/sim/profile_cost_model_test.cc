@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -16,16 +18,26 @@ StepShape with_prefill(StepShape s, int64_t tokens, int64_t cached) {
   return s;
 }
 
-// Steps priced exactly by known coefficients: the fit gives them back.
-TEST(ProfileCostModelTest, FitRecoversKnownCoefficients) {
-  const std::array<double, 5> truth = {300, 20, 50, 4000, 900};
-  const ProfileCostModel exact(StepProfile{.coefficients_us = truth});
+constexpr std::array<double, 5> kTruth = {300, 20, 50, 4000, 900};
+
+// Seven decode, prefill and mixed steps priced by kTruth, each once per factor in `noise`.
+std::vector<MeasuredStep> truth_samples(std::initializer_list<double> noise) {
+  const ProfileCostModel exact(StepProfile{.coefficients_us = kTruth});
   std::vector<MeasuredStep> samples;
   for (const StepShape& s : {decodes(1, 256), decodes(16, 256), decodes(32, 1024), decodes(4, 2048),
                              with_prefill(decodes(1, 256), 256, 0),
                              with_prefill(decodes(8, 512), 768, 0), with_prefill(decodes(4, 512), 64, 1024)}) {
-    samples.push_back({.shape = s, .step_us = static_cast<double>(exact.step_time_ns(s)) / 1e3});
+    for (double factor : noise) {
+      samples.push_back({.shape = s, .step_us = factor * static_cast<double>(exact.step_time_ns(s)) / 1e3});
+    }
   }
+  return samples;
+}
+
+// Steps priced exactly by known coefficients: the fit gives them back.
+TEST(ProfileCostModelTest, FitRecoversKnownCoefficients) {
+  const std::array<double, 5> truth = kTruth;
+  const std::vector<MeasuredStep> samples = truth_samples({1.0});
   const Result<StepProfile> p = fit_profile("test", "small", samples);
   ASSERT_TRUE(p.ok()) << p.status().to_string();
   for (int i = 0; i < 5; ++i) EXPECT_NEAR(p->coefficients_us[i], truth[i], 1e-3 * truth[i]) << i;
@@ -36,16 +48,8 @@ TEST(ProfileCostModelTest, FitRecoversKnownCoefficients) {
 // Each step measured twice, 25% under and 25% over its true cost (mean: the true cost).
 // Least squares in relative error alone prices them 11.8% low; the profile prices the mean.
 TEST(ProfileCostModelTest, TheFitPricesTheMeanOfNoisySteps) {
-  const std::array<double, 5> truth = {300, 20, 50, 4000, 900};
-  const ProfileCostModel exact(StepProfile{.coefficients_us = truth});
-  std::vector<MeasuredStep> samples;
-  for (const StepShape& s : {decodes(1, 256), decodes(16, 256), decodes(32, 1024), decodes(4, 2048),
-                             with_prefill(decodes(1, 256), 256, 0),
-                             with_prefill(decodes(8, 512), 768, 0), with_prefill(decodes(4, 512), 64, 1024)}) {
-    for (double noise : {0.75, 1.25}) {
-      samples.push_back({.shape = s, .step_us = noise * static_cast<double>(exact.step_time_ns(s)) / 1e3});
-    }
-  }
+  const std::array<double, 5> truth = kTruth;
+  const std::vector<MeasuredStep> samples = truth_samples({0.75, 1.25});
   const Result<std::array<double, 5>> relative = fit_step_coefficients(samples);
   ASSERT_TRUE(relative.ok()) << relative.status().to_string();
   const double low = (1 / 0.75 + 1 / 1.25) / (1 / (0.75 * 0.75) + 1 / (1.25 * 1.25));  // 0.882

@@ -43,15 +43,21 @@ function(ppd_add_library name)
   ppd_target_defaults(ppd_${name})
 endfunction()
 
-# ppd_add_test(<name> SOURCES ... DEPS ...): one GoogleTest binary registered with CTest.
+# ppd_add_test(<name> SOURCES ... DEPS ... [BLAS_MAIN]): one GoogleTest binary registered with
+# CTest. BLAS_MAIN: its main() first restarts it with the OpenBLAS kernels `ppd` runs on this
+# CPU (kernels/blas_test_main.cc), for binaries whose matmuls go through OpenBLAS.
 function(ppd_add_test name)
   if(NOT PPD_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "BLAS_MAIN" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   ppd_unity(${name})
-  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
+  set(test_main GTest::gtest_main)
+  if(ARG_BLAS_MAIN)
+    set(test_main ppd_blas_test_main)
+  endif()
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest ${test_main} GTest::gmock)
   ppd_target_defaults(${name})
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")
 endfunction()

@@ -14,6 +14,7 @@ KvCacheManager::KvCacheManager(const KvCacheOptions& options)
 
 int KvCacheManager::match_prefix(std::span<const BlockHash> hashes) const {
   if (!options_.enable_prefix_cache) return 0;
+  for (BlockHash h : hashes) cache_.prefetch(h);  // a long prompt's misses overlap
   int n = 0;
   for (BlockHash h : hashes) {
     if (!cache_.lookup(h)) break;
@@ -53,6 +54,13 @@ void KvCacheManager::register_block(BlockId block, BlockHash hash) {
   if (cache_.insert(hash, block)) events_.push_back({KvEventKind::kStored, hash});
 }
 
+void KvCacheManager::register_blocks(std::span<const int32_t> blocks, std::span<const BlockHash> hashes) {
+  PPD_CHECK(blocks.size() == hashes.size());
+  if (!options_.enable_prefix_cache) return;
+  for (BlockHash h : hashes) cache_.prefetch(h);
+  for (size_t i = 0; i < blocks.size(); ++i) register_block(BlockId{blocks[i]}, hashes[i]);
+}
+
 void KvCacheManager::release(BlockId block) {
   if (allocator_.decref(block) > 0) return;
   if (cache_.hash_of(block)) {
@@ -67,7 +75,15 @@ void KvCacheManager::release_all(BlockTable* table) {
   table->clear();
 }
 
-std::vector<KvEvent> KvCacheManager::take_events() { return std::exchange(events_, {}); }
+std::vector<KvEvent> KvCacheManager::take_events() {
+  std::vector<KvEvent> taken;
+  if (events_.empty()) return taken;
+  // The next batch starts with room for one as large as this one: one allocation, not a
+  // run of doublings, per batch.
+  taken.reserve(events_.size());
+  taken.swap(events_);
+  return taken;
+}
 
 Status KvCacheManager::check_invariants() const {
   PPD_RETURN_IF_ERROR(allocator_.check_invariants());

@@ -51,6 +51,9 @@ class KvCacheManager {
   // Makes a full, active block matchable under `hash`. No-op when the prefix cache is off,
   // or when another block already holds the hash or this block already has one.
   void register_block(BlockId block, BlockHash hash);
+  // register_block(blocks[i], hashes[i]) for each i, with the batch's cache misses overlapped.
+  // REQUIRES: equal sizes.
+  void register_blocks(std::span<const int32_t> blocks, std::span<const BlockHash> hashes);
 
   // Drops one reference; at zero the block becomes cached (if it holds a hash) or free.
   void release(BlockId block);

@@ -243,6 +243,47 @@ TEST(PrefixCacheTest, CollidingHashesStayReachableThroughErasures) {
   EXPECT_EQ(cache.lookup(BlockHash{(uint64_t{1} << 40) | 3}), std::nullopt);
 }
 
+// The LRU is a queue with lazily dropped entries: against a linked list, random pushes,
+// removals (prefix hits reviving a cached block) and pops evict in the same order, through
+// many compactions of the queue.
+TEST(PrefixCacheTest, TheLruQueueEvictsLeastRecentlyReleasedFirst) {
+  constexpr int kBlocks = 48;
+  PrefixCache cache(kBlocks);
+  for (int b = 0; b < kBlocks; ++b) ASSERT_TRUE(cache.insert(BlockHash{0x9e3779b97f4a7c15ULL * (b + 1)}, BlockId{b}));
+  std::list<int> model;  // least recently used first
+  std::mt19937_64 rng(11);
+  for (int round = 0; round < 20000; ++round) {
+    const int block = static_cast<int>(rng() % kBlocks);
+    const bool in_lru = std::find(model.begin(), model.end(), block) != model.end();
+    const uint64_t op = rng() % 3;
+    if (op == 0 && !in_lru) {
+      cache.push_evictable(BlockId{block});
+      model.push_back(block);
+    } else if (op == 1 && in_lru) {
+      cache.remove_evictable(BlockId{block});
+      model.remove(block);
+    } else if (op == 2) {
+      const std::optional<BlockId> popped = cache.pop_lru();
+      if (model.empty()) {
+        ASSERT_EQ(popped, std::nullopt) << round;
+      } else {
+        ASSERT_EQ(popped, BlockId{model.front()}) << round;
+        model.pop_front();
+      }
+    }
+    ASSERT_EQ(cache.num_evictable(), static_cast<int>(model.size())) << round;
+    if (round % 101 == 0) {
+      ASSERT_TRUE(cache.check_invariants().ok()) << round;
+    }
+  }
+  while (!model.empty()) {
+    ASSERT_EQ(cache.pop_lru(), BlockId{model.front()});
+    model.pop_front();
+  }
+  EXPECT_EQ(cache.pop_lru(), std::nullopt);
+  EXPECT_TRUE(cache.check_invariants().ok());
+}
+
 TEST(BlockHashTest, ChainedAndSeededByModel) {
   const std::vector<TokenId> tokens = {5, 6, 7, 8, 9};
   const auto a = hash_full_blocks(1, tokens, 2);

@@ -39,7 +39,7 @@ PrefixIndex::Slot* PrefixIndex::find(uint64_t key) {
 }
 
 void PrefixIndex::grow() {
-  std::vector<Slot> old = std::move(slots_);
+  SlotVector old = std::move(slots_);
   slots_.assign(std::max<size_t>(old.size() * 2, 1024), Slot{});
   for (const Slot& s : old) {
     if (s.key == kEmpty) continue;
@@ -109,13 +109,16 @@ void PrefixIndex::clear_node(NodeId node) {
   }
 }
 
+void PrefixIndex::prefetch(std::span<const BlockHash> hashes) const {
+  if (slots_.empty()) return;
+  for (BlockHash h : hashes) __builtin_prefetch(&slots_[home(h.value)]);
+}
+
 // One lookup per block: the mask of nodes still matching shrinks as blocks go by; a node
 // dropping out of it stops at that block. Every block's home slot is prefetched first.
 void PrefixIndex::match(std::span<const BlockHash> hashes, std::span<int> out) const {
   std::fill(out.begin(), out.end(), 0);
-  if (!slots_.empty()) {
-    for (BlockHash h : hashes) __builtin_prefetch(&slots_[home(h.value)]);
-  }
+  prefetch(hashes);
   uint64_t alive = ~uint64_t{0};
   for (size_t i = 0; i < hashes.size() && alive != 0; ++i) {
     const uint64_t holders = mask_of(hashes[i].value);
@@ -147,7 +150,9 @@ Result<NodeId> ClusterView::add_node(std::string name, NodeKind kind, StepTimeMo
 }
 
 void ClusterView::apply_kv_events(NodeId node, std::span<const BlockHash> stored, std::span<const BlockHash> removed) {
+  index_.prefetch(stored);
   for (BlockHash h : stored) index_.add(node, h);
+  index_.prefetch(removed);
   for (BlockHash h : removed) index_.remove(node, h);
 }
 
@@ -156,7 +161,7 @@ void ClusterView::apply_load(NodeId id, const NodeLoad& load, std::span<const St
   n.load = load;
   n.last_report_ns = now_ns;
   n.healthy = true;
-  for (const StepSample& s : steps) n.step_model.observe(s);
+  n.step_model.observe(steps);
 }
 
 void ClusterView::expire(int64_t now_ns, int64_t timeout_ns) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ppd/common/huge_pages.h"
 #include "ppd/common/ids.h"
 #include "ppd/common/status.h"
 #include "ppd/router/step_time_model.h"
@@ -59,7 +60,8 @@ struct NodeState {
 
 // Block hash -> bit mask of the nodes holding it, in a flat open-addressing table (linear
 // probing, load <= 1/2, backward-shift deletion): one cache line per lookup, and match()
-// prefetches every block's slot before probing, so a long prompt's misses overlap.
+// and ClusterView::apply_kv_events prefetch every block's slot before probing, so a long
+// prompt's misses overlap.
 // Node ids are < kMaxNodes.
 class PrefixIndex {
  public:
@@ -67,6 +69,8 @@ class PrefixIndex {
   void add(NodeId node, BlockHash hash);
   void remove(NodeId node, BlockHash hash);
   void clear_node(NodeId node);  // mutates; O(table size)
+  // Starts loading the home slot of each hash. A hint: changes nothing.
+  void prefetch(std::span<const BlockHash> hashes) const;
   // For each node id i < out.size(), out[i] = number of leading `hashes` node i holds. Pure.
   void match(std::span<const BlockHash> hashes, std::span<int> out) const;
   size_t num_hashes() const { return size_; }
@@ -83,7 +87,8 @@ class PrefixIndex {
   void grow();
   void erase_at(size_t index);
 
-  std::vector<Slot> slots_;  // size is 0 or a power of two
+  using SlotVector = std::vector<Slot, HugePageAllocator<Slot>>;  // MiBs for a cluster: huge pages
+  SlotVector slots_;  // size is 0 or a power of two
   size_t size_ = 0;
   // The one hash value that collides with the empty marker lives outside the table.
   uint64_t empty_key_mask_ = 0;

@@ -42,13 +42,23 @@ Vec4 solve(Mat4 a, Vec4 b) {
 
 StepTimeModel::StepTimeModel(StepTimeModelOptions options) : options_(options), coefficients_(options.prior) {}
 
-void StepTimeModel::observe(const StepSample& s) {
+void StepTimeModel::add(const StepSample& s) {
   const Vec4 x = features(s.num_prefill_tokens, s.num_decode_sequences, static_cast<double>(s.num_context_tokens));
   for (int i = 0; i < 4; ++i) {
     for (int j = 0; j < 4; ++j) xtx_[i][j] = options_.decay * xtx_[i][j] + x[i] * x[j];
     xty_[i] = options_.decay * xty_[i] + x[i] * s.step_us;
   }
   ++num_samples_;
+}
+
+void StepTimeModel::observe(const StepSample& s) {
+  add(s);
+  refit();
+}
+
+void StepTimeModel::observe(std::span<const StepSample> samples) {
+  if (samples.empty()) return;
+  for (const StepSample& s : samples) add(s);
   refit();
 }
 

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 
 namespace ppd::router {
 
@@ -33,6 +34,9 @@ class StepTimeModel {
 
   // Adds one observed step and refits. Mutates.
   void observe(const StepSample& sample);
+  // Adds the steps of a load report in order and refits once: the same coefficients as
+  // observing them one by one. Mutates.
+  void observe(std::span<const StepSample> samples);
   // Predicted step time in seconds for a batch; never negative. Pure.
   double predict_s(int num_prefill_tokens, int num_decode_sequences, int64_t num_context_tokens) const;
   // The current coefficients, in the prior's units.
@@ -42,6 +46,7 @@ class StepTimeModel {
   int64_t num_samples() const { return num_samples_; }
 
  private:
+  void add(const StepSample& sample);
   void refit();
 
   StepTimeModelOptions options_;

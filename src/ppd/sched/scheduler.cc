@@ -102,14 +102,25 @@ std::vector<RequestId> Scheduler::held_ids() const {
   return ids;
 }
 
+void SchedulerOutput::clear() {
+  chunks.clear();
+  num_decode_tokens = num_prefill_tokens = 0;
+  preempted.clear();
+}
+
 SchedulerOutput Scheduler::schedule() {
   SchedulerOutput out;
+  schedule(&out);
+  return out;
+}
+
+void Scheduler::schedule(SchedulerOutput* out) {
+  out->clear();
   int budget = options_.max_num_batched_tokens;
   int prefill_budget = options_.max_prefill_tokens;
-  schedule_decodes(&out, &budget);
-  schedule_running_prefills(&out, &budget, &prefill_budget);
-  admit_waiting(&out, &budget, &prefill_budget);
-  return out;
+  schedule_decodes(out, &budget);
+  schedule_running_prefills(out, &budget, &prefill_budget);
+  admit_waiting(out, &budget, &prefill_budget);
 }
 
 void Scheduler::schedule_decodes(SchedulerOutput* out, int* budget) {
@@ -178,8 +189,8 @@ void Scheduler::admit_waiting(SchedulerOutput* out, int* budget, int* prefill_bu
 
 bool Scheduler::reserve_blocks(Sequence* seq, int num_tokens, size_t min_victim_index, SchedulerOutput* out) {
   kv::BlockTable& table = seq->block_table();
-  const int needed = kv::num_blocks_for(num_tokens, kv_cache_->block_size());
-  while (table.num_blocks() < needed) {
+  const int block_size = kv_cache_->block_size();
+  while (table.num_blocks() * block_size < num_tokens) {  // fewer than num_blocks_for(num_tokens) blocks
     Result<BlockId> block = kv_cache_->allocate();
     if (block.ok()) {
       table.push_back(*block);
@@ -208,6 +219,13 @@ bool Scheduler::preempt_one(size_t min_victim_index, SchedulerOutput* out) {
 
 std::vector<SequenceUpdate> Scheduler::update(const SchedulerOutput& output, std::span<const TokenId> sampled) {
   std::vector<SequenceUpdate> updates;
+  update(output, sampled, &updates);
+  return updates;
+}
+
+void Scheduler::update(const SchedulerOutput& output, std::span<const TokenId> sampled,
+                       std::vector<SequenceUpdate>* updates) {
+  updates->clear();
   size_t next_sample = 0;
   for (const ScheduledChunk& chunk : output.chunks) {
     Sequence* seq = chunk.sequence;
@@ -218,23 +236,24 @@ std::vector<SequenceUpdate> Scheduler::update(const SchedulerOutput& output, std
     PPD_CHECK(next_sample < sampled.size());
     const TokenId token = sampled[next_sample++];
     const FinishReason reason = token == kInvalidToken ? FinishReason::kError : seq->append_token(token);
-    updates.push_back({seq->id(), token, reason});
+    updates->push_back({seq->id(), token, reason, seq->num_output_tokens()});
     if (reason != FinishReason::kNone) retire(seq, reason);
   }
   PPD_CHECK(next_sample == sampled.size());
-  return updates;
 }
 
 void Scheduler::register_full_blocks(Sequence* seq) {
   const int block_size = kv_cache_->block_size();
+  // No new full block (most decode steps): checked without a division.
+  if (seq->num_computed_tokens() < (seq->num_registered_blocks() + 1) * block_size) return;
   const int num_full = seq->num_computed_tokens() / block_size;
-  if (num_full <= seq->num_registered_blocks()) return;
   std::vector<BlockHash>& hashes = seq->block_hashes();
   kv::extend_block_hashes(options_.model_identity, seq->tokens().first(static_cast<size_t>(seq->num_computed_tokens())),
                           block_size, &hashes);
-  for (int i = seq->num_registered_blocks(); i < num_full; ++i) {
-    kv_cache_->register_block(seq->block_table()[i], hashes[static_cast<size_t>(i)]);
-  }
+  const size_t first = static_cast<size_t>(seq->num_registered_blocks());
+  const size_t count = static_cast<size_t>(num_full) - first;
+  kv_cache_->register_blocks(seq->block_table().raw().subspan(first, count),
+                             std::span<const BlockHash>(hashes).subspan(first, count));
   seq->set_registered_blocks(num_full);
 }
 

@@ -47,6 +47,8 @@ struct SchedulerOutput {
   std::vector<RequestId> preempted;
   bool empty() const { return chunks.empty(); }
   int num_tokens() const { return num_decode_tokens + num_prefill_tokens; }
+  // Empties it, keeping the vectors' capacity.
+  void clear();
 };
 
 // How a remote-path request on a decode node gets its prompt's KV.
@@ -60,6 +62,7 @@ struct SequenceUpdate {
   RequestId id;
   TokenId token = kInvalidToken;  // the sampled token; kInvalidToken with kError
   FinishReason finish_reason = FinishReason::kNone;
+  int num_output_tokens = 0;  // the request's output tokens on this node, this one included
 };
 
 class Scheduler {
@@ -95,11 +98,15 @@ class Scheduler {
 
   // Picks this step's batch and allocates its blocks. Mutates.
   SchedulerOutput schedule();
+  // The same into `out` (cleared first), whose capacity a caller stepping in a loop reuses.
+  void schedule(SchedulerOutput* out);
 
   // Applies a step's results: `sampled` holds one token per sampling chunk of `output`,
   // in order; kInvalidToken finishes that request with kError. Advances computed counts, registers full blocks in the prefix cache,
   // appends tokens and retires finished requests (releasing their blocks). Mutates.
   std::vector<SequenceUpdate> update(const SchedulerOutput& output, std::span<const TokenId> sampled);
+  // The same into `updates` (cleared first).
+  void update(const SchedulerOutput& output, std::span<const TokenId> sampled, std::vector<SequenceUpdate>* updates);
 
   // Removes and returns requests retired by update() since the last call.
   std::vector<std::unique_ptr<Sequence>> take_finished();

@@ -1,15 +1,28 @@
 #include "ppd/sched/sequence.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "ppd/common/check.h"
 
 namespace ppd::sched {
 
+namespace {
+
+// Whether any token can end a request with these options.
+bool has_stop_tokens(const SequenceOptions& o) {
+  return !o.params.stop_token_ids.empty() || (!o.params.ignore_eos && !o.eos_token_ids.empty());
+}
+
+}  // namespace
+
 Sequence::Sequence(SequenceOptions options)
-    : options_(std::move(options)),
-      num_prompt_tokens_(static_cast<int>(options_.prompt.size())) {
+    : id_(options.id),
+      num_prompt_tokens_(static_cast<int>(options.prompt.size())),
+      max_tokens_(options.max_tokens),
+      stop_check_from_(has_stop_tokens(options) ? options.params.min_tokens : std::numeric_limits<int>::max()),
+      options_(std::move(options)) {
   // Room for every output up front: appends never reallocate.
   tokens_.reserve(options_.prompt.size() + static_cast<size_t>(std::max(options_.max_tokens, 0)));
   tokens_.assign(options_.prompt.begin(), options_.prompt.end());
@@ -42,15 +55,6 @@ void Sequence::set_imported() {
   PPD_CHECK(status_ == SequenceStatus::kImporting);
   status_ = SequenceStatus::kRunning;
   num_computed_tokens_ = num_prompt_tokens_;
-}
-
-FinishReason Sequence::append_token(TokenId token) {
-  PPD_CHECK(num_pending_tokens() == 0);
-  const bool may_stop = stop_tokens_allowed();
-  tokens_.push_back(token);
-  if (may_stop && is_stop_token(token)) return FinishReason::kStop;
-  if (num_output_tokens() >= options_.max_tokens) return FinishReason::kLength;
-  return FinishReason::kNone;
 }
 
 void Sequence::reset_for_recompute() {

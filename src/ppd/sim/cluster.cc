@@ -101,7 +101,7 @@ class ClusterSim {
   void finish_import(int node, RequestId id);
   void retry_imports(int node);
   void arm(int link);
-  void deliver_token(RequestId id, TokenId token);
+  void deliver_token(RequestId id);
   void drain_finished(int node);
   void end_request(RequestId id, const sched::Sequence* seq, std::string error);
   void schedule_turn(int64_t conversation, std::optional<int64_t> due);
@@ -123,11 +123,13 @@ class ClusterSim {
 };
 
 Result<SimResult> ClusterSim::run() {
+  std::vector<EventSpec> arrivals;
   for (int64_t c = 0; c < num_conversations_; ++c) {
     if (const std::optional<int64_t> due = client_.first_send_ns(c)) {
-      queue_.push(*due, EventKind::kArrival, 0, static_cast<uint64_t>(c));
+      arrivals.push_back({.time_ns = *due, .payload = static_cast<uint64_t>(c)});
     }
   }
+  queue_.push_many(EventKind::kArrival, arrivals);
   for (size_t i = 0; i < nodes_.size(); ++i) {
     queue_.push(options_.load_report_ns, EventKind::kWake, static_cast<uint32_t>(i));
   }
@@ -188,7 +190,7 @@ void ClusterSim::on_arrival(int64_t conversation) {
                               .turn = r.turn};
   Result<router::RouteDecision> d = router_->route(in, now());
   if (!d.ok()) {
-    schedule_turn(conversation, client_.on_finish(r.id, now(), 0, d.status().to_string()));
+    schedule_turn(conversation, client_.on_finish(r.id, now(), 0, {}, d.status().to_string()));
     return;
   }
   Flight& f = flights_[r.id.value];
@@ -199,8 +201,11 @@ void ClusterSim::on_arrival(int64_t conversation) {
   const bool local = f.decision.path == Path::kLocal;
   const int node = static_cast<int>(local ? f.decision.decode.value : f.decision.prefill->value);
   std::vector<TokenId> prompt(r.prompt.begin(), r.prompt.end());
-  const Status added = local ? nodes_[node].node->add_request(r.id, std::move(prompt), r.max_tokens)
-                             : nodes_[node].node->add_request(r.id, std::move(prompt), 1, sched::BlocksOnFinish::kHold);
+  // The nodes start from the client's block hashes (same model identity and block size).
+  const Status added =
+      local ? nodes_[node].node->add_request(r.id, std::move(prompt), r.max_tokens, sched::BlocksOnFinish::kRelease,
+                                             r.hashes)
+            : nodes_[node].node->add_request(r.id, std::move(prompt), 1, sched::BlocksOnFinish::kHold, r.hashes);
   if (!added.ok()) {
     end_request(r.id, nullptr, added.to_string());
     return;
@@ -220,14 +225,16 @@ void ClusterSim::kick(int node) {
 void ClusterSim::on_step_done(int node) {
   NodeSlot& n = nodes_[node];
   ++result_.num_steps;
-  const std::vector<sched::SequenceUpdate> updates = n.node->end_step();
+  const std::vector<sched::SequenceUpdate>& updates = n.node->end_step();
   const StepShape& shape = n.node->last_shape();
   if (observer_) observer_->on_step(node, n.step_start_ns, now(), shape);
   if (n.steps.size() == kMaxReportSteps) n.steps.erase(n.steps.begin());
   n.steps.push_back(step_sample(shape, now() - n.step_start_ns));
   for (const sched::SequenceUpdate& u : updates) {
     if (!is_prefill(node)) {
-      deliver_token(u.id, u.token);
+      // The answer reaches the client whole at the end (end_request); a token on its own
+      // only when it is the first or the client keeps token times.
+      if (u.num_output_tokens == 1 || client_.wants_every_token()) deliver_token(u.id);
       continue;
     }
     flights_.at(u.id.value).first_token = u.token;  // a prefill node runs remote requests only
@@ -267,7 +274,7 @@ void ClusterSim::begin_import(RequestId id) {
   const sched::ImportMode mode =
       f.decision.transfer == router::TransferMode::kFull ? sched::ImportMode::kFull : sched::ImportMode::kDelta;
   Result<int> local = d.node->add_importing(id, std::vector<TokenId>(f.prompt.begin(), f.prompt.end()),
-                                            f.max_tokens, mode);
+                                            f.max_tokens, mode, f.prompt_hashes);
   if (local.status().code() == StatusCode::kResourceExhausted) {
     d.pending_imports.push_back(id);
     return;
@@ -332,7 +339,7 @@ void ClusterSim::on_transfer_done(int link) {
 // The first token (sampled by the prefill node) reaches the client now. The caller starts the
 // node's next step.
 void ClusterSim::finish_import(int node, RequestId id) {
-  deliver_token(id, flights_.at(id.value).first_token);
+  deliver_token(id);
   nodes_[node].node->finish_import(id, flights_.at(id.value).first_token);
   drain_finished(node);
   retry_imports(node);
@@ -341,8 +348,8 @@ void ClusterSim::finish_import(int node, RequestId id) {
 // A token reaches the client now; the first one ends the router's prefill reservation (the
 // request's flight is looked up for that one only: tokens are the simulator's hottest path,
 // and a lookup per token cost 5% of an hour's run).
-void ClusterSim::deliver_token(RequestId id, TokenId token) {
-  if (!client_.on_token(id, token, now())) return;
+void ClusterSim::deliver_token(RequestId id) {
+  if (!client_.on_token(id, now())) return;
   Flight& f = flights_.at(id.value);
   router_->prefill_done(f.decision, static_cast<int64_t>(f.prompt.size()));
   f.prefill_released = true;
@@ -367,7 +374,8 @@ void ClusterSim::end_request(RequestId id, const sched::Sequence* seq, std::stri
   router_->finish(f.decision, f.prefill_released, prompt_hashes, decode_hashes, static_cast<int64_t>(f.prompt.size()), cached,
                   f.transfer_bytes);
   const int64_t conversation = client_.conversation_of(id);
-  schedule_turn(conversation, client_.on_finish(id, now(), cached, std::move(error)));
+  const std::span<const TokenId> answer = seq ? seq->output_tokens() : std::span<const TokenId>();
+  schedule_turn(conversation, client_.on_finish(id, now(), cached, answer, std::move(error)));
 }
 
 void ClusterSim::schedule_turn(int64_t conversation, std::optional<int64_t> due) {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <queue>
+#include <span>
 #include <vector>
 
 namespace ppd::sim {
@@ -28,21 +29,39 @@ struct Event {
   uint64_t payload = 0;  // meaning set by the kind (a request id, a transfer id)
 };
 
+// What push_many() takes: an event without its sequence number.
+struct EventSpec {
+  int64_t time_ns = 0;
+  uint32_t target = 0;
+  uint64_t payload = 0;
+};
+
 class EventQueue {
  public:
   // Schedules an event. REQUIRES: time_ns >= now(). Mutates.
   void push(int64_t time_ns, EventKind kind, uint32_t target, uint64_t payload = 0);
+  // Schedules events of one kind as if push()ed one by one in the given order, but keeps
+  // them out of the heap, in a sorted run that pop() merges with it: a workload's arrivals,
+  // preloaded, cost the heap no depth. REQUIRES: every time >= now(); no earlier
+  // push_many() run still pending. Mutates.
+  void push_many(EventKind kind, std::span<const EventSpec> events);
   // Removes and returns the earliest event, moving now() to its time. REQUIRES: !empty().
   Event pop();
-  bool empty() const { return heap_.empty(); }
-  size_t size() const { return heap_.size(); }
+  bool empty() const { return heap_.empty() && run_next_ == run_.size(); }
+  size_t size() const { return heap_.size() + (run_.size() - run_next_); }
   int64_t now() const { return now_ns_; }
 
  private:
   struct Later {
-    bool operator()(const Event& a, const Event& b) const;
+    bool operator()(const Event& a, const Event& b) const {
+      if (a.time_ns != b.time_ns) return a.time_ns > b.time_ns;
+      if (a.kind != b.kind) return a.kind > b.kind;
+      return a.seq > b.seq;
+    }
   };
   std::priority_queue<Event, std::vector<Event>, Later> heap_;
+  std::vector<Event> run_;  // push_many()'s events, earliest first, from run_next_ on
+  size_t run_next_ = 0;
   uint64_t next_seq_ = 0;
   int64_t now_ns_ = 0;
 };

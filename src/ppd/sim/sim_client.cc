@@ -18,7 +18,7 @@ double to_s(int64_t ns) { return static_cast<double>(ns) / kNsPerSecond; }
 // A message token of `conversation` at `position`: a stream no answer or other conversation shares.
 TokenId message_token(int64_t conversation, size_t position, int vocab_size) {
   const uint64_t h = splitmix64_mix(splitmix64_mix(~static_cast<uint64_t>(conversation)) + position);
-  return static_cast<TokenId>(h % static_cast<uint64_t>(vocab_size));
+  return static_cast<TokenId>(uniform_below(h, static_cast<uint32_t>(vocab_size)));
 }
 
 }  // namespace
@@ -82,7 +82,6 @@ TurnRequest SimClient::send(int64_t conversation, int64_t now_ns) {
   InFlight& f = in_flight_.back();
   f.live = true;
   f.conversation = conversation;
-  f.answer.reserve(static_cast<size_t>(t.output_tokens));
   f.record = {.conversation_id = wc.id, .turn = turn, .send_s = to_s(now_ns),
               .prompt_tokens = static_cast<int64_t>(c.tokens.size())};
   if (first_send_s_ < 0 && wc.id >= options_.num_warmup_conversations) first_send_s_ = to_s(now_ns);
@@ -90,18 +89,18 @@ TurnRequest SimClient::send(int64_t conversation, int64_t now_ns) {
           .num_history_tokens = history, .max_tokens = static_cast<int>(t.output_tokens)};
 }
 
-bool SimClient::on_token(RequestId id, TokenId token, int64_t now_ns) {
+bool SimClient::on_token(RequestId id, int64_t now_ns) {
   InFlight& f = in_flight_[id.value];
   PPD_CHECK(f.live);
   const double t = to_s(now_ns);
   const bool first = f.record.first_token_s < 0;
   if (first) f.record.first_token_s = t;
   if (options_.record_token_times) f.record.token_times_s.push_back(t);
-  f.answer.push_back(token);
   return first;
 }
 
-std::optional<int64_t> SimClient::on_finish(RequestId id, int64_t now_ns, int64_t cached_tokens, std::string error) {
+std::optional<int64_t> SimClient::on_finish(RequestId id, int64_t now_ns, int64_t cached_tokens,
+                                            std::span<const TokenId> answer, std::string error) {
   PPD_CHECK(id.value < in_flight_.size() && in_flight_[id.value].live);
   InFlight f = std::move(in_flight_[id.value]);
   in_flight_[id.value] = InFlight{};
@@ -111,7 +110,7 @@ std::optional<int64_t> SimClient::on_finish(RequestId id, int64_t now_ns, int64_
   f.record.ok = error.empty();
   f.record.error = std::move(error);
   f.record.end_s = to_s(now_ns);
-  f.record.output_tokens = static_cast<int64_t>(f.answer.size());
+  f.record.output_tokens = static_cast<int64_t>(answer.size());
   f.record.cached_tokens = cached_tokens;
   const bool ok = f.record.ok;
   if (wc.id < options_.num_warmup_conversations) {
@@ -120,7 +119,7 @@ std::optional<int64_t> SimClient::on_finish(RequestId id, int64_t now_ns, int64_
     last_end_s_ = std::max(last_end_s_, f.record.end_s);
     records_.push_back(std::move(f.record));
   }
-  c.tokens.insert(c.tokens.end(), f.answer.begin(), f.answer.end());
+  c.tokens.insert(c.tokens.end(), answer.begin(), answer.end());
   const size_t left = wc.turns.size() - c.next_turn;
   if (!ok || left == 0) {
     close(f.conversation, left);

@@ -57,13 +57,16 @@ class SimClient {
   std::optional<int64_t> first_send_ns(int64_t conversation);
   // Builds the conversation's next turn, sent at now_ns. Mutates.
   TurnRequest send(int64_t conversation, int64_t now_ns);
+  // Whether on_token() wants every token (to keep token times), or only each request's first.
+  bool wants_every_token() const { return options_.record_token_times; }
   // A token of request `id` reached the client at now_ns; true when it is the request's first.
   // Mutates.
-  bool on_token(RequestId id, TokenId token, int64_t now_ns);
-  // The request ended (ok, or failed with `error`). Returns when the conversation's next
-  // turn is due, or nullopt when it has none (or it falls after duration_s, or this failed).
-  // Mutates.
-  std::optional<int64_t> on_finish(RequestId id, int64_t now_ns, int64_t cached_tokens, std::string error = {});
+  bool on_token(RequestId id, int64_t now_ns);
+  // The request ended (ok, or failed with `error`) having answered `answer`, which joins the
+  // conversation's history. Returns when the conversation's next turn is due, or nullopt
+  // when it has none (or it falls after duration_s, or this failed). Mutates.
+  std::optional<int64_t> on_finish(RequestId id, int64_t now_ns, int64_t cached_tokens,
+                                   std::span<const TokenId> answer, std::string error = {});
 
   // Every conversation has ended.
   bool done() const { return num_open_ == 0; }
@@ -88,7 +91,6 @@ class SimClient {
     bool live = false;
     int64_t conversation = 0;
     metrics::RequestRecord record;
-    std::vector<TokenId> answer;
   };
   std::optional<int64_t> due_ns(int64_t conversation, int64_t after_ns) const;
   void append_message(int64_t conversation, int64_t num_tokens);

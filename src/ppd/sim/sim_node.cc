@@ -7,21 +7,21 @@ namespace ppd::sim {
 
 TokenId simulated_token(RequestId request, int position, int vocab_size) {
   const uint64_t h = splitmix64_mix(splitmix64_mix(request.value + kGoldenGamma) + static_cast<uint64_t>(position));
-  return static_cast<TokenId>(h % static_cast<uint64_t>(vocab_size));
+  return static_cast<TokenId>(uniform_below(h, static_cast<uint32_t>(vocab_size)));  // once per token: no division
 }
 
-StepShape step_shape(const sched::SchedulerOutput& output) {
-  StepShape shape;
+void step_shape(const sched::SchedulerOutput& output, StepShape* shape) {
+  shape->decode_context_tokens.clear();
+  shape->prefill_chunks.clear();
   for (size_t i = 0; i < output.chunks.size(); ++i) {
     const sched::ScheduledChunk& c = output.chunks[i];
     if (static_cast<int>(i) < output.num_decode_tokens) {
-      shape.decode_context_tokens.push_back(c.first_position + 1);  // positions 0..first_position
+      shape->decode_context_tokens.push_back(c.first_position + 1);  // positions 0..first_position
     } else {
-      shape.prefill_chunks.push_back({.num_tokens = c.num_tokens, .num_context_tokens = c.first_position,
-                                      .samples = c.samples()});
+      shape->prefill_chunks.push_back({.num_tokens = c.num_tokens, .num_context_tokens = c.first_position,
+                                       .samples = c.samples()});
     }
   }
-  return shape;
 }
 
 SimNode::SimNode(const SimNodeOptions& options, const StepCostModel* cost)
@@ -30,14 +30,18 @@ SimNode::SimNode(const SimNodeOptions& options, const StepCostModel* cost)
 namespace {
 
 std::unique_ptr<sched::Sequence> make_sequence(RequestId id, std::vector<TokenId> prompt, int max_tokens,
-                                               sched::BlocksOnFinish on_finish) {
+                                               sched::BlocksOnFinish on_finish, std::span<const BlockHash> hashes,
+                                               int block_size) {
+  PPD_CHECK(hashes.size() <= prompt.size() / static_cast<size_t>(block_size));
   sched::SamplingParams params;
   params.temperature = 0;
   params.ignore_eos = true;
   params.max_tokens = max_tokens;
-  return std::make_unique<sched::Sequence>(sched::SequenceOptions{.id = id, .prompt = std::move(prompt),
-                                                                  .params = params, .max_tokens = max_tokens,
-                                                                  .blocks_on_finish = on_finish});
+  auto seq = std::make_unique<sched::Sequence>(sched::SequenceOptions{.id = id, .prompt = std::move(prompt),
+                                                                      .params = params, .max_tokens = max_tokens,
+                                                                      .blocks_on_finish = on_finish});
+  seq->block_hashes().assign(hashes.begin(), hashes.end());
+  return seq;
 }
 
 }  // namespace
@@ -53,35 +57,40 @@ Status SimNode::check_request(RequestId id, size_t num_prompt_tokens, int max_to
   return Status::Ok();
 }
 
-Status SimNode::add_request(RequestId id, std::vector<TokenId> prompt, int max_tokens, sched::BlocksOnFinish on_finish) {
+Status SimNode::add_request(RequestId id, std::vector<TokenId> prompt, int max_tokens, sched::BlocksOnFinish on_finish,
+                            std::span<const BlockHash> prompt_hashes) {
   PPD_RETURN_IF_ERROR(check_request(id, prompt.size(), max_tokens));
-  scheduler_.add(make_sequence(id, std::move(prompt), max_tokens, on_finish));
+  scheduler_.add(make_sequence(id, std::move(prompt), max_tokens, on_finish, prompt_hashes,
+                               options_.kv_cache.block_size));
   return Status::Ok();
 }
 
-Result<int> SimNode::add_importing(RequestId id, std::vector<TokenId> prompt, int max_tokens, sched::ImportMode mode) {
+Result<int> SimNode::add_importing(RequestId id, std::vector<TokenId> prompt, int max_tokens, sched::ImportMode mode,
+                                   std::span<const BlockHash> prompt_hashes) {
   PPD_RETURN_IF_ERROR(check_request(id, prompt.size(), max_tokens));
-  return scheduler_.add_importing(make_sequence(id, std::move(prompt), max_tokens, sched::BlocksOnFinish::kRelease),
+  return scheduler_.add_importing(make_sequence(id, std::move(prompt), max_tokens, sched::BlocksOnFinish::kRelease,
+                                                prompt_hashes, options_.kv_cache.block_size),
                                   mode);
 }
 
 std::optional<int64_t> SimNode::begin_step() {
   PPD_CHECK(!in_step_);
-  pending_ = scheduler_.schedule();
+  scheduler_.schedule(&pending_);
   if (pending_.empty()) return std::nullopt;
-  last_shape_ = step_shape(pending_);
+  step_shape(pending_, &last_shape_);
   in_step_ = true;
   return cost_->step_time_ns(last_shape_);
 }
 
-std::vector<sched::SequenceUpdate> SimNode::end_step() {
+const std::vector<sched::SequenceUpdate>& SimNode::end_step() {
   PPD_CHECK(in_step_);
   in_step_ = false;
-  std::vector<TokenId> sampled;
+  sampled_.clear();
   for (const sched::ScheduledChunk& c : pending_.chunks) {
-    if (c.samples()) sampled.push_back(simulated_token(c.sequence->id(), c.sequence->num_tokens(), options_.vocab_size));
+    if (c.samples()) sampled_.push_back(simulated_token(c.sequence->id(), c.sequence->num_tokens(), options_.vocab_size));
   }
-  return scheduler_.update(pending_, sampled);
+  scheduler_.update(pending_, sampled_, &updates_);
+  return updates_;
 }
 
 }  // namespace ppd::sim

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "ppd/kv/kv_cache_manager.h"
@@ -26,8 +27,9 @@ struct SimNodeOptions {
 // The token a request samples at `position`: the same on every node and every run.
 TokenId simulated_token(RequestId request, int position, int vocab_size);
 
-// The cost-model view of a scheduled batch: its decode sequences' contexts and prefill chunks.
-StepShape step_shape(const sched::SchedulerOutput& output);
+// The cost-model view of a scheduled batch: its decode sequences' contexts and prefill
+// chunks, written over `shape` (whose capacity is reused).
+void step_shape(const sched::SchedulerOutput& output, StepShape* shape);
 
 class SimNode {
  public:
@@ -36,13 +38,19 @@ class SimNode {
 
   // Queues a request that generates exactly `max_tokens` tokens. INVALID_ARGUMENT when it
   // could never fit the cache or the prompt is empty. `on_finish` kHold: a prefill node's
-  // request whose blocks stay pinned until release_held(). Mutates.
+  // request whose blocks stay pinned until release_held(). `prompt_hashes`, when the caller
+  // has them: the hashes of the prompt's leading full blocks, computed with this node's model
+  // identity and block size, which the node then does not compute again (REQUIRES: right).
+  // Mutates.
   Status add_request(RequestId id, std::vector<TokenId> prompt, int max_tokens,
-                     sched::BlocksOnFinish on_finish = sched::BlocksOnFinish::kRelease);
+                     sched::BlocksOnFinish on_finish = sched::BlocksOnFinish::kRelease,
+                     std::span<const BlockHash> prompt_hashes = {});
   // Remote path, decode node: holds blocks for a request whose prompt KV arrives from a
   // prefill node (Scheduler::add_importing). Returns the leading blocks already here;
-  // RESOURCE_EXHAUSTED when too few blocks are free now. Mutates.
-  Result<int> add_importing(RequestId id, std::vector<TokenId> prompt, int max_tokens, sched::ImportMode mode);
+  // RESOURCE_EXHAUSTED when too few blocks are free now. `prompt_hashes` as for
+  // add_request(). Mutates.
+  Result<int> add_importing(RequestId id, std::vector<TokenId> prompt, int max_tokens, sched::ImportMode mode,
+                            std::span<const BlockHash> prompt_hashes = {});
   // The imported KV is in place: the request runs with `first_token`. Mutates.
   sched::FinishReason finish_import(RequestId id, TokenId first_token) {
     return scheduler_.finish_import(id, first_token);
@@ -58,8 +66,9 @@ class SimNode {
   // Schedules the next batch and returns its duration in ns, or nullopt when there is
   // nothing to run. REQUIRES: !in_step(). Mutates.
   std::optional<int64_t> begin_step();
-  // Applies the batch begun last: one update per sampled token. REQUIRES: in_step(). Mutates.
-  std::vector<sched::SequenceUpdate> end_step();
+  // Applies the batch begun last: one update per sampled token, valid until the next
+  // end_step(). REQUIRES: in_step(). Mutates.
+  const std::vector<sched::SequenceUpdate>& end_step();
   // Requests finished by end_step() since the last call.
   std::vector<std::unique_ptr<sched::Sequence>> take_finished() { return scheduler_.take_finished(); }
 
@@ -74,8 +83,11 @@ class SimNode {
   const StepCostModel* cost_;
   kv::KvCacheManager kv_cache_;
   sched::Scheduler scheduler_;
+  // Per-step buffers, kept so that a step allocates nothing once they have grown.
   sched::SchedulerOutput pending_;
   StepShape last_shape_;
+  std::vector<TokenId> sampled_;
+  std::vector<sched::SequenceUpdate> updates_;
   bool in_step_ = false;
 };
 

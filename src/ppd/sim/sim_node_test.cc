@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ppd/kv/block_hash.h"
 #include "ppd/sim/roofline_cost_model.h"
 
 namespace ppd::sim {
@@ -75,6 +76,29 @@ TEST(SimNodeTest, TheNextTurnHitsThePrefixCache) {
   EXPECT_EQ(node.last_shape().prefill_chunks[0].num_context_tokens, 352);
   EXPECT_EQ(node.last_shape().prefill_chunks[0].num_tokens, 393 - 352);
   node.end_step();
+}
+
+// Hashes handed in with a prompt (the simulator's client computes them once) are the node's
+// own: the next turn given them hits exactly the blocks it hits when the node hashes itself.
+TEST(SimNodeTest, GivenPromptHashesMatchTheNodesOwn) {
+  const RooflineCostModel cost(*hardware_preset("h100-80gb"), *model_shape_preset("llama-3.1-8b"));
+  SimNode node(options(2048), &cost);
+  const std::vector<TokenId> first = prompt(320, 0);
+  const std::vector<BlockHash> hashes = kv::hash_full_blocks(0, first, 16);
+  ASSERT_TRUE(node.add_request(RequestId{1}, first, 8, sched::BlocksOnFinish::kRelease, hashes).ok());
+  run_alone(node);
+  ASSERT_EQ(node.take_finished().size(), 1u);
+  std::vector<TokenId> next = first;
+  const std::vector<TokenId> message = prompt(40, 1);
+  next.insert(next.end(), message.begin(), message.end());
+  // Unhashed, this prompt hits the 20 blocks of the first; so it must with the given hashes.
+  ASSERT_TRUE(node.add_request(RequestId{2}, next, 1, sched::BlocksOnFinish::kRelease,
+                               kv::hash_full_blocks(0, next, 16)).ok());
+  ASSERT_TRUE(node.begin_step().has_value());
+  ASSERT_EQ(node.last_shape().prefill_chunks.size(), 1u);
+  EXPECT_EQ(node.last_shape().prefill_chunks[0].num_context_tokens, 320);
+  node.end_step();
+  EXPECT_TRUE(node.scheduler().check_invariants().ok());
 }
 
 TEST(SimNodeTest, BadRequestsAreErrors) {

@@ -73,13 +73,12 @@ void SimRouter::finish(const router::RouteDecision& d, bool prefill_released, st
 
 void SimRouter::apply_kv_events(NodeId node, std::span<const kv::KvEvent> events) {
   // In order: a hash evicted and stored again in one batch ends up stored.
-  std::vector<BlockHash> run;
   for (size_t i = 0; i < events.size(); ++i) {
-    run.push_back(events[i].hash);
+    run_.push_back(events[i].hash);
     if (i + 1 < events.size() && events[i + 1].kind == events[i].kind) continue;
     const bool stored = events[i].kind == kv::KvEventKind::kStored;
-    view_.apply_kv_events(node, stored ? run : std::span<const BlockHash>(), stored ? std::span<const BlockHash>() : run);
-    run.clear();
+    view_.apply_kv_events(node, stored ? run_ : std::span<const BlockHash>(), stored ? std::span<const BlockHash>() : run_);
+    run_.clear();
   }
 }
 

@@ -61,6 +61,7 @@ class SimRouter {
   std::unique_ptr<router::RoutingPolicy> policy_;
   router::ClusterView view_;
   std::deque<int64_t> arrivals_ns_;
+  std::vector<BlockHash> run_;  // apply_kv_events' buffer, kept between calls
   metrics::RouterCounters totals_;
 };
 

@@ -13,8 +13,9 @@ inline constexpr size_t kHugePageBytes = size_t{2} << 20;
 
 // `num_bytes` (> 0) aligned to `alignment` (a power of two, <= 2 MiB); from `huge_from_bytes`
 // on, 2 MiB-aligned, rounded up to whole huge pages and advised as such (a hint the kernel
-// may ignore). Throws std::bad_alloc. Release with std::free.
+// may ignore). Throws std::bad_alloc. Release with free_maybe_huge.
 void* allocate_maybe_huge(size_t num_bytes, size_t alignment, size_t huge_from_bytes);
+void free_maybe_huge(void* p) noexcept;
 
 // A std::allocator for the big tables of hash indexes: arrays of 1 MiB or more get huge pages.
 template <class T>
@@ -32,16 +33,9 @@ class HugePageAllocator {
     const size_t bytes = n == 0 ? sizeof(T) : n * sizeof(T);
     return static_cast<T*>(allocate_maybe_huge(bytes, alignof(T) < 16 ? 16 : alignof(T), kHugeFromBytes));
   }
-  void deallocate(T* p, size_t /*n*/) noexcept;
+  void deallocate(T* p, size_t /*n*/) noexcept { free_maybe_huge(p); }
 
   friend bool operator==(const HugePageAllocator&, const HugePageAllocator&) { return true; }
 };
-
-void free_maybe_huge(void* p) noexcept;
-
-template <class T>
-void HugePageAllocator<T>::deallocate(T* p, size_t /*n*/) noexcept {
-  free_maybe_huge(p);
-}
 
 }  // namespace ppd

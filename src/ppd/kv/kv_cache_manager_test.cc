@@ -243,9 +243,25 @@ TEST(PrefixCacheTest, CollidingHashesStayReachableThroughErasures) {
   EXPECT_EQ(cache.lookup(BlockHash{(uint64_t{1} << 40) | 3}), std::nullopt);
 }
 
-// The LRU is a queue with lazily dropped entries: against a linked list, random pushes,
-// removals (prefix hits reviving a cached block) and pops evict in the same order, through
-// many compactions of the queue.
+// Slots keep a hash's low 32 bits only: hashes equal there must still be told apart by
+// their full value, before and after erasures in the middle of their probe run.
+TEST(PrefixCacheTest, HashesSharingTheirLow32BitsAreToldApart) {
+  constexpr int kBlocks = 24;
+  PrefixCache cache(kBlocks);
+  const auto hash = [](int k) { return BlockHash{(static_cast<uint64_t>(k) << 32) | 0x5u}; };
+  for (int b = 0; b < kBlocks; ++b) ASSERT_TRUE(cache.insert(hash(b + 1), BlockId{b}));
+  EXPECT_FALSE(cache.insert(hash(3), BlockId{0}));  // held already, by block 2
+  for (int b = 0; b < kBlocks; b += 3) cache.erase(BlockId{b});
+  ASSERT_TRUE(cache.check_invariants().ok());
+  for (int b = 0; b < kBlocks; ++b) {
+    EXPECT_EQ(cache.lookup(hash(b + 1)), b % 3 == 0 ? std::nullopt : std::optional(BlockId{b})) << b;
+  }
+  EXPECT_EQ(cache.lookup(hash(kBlocks + 1)), std::nullopt);
+  EXPECT_EQ(cache.lookup(BlockHash{0x5u}), std::nullopt);
+}
+
+// Against a list model, random pushes, removals (prefix hits reviving a cached block) and
+// pops evict in the same order.
 TEST(PrefixCacheTest, TheLruQueueEvictsLeastRecentlyReleasedFirst) {
   constexpr int kBlocks = 48;
   PrefixCache cache(kBlocks);

@@ -21,9 +21,12 @@ PrefixCache::PrefixCache(int num_blocks)
 
 size_t PrefixCache::probe(BlockHash hash) const {
   const size_t mask = slots_.size() - 1;
-  size_t i = static_cast<size_t>(hash.value) & mask;
-  while (slots_[i].block >= 0 && slots_[i].hash != hash.value) i = (i + 1) & mask;
-  return i;
+  const auto low = static_cast<uint32_t>(hash.value);
+  for (size_t i = home(hash.value);; i = (i + 1) & mask) {
+    const Slot s = slots_[i];
+    if (s.block < 0) return i;
+    if (s.hash_low == low && blocks_[static_cast<size_t>(s.block)].hash == hash.value) return i;
+  }
 }
 
 std::optional<BlockId> PrefixCache::lookup(BlockHash hash) const {
@@ -45,7 +48,7 @@ bool PrefixCache::insert(BlockHash hash, BlockId block) {
   if (s.block >= 0) return false;
   flags_[b] |= kHashed;
   blocks_[b].hash = hash.value;
-  s = {.hash = hash.value, .block = block.value};
+  s = {.hash_low = static_cast<uint32_t>(hash.value), .block = block.value};
   ++num_registered_;
   return true;
 }
@@ -53,12 +56,14 @@ bool PrefixCache::insert(BlockHash hash, BlockId block) {
 void PrefixCache::erase(BlockId block) {
   const size_t b = static_cast<size_t>(block.value);
   PPD_CHECK(flags_[b] == kHashed);
-  // Backward-shift deletion: later entries of the probe run move into the hole.
+  // The block's own slot, found by id: no hash comparison.
   const size_t mask = slots_.size() - 1;
-  size_t hole = probe(BlockHash{blocks_[b].hash});
+  size_t hole = home(blocks_[b].hash);
+  while (slots_[hole].block != block.value) hole = (hole + 1) & mask;
+  // Backward-shift deletion: later entries of the probe run move into the hole.
   for (size_t i = (hole + 1) & mask; slots_[i].block >= 0; i = (i + 1) & mask) {
-    const size_t home = static_cast<size_t>(slots_[i].hash) & mask;
-    if (((i - home) & mask) >= ((i - hole) & mask)) {
+    const size_t h = home(slots_[i].hash_low);
+    if (((i - h) & mask) >= ((i - hole) & mask)) {
       slots_[hole] = slots_[i];
       hole = i;
     }
@@ -106,8 +111,10 @@ Status PrefixCache::check_invariants() const {
   for (const Slot& s : slots_) {
     if (s.block < 0) continue;
     const std::optional<BlockHash> held = hash_of(BlockId{s.block});
-    if (!held || held->value != s.hash) return internal_error("prefix cache: hash map and block {} disagree", s.block);
-    if (lookup(BlockHash{s.hash}) != BlockId{s.block}) return internal_error("prefix cache: hash of block {} unreachable", s.block);
+    if (!held || static_cast<uint32_t>(held->value) != s.hash_low) {
+      return internal_error("prefix cache: hash map and block {} disagree", s.block);
+    }
+    if (lookup(*held) != BlockId{s.block}) return internal_error("prefix cache: hash of block {} unreachable", s.block);
   }
   int registered = 0;
   for (const uint8_t f : flags_) registered += (f & kHashed) != 0 ? 1 : 0;

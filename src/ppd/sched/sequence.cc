@@ -23,11 +23,16 @@ Sequence::Sequence(SequenceOptions options)
       max_tokens_(options.max_tokens),
       stop_check_from_(has_stop_tokens(options) ? options.params.min_tokens : std::numeric_limits<int>::max()),
       options_(std::move(options)) {
-  // Room for every output up front: appends never reallocate.
-  tokens_.reserve(options_.prompt.size() + static_cast<size_t>(std::max(options_.max_tokens, 0)));
-  tokens_.assign(options_.prompt.begin(), options_.prompt.end());
-  options_.prompt.clear();
-  options_.prompt.shrink_to_fit();
+  // Room for every output up front: appends never reallocate. A prompt that has the room
+  // already (see SequenceOptions::prompt) becomes the token list without a copy.
+  const size_t room = options_.prompt.size() + static_cast<size_t>(std::max(options_.max_tokens, 0));
+  if (options_.prompt.capacity() >= room) {
+    tokens_ = std::exchange(options_.prompt, {});
+  } else {
+    tokens_.reserve(room);
+    tokens_.assign(options_.prompt.begin(), options_.prompt.end());
+    options_.prompt = {};
+  }
 }
 
 bool Sequence::is_stop_token(TokenId token) const {

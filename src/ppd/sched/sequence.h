@@ -37,6 +37,7 @@ inline constexpr TokenId kInvalidToken = -1;
 
 struct SequenceOptions {
   RequestId id;
+  // With capacity for max_tokens more, it becomes the sequence's token list without a copy.
   std::vector<TokenId> prompt;
   SamplingParams params;
   int max_tokens = 0;                  // resolved output limit (resolve_max_tokens)

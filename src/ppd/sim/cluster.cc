@@ -1,5 +1,6 @@
 #include "ppd/sim/cluster.h"
 
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <unordered_map>
@@ -12,6 +13,15 @@ namespace ppd::sim {
 namespace {
 
 using router::Path;
+
+// A node's copy of a prompt, with room for `max_tokens` outputs so that the sequence takes
+// it over without copying it again.
+std::vector<TokenId> prompt_with_room(std::span<const TokenId> prompt, int max_tokens) {
+  std::vector<TokenId> tokens;
+  tokens.reserve(prompt.size() + static_cast<size_t>(std::max(max_tokens, 0)));  // checked later
+  tokens.assign(prompt.begin(), prompt.end());
+  return tokens;
+}
 
 constexpr size_t kMaxReportSteps = 256;  // as node::Telemetry::kMaxSteps
 
@@ -200,12 +210,11 @@ void ClusterSim::on_arrival(int64_t conversation) {
   f.max_tokens = r.max_tokens;
   const bool local = f.decision.path == Path::kLocal;
   const int node = static_cast<int>(local ? f.decision.decode.value : f.decision.prefill->value);
-  std::vector<TokenId> prompt(r.prompt.begin(), r.prompt.end());
+  const int max_tokens = local ? r.max_tokens : 1;  // a remote prefill samples the first token only
   // The nodes start from the client's block hashes (same model identity and block size).
-  const Status added =
-      local ? nodes_[node].node->add_request(r.id, std::move(prompt), r.max_tokens, sched::BlocksOnFinish::kRelease,
-                                             r.hashes)
-            : nodes_[node].node->add_request(r.id, std::move(prompt), 1, sched::BlocksOnFinish::kHold, r.hashes);
+  const Status added = nodes_[node].node->add_request(
+      r.id, prompt_with_room(r.prompt, max_tokens), max_tokens,
+      local ? sched::BlocksOnFinish::kRelease : sched::BlocksOnFinish::kHold, r.hashes);
   if (!added.ok()) {
     end_request(r.id, nullptr, added.to_string());
     return;
@@ -273,8 +282,8 @@ void ClusterSim::begin_import(RequestId id) {
   NodeSlot& d = nodes_[decode];
   const sched::ImportMode mode =
       f.decision.transfer == router::TransferMode::kFull ? sched::ImportMode::kFull : sched::ImportMode::kDelta;
-  Result<int> local = d.node->add_importing(id, std::vector<TokenId>(f.prompt.begin(), f.prompt.end()),
-                                            f.max_tokens, mode, f.prompt_hashes);
+  Result<int> local = d.node->add_importing(id, prompt_with_room(f.prompt, f.max_tokens), f.max_tokens, mode,
+                                            f.prompt_hashes);
   if (local.status().code() == StatusCode::kResourceExhausted) {
     d.pending_imports.push_back(id);
     return;

@@ -15,10 +15,11 @@ constexpr double kNsPerSecond = 1e9;
 int64_t to_ns(double seconds) { return static_cast<int64_t>(std::llround(seconds * kNsPerSecond)); }
 double to_s(int64_t ns) { return static_cast<double>(ns) / kNsPerSecond; }
 
-// A message token of `conversation` at `position`: a stream no answer or other conversation shares.
-TokenId message_token(int64_t conversation, size_t position, int vocab_size) {
-  const uint64_t h = splitmix64_mix(splitmix64_mix(~static_cast<uint64_t>(conversation)) + position);
-  return static_cast<TokenId>(uniform_below(h, static_cast<uint32_t>(vocab_size)));
+// The message tokens of `conversation` come from a stream no answer or other conversation
+// shares: token i is message_token(message_stream(conversation), i).
+uint64_t message_stream(int64_t conversation) { return splitmix64_mix(~static_cast<uint64_t>(conversation)); }
+TokenId message_token(uint64_t stream, size_t position, uint32_t vocab_size) {
+  return static_cast<TokenId>(uniform_below(splitmix64_mix(stream + position), vocab_size));
 }
 
 }  // namespace
@@ -58,7 +59,9 @@ void SimClient::append_message(int64_t conversation, int64_t num_tokens) {
   Conversation& c = conversations_[static_cast<size_t>(conversation)];
   const size_t first = c.tokens.size();
   c.tokens.resize(first + static_cast<size_t>(num_tokens));
-  for (size_t i = first; i < c.tokens.size(); ++i) c.tokens[i] = message_token(conversation, i, tokens_.vocab_size);
+  const uint64_t stream = message_stream(conversation);
+  const auto vocab = static_cast<uint32_t>(tokens_.vocab_size);
+  for (size_t i = first; i < c.tokens.size(); ++i) c.tokens[i] = message_token(stream, i, vocab);
 }
 
 TurnRequest SimClient::send(int64_t conversation, int64_t now_ns) {

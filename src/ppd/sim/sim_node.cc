@@ -6,7 +6,9 @@
 namespace ppd::sim {
 
 TokenId simulated_token(RequestId request, int position, int vocab_size) {
-  const uint64_t h = splitmix64_mix(splitmix64_mix(request.value + kGoldenGamma) + static_cast<uint64_t>(position));
+  // One mix per token: request r's stream starts at r × kGoldenGamma, and those starts lie
+  // far more than any position apart (a Weyl sequence), so no two requests share tokens.
+  const uint64_t h = splitmix64_mix(request.value * kGoldenGamma + static_cast<uint64_t>(position));
   return static_cast<TokenId>(uniform_below(h, static_cast<uint32_t>(vocab_size)));  // once per token: no division
 }
 

@@ -55,15 +55,17 @@ void PrefixIndex::add(NodeId node, BlockHash hash) {
     empty_key_mask_ |= bit;
     return;
   }
-  if (Slot* s = find(hash.value)) {
-    s->mask |= bit;
-    return;
-  }
   if (2 * (size_ + 1) > slots_.size()) grow();
+  // One probe: the key's slot, or the free slot that ends its run.
   size_t i = home(hash.value);
-  while (slots_[i].key != kEmpty) i = (i + 1) & (slots_.size() - 1);
-  slots_[i] = Slot{hash.value, bit};
-  ++size_;
+  while (slots_[i].key != kEmpty && slots_[i].key != hash.value) i = (i + 1) & (slots_.size() - 1);
+  Slot& s = slots_[i];
+  if (s.key == kEmpty) {
+    s = Slot{hash.value, bit};
+    ++size_;
+  } else if ((s.mask & bit) == 0) {  // most notes repeat what events told: leave the line clean
+    s.mask |= bit;
+  }
 }
 
 // Backward-shift deletion: later entries of the probe run move up so that no lookup stops

@@ -2,6 +2,8 @@
 // default_skinny_matmul_max_rows), weight-streaming GB/s against an AVX2 read-loop baseline, and
 // paged attention for a 512-token prefill and a batch-8 decode. Arguments end in the thread
 // count; the skinny kernel and attention use a ThreadPool, sgemm OpenBLAS's own threads.
+// Like `ppd`, the binary first restarts itself with the OpenBLAS kernels `ppd` runs on this
+// CPU (decision record 0004), and its context names them.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -11,6 +13,7 @@
 #include <random>
 #include <vector>
 
+#include "ppd/kernels/blas_core.h"
 #include "ppd/kernels/kernels.h"
 #include "ppd/kernels/kernels_internal.h"
 
@@ -234,4 +237,12 @@ BENCHMARK(BM_AttentionDecode)->Arg(1)->Arg(2)->UseRealTime();
 }  // namespace
 }  // namespace ppd::kernels
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  ppd::kernels::restart_with_preferred_blas_core(argv);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::AddCustomContext("machine", ppd::kernels::describe_machine_and_blas());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -66,7 +66,7 @@ router::StepSample step_sample(const StepShape& shape, int64_t duration_ns) {
   router::StepSample s{.num_prefill_tokens = static_cast<int>(shape.num_prefill_tokens()),
                        .num_decode_sequences = static_cast<int>(shape.num_decode_sequences()),
                        .step_us = static_cast<double>(duration_ns) * 1e-3};
-  for (int64_t c : shape.decode_context_tokens) s.num_context_tokens += c;
+  s.num_context_tokens = shape.total_decode_context_tokens();
   for (const PrefillChunk& c : shape.prefill_chunks) s.num_context_tokens += c.num_context_tokens + c.num_tokens;
   return s;
 }

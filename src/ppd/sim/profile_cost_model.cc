@@ -64,11 +64,8 @@ bool solve_active(const std::array<Vec, kNumCoefficients>& xtx, const Vec& xty, 
 
 StepFeatures step_features(const StepShape& shape) {
   StepFeatures f;
-  for (int64_t c : shape.decode_context_tokens) {
-    f.tokens += 1;
-    f.sampled_rows += 1;
-    f.decode_context += static_cast<double>(c);
-  }
+  f.tokens = f.sampled_rows = static_cast<double>(shape.num_decode_sequences());
+  f.decode_context = static_cast<double>(shape.total_decode_context_tokens());
   for (const PrefillChunk& c : shape.prefill_chunks) {
     const auto n = static_cast<double>(c.num_tokens);
     f.tokens += n;

@@ -30,6 +30,12 @@ int64_t StepShape::num_prefill_tokens() const {
   return n;
 }
 
+int64_t StepShape::total_decode_context_tokens() const {
+  int64_t n = 0;
+  for (const int64_t c : decode_context_tokens) n += c;
+  return n;
+}
+
 Result<HardwareSpec> hardware_preset(std::string_view name) {
   for (const HardwareSpec& h : kHardware) {
     if (h.name == name) return h;
@@ -75,11 +81,8 @@ StepCostBreakdown RooflineCostModel::breakdown(const StepShape& shape) const {
   if (num_tokens == 0) return b;
   const double tp = model_.tensor_parallel;
   int64_t sample_rows = shape.num_decode_sequences();
-  double attended = 0, kv_read_tokens = 0;  // query-key pairs; KV tokens read
-  for (const int64_t ctx : shape.decode_context_tokens) {
-    attended += static_cast<double>(ctx);
-    kv_read_tokens += static_cast<double>(ctx);
-  }
+  // Query-key pairs; KV tokens read. A decode attends once to each token of its context.
+  double attended = static_cast<double>(shape.total_decode_context_tokens()), kv_read_tokens = attended;
   for (const PrefillChunk& c : shape.prefill_chunks) {
     const double n = static_cast<double>(c.num_tokens), k = static_cast<double>(c.num_context_tokens);
     attended += n * k + n * (n + 1) / 2;

@@ -118,16 +118,18 @@ void Scheduler::schedule(SchedulerOutput* out) {
   out->clear();
   int budget = options_.max_num_batched_tokens;
   int prefill_budget = options_.max_prefill_tokens;
-  schedule_decodes(out, &budget);
-  schedule_running_prefills(out, &budget, &prefill_budget);
+  // Most steps of a decode node have no running prefill: then its pass over running_ is skipped.
+  if (schedule_decodes(out, &budget)) schedule_running_prefills(out, &budget, &prefill_budget);
   admit_waiting(out, &budget, &prefill_budget);
 }
 
-void Scheduler::schedule_decodes(SchedulerOutput* out, int* budget) {
+bool Scheduler::schedule_decodes(SchedulerOutput* out, int* budget) {
+  bool prefills = false;
   size_t i = 0;
   while (i < running_.size() && *budget > 0) {
     Sequence* seq = running_[i];
     if (seq->num_pending_tokens() != 1) {
+      prefills = prefills || seq->num_pending_tokens() > 1;
       ++i;
       continue;
     }
@@ -141,6 +143,9 @@ void Scheduler::schedule_decodes(SchedulerOutput* out, int* budget) {
     --*budget;
     ++i;
   }
+  // Preemption removed only requests after the one at hand, not yet passed; those left
+  // unpassed when the budget ran out get no chunk from schedule_running_prefills either.
+  return prefills;
 }
 
 void Scheduler::schedule_running_prefills(SchedulerOutput* out, int* budget, int* prefill_budget) {

@@ -124,7 +124,9 @@ class Scheduler {
   Status check_invariants() const;
 
  private:
-  void schedule_decodes(SchedulerOutput* out, int* budget);
+  // Returns whether a running request it passed still has prompt to prefill; when none has
+  // (or the budget ran out first), schedule_running_prefills would schedule nothing.
+  bool schedule_decodes(SchedulerOutput* out, int* budget);
   void schedule_running_prefills(SchedulerOutput* out, int* budget, int* prefill_budget);
   void admit_waiting(SchedulerOutput* out, int* budget, int* prefill_budget);
   bool reserve_blocks(Sequence* seq, int num_tokens, size_t min_victim_index, SchedulerOutput* out);

@@ -21,8 +21,8 @@ struct StepShape {
 
   int64_t num_decode_sequences() const { return static_cast<int64_t>(decode_context_tokens.size()); }
   int64_t num_prefill_tokens() const;
-  // Sum of decode_context_tokens, in integers: exact, and a loop the compiler vectorizes
-  // (the cost models ran a floating-point add chain per decode sequence).
+  // Sum of decode_context_tokens, in integers: exact, and a one-cycle add per sequence where
+  // the cost models ran a floating-point add chain.
   int64_t total_decode_context_tokens() const;
 };
 

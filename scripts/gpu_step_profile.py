@@ -529,7 +529,7 @@ def main():
                "features": ["step", "tokens", "sampled_rows", "prefill_pairs_per_million",
                             "decode_context_per_thousand"],
                "coefficients_us": coefficients, "token_floor": floor, "mean_abs_error": error,
-               "num_samples": len(samples), "samples": samples}
+               "num_samples": len(samples), "device_memory_bytes": info["memory_bytes"], "samples": samples}
     with open(args.out, "w") as f:
         json.dump(profile, f, indent=1)
         f.write("\n")

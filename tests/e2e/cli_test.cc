@@ -207,7 +207,12 @@ TEST_F(CliTest, SimCalibrateWritesAProfileTheSimulatorRuns) {
   EXPECT_NE(r.out.find("profile: cpu tiny, 1 thread, "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("over 14 steps; written to " + profile), std::string::npos) << r.out;
   EXPECT_NE(slurp(profile).find("\"kind\": \"ppd-step-profile\""), std::string::npos);
+  // A CPU profile records no device memory: the KV pool is given, as to `ppd node`.
   r = ppd("sim --model tiny --profile '" + profile + "' --prefill 1 --decode 1 --scale 0.05 --num-conversations 6 --rate 2");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--kv-cache-mib: the profile \"cpu tiny, 1 thread, "), std::string::npos) << r.err;
+  r = ppd("sim --model tiny --profile '" + profile + "' --kv-cache-mib 64 --prefill 1 --decode 1 --scale 0.05 "
+          "--num-conversations 6 --rate 2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("12 requests measured"), std::string::npos) << r.out;
   // Calibrations made at different times fit together from the samples their files keep.
@@ -280,6 +285,13 @@ TEST_F(CliTest, TheMeasuredGpuProfileRefitsToItselfAndRuns) {
   EXPECT_NE(r.out.find("12 requests measured"), std::string::npos) << r.out;
   EXPECT_TRUE(nlohmann::json::parse(slurp(results))["cost_model"].get<std::string>().starts_with(
       "profile NVIDIA H100 80GB HBM3"));
+  EXPECT_EQ(nlohmann::json::parse(slurp(results))["kv_blocks_per_node"], 20000);
+  // Without --kv-blocks the pool comes from the H100's memory the profile records (85,017,493,504
+  // bytes): 85% of it less 16.06 GB of weights is 26,800 blocks of 2 MiB (56.2 GB), not 1 GiB.
+  r = ppd("sim --model llama-3.1-8b --profile '" + committed + "' --prefill 1 --decode 1 --num-conversations 6 "
+          "--rate 2 --json '" + results + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(slurp(results))["kv_blocks_per_node"], 26800);
 }
 
 TEST_F(CliTest, SimValidateComparesMeansAndFailsOutsideTheTolerance) {

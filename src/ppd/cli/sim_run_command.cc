@@ -78,7 +78,7 @@ Result<bench::RunEntry> run_one(const SimSetup& setup, const SimRunFlags& f, dou
 nlohmann::json result_json(const SimRunFlags& f, const SimSetup& setup, const std::string& workload,
                            const std::vector<bench::RunEntry>& runs) {
   nlohmann::json j = {{"tool", "ppd sim"}, {"cost_model", setup.cost_name}, {"cluster", sim_flags_json(f.cluster)},
-                      {"workload", workload}, {"runs", nlohmann::json::array()}};
+                      {"kv_blocks_per_node", setup.cluster.node.kv_cache.num_blocks}, {"workload", workload}, {"runs", nlohmann::json::array()}};
   for (const bench::RunEntry& e : runs) j["runs"].push_back(bench::to_json(e, f.with_records));
   return j;
 }

@@ -13,13 +13,34 @@ namespace {
 
 int64_t ms_to_ns(double ms) { return static_cast<int64_t>(std::llround(ms * 1e6)); }
 
-Result<int64_t> kv_blocks(const SimClusterFlags& f, const sim::ModelShape& shape, const sim::HardwareSpec* hw) {
+// A node's KV pool: --kv-blocks; else --kv-cache-mib; else the device's memory (the roofline
+// preset's, or the one a GPU profile records) less the weights. A profile that records no
+// device (a CPU calibration) needs one of the two flags: no pool size is guessed.
+struct ProfileDevice {
+  std::string profile_name;
+  int64_t memory_bytes = 0;  // 0: not recorded
+};
+
+Result<int64_t> kv_blocks(const SimClusterFlags& f, const sim::ModelShape& shape, const sim::HardwareSpec* hw,
+                          const ProfileDevice& profile) {
   if (f.kv_blocks > 0) return f.kv_blocks;
-  const int64_t blocks = hw ? sim::kv_blocks_for(*hw, shape, f.block_size)
-                            : (f.kv_cache_mib << 20) / (shape.kv_bytes_per_token() * f.block_size);
+  std::string source;
+  int64_t blocks = 0;
+  if (f.kv_cache_mib > 0) {
+    source = fmt::format("--kv-cache-mib {}", f.kv_cache_mib);
+    blocks = (f.kv_cache_mib << 20) / (shape.kv_bytes_per_token() * f.block_size);
+  } else if (hw) {
+    source = hw->name;
+    blocks = sim::kv_blocks_for(*hw, shape, f.block_size);
+  } else if (profile.memory_bytes > 0) {
+    source = fmt::format("the profile's device memory ({} bytes)", profile.memory_bytes);
+    blocks = sim::kv_blocks_for_memory(static_cast<double>(profile.memory_bytes), shape, f.block_size);
+  } else {
+    return invalid_argument("--kv-cache-mib: the profile \"{}\" records no device memory to size the KV pool from; "
+                            "give --kv-cache-mib (as ppd node --kv-cache-mib) or --kv-blocks", profile.profile_name);
+  }
   if (blocks < 1) {
-    return invalid_argument("--kv-blocks: {} leaves no room for KV blocks; give --kv-blocks or a larger memory",
-                            hw ? hw->name : fmt::format("--kv-cache-mib {}", f.kv_cache_mib));
+    return invalid_argument("--kv-blocks: {} leaves no room for KV blocks; give --kv-blocks or a larger memory", source);
   }
   return std::min<int64_t>(blocks, INT32_MAX);
 }
@@ -41,11 +62,14 @@ void add_sim_cluster_flags(CLI::App* cmd, SimClusterFlags* f) {
   cmd->add_option("--profile", f->profile, "Calibrated step profile (ppd sim calibrate) in place of the roofline");
   cmd->add_option("--prefill", f->num_prefill, "Prefill nodes")->check(CLI::Range(0, 63))->capture_default_str();
   cmd->add_option("--decode", f->num_decode, "Decode nodes")->check(CLI::Range(1, 64))->capture_default_str();
-  cmd->add_option("--kv-blocks", f->kv_blocks, "KV blocks per node (0: from the GPUs' memory at 90%, or from "
-                                               "--kv-cache-mib with --profile)")
+  cmd->add_option("--kv-blocks", f->kv_blocks, "KV blocks per node (0: from --kv-cache-mib, else from the GPUs' "
+                                               "memory at 90% less the weights: the roofline preset's, or the one a "
+                                               "GPU profile records)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
-  cmd->add_option("--kv-cache-mib", f->kv_cache_mib, "With --profile: KV pool per node, as ppd node --kv-cache-mib")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--kv-cache-mib", f->kv_cache_mib, "KV pool per node in MiB, as ppd node --kv-cache-mib (0: from the "
+                                                     "device memory; required with a profile that records none, such "
+                                                     "as a CPU calibration)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--block-size", f->block_size, "Tokens per KV block")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--max-num-batched-tokens", f->max_batched_tokens, "Tokens per step")
       ->check(CLI::Range(1, 1 << 20))->capture_default_str();
@@ -70,6 +94,7 @@ Result<SimSetup> make_sim_setup(const SimClusterFlags& f) {
   PPD_ASSIGN_OR_RETURN(sim::ModelShape shape, sim::model_shape_preset(f.model));
   PPD_ASSIGN_OR_RETURN(shape, sim::with_tensor_parallel(shape, f.tensor_parallel));
   std::optional<sim::HardwareSpec> hw;
+  ProfileDevice device;
   if (f.profile.empty()) {
     PPD_ASSIGN_OR_RETURN(hw, sim::hardware_preset(f.hardware));
     s.cost = std::make_unique<sim::RooflineCostModel>(*hw, shape);
@@ -78,9 +103,10 @@ Result<SimSetup> make_sim_setup(const SimClusterFlags& f) {
     Result<sim::StepProfile> profile = sim::read_profile(f.profile);
     if (!profile.ok()) return invalid_argument("--profile: {}", profile.status().message());
     s.cost_name = fmt::format("profile {}", profile->name);
+    device = {.profile_name = profile->name, .memory_bytes = profile->device_memory_bytes};
     s.cost = std::make_unique<sim::ProfileCostModel>(std::move(*profile));
   }
-  PPD_ASSIGN_OR_RETURN(const int64_t blocks, kv_blocks(f, shape, hw ? &*hw : nullptr));
+  PPD_ASSIGN_OR_RETURN(const int64_t blocks, kv_blocks(f, shape, hw ? &*hw : nullptr, device));
   sim::ClusterOptions& c = s.cluster;
   c.num_prefill = f.num_prefill;
   c.num_decode = f.num_decode;

@@ -25,7 +25,7 @@ struct SimClusterFlags {
   int num_prefill = 1;
   int num_decode = 3;
   int64_t kv_blocks = 0;       // per node; 0: from the GPUs' memory, or --kv-cache-mib with --profile
-  int64_t kv_cache_mib = 1024; // with --profile and no --kv-blocks: as `ppd node --kv-cache-mib`
+  int64_t kv_cache_mib = 0;    // per node, as `ppd node --kv-cache-mib`; 0: from the device memory
   int block_size = 16;
   int max_batched_tokens = 2048;
   int max_prefill_tokens = 2048;

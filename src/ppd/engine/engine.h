@@ -96,6 +96,9 @@ struct StepStats {
   int num_waiting = 0;
   int64_t num_pending_prefill_tokens = 0;  // prompt tokens still to compute, waiting and running
   int num_free_blocks = 0;  // allocatable: free plus evictable cached
+  // Whether the step changed the scheduler's state. A step that did not (nothing fit: say,
+  // pinned blocks fill the pool) is repeated identically until a call changes the queue.
+  bool progressed() const { return num_prefill_tokens > 0 || num_decode_sequences > 0 || num_preempted > 0; }
 };
 
 struct StepResult {

@@ -50,7 +50,9 @@ void EngineLoop::run_step() {
   }
   if (observer_ != nullptr) observer_->on_step(result.stats);
   publish_kv_events();
-  kick();
+  // A step that changed nothing would repeat forever (a spin at full CPU): the loop idles
+  // until a call() (a new request, an abort, an unpin, an import) changes the queue and kicks.
+  if (result.stats.progressed()) kick();
 }
 
 void EngineLoop::publish_kv_events() {

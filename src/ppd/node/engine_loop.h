@@ -1,7 +1,8 @@
 // EngineLoop: one node's Engine on its own thread (the event loop that owns the scheduler).
 // Other threads reach the engine only through call(), which runs a function on that thread
 // between two steps and resumes the awaiting coroutine on its own executor. Steps run back
-// to back while any request is unfinished; each step's outputs go to the requests' output
+// to back while any request is unfinished and the last step progressed (an empty step means
+// nothing fits until a call changes the queue, which restarts them); each step's outputs go to the requests' output
 // channels and its KV events and statistics to the StepObserver. Thread-safe.
 #pragma once
 

@@ -96,7 +96,11 @@ class Scheduler {
   // Ids of the held requests, in no particular order.
   std::vector<RequestId> held_ids() const;
 
-  // Picks this step's batch and allocates its blocks. Mutates.
+  // Picks this step's batch and allocates its blocks. Mutates. An empty batch with nothing
+  // preempted changed nothing: schedule() returns it again until add, abort, add_importing,
+  // finish_import or release_held changes the queue or frees blocks, so a caller idles until
+  // one of those (it must call schedule() again after each: e.g. a prefill node whose pinned
+  // blocks fill the pool resumes only once release_held() frees them).
   SchedulerOutput schedule();
   // The same into `out` (cleared first), whose capacity a caller stepping in a loop reuses.
   void schedule(SchedulerOutput* out);

@@ -252,6 +252,28 @@ TEST(SchedulerTest, HeldRequestKeepsItsBlocksUntilReleased) {
   EXPECT_EQ(h.kv.num_cached_blocks(), 1);  // the full block stays as cached prefix
 }
 
+// Pins fill the pool: a waiting request gets an empty batch, the same at every try (nothing
+// changes, so a caller may idle), and is admitted once release_held frees the blocks.
+TEST(SchedulerTest, AnEmptyBatchRepeatsUntilAPinIsReleased) {
+  Harness h(4);
+  h.scheduler.add(std::make_unique<Sequence>(SequenceOptions{
+      .id = RequestId{1}, .prompt = {5, 6, 7, 8, 9, 10, 11, 12, 13}, .max_tokens = 1, .eos_token_ids = {kEos},
+      .blocks_on_finish = BlocksOnFinish::kHold}));
+  h.run_to_completion();  // 3 of the 4 blocks pinned
+  h.add(2, {20, 21, 22, 23, 24, 25, 26}, fixed_length(2));  // needs 3 blocks at admission
+  for (int i = 0; i < 3; ++i) {
+    const SchedulerOutput out = h.step();
+    EXPECT_TRUE(out.empty());
+    EXPECT_TRUE(out.preempted.empty());
+    EXPECT_EQ(h.scheduler.num_waiting(), 1);
+  }
+  ASSERT_TRUE(h.scheduler.release_held(RequestId{1}));
+  EXPECT_FALSE(h.step().empty());
+  h.run_to_completion();
+  EXPECT_EQ(h.outputs[2].size(), 2u);
+  EXPECT_EQ(h.kv.num_allocatable_blocks(), 4);
+}
+
 TEST(SchedulerTest, ImportUsesLocalBlocksThenRunsFromTheFirstToken) {
   Harness h(16);
   h.add(1, {5, 6, 7, 8, 9, 10, 11, 12, 13}, {.max_tokens = 1});

@@ -109,6 +109,7 @@ class ClusterSim {
   void call_engine(int node, NodeSlot::EngineCall call);
   void begin_import(RequestId id);
   void finish_import(int node, RequestId id);
+  void unpin(int prefill, RequestId id);
   void retry_imports(int node);
   void arm(int link);
   void deliver_token(RequestId id);
@@ -289,7 +290,7 @@ void ClusterSim::begin_import(RequestId id) {
     return;
   }
   if (!local.ok()) {
-    nodes_[f.decision.prefill->value].node->release_held(id);
+    unpin(static_cast<int>(f.decision.prefill->value), id);
     end_request(id, nullptr, local.status().to_string());
     return;
   }
@@ -301,6 +302,14 @@ void ClusterSim::begin_import(RequestId id) {
   LinkSlot& l = links_[link_of(f.decision.decode)];
   l.requests[l.link.start(now(), f.transfer_bytes)] = id;
   arm(link_of(f.decision.decode));
+}
+
+// The prefill node drops a request's pin. Its freed blocks may let a waiting request in: a
+// node idle because pins filled its pool steps again (the scheduler does not retry on its own).
+void ClusterSim::unpin(int prefill, RequestId id) {
+  nodes_[prefill].node->release_held(id);
+  send_kv_events(prefill);
+  kick(prefill);
 }
 
 void ClusterSim::retry_imports(int node) {
@@ -336,9 +345,7 @@ void ClusterSim::on_transfer_done(int link) {
       const double rate = static_cast<double>(f.transfer_bytes) / (static_cast<double>(took_ns) * 1e-9);
       d.transfer_bytes_per_s = d.transfer_bytes_per_s == 0 ? rate : 0.8 * d.transfer_bytes_per_s + 0.2 * rate;
     }
-    const int prefill = static_cast<int>(f.decision.prefill->value);
-    nodes_[prefill].node->release_held(id);
-    send_kv_events(prefill);
+    unpin(static_cast<int>(f.decision.prefill->value), id);
     call_engine(decode, {.finish = true, .id = id});
   }
   kick(decode);

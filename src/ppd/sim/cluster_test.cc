@@ -72,6 +72,18 @@ TEST(ClusterTest, RemotePathIsPrefillThenPullThenDecode) {
   EXPECT_EQ(r.router.kv_transfer_bytes, 7000);
 }
 
+// Pins fill the prefill node's pool: the third request waits there until a pull ends and its
+// pin drops, and then the node steps again (it used to stay idle: "simulation stalled").
+TEST(ClusterTest, APrefillNodeFullOfPinsResumesWhenAPullEnds) {
+  ClusterOptions o = cluster(1, 1, "pd");
+  o.node.kv_cache.num_blocks = 16;  // two 100-token prompts (7 blocks each) pinned fill it
+  o.link = {.bytes_per_s = 1e6, .latency_ns = 0};
+  const workload::Turn t{.user_tokens = 100, .output_tokens = 2};
+  const SimResult r = run(o, workload_of({conversation(0, 0, {t}), conversation(1, 0, {t}), conversation(2, 0, {t})}));
+  ASSERT_EQ(r.records.size(), 3u);
+  for (const metrics::RequestRecord& rec : r.records) EXPECT_TRUE(rec.ok) << rec.error;
+}
+
 // Two pulls at once into one decode node share its link: each takes twice as long.
 TEST(ClusterTest, TwoPullsIntoOneDecodeNodeShareItsLink) {
   ClusterOptions o = cluster(2, 1, "pd");

@@ -203,6 +203,7 @@ nlohmann::json to_json(const StepProfile& p) {
                       {"token_floor", p.token_floor},
                       {"mean_abs_error", p.mean_abs_error},
                       {"num_samples", p.num_samples}};
+  if (p.device_memory_bytes > 0) j["device_memory_bytes"] = p.device_memory_bytes;
   if (p.samples.empty()) return j;
   nlohmann::json samples = nlohmann::json::array();
   for (const MeasuredStep& s : p.samples) {
@@ -280,6 +281,12 @@ Result<StepProfile> profile_from_json(const nlohmann::json& j) {
       return invalid_argument("token_floor: expected an integer >= 0; got {}", j["token_floor"].dump());
     }
     p.token_floor = j["token_floor"].get<int64_t>();
+  }
+  if (j.contains("device_memory_bytes")) {
+    if (!is_count(j["device_memory_bytes"])) {
+      return invalid_argument("device_memory_bytes: expected an integer >= 0; got {}", j["device_memory_bytes"].dump());
+    }
+    p.device_memory_bytes = j["device_memory_bytes"].get<int64_t>();
   }
   p.mean_abs_error = j.value("mean_abs_error", 0.0);
   p.num_samples = j.value("num_samples", 0);

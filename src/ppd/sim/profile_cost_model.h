@@ -49,6 +49,10 @@ struct StepProfile {
   int64_t token_floor = 0;                   // >= 0
   double mean_abs_error = 0;                 // of the fit over its samples, relative (0.05 = 5%)
   int num_samples = 0;
+  // Memory of the device it was measured on (a GPU's, as the CUDA runtime reports it), from
+  // which the simulator sizes a node's KV pool; 0 when not recorded (a CPU profile, whose
+  // node's pool is `ppd node --kv-cache-mib`).
+  int64_t device_memory_bytes = 0;
   // The measured steps it was fitted to, when kept (the file then carries them, so that
   // calibrations made at different times can be fitted together); may be empty.
   std::vector<MeasuredStep> samples;
@@ -70,8 +74,8 @@ Result<StepProfile> fit_profile(std::string name, std::string model, const std::
 
 nlohmann::json to_json(const StepProfile& p);
 // Strict: INVALID_ARGUMENT naming the field ("coefficients_us: expected 5 numbers >= 0; got ...",
-// "samples[3].step_us: expected a number > 0; got ..."). "samples" and "token_floor" (0) are
-// optional.
+// "samples[3].step_us: expected a number > 0; got ..."). "samples", "token_floor" (0) and
+// "device_memory_bytes" (0) are optional.
 Result<StepProfile> profile_from_json(const nlohmann::json& j);
 Result<StepProfile> read_profile(const std::string& path);
 

@@ -136,6 +136,12 @@ TEST(ProfileCostModelTest, BadSamplesAndFilesNameTheField) {
   EXPECT_EQ(profile_from_json(j).status().message(), "token_floor: expected an integer >= 0; got -3");
   j.erase("token_floor");
   EXPECT_EQ(profile_from_json(j)->token_floor, 0);
+  EXPECT_EQ(profile_from_json(j)->device_memory_bytes, 0);
+  EXPECT_EQ(profile_from_json(to_json(StepProfile{.device_memory_bytes = 85017493504}))->device_memory_bytes,
+            85017493504);
+  j["device_memory_bytes"] = "80GB";
+  EXPECT_EQ(profile_from_json(j).status().message(), "device_memory_bytes: expected an integer >= 0; got \"80GB\"");
+  j.erase("device_memory_bytes");
   j["kind"] = "other";
   EXPECT_EQ(profile_from_json(j).status().message(), "kind: expected \"ppd-step-profile\"; got \"other\"");
 }

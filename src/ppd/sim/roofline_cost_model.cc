@@ -44,9 +44,13 @@ Result<HardwareSpec> hardware_preset(std::string_view name) {
 }
 
 int64_t kv_blocks_for(const HardwareSpec& h, const ModelShape& model, int block_size, double utilization) {
+  return kv_blocks_for_memory(h.memory_capacity_bytes, model, block_size, utilization);
+}
+
+int64_t kv_blocks_for_memory(double memory_bytes, const ModelShape& model, int block_size, double utilization) {
   const double weights = static_cast<double>(model.linear_weights() + int64_t{model.hidden_size} * model.vocab_size) *
                          model.bytes_per_weight;
-  const double memory = h.memory_capacity_bytes * model.tensor_parallel;
+  const double memory = memory_bytes * model.tensor_parallel;
   const double free = memory * (utilization - 0.05) - weights;
   const double block = static_cast<double>(model.kv_bytes_per_token()) * block_size;
   return free > 0 ? static_cast<int64_t>(free / block) : 0;

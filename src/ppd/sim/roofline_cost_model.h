@@ -39,6 +39,8 @@ Status validate_hardware(const HardwareSpec& h);
 // KV blocks one model replica holds: `utilization` of its GPUs' memory, less the weights
 // (a 5% activation reserve aside), divided by a block's bytes. At least 0.
 int64_t kv_blocks_for(const HardwareSpec& h, const ModelShape& model, int block_size, double utilization = 0.9);
+// The same for a replica whose GPUs hold `memory_bytes` each (a measured profile's device).
+int64_t kv_blocks_for_memory(double memory_bytes, const ModelShape& model, int block_size, double utilization = 0.9);
 
 // The phases of one step, for reports and tests.
 struct StepCostBreakdown {

@@ -7,9 +7,13 @@ namespace ppd::cli {
 void add_policy_flags(CLI::App* cmd, PolicyFlags* f, const std::string& guard_flags) {
   router::PolicyOptions& p = f->policy;
   cmd->add_option("--policy", p.name, "Routing policy: pd (always remote), pd-full (pd with --transfer full), local "
-                                      "(turn 2+ on the decode node holding the conversation), threshold (Dynamo's "
-                                      "rule), table (the paper's lookup table), ppd (online cost model)")
-      ->check(CLI::IsMember({"pd", "pd-full", "local", "threshold", "table", "ppd"}))->capture_default_str();
+                                      "(turn 2+ on the decode node holding the conversation), split (a fixed share "
+                                      "of turn 2+ local, --split-local-share), threshold (Dynamo's rule), table (the "
+                                      "paper's lookup table), ppd (online cost model)")
+      ->check(CLI::IsMember({"pd", "pd-full", "local", "split", "threshold", "table", "ppd"}))->capture_default_str();
+  cmd->add_option("--split-local-share", p.split.local_share, "split: share of turn 2+ requests sent local, chosen by a "
+                                                              "hash of the prompt (the PPD paper's 0<x<1)")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   cmd->add_option("--transfer", f->transfer, "Remote path KV transfer: delta (only the blocks the decode node lacks) or full")
       ->check(CLI::IsMember({"delta", "full"}))->capture_default_str();
   cmd->add_option("--w-ttft", p.ppd.w_ttft, "ppd: weight of the relative TTFT gain")->check(CLI::NonNegativeNumber)->capture_default_str();
@@ -38,6 +42,7 @@ router::PolicyOptions resolve_policy_flags(const PolicyFlags& f) {
   if (o.name == "pd-full") o.name = "pd";
   const router::TransferMode mode = full ? router::TransferMode::kFull : router::TransferMode::kDelta;
   o.pd.transfer = mode;
+  o.split.transfer = mode;
   o.ppd.transfer = mode;
   o.table.transfer = mode;
   if (f.guard_ttft_ms > 0) o.ppd.slo_ttft_s = f.guard_ttft_ms / 1e3;

@@ -110,6 +110,7 @@ void register_sim_command(CLI::App& app, int* exit_code) {
   register_sim_calibrate(sim, exit_code);
   register_sim_validate(sim, exit_code);
   register_sim_sweep(sim, exit_code);
+  register_sim_scorecard(sim, exit_code);
 }
 
 }  // namespace ppd::cli

@@ -26,5 +26,7 @@ void register_sim_calibrate(CLI::App* sim, int* exit_code);
 void register_sim_validate(CLI::App* sim, int* exit_code);
 // `ppd sim sweep` (sim_sweep_command.cc).
 void register_sim_sweep(CLI::App* sim, int* exit_code);
+// `ppd sim scorecard` (sim_scorecard_command.cc).
+void register_sim_scorecard(CLI::App* sim, int* exit_code);
 
 }  // namespace ppd::cli

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <cctype>
+#include <iostream>
 #include <optional>
 #include <thread>
 
@@ -16,13 +17,19 @@
 namespace ppd::cli {
 namespace {
 
-SweepResult run_point(const SimClusterFlags& base, const SweepPoint& p, const metrics::Slo& slo, int template_tokens) {
+SweepResult run_point(const SimClusterFlags& base, const SweepPoint& p, const metrics::Slo& slo, int template_tokens,
+                      const std::function<void(const sim::SimResult&)>& inspect) {
   SweepResult r{.point = p};
   SimClusterFlags flags = base;
   flags.num_prefill = p.num_prefill;
   flags.num_decode = p.num_decode;
   flags.link_bytes_per_s = p.link_bytes_per_s;
-  flags.policy.policy.name = p.policy;
+  if (p.policy_flags) {
+    flags.policy = *p.policy_flags;
+  } else {
+    flags.policy.policy.name = p.policy;
+  }
+  if (!p.profile.empty()) flags.profile = p.profile;
   Result<SimSetup> setup = make_sim_setup(flags);
   const bench::PromptText count(nullptr, p.workload.seed);
   Result<workload::Workload> w = setup.ok() ? build_workload(p.workload, p.rate, count) : setup.status();
@@ -36,6 +43,7 @@ SweepResult run_point(const SimClusterFlags& base, const SweepPoint& p, const me
     r.status = s.status();
     return r;
   }
+  if (inspect) inspect(*s);
   r.summary = metrics::summarize(s->records, s->duration_s, slo);
   r.router = s->router;
   r.simulated_s = s->simulated_s;
@@ -43,6 +51,20 @@ SweepResult run_point(const SimClusterFlags& base, const SweepPoint& p, const me
 }
 
 }  // namespace
+
+void print_sweep_progress(std::string_view what, size_t done, size_t total, std::chrono::steady_clock::time_point start,
+                          bool tty) {
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double left = done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total - done) : 0;
+  const std::string line = fmt::format("{}: {}/{} points, {:.1f} s, about {:.0f} s left", what, done, total, elapsed, left);
+  static double last_line_s = -1e9;
+  if (tty) {
+    std::cerr << "\r" << line << std::string(8, ' ') << (done == total ? "\n" : "") << std::flush;
+  } else if (done == total || elapsed - last_line_s >= 10) {
+    std::cerr << line << "\n" << std::flush;
+    last_line_s = elapsed;
+  }
+}
 
 Result<std::pair<int, int>> parse_split(const std::string& text) {
   // NPMD: one or two digits, 'P', one or two digits, 'D'.
@@ -63,7 +85,7 @@ Result<std::pair<int, int>> parse_split(const std::string& text) {
 
 std::vector<SweepResult> run_sweep(const SimClusterFlags& base, const std::vector<SweepPoint>& points,
                                    const metrics::Slo& slo, int template_tokens, int jobs,
-                                   const std::function<void(size_t, size_t)>& progress) {
+                                   const std::function<void(size_t, size_t)>& progress, const SweepInspector& inspect) {
   std::vector<SweepResult> results(points.size());
   std::atomic<size_t> next{0};
   std::mutex mu;
@@ -71,7 +93,9 @@ std::vector<SweepResult> run_sweep(const SimClusterFlags& base, const std::vecto
   size_t done = 0;
   auto worker = [&] {
     for (size_t i = next++; i < points.size(); i = next++) {
-      results[i] = run_point(base, points[i], slo, template_tokens);
+      std::function<void(const sim::SimResult&)> seen;
+      if (inspect) seen = [&inspect, i](const sim::SimResult& s) { inspect(i, s); };
+      results[i] = run_point(base, points[i], slo, template_tokens, seen);
       const std::lock_guard<std::mutex> lock(mu);
       ++done;
       cv.notify_one();

@@ -60,19 +60,6 @@ Result<std::vector<SweepPoint>> grid_points(const SweepFlags& f) {
   return points;
 }
 
-void show_progress(size_t done, size_t total, std::chrono::steady_clock::time_point start, bool tty) {
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const double left = done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total - done) : 0;
-  const std::string line = fmt::format("sweep: {}/{} points, {:.1f} s, about {:.0f} s left", done, total, elapsed, left);
-  static double last_line_s = -1e9;
-  if (tty) {
-    std::cerr << "\r" << line << std::string(8, ' ') << (done == total ? "\n" : "") << std::flush;
-  } else if (done == total || elapsed - last_line_s >= 10) {
-    std::cerr << line << "\n" << std::flush;
-    last_line_s = elapsed;
-  }
-}
-
 std::string format_row(const SweepResult& r) {
   const SweepPoint& p = r.point;
   const std::string head = fmt::format("{:>5} {:>8g} {:>9.3g} {:<10} {:<13}", fmt::format("{}P{}D", p.num_prefill,
@@ -115,7 +102,7 @@ Status run_sweep_command(const SweepFlags& f) {
   const auto start = std::chrono::steady_clock::now();
   const bool tty = bench::stream_is_terminal(std::cerr);
   const std::vector<SweepResult> results = run_sweep(f.cluster, points, to_slo(f.slo), f.template_tokens, f.jobs,
-                                                     [&](size_t done, size_t total) { show_progress(done, total, start, tty); });
+                                                     [&](size_t done, size_t total) { print_sweep_progress("sweep", done, total, start, tty); });
   std::cout << fmt::format("{:>5} {:>8} {:>9} {:<10} {:<13} {:>9} {:>9} {:>9} {:>8} {:>8} {:>6} {:>8}\n", "split", "conv/s",
                            "link B/s", "policy", "workload", "t1 TTFT", "t2 TTFT", "t2 p99", "t2 TPOT", "TPOT p99",
                            "slo%", "goodput");
@@ -150,7 +137,7 @@ void register_sim_sweep(CLI::App* sim, int* exit_code) {
   cmd->add_option("--links", f->links, "Link bandwidths in bytes/s, e.g. 10e9,25e9,150e9 (default: --link-bytes-per-s)")
       ->delimiter(',')->check(CLI::PositiveNumber);
   cmd->add_option("--policies", f->policies, "Policies (override --policy)")->delimiter(',')
-      ->check(CLI::IsMember({"pd", "pd-full", "local", "threshold", "table", "ppd"}))->capture_default_str();
+      ->check(CLI::IsMember({"pd", "pd-full", "local", "split", "threshold", "table", "ppd"}))->capture_default_str();
   cmd->add_option("--workloads", f->workloads, "Workload kinds (override --workload): paper, distribution, mooncake, "
                                                "azure, sharegpt")->delimiter(',');
   cmd->add_option("--jobs", f->jobs, "Points simulated at once (threads)")->check(CLI::Range(1, 1024))

@@ -54,20 +54,16 @@ Result<std::vector<BlockHash>> parse_hashes(const nlohmann::json& array, std::st
   return out;
 }
 
-router::NodeLoad parse_load(const nlohmann::json& j, double previous_mean_context, std::vector<router::StepSample>* steps) {
+router::NodeLoad parse_load(const nlohmann::json& j, std::vector<router::StepSample>* steps) {
   router::NodeLoad load{.num_waiting = j.value("num_waiting", 0),
                         .num_running = j.value("num_running", 0),
                         .num_pending_prefill_tokens = j.value("num_pending_prefill_tokens", int64_t{0}),
                         .num_free_blocks = j.value("num_free_blocks", 0),
-                        .transfer_bytes_per_s = j.value("transfer_bytes_per_s", 0.0),
-                        .mean_decode_context_tokens = 0};
-  const size_t first = steps->size();
+                        .transfer_bytes_per_s = j.value("transfer_bytes_per_s", 0.0)};
   for (const nlohmann::json& s : j.value("recent_steps", nlohmann::json::array())) {
     if (!s.is_array() || s.size() != 4) continue;
     steps->push_back({s[0].get<int>(), s[1].get<int>(), s[2].get<int64_t>(), s[3].get<double>()});
   }
-  load.mean_decode_context_tokens =
-      router::mean_decode_context(std::span<const router::StepSample>(*steps).subspan(first), previous_mean_context);
   return load;
 }
 
@@ -230,8 +226,7 @@ Status ClusterMonitor::apply_line(Node& node, std::string_view line) {
     for (NodeId id : node.ids) view_->apply_kv_events(id, stored, removed);
   } else if (type == "load") {
     std::vector<router::StepSample> steps;
-    const router::NodeLoad load =
-        parse_load(j, view_->node(node.ids.front()).load.mean_decode_context_tokens, &steps);
+    const router::NodeLoad load = parse_load(j, &steps);
     for (NodeId id : node.ids) view_->apply_load(id, load, steps, node.last_line_ns);
   }
   return Status::Ok();

@@ -8,6 +8,7 @@
 #include "ppd/frontend/dispatch.h"
 #include "ppd/frontend/response_relay.h"
 #include "ppd/kv/block_hash.h"
+#include "ppd/router/reservation.h"
 #include "ppd/sched/sampling_params.h"
 
 namespace ppd::frontend {
@@ -28,31 +29,20 @@ struct RouterService::Prepared {
 
 namespace {
 
-// Keeps the router's own load counters on the chosen nodes: the prompt tokens still to prefill
-// until the first token arrives (prefill_done), the running request for as long as the attempt runs.
-class Reservation {
+// Keeps the router's own load counters on the chosen nodes (router/reservation.h) for as long as
+// the attempt runs: the prompt tokens until they are prefilled (prefill_done), the request itself.
+class ScopedReservation {
  public:
-  Reservation(router::ClusterView* view, const RouteDecision& d, int num_prompt_tokens) : view_(view), d_(d) {
-    view_->mutable_node(d.decode).num_router_active++;
-    prefill_node_ = d.path == Path::kRemote ? *d.prefill : d.decode;
-    const int cached = d.path == Path::kRemote ? d.num_prefill_cached_tokens : d.num_decode_cached_tokens;
-    prefill_tokens_ = num_prompt_tokens - cached;
-    view_->mutable_node(prefill_node_).num_router_prefill_tokens += prefill_tokens_;
-  }
-  void prefill_done() {
-    view_->mutable_node(prefill_node_).num_router_prefill_tokens -= prefill_tokens_;
-    prefill_tokens_ = 0;
-  }
-  ~Reservation() {
-    prefill_done();
-    view_->mutable_node(d_.decode).num_router_active--;
-  }
+  ScopedReservation(router::ClusterView* view, const RouteDecision& d, int num_prompt_tokens, int max_tokens)
+      : view_(view), r_(router::reserve(view, d, num_prompt_tokens, max_tokens)) {}
+  ScopedReservation(const ScopedReservation&) = delete;
+  ScopedReservation& operator=(const ScopedReservation&) = delete;
+  void prefill_done() { router::release_prefill(view_, &r_); }
+  ~ScopedReservation() { router::release(view_, &r_); }
 
  private:
   router::ClusterView* view_;
-  RouteDecision d_;
-  NodeId prefill_node_;
-  int64_t prefill_tokens_ = 0;
+  router::Reservation r_;
 };
 
 void log_decision(const std::string& id, std::string_view policy, const RouteDecision& d,
@@ -171,11 +161,12 @@ asio::awaitable<Status> RouterService::run(Prepared& p, net::ResponseWriter& wri
     if (attempt > 0) d->reason = "retry";
     log_decision(p.meta.id, policy_->name(), *d, *view_);
     metrics_->decisions->with({std::string(policy_->name()), std::string(path_name(d->path)), d->reason}).inc();
-    Reservation reservation(view_, *d, in.num_prompt_tokens);
+    ScopedReservation reservation(view_, *d, in.num_prompt_tokens, in.max_tokens);
     asio::any_io_executor executor = co_await asio::this_coro::executor;
     Dispatch dispatch{.executor = executor, .view = view_, .monitor = monitor_,
                       .prefill_timeout_ms = options_.prefill_timeout_ms, .stream_timeout_ms = options_.stream_timeout_ms};
     AttemptResult opened = co_await open_path(dispatch, *d, p.meta.id, p.plan.token_ids, p.api.sampling);
+    if (d->path == Path::kRemote) reservation.prefill_done();  // the prefill node has answered
     if (opened.stream) {
       ResponseRelay relay(p.api, p.meta, prompts_.tokenizer(), writer, clock_);
       relay.on_first_token([&reservation] { reservation.prefill_done(); });

@@ -15,6 +15,17 @@ double mean_decode_context(std::span<const StepSample> steps, double previous) {
   return decodes > 0 ? context / decodes : previous;
 }
 
+double mean_decode_step(std::span<const StepSample> steps, double previous) {
+  double total_us = 0;
+  int n = 0;
+  for (const StepSample& s : steps) {
+    if (s.num_decode_sequences == 0) continue;
+    total_us += s.step_us;
+    ++n;
+  }
+  return n > 0 ? total_us / n * 1e-6 : previous;
+}
+
 std::string_view node_kind_name(NodeKind kind) { return kind == NodeKind::kPrefill ? "prefill" : "decode"; }
 
 namespace {
@@ -143,6 +154,7 @@ Result<NodeId> ClusterView::add_node(std::string name, NodeKind kind, StepTimeMo
   if (nodes_.size() >= PrefixIndex::kMaxNodes) {
     return invalid_argument("nodes: at most {} nodes are supported; got more for \"{}\"", PrefixIndex::kMaxNodes, name);
   }
+  if (nodes_.empty()) default_prior_ = model.prior;
   NodeState node{.step_model = StepTimeModel(model)};
   node.id = NodeId(static_cast<uint32_t>(nodes_.size()));
   node.name = std::move(name);
@@ -160,10 +172,30 @@ void ClusterView::apply_kv_events(NodeId node, std::span<const BlockHash> stored
 
 void ClusterView::apply_load(NodeId id, const NodeLoad& load, std::span<const StepSample> steps, int64_t now_ns) {
   NodeState& n = nodes_[id.value];
+  const NodeLoad previous = n.load;
   n.load = load;
+  n.load.mean_decode_context_tokens = mean_decode_context(steps, previous.mean_decode_context_tokens);
+  n.load.mean_decode_step_s = mean_decode_step(steps, previous.mean_decode_step_s);
   n.last_report_ns = now_ns;
   n.healthy = true;
+  n.step_model.set_prior(fleet_coefficients());
   n.step_model.observe(steps);
+}
+
+std::array<double, 4> ClusterView::fleet_coefficients() const {
+  std::array<double, 4> sum{}, weight{};
+  for (const NodeState& n : nodes_) {
+    for (int k = 0; k < 4; ++k) {
+      const double w = n.step_model.evidence(k);
+      sum[k] += w * n.step_model.coefficients()[k];
+      weight[k] += w;
+    }
+  }
+  std::array<double, 4> out = default_prior_;
+  for (int k = 0; k < 4; ++k) {
+    if (weight[k] > 0) out[k] = sum[k] / weight[k];
+  }
+  return out;
 }
 
 void ClusterView::expire(int64_t now_ns, int64_t timeout_ns) {

@@ -6,6 +6,7 @@
 // threads or clocks: times are passed in. Not thread-safe.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -29,12 +30,17 @@ struct NodeLoad {
   int64_t num_pending_prefill_tokens = 0;
   int num_free_blocks = 0;
   double transfer_bytes_per_s = 0;  // EWMA of the node's KV pulls; 0 before its first
-  double mean_decode_context_tokens = 0;  // per decode sequence, from its recent steps
+  // Derived by ClusterView::apply_load from the report's steps (the last value kept when they
+  // have none):
+  double mean_decode_context_tokens = 0;  // per decode sequence, over its decode-only steps
+  double mean_decode_step_s = 0;  // mean length of its steps with decodes: its running requests' TPOT
 };
 
 // Mean context per decode sequence over the decode-only steps of `steps`, or `previous` when
 // there is none: how NodeLoad::mean_decode_context_tokens follows a node's reports. Pure.
 double mean_decode_context(std::span<const StepSample> steps, double previous);
+// Mean length in seconds of the steps of `steps` that decode, or `previous` when none does. Pure.
+double mean_decode_step(std::span<const StepSample> steps, double previous);
 
 // The node's engine limits, from its /health.
 struct NodeLimits {
@@ -52,9 +58,12 @@ struct NodeState {
   NodeLimits limits;
   StepTimeModel step_model;
   // Requests the router has sent here that have not finished, and their prompt tokens
-  // still to prefill (the router's own view; it leads the load reports).
+  // still to prefill (the router's own view; it leads the load reports); see reservation.h.
   int num_router_active = 0;
   int64_t num_router_prefill_tokens = 0;
+  // Σ 1/(max_tokens - 1) over those requests: the TPOT that one second of stall adds to them,
+  // summed (a request's TPOT spreads its decode time over its outputs after the first).
+  double router_inverse_outputs = 0;
   int64_t last_report_ns = 0;
 };
 
@@ -106,8 +115,14 @@ class ClusterView {
   void apply_kv_events(NodeId node, std::span<const BlockHash> stored, std::span<const BlockHash> removed);
   // A node's event stream broke: its prefix cache is no longer known. Mutates.
   void forget_prefix_cache(NodeId node) { index_.clear_node(node); }
-  // A load report received at `now_ns` (router clock), with the steps it carries. Mutates.
+  // A load report received at `now_ns` (router clock), with the steps it carries, which the
+  // node's model learns; its prior becomes the fleet's coefficients first. Mutates.
   void apply_load(NodeId node, const NodeLoad& load, std::span<const StepSample> steps, int64_t now_ns);
+  // What the nodes' models say together: each coefficient the mean of the nodes' own,
+  // weighted by how much of that feature each node has seen (StepTimeModel::evidence), or the
+  // first node's prior where none has seen any. Nodes serve one model on like hardware, so a
+  // node that never prefilled prices prefill from the nodes that do. Pure.
+  std::array<double, 4> fleet_coefficients() const;
   // Marks nodes whose last report is older than `timeout_ns` unhealthy. Mutates.
   void expire(int64_t now_ns, int64_t timeout_ns);
 
@@ -122,6 +137,7 @@ class ClusterView {
  private:
   std::vector<NodeState> nodes_;
   PrefixIndex index_;
+  std::array<double, 4> default_prior_{};
 };
 
 }  // namespace ppd::router

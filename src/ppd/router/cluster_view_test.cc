@@ -143,3 +143,43 @@ TEST(StepTimeModelTest, UnobservedFeatureKeepsItsPrior) {
 
 }  // namespace
 }  // namespace ppd::router
+
+namespace ppd::router {
+namespace {
+
+// Steps of a node whose true cost is 2 ms + 30 µs per prefill token + 100 µs per decode +
+// 10 µs per 1k context tokens.
+StepSample true_step(int prefill, int decodes, int64_t context) {
+  return {.num_prefill_tokens = prefill, .num_decode_sequences = decodes, .num_context_tokens = context,
+          .step_us = 2000 + 30.0 * prefill + 100.0 * decodes + 10.0 * static_cast<double>(context) / 1000};
+}
+
+// A decode node that never prefilled prices prefill from the prefill node's steps, not from
+// the prior (100 µs per token here), and each report's derived means follow its steps.
+TEST(ClusterViewTest, ANodeThatNeverPrefilledPricesPrefillFromItsPeers) {
+  ClusterView view;
+  const NodeId p = *view.add_node("p", NodeKind::kPrefill);
+  const NodeId d = *view.add_node("d", NodeKind::kDecode);
+  std::vector<StepSample> prefill_steps, decode_steps;
+  for (int i = 1; i <= 40; ++i) prefill_steps.push_back(true_step(64 * i, 0, 64 * i));
+  for (int i = 1; i <= 40; ++i) decode_steps.push_back(true_step(0, i, 500 * i));
+  view.apply_load(p, {}, prefill_steps, 1);
+  view.apply_load(d, {}, decode_steps, 2);
+  EXPECT_EQ(view.node(d).step_model.evidence(1), 0);  // its own steps never prefilled
+  EXPECT_GT(view.node(p).step_model.evidence(1), 0);
+  view.apply_load(d, {}, decode_steps, 3);  // its next report takes the fleet's prior
+  const double predicted = view.node(d).step_model.predict_s(1024, 8, 8000);
+  const double truth = true_step(1024, 8, 8000).step_us * 1e-6;
+  EXPECT_NEAR(predicted, truth, 0.05 * truth);
+  EXPECT_NEAR(view.fleet_coefficients()[1], 30, 1.5);
+  EXPECT_DOUBLE_EQ(view.node(d).load.mean_decode_context_tokens, 500);
+  double mean_us = 0;
+  for (const StepSample& s : decode_steps) mean_us += s.step_us / 40;
+  EXPECT_NEAR(view.node(d).load.mean_decode_step_s, mean_us * 1e-6, 1e-12);
+  view.apply_load(d, {}, {}, 4);  // a report without steps keeps the last means
+  EXPECT_DOUBLE_EQ(view.node(d).load.mean_decode_context_tokens, 500);
+  EXPECT_NEAR(view.node(d).load.mean_decode_step_s, mean_us * 1e-6, 1e-12);
+}
+
+}  // namespace
+}  // namespace ppd::router

@@ -41,7 +41,10 @@ struct RouteInput {
 
 struct PathPrediction {
   double ttft_s = 0;
-  double tpot_s = 0;
+  double tpot_s = 0;   // this request's own
+  // The TPOT this path adds to the decode node's other running requests, summed over them (an
+  // append-prefill stalls every decode in its steps); 0 on the remote path.
+  double stall_tpot_s = 0;
 };
 
 struct RouteDecision {
@@ -49,9 +52,9 @@ struct RouteDecision {
   NodeId decode;
   std::optional<NodeId> prefill;  // set iff path is kRemote
   TransferMode transfer = TransferMode::kDelta;
-  // Why, as a low-cardinality label: "turn1", "always_remote", "always_local",
-  // "threshold", "table", "short_input", "cost_model", "slo_ttft", "slo_tpot",
-  // "no_prefill", "prefill_busy", "decode_busy", "retry".
+  // Why, as a low-cardinality label: "turn1", "always_remote", "always_local", "split",
+  // "threshold", "table", "short_input", "cost_model", "slo", "no_prefill", "prefill_busy",
+  // "decode_busy", "retry".
   std::string reason;
   int num_decode_cached_tokens = 0;   // prompt tokens the decode node holds
   int num_prefill_cached_tokens = 0;  // prompt tokens the chosen prefill node holds

@@ -172,10 +172,38 @@ TEST(PdLocalPolicyTest, LocalKeepsLaterTurnsOnTheDecodeNode) {
   EXPECT_FALSE(d->prefill.has_value());
 }
 
+// split: turn 1 remote; of many distinct turn-2 prompts, about the share goes local, and the
+// same prompt always goes the same way.
+TEST(PdLocalPolicyTest, SplitSendsItsShareOfLaterTurnsLocal) {
+  Cluster c;
+  c.add(NodeKind::kDecode);
+  c.add(NodeKind::kPrefill);
+  const auto policy = make_split_policy({.local_share = 0.25});
+  ASSERT_TRUE(policy.ok());
+  std::vector<BlockHash> hashes = prompt_hashes(64);
+  EXPECT_EQ((*policy)->route(c.view, input(hashes, 64, 1))->path, Path::kRemote);
+  int local = 0;
+  for (uint64_t i = 0; i < 4000; ++i) {
+    hashes.back() = BlockHash{0x1234567 * (i + 1)};
+    const Result<RouteDecision> d = (*policy)->route(c.view, input(hashes, 64, 2));
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ(d->reason, "split");
+    EXPECT_EQ(d->path, (*policy)->route(c.view, input(hashes, 64, 2))->path);
+    local += d->path == Path::kLocal;
+  }
+  EXPECT_NEAR(local / 4000.0, 0.25, 0.03);
+  for (const double share : {0.0, 1.0}) {
+    const auto all = make_split_policy({.local_share = share});
+    EXPECT_EQ((*all)->route(c.view, input(hashes, 64, 2))->path, share == 0 ? Path::kRemote : Path::kLocal);
+  }
+  EXPECT_EQ(make_split_policy({.local_share = 1.5}).status().message(),
+            "router.split.local_share: must be in [0, 1]; got 1.5");
+}
+
 TEST(PdLocalPolicyTest, RegistryNamesTheSupportedPolicies) {
   Result<std::unique_ptr<RoutingPolicy>> p = make_policy({.name = "kv-aware"});
   ASSERT_FALSE(p.ok());
-  EXPECT_EQ(p.status().message(), "router.policy: unknown \"kv-aware\"; supported: pd, local, threshold, table, ppd");
+  EXPECT_EQ(p.status().message(), "router.policy: unknown \"kv-aware\"; supported: pd, local, split, threshold, table, ppd");
   p = make_policy({.name = "threshold"});
   ASSERT_TRUE(p.ok());
   EXPECT_EQ((*p)->name(), "threshold");

@@ -1,4 +1,4 @@
-// The `ppd` policy: the online cost model of cost_model.h, SLO guards, and the decision.
+// The `ppd` policy: the online cost model of cost_model.h, its SLO mode, and the decision.
 #include <algorithm>
 #include <cmath>
 
@@ -18,11 +18,25 @@ int64_t decode_context(const NodeState& n, int num_decodes, int num_prompt_token
 }
 int num_blocks(int tokens, int block_size) { return (tokens + block_size - 1) / block_size; }
 
-// Which SLO a prediction misses: "" when none.
-std::string_view missed_slo(const PathPrediction& p, const PpdPolicyOptions& o) {
-  if (o.slo_ttft_s && p.ttft_s > *o.slo_ttft_s) return "slo_ttft";
-  if (o.slo_tpot_s && p.tpot_s > *o.slo_tpot_s) return "slo_tpot";
-  return "";
+// Σ 1/(outputs − 1) over the node's `num_decodes` running requests: the router's own sum,
+// scaled up when the node reports more requests than the router sent it; this request's own
+// output length stands in for the others' when the router sent it none.
+double others_inverse_outputs(const NodeState& n, int num_decodes, const RouteInput& in) {
+  if (num_decodes == 0) return 0;
+  if (n.num_router_active > 0) return n.router_inverse_outputs * num_decodes / n.num_router_active;
+  return num_decodes / static_cast<double>(std::max(in.max_tokens - 1, 1));
+}
+
+// The wait for the step under way to end: half a step on average, none on an idle node.
+double step_boundary_wait(const NodeState& n, int num_decodes, int64_t context) {
+  return num_decodes > 0 ? 0.5 * n.step_model.predict_s(0, num_decodes, context) : 0.0;
+}
+
+// P(taken <= slo) for a prediction with log-normal error of spread sigma; 1 without an SLO.
+double p_meets(double predicted_s, const std::optional<double>& slo_s, double sigma) {
+  if (!slo_s) return 1;
+  if (predicted_s <= 0) return 1;
+  return 0.5 * std::erfc(-std::log(*slo_s / predicted_s) / (sigma * std::sqrt(2.0)));
 }
 
 class PpdPolicy final : public RoutingPolicy {
@@ -32,8 +46,12 @@ class PpdPolicy final : public RoutingPolicy {
   Result<RouteDecision> route(const ClusterView& view, const RouteInput& in) const override;
 
  private:
+  bool slo_mode() const { return options_.slo_ttft_s.has_value() || options_.slo_tpot_s.has_value(); }
   PpdPolicyOptions options_;
 };
+
+// Expected misses closer than this leave the choice to the weights.
+constexpr double kSloTie = 0.02;
 
 Result<RouteDecision> PpdPolicy::route(const ClusterView& view, const RouteInput& in) const {
   PPD_ASSIGN_OR_RETURN(Placement p, place(view, in));
@@ -43,14 +61,15 @@ Result<RouteDecision> PpdPolicy::route(const ClusterView& view, const RouteInput
   Path path = Path::kRemote;
   std::string reason = "turn1";
   if (in.turn > 1) {
-    const std::string_view local_miss = missed_slo(local, options_);
-    const std::string_view remote_miss = missed_slo(remote, options_);
-    if (local_miss.empty() != remote_miss.empty()) {
-      path = local_miss.empty() ? Path::kLocal : Path::kRemote;
-      reason = std::string(local_miss.empty() ? remote_miss : local_miss);
-    } else {
-      path = local_advantage(local, remote, options_) > 0 ? Path::kLocal : Path::kRemote;
-      reason = "cost_model";
+    path = local_advantage(local, remote, options_) > 0 ? Path::kLocal : Path::kRemote;
+    reason = "cost_model";
+    if (slo_mode()) {
+      const double miss_local = expected_slo_misses(view, p, in, local, options_);
+      const double miss_remote = expected_slo_misses(view, p, in, remote, options_);
+      if (std::abs(miss_local - miss_remote) > kSloTie) {
+        path = miss_local < miss_remote ? Path::kLocal : Path::kRemote;
+        reason = "slo";
+      }
     }
   }
   RouteDecision d = make_decision(p, path, std::move(reason));
@@ -82,14 +101,14 @@ PathPrediction predict_local(const ClusterView& view, const Placement& p, const 
   const int b = running_decodes(d);
   const int64_t ctx = decode_context(d, b, in.num_prompt_tokens);
   const int64_t uncached = in.num_prompt_tokens - p.num_decode_cached_tokens;
-  const PrefillTime queued = predict_prefill(d.step_model, queued_prefill_tokens(d), d.limits.max_prefill_tokens, 0, b, ctx);
-  const PrefillTime own = predict_prefill(d.step_model, uncached, d.limits.max_prefill_tokens,
-                                          p.num_decode_cached_tokens, b, ctx);
-  const double step = d.step_model.predict_s(0, b + 1, ctx + in.num_prompt_tokens);
-  // The append-prefill delays every decode on the node, this request's later ones included
-  // (as seen by its neighbours): spread over the request's expected output.
-  const double tpot = step + own.extra_s / std::max(in.max_tokens, 1);
-  return {.ttft_s = queued.total_s + own.total_s, .tpot_s = tpot};
+  // The node batches the prefills queued before this one with it, in chunks, first come first.
+  const int64_t queued = queued_prefill_tokens(d);
+  const int chunk = d.limits.max_prefill_tokens;
+  const PrefillTime before = predict_prefill(d.step_model, queued, chunk, 0, b, ctx);
+  const PrefillTime all = predict_prefill(d.step_model, queued + uncached, chunk, p.num_decode_cached_tokens, b, ctx);
+  return {.ttft_s = step_boundary_wait(d, b, ctx) + all.total_s,
+          .tpot_s = d.step_model.predict_s(0, b + 1, ctx + in.num_prompt_tokens),
+          .stall_tpot_s = std::max(all.extra_s - before.extra_s, 0.0) * others_inverse_outputs(d, b, in)};
 }
 
 PathPrediction predict_remote(const ClusterView& view, const Placement& p, const RouteInput& in,
@@ -98,8 +117,8 @@ PathPrediction predict_remote(const ClusterView& view, const Placement& p, const
   const NodeState& d = view.node(p.decode);
   const int64_t uncached = in.num_prompt_tokens - p.num_prefill_cached_tokens;
   const int chunk = pre.limits.max_prefill_tokens;
-  const PrefillTime queued = predict_prefill(pre.step_model, queued_prefill_tokens(pre), chunk, 0, 0, 0);
-  const PrefillTime own = predict_prefill(pre.step_model, uncached, chunk, p.num_prefill_cached_tokens, 0, 0);
+  const PrefillTime all = predict_prefill(pre.step_model, queued_prefill_tokens(pre) + uncached, chunk,
+                                          p.num_prefill_cached_tokens, 0, 0);
   const int bs = std::max(view.block_size, 1);
   const int total_blocks = num_blocks(in.num_prompt_tokens, bs);
   const int local_blocks = o.transfer == TransferMode::kDelta ? p.num_decode_cached_tokens / bs : 0;
@@ -107,16 +126,31 @@ PathPrediction predict_remote(const ClusterView& view, const Placement& p, const
   const double bandwidth = d.load.transfer_bytes_per_s > 0 ? d.load.transfer_bytes_per_s : o.default_link_bytes_per_s;
   const int b = running_decodes(d);
   const int64_t ctx = decode_context(d, b, in.num_prompt_tokens);
-  const double step = d.step_model.predict_s(0, b + 1, ctx + in.num_prompt_tokens);
-  // The import joins the decode node between two steps: half a step on average.
-  const double ttft = queued.total_s + own.total_s + bytes / bandwidth + o.link_latency_s + 0.5 * step;
-  return {.ttft_s = ttft, .tpot_s = step};
+  const double import = bytes / bandwidth + o.link_latency_s + 2 * step_boundary_wait(d, b, ctx);
+  return {.ttft_s = all.total_s + import,
+          .tpot_s = d.step_model.predict_s(0, b + 1, ctx + in.num_prompt_tokens)};
 }
 
 double local_advantage(const PathPrediction& local, const PathPrediction& remote, const PpdPolicyOptions& o) {
   const double ttft_gain = (remote.ttft_s - local.ttft_s) / std::max(remote.ttft_s, 1e-9);
-  const double tpot_loss = (local.tpot_s - remote.tpot_s) / std::max(remote.tpot_s, 1e-9);
+  const double tpot_loss =
+      (local.tpot_s + local.stall_tpot_s - remote.tpot_s - remote.stall_tpot_s) / std::max(remote.tpot_s, 1e-9);
   return o.w_ttft * ttft_gain - o.w_tpot * tpot_loss;
+}
+
+double expected_slo_misses(const ClusterView& view, const Placement& p, const RouteInput& in,
+                           const PathPrediction& path, const PpdPolicyOptions& o) {
+  const double own = 1 - p_meets(path.ttft_s, o.slo_ttft_s, o.slo_sigma) * p_meets(path.tpot_s, o.slo_tpot_s, o.slo_sigma);
+  const NodeState& d = view.node(p.decode);
+  const int b = running_decodes(d);
+  if (b == 0 || path.stall_tpot_s <= 0 || !o.slo_tpot_s) return own;
+  // The others' TPOT so far: the node's mean step with decodes, or the model's decode step.
+  const double tpot = d.load.mean_decode_step_s > 0
+                          ? d.load.mean_decode_step_s
+                          : d.step_model.predict_s(0, b, decode_context(d, b, in.num_prompt_tokens));
+  const double before = p_meets(tpot, o.slo_tpot_s, o.slo_sigma);
+  const double after = p_meets(tpot + path.stall_tpot_s / b, o.slo_tpot_s, o.slo_sigma);
+  return own + b * (before - after);
 }
 
 Result<std::unique_ptr<RoutingPolicy>> make_ppd_policy(PpdPolicyOptions o) {
@@ -124,6 +158,7 @@ Result<std::unique_ptr<RoutingPolicy>> make_ppd_policy(PpdPolicyOptions o) {
   if (!(o.w_tpot >= 0)) return invalid_argument("router.ppd.w_tpot: must be >= 0; got {}", o.w_tpot);
   if (o.slo_ttft_s && !(*o.slo_ttft_s > 0)) return invalid_argument("router.slo_ttft_ms: must be > 0; got {}", *o.slo_ttft_s * 1e3);
   if (o.slo_tpot_s && !(*o.slo_tpot_s > 0)) return invalid_argument("router.slo_tpot_ms: must be > 0; got {}", *o.slo_tpot_s * 1e3);
+  if (!(o.slo_sigma > 0)) return invalid_argument("router.ppd.slo_sigma: must be > 0; got {}", o.slo_sigma);
   if (!(o.default_link_bytes_per_s > 0)) {
     return invalid_argument("router.ppd.default_link_bytes_per_s: must be > 0; got {}", o.default_link_bytes_per_s);
   }

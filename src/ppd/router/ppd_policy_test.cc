@@ -56,7 +56,8 @@ TEST(PpdPolicyTest, GoesRemoteWhenTheDecodeBatchIsSaturatedAndTheAppendLong) {
   EXPECT_EQ(d.num_decode_cached_tokens, 1024);
   ASSERT_TRUE(d.local && d.remote);
   EXPECT_GT(d.local->ttft_s, d.remote->ttft_s);
-  EXPECT_GT(d.local->tpot_s, d.remote->tpot_s);
+  EXPECT_GT(d.local->stall_tpot_s, 0);
+  EXPECT_EQ(d.remote->stall_tpot_s, 0);
 }
 
 TEST(PpdPolicyTest, GoesLocalWhenTheLinkIsSlowAndTheAppendShort) {
@@ -80,34 +81,113 @@ TEST(PpdPolicyTest, PredictionsFollowTheStepModel) {
   c.view.mutable_node(c.decode).load = {.num_running = 4, .transfer_bytes_per_s = 1e9, .mean_decode_context_tokens = 1000};
   const RouteInput in = prompt.input(1024, 10);
   const Placement p = *place(c.view, in);
-  // Local: one chunk of 32 tokens beside 4 decodes holding 4,000 tokens, ending at 1,056.
+  // Local: half the decode step under way, then one chunk of 32 tokens beside 4 decodes holding
+  // 4,000 tokens, ending at 1,056. Its extra time over the decode step is added to each of the
+  // 4 running requests' decode time; with no reservation to read, each is taken to answer 10
+  // tokens like this one, so their TPOT grows by extra / 9 each.
   const double step_local = (1000 + 32 * 100 + 4 * 200 + 50 * (4000 + 1056) / 1000.0) * 1e-6;
   const double decode_only = (1000 + 4 * 200 + 50 * 4.0) * 1e-6;
   const double tpot = (1000 + 5 * 200 + 50 * (4000 + 1056) / 1000.0) * 1e-6;
   const PathPrediction local = predict_local(c.view, p, in);
-  EXPECT_NEAR(local.ttft_s, step_local, 1e-9);
-  EXPECT_NEAR(local.tpot_s, tpot + (step_local - decode_only) / 10, 1e-9);
+  EXPECT_NEAR(local.ttft_s, 0.5 * decode_only + step_local, 1e-9);
+  EXPECT_NEAR(local.tpot_s, tpot, 1e-9);
+  EXPECT_NEAR(local.stall_tpot_s, (step_local - decode_only) * 4 / 9, 1e-9);
   // Remote: the prefill node computes all 1,056 tokens in chunks of 512, 512 and 32, then
-  // 2 blocks (delta) move at 1 GB/s, plus latency and half a decode step.
+  // 2 blocks (delta) move at 1 GB/s, plus latency; the import starts and ends between two
+  // decode steps, half a step each.
   const PathPrediction remote = predict_remote(c.view, p, in, PpdPolicyOptions{});
   double prefill = 0;
   for (auto [n, end] : {std::pair{512, 512}, std::pair{512, 1024}, std::pair{32, 1056}}) {
     prefill += (1000 + 100.0 * n + 50.0 * end / 1000.0) * 1e-6;
   }
-  EXPECT_NEAR(remote.ttft_s, prefill + 2.0 * 65536 / 1e9 + 0.0005 + 0.5 * tpot, 1e-9);
+  EXPECT_NEAR(remote.ttft_s, prefill + 2.0 * 65536 / 1e9 + 0.0005 + decode_only, 1e-9);
   EXPECT_NEAR(remote.tpot_s, tpot, 1e-9);
+  EXPECT_EQ(remote.stall_tpot_s, 0);
 }
 
-TEST(PpdPolicyTest, SloGuardOverridesTheCostModel) {
+// The prefills already queued on a node share its steps with this one: 32 queued tokens and
+// 32 of its own make one 64-token chunk, not two steps.
+TEST(PpdPolicyTest, QueuedPrefillsShareTheSteps) {
   OnePrefillOneDecode c;
   const Prompt prompt(1056);
   c.decode_holds(prompt.hashes, 64);
-  // With no weight on TTFT the cost model always prefers remote (local only adds to TPOT) ...
+  c.view.mutable_node(c.decode).load = {.num_running = 4, .num_pending_prefill_tokens = 32,
+                                        .mean_decode_context_tokens = 1000};
+  const RouteInput in = prompt.input(1024, 10);
+  const PathPrediction local = predict_local(c.view, *place(c.view, in), in);
+  const double decode_only = (1000 + 4 * 200 + 50 * 4.0) * 1e-6;
+  const double step = (1000 + 64 * 100 + 4 * 200 + 50 * (4000 + 1088) / 1000.0) * 1e-6;
+  EXPECT_NEAR(local.ttft_s, 0.5 * decode_only + step, 1e-9);
+  // The stall is what this request adds: the 32 tokens of its own (and the step's longer context).
+  EXPECT_NEAR(local.stall_tpot_s, (32 * 100 + 50 * (1088 - 32) / 1000.0) * 1e-6 * 4 / 9, 1e-9);
+}
+
+// The stall reaches every running request on the node, in proportion to 1 / (outputs - 1)
+// of each, as the router's reservations record them.
+TEST(PpdPolicyTest, TheStallCountsEveryRunningRequest) {
+  OnePrefillOneDecode c;
+  const Prompt prompt(1056);
+  c.decode_holds(prompt.hashes, 64);
+  const RouteInput in = prompt.input(1024, 10);
+  c.view.mutable_node(c.decode).load = {.num_running = 4, .mean_decode_context_tokens = 1000};
+  NodeState& d = c.view.mutable_node(c.decode);
+  d.num_router_active = 4;
+  d.router_inverse_outputs = 4.0 / 99;  // four requests of 100 outputs
+  const double few = predict_local(c.view, *place(c.view, in), in).stall_tpot_s;
+  d.num_router_active = 2;  // the node runs 4, the router sent 2 of them: the 2 count twice
+  d.router_inverse_outputs = 2.0 / 99;
+  EXPECT_NEAR(predict_local(c.view, *place(c.view, in), in).stall_tpot_s, few, 1e-12);
+  c.view.mutable_node(c.decode).load.num_running = 40;
+  d.num_router_active = 40;
+  d.router_inverse_outputs = 40.0 / 99;
+  const PathPrediction many = predict_local(c.view, *place(c.view, in), in);
+  EXPECT_GT(many.stall_tpot_s, 9 * few);  // ten times the requests (and a longer context in the step)
+  // The weighted model charges it: the local path's advantage shrinks.
+  const PathPrediction remote = predict_remote(c.view, *place(c.view, in), in, {});
+  PathPrediction less = many;
+  less.stall_tpot_s = few;
+  EXPECT_LT(local_advantage(many, remote, {}), local_advantage(less, remote, {}));
+}
+
+TEST(PpdPolicyTest, SloModeOverridesTheWeights) {
+  OnePrefillOneDecode c;
+  const Prompt prompt(1056);
+  c.decode_holds(prompt.hashes, 64);
+  c.view.mutable_node(c.decode).load = {.num_running = 4, .mean_decode_context_tokens = 1000};
+  // With no weight on TTFT the cost model always prefers remote (local only adds stall) ...
   EXPECT_EQ(ppd_policy({.w_ttft = 0})->route(c.view, prompt.input(1024, 64))->path, Path::kRemote);
   // ... but remote cannot meet a 20 ms TTFT (about 110 ms of prefill) and local can.
   const RouteDecision d = *ppd_policy({.w_ttft = 0, .slo_ttft_s = 0.02})->route(c.view, prompt.input(1024, 64));
   EXPECT_EQ(d.path, Path::kLocal);
-  EXPECT_EQ(d.reason, "slo_ttft");
+  EXPECT_EQ(d.reason, "slo");
+  // Both meet a loose pair: the weights decide.
+  EXPECT_EQ(ppd_policy({.w_ttft = 0, .slo_ttft_s = 10, .slo_tpot_s = 10})->route(c.view, prompt.input(1024, 64))->reason,
+            "cost_model");
+}
+
+// SLO mode counts the running requests the stall would push past the TPOT SLO: a local path
+// that meets this request's SLOs but breaks 40 others' loses to a remote one that misses its
+// own TTFT.
+TEST(PpdPolicyTest, SloModeSparesTheOtherRequestsTpot) {
+  OnePrefillOneDecode c;
+  const Prompt prompt(3072);  // 1,024 cached, 2,048 appended: about 205 ms of extra step time
+  c.decode_holds(prompt.hashes, 64);
+  c.view.mutable_node(c.decode).load = {.num_running = 40, .mean_decode_context_tokens = 1000,
+                                        .mean_decode_step_s = 0.011};
+  NodeState& d = c.view.mutable_node(c.decode);
+  d.num_router_active = 40;
+  d.router_inverse_outputs = 40.0 / 63;  // 64 outputs each: the stall adds ~3 ms to their TPOT
+  const RouteInput in = prompt.input(1024, 64);
+  const PpdPolicyOptions slo{.w_tpot = 0, .slo_ttft_s = 0.28, .slo_tpot_s = 0.013};
+  const RouteDecision dec = *ppd_policy(slo)->route(c.view, in);
+  ASSERT_TRUE(dec.local && dec.remote);
+  EXPECT_LT(dec.local->ttft_s, 0.28);
+  EXPECT_GT(dec.remote->ttft_s, 0.28);
+  EXPECT_EQ(dec.path, Path::kRemote);
+  EXPECT_EQ(dec.reason, "slo");
+  const Placement p = *place(c.view, in);
+  EXPECT_GT(expected_slo_misses(c.view, p, in, *dec.local, slo), 10);
+  EXPECT_LT(expected_slo_misses(c.view, p, in, *dec.remote, slo), 1);
 }
 
 TEST(PpdPolicyTest, TurnOneIsRemoteAndNoPrefillNodeMeansLocal) {
@@ -132,6 +212,7 @@ TEST(PpdPolicyTest, TurnOneIsRemoteAndNoPrefillNodeMeansLocal) {
 TEST(PpdPolicyTest, RejectsBadOptions) {
   EXPECT_EQ(make_ppd_policy({.w_ttft = -1}).status().message(), "router.ppd.w_ttft: must be >= 0; got -1");
   EXPECT_EQ(make_ppd_policy({.slo_ttft_s = 0.0}).status().message(), "router.slo_ttft_ms: must be > 0; got 0");
+  EXPECT_EQ(make_ppd_policy({.slo_sigma = 0}).status().message(), "router.ppd.slo_sigma: must be > 0; got 0");
 }
 
 }  // namespace

@@ -44,6 +44,9 @@ class StepTimeModel {
   // Replaces the prior (e.g. with a cluster-wide fit) and refits. Mutates.
   void set_prior(const std::array<double, 4>& prior);
   int64_t num_samples() const { return num_samples_; }
+  // How much of feature k the samples carried (their decayed Σ x_k²; 0 before any sample, and
+  // for the prefill feature until a step prefilled): how far coefficient k is the data's own.
+  double evidence(int k) const { return xtx_[k][k]; }
 
  private:
   void add(const StepSample& sample);

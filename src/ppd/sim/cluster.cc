@@ -43,6 +43,7 @@ struct NodeSlot {
 // A request between its arrival and its end.
 struct Flight {
   router::RouteDecision decision;
+  router::Reservation reservation;
   std::span<const TokenId> prompt;  // the client's, valid until the end
   std::span<const BlockHash> prompt_hashes;
   int max_tokens = 0;
@@ -50,7 +51,8 @@ struct Flight {
   int64_t cached_tokens = 0;
   int64_t transfer_bytes = 0;
   int64_t transfer_start_ns = 0;
-  bool prefill_released = false;  // the first token reached the client
+  int64_t send_ns = 0;
+  int64_t first_token_ns = -1;
 };
 
 // A node's KV events or load report on its way to the router.
@@ -115,6 +117,7 @@ class ClusterSim {
   void deliver_token(RequestId id);
   void drain_finished(int node);
   void end_request(RequestId id, const sched::Sequence* seq, std::string error);
+  void note_decision(const Flight& f, int turn, size_t num_outputs);
   void schedule_turn(int64_t conversation, std::optional<int64_t> due);
   void send_kv_events(int node);
   Status check_nodes_clean() const;
@@ -199,16 +202,18 @@ void ClusterSim::on_arrival(int64_t conversation) {
                               .num_new_tokens = static_cast<int>(r.prompt.size()) - r.num_history_tokens,
                               .max_tokens = r.max_tokens,
                               .turn = r.turn};
-  Result<router::RouteDecision> d = router_->route(in, now());
+  Result<SimRouter::Routed> d = router_->route(in, now());
   if (!d.ok()) {
     schedule_turn(conversation, client_.on_finish(r.id, now(), 0, {}, d.status().to_string()));
     return;
   }
   Flight& f = flights_[r.id.value];
-  f.decision = std::move(*d);
+  f.decision = std::move(d->decision);
+  f.reservation = d->reservation;
   f.prompt = r.prompt;
   f.prompt_hashes = r.hashes;
   f.max_tokens = r.max_tokens;
+  f.send_ns = now();
   const bool local = f.decision.path == Path::kLocal;
   const int node = static_cast<int>(local ? f.decision.decode.value : f.decision.prefill->value);
   const int max_tokens = local ? r.max_tokens : 1;  // a remote prefill samples the first token only
@@ -247,7 +252,9 @@ void ClusterSim::on_step_done(int node) {
       if (u.num_output_tokens == 1 || client_.wants_every_token()) deliver_token(u.id);
       continue;
     }
-    flights_.at(u.id.value).first_token = u.token;  // a prefill node runs remote requests only
+    Flight& f = flights_.at(u.id.value);  // a prefill node runs remote requests only
+    f.first_token = u.token;
+    router_->prefill_done(&f.reservation);  // as the real router, when the prefill node answers
     start_import(u.id);
   }
   drain_finished(node);
@@ -361,14 +368,14 @@ void ClusterSim::finish_import(int node, RequestId id) {
   retry_imports(node);
 }
 
-// A token reaches the client now; the first one ends the router's prefill reservation (the
-// request's flight is looked up for that one only: tokens are the simulator's hottest path,
-// and a lookup per token cost 5% of an hour's run).
+// A token reaches the client now; the first one ends the router's prefill reservation of a
+// local request (the request's flight is looked up for that one only: tokens are the
+// simulator's hottest path, and a lookup per token cost 5% of an hour's run).
 void ClusterSim::deliver_token(RequestId id) {
   if (!client_.on_token(id, now())) return;
   Flight& f = flights_.at(id.value);
-  router_->prefill_done(f.decision, static_cast<int64_t>(f.prompt.size()));
-  f.prefill_released = true;
+  router_->prefill_done(&f.reservation);
+  f.first_token_ns = now();
 }
 
 void ClusterSim::drain_finished(int node) {
@@ -380,18 +387,34 @@ void ClusterSim::drain_finished(int node) {
 void ClusterSim::end_request(RequestId id, const sched::Sequence* seq, std::string error) {
   auto it = flights_.find(id.value);
   PPD_CHECK(it != flights_.end());
-  const Flight f = std::move(it->second);
+  Flight f = std::move(it->second);
   flights_.erase(it);
   const bool local = f.decision.path == Path::kLocal;
   int64_t cached = f.cached_tokens;
   if (seq && local) cached = seq->num_cached_prompt_tokens();
   std::span<const BlockHash> decode_hashes, prompt_hashes;
   if (seq) decode_hashes = seq->block_hashes(), prompt_hashes = f.prompt_hashes;
-  router_->finish(f.decision, f.prefill_released, prompt_hashes, decode_hashes, static_cast<int64_t>(f.prompt.size()), cached,
+  router_->finish(f.decision, &f.reservation, prompt_hashes, decode_hashes, static_cast<int64_t>(f.prompt.size()), cached,
                   f.transfer_bytes);
   const int64_t conversation = client_.conversation_of(id);
   const std::span<const TokenId> answer = seq ? seq->output_tokens() : std::span<const TokenId>();
+  const size_t num_records = client_.records().size();
   schedule_turn(conversation, client_.on_finish(id, now(), cached, answer, std::move(error)));
+  if (seq && client_.records().size() > num_records) note_decision(f, client_.records().back().turn, answer.size());
+}
+
+void ClusterSim::note_decision(const Flight& f, int turn, size_t num_outputs) {
+  if (f.first_token_ns < 0) return;
+  const router::RouteDecision& d = f.decision;
+  DecisionRecord r{.turn = turn, .path = d.path};
+  r.ttft_s = static_cast<double>(f.first_token_ns - f.send_ns) * 1e-9;
+  if (num_outputs > 1) r.tpot_s = static_cast<double>(now() - f.first_token_ns) * 1e-9 / static_cast<double>(num_outputs - 1);
+  if (const std::optional<router::PathPrediction>& p = d.path == Path::kLocal ? d.local : d.remote) {
+    r.predicted = true;
+    r.predicted_ttft_s = p->ttft_s;
+    r.predicted_tpot_s = p->tpot_s;
+  }
+  result_.decisions.push_back(r);
 }
 
 void ClusterSim::schedule_turn(int64_t conversation, std::optional<int64_t> due) {

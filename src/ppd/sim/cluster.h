@@ -42,6 +42,19 @@ struct ClusterOptions {
 
 Status validate_cluster_options(const ClusterOptions& o);
 
+// The routing decision of a measured request that succeeded: its path and, when the policy
+// predicted its paths (ppd), the prediction for the path chosen against what the request then
+// took. Seconds.
+struct DecisionRecord {
+  int turn = 1;
+  router::Path path = router::Path::kRemote;
+  bool predicted = false;
+  double predicted_ttft_s = 0;
+  double predicted_tpot_s = 0;
+  double ttft_s = 0;
+  double tpot_s = -1;  // -1: one output token, no TPOT
+};
+
 // What the simulation saw, in the load generator's terms (see bench::LoadResult).
 struct SimResult {
   std::vector<metrics::RequestRecord> records;  // measured requests, in completion order
@@ -49,6 +62,7 @@ struct SimResult {
   int64_t num_skipped_turns = 0;
   double duration_s = 0;   // first measured send to last measured end
   metrics::RouterCounters router;  // retries stay 0: a simulated request does not fail over
+  std::vector<DecisionRecord> decisions;  // in completion order
   int64_t num_events = 0;  // events processed
   int64_t num_steps = 0;   // engine steps over all nodes
   double simulated_s = 0;  // simulated time at the end

@@ -1,17 +1,8 @@
 #include "ppd/sim/sim_router.h"
 
 namespace ppd::sim {
-namespace {
 
 using router::Path;
-
-// The node that prefills the decision's prompt and the tokens it still has to compute.
-NodeId prefill_node(const router::RouteDecision& d) { return d.path == Path::kRemote ? *d.prefill : d.decode; }
-int64_t prefill_tokens(const router::RouteDecision& d, int num_prompt_tokens) {
-  return num_prompt_tokens - (d.path == Path::kRemote ? d.num_prefill_cached_tokens : d.num_decode_cached_tokens);
-}
-
-}  // namespace
 
 Result<std::unique_ptr<SimRouter>> SimRouter::create(const SimRouterOptions& options) {
   if (options.num_prefill < 0) return invalid_argument("num_prefill: must be >= 0; got {}", options.num_prefill);
@@ -44,25 +35,19 @@ double SimRouter::request_rate(int64_t now_ns) {
   return static_cast<double>(arrivals_ns_.size()) / (static_cast<double>(options_.rate_window_ns) * 1e-9);
 }
 
-Result<router::RouteDecision> SimRouter::route(const router::RouteInput& input, int64_t now_ns) {
+Result<SimRouter::Routed> SimRouter::route(const router::RouteInput& input, int64_t now_ns) {
   router::RouteInput in = input;
   in.request_rate = request_rate(now_ns);
   PPD_ASSIGN_OR_RETURN(router::RouteDecision d, policy_->route(view_, in));
   (d.path == Path::kLocal ? totals_.local_decisions : totals_.remote_decisions) += 1;
-  view_.mutable_node(d.decode).num_router_active++;
-  view_.mutable_node(prefill_node(d)).num_router_prefill_tokens += prefill_tokens(d, in.num_prompt_tokens);
-  return d;
+  router::Reservation r = router::reserve(&view_, d, in.num_prompt_tokens, in.max_tokens);
+  return Routed{.decision = std::move(d), .reservation = r};
 }
 
-void SimRouter::prefill_done(const router::RouteDecision& d, int64_t num_prompt_tokens) {
-  view_.mutable_node(prefill_node(d)).num_router_prefill_tokens -= prefill_tokens(d, static_cast<int>(num_prompt_tokens));
-}
-
-void SimRouter::finish(const router::RouteDecision& d, bool prefill_released, std::span<const BlockHash> prompt_hashes,
+void SimRouter::finish(const router::RouteDecision& d, router::Reservation* r, std::span<const BlockHash> prompt_hashes,
                        std::span<const BlockHash> decode_hashes, int64_t num_prompt_tokens, int64_t num_cached_tokens,
                        int64_t transfer_bytes) {
-  view_.mutable_node(d.decode).num_router_active--;
-  if (!prefill_released) prefill_done(d, num_prompt_tokens);
+  router::release(&view_, r);
   view_.apply_kv_events(d.decode, decode_hashes, {});
   if (d.prefill) view_.apply_kv_events(*d.prefill, prompt_hashes, {});
   totals_.prompt_tokens += static_cast<double>(num_prompt_tokens);
@@ -84,9 +69,7 @@ void SimRouter::apply_kv_events(NodeId node, std::span<const kv::KvEvent> events
 
 void SimRouter::apply_load(NodeId node, const router::NodeLoad& load, std::span<const router::StepSample> steps,
                            int64_t now_ns) {
-  router::NodeLoad l = load;
-  l.mean_decode_context_tokens = router::mean_decode_context(steps, view_.node(node).load.mean_decode_context_tokens);
-  view_.apply_load(node, l, steps, now_ns);
+  view_.apply_load(node, load, steps, now_ns);
 }
 
 }  // namespace ppd::sim

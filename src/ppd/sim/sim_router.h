@@ -16,6 +16,7 @@
 #include "ppd/kv/kv_event.h"
 #include "ppd/metrics/router_counters.h"
 #include "ppd/router/policies.h"
+#include "ppd/router/reservation.h"
 
 namespace ppd::sim {
 
@@ -34,15 +35,20 @@ class SimRouter {
   // Every node starts healthy with an empty load, as after its first report.
   static Result<std::unique_ptr<SimRouter>> create(const SimRouterOptions& options);
 
-  // Routes one request arriving at now_ns and reserves the router's counters for it. Mutates.
-  Result<router::RouteDecision> route(const router::RouteInput& input, int64_t now_ns);
-  // The request's first token reached the client: releases the prompt tokens it reserved on
-  // its prefilling node, as RouterService does. Call at most once per request. Mutates.
-  void prefill_done(const router::RouteDecision& d, int64_t num_prompt_tokens);
-  // The request ended: releases the rest of its reservation (the prompt tokens too unless
-  // `prefill_released`) and notes what the nodes now cache (`decode_hashes`: the prompt and
-  // every output but the last; both empty after a failure). Mutates.
-  void finish(const router::RouteDecision& d, bool prefill_released, std::span<const BlockHash> prompt_hashes,
+  // Routes one request arriving at now_ns and reserves the router's counters for it
+  // (reservation.h). Mutates.
+  struct Routed {
+    router::RouteDecision decision;
+    router::Reservation reservation;
+  };
+  Result<Routed> route(const router::RouteInput& input, int64_t now_ns);
+  // The prompt is prefilled (remote: the prefill node's step ended; local: the first token
+  // reached the client): releases its prefill tokens, as RouterService does. Mutates.
+  void prefill_done(router::Reservation* r) { router::release_prefill(&view_, r); }
+  // The request ended: releases the rest of its reservation and notes what the nodes now cache
+  // (`decode_hashes`: the prompt and every output but the last; both empty after a failure).
+  // Mutates.
+  void finish(const router::RouteDecision& d, router::Reservation* r, std::span<const BlockHash> prompt_hashes,
               std::span<const BlockHash> decode_hashes, int64_t num_prompt_tokens, int64_t num_cached_tokens,
               int64_t transfer_bytes);
 

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <optional>
 
+#include <fmt/format.h>
+
 #include "ppd/net/http_client.h"
 
 namespace ppd::bench {
@@ -27,6 +29,32 @@ bool has_label(std::string_view labels, std::string_view label, std::string_view
   const std::string needle = std::string(label) + "=\"" + std::string(value) + "\"";
   const size_t at = labels.find(needle);
   return at != std::string_view::npos && (labels[at - 1] == '{' || labels[at - 1] == ',');
+}
+
+// The turn-2+ TTFT prediction errors, per bucket, from the cumulative histogram (summed over paths).
+metrics::PredictionErrorCounts ttft_prediction_errors(std::string_view text) {
+  metrics::PredictionErrorCounts counts{};
+  double below = 0;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    const std::string le = i < metrics::kPredictionErrorBounds.size()
+                               ? fmt::format("{}", metrics::kPredictionErrorBounds[i]) : std::string("+Inf");
+    double cumulative = 0;
+    std::string_view rest = text;
+    while (!rest.empty()) {
+      const size_t eol = rest.find('\n');
+      const std::string_view line = rest.substr(0, eol);
+      rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 1);
+      std::string_view name, labels;
+      double v = 0;
+      if (!split_sample(line, &name, &labels, &v) || name != "ppd:router_prediction_error_ratio_bucket") continue;
+      if (has_label(labels, "quantity", "ttft") && has_label(labels, "turn", "2+") && has_label(labels, "le", le)) {
+        cumulative += v;
+      }
+    }
+    counts[i] = cumulative - below;
+    below = cumulative;
+  }
+  return counts;
 }
 
 }  // namespace
@@ -56,6 +84,7 @@ std::optional<metrics::RouterCounters> parse_router_counters(std::string_view te
   c.prefix_hit_tokens_remote = sum_samples(text, "ppd:prefix_hit_tokens_total", "path", "remote");
   c.prompt_tokens = sum_samples(text, "ppd:prompt_tokens_total");
   c.retries = sum_samples(text, "ppd:router_retries_total");
+  c.t2_ttft_prediction_errors = ttft_prediction_errors(text);
   return c;
 }
 

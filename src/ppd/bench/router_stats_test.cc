@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "ppd/net/metrics.h"
+
 namespace ppd::bench {
 namespace {
 
@@ -43,6 +45,31 @@ TEST(RouterStatsTest, ReadsTheCountersAndTheirDifference) {
   EXPECT_EQ(d.local_decisions, 5);
   EXPECT_EQ(d.remote_decisions, 5);
   EXPECT_EQ(to_json(d)["local_share"], 0.5);
+}
+
+// The turn-2+ TTFT prediction errors come from the router's histogram as it renders it, summed
+// over paths; other quantities and turns stay out. Their median is read within its bucket.
+TEST(RouterStatsTest, ReadsTheTurn2TtftPredictionErrors) {
+  net::MetricsRegistry registry;
+  ASSERT_TRUE(registry.counter("ppd:router_decisions_total", "d", {"path"}).ok());
+  net::HistogramFamily* h = *registry.histogram(
+      "ppd:router_prediction_error_ratio", "e", {"quantity", "turn", "path"},
+      std::vector<double>(metrics::kPredictionErrorBounds.begin(), metrics::kPredictionErrorBounds.end()));
+  for (double e : {0.01, 0.04, 0.06}) h->with({"ttft", "2+", "local"}).observe(e);
+  h->with({"ttft", "2+", "remote"}).observe(0.3);
+  h->with({"ttft", "2+", "remote"}).observe(7);  // past the last bound
+  h->with({"tpot", "2+", "local"}).observe(0.9);
+  h->with({"ttft", "1", "remote"}).observe(0.9);
+  const std::optional<metrics::RouterCounters> c = parse_router_counters(registry.render());
+  ASSERT_TRUE(c.has_value());
+  metrics::PredictionErrorCounts expected{};
+  expected[0] = expected[1] = expected[2] = expected[8] = expected[16] = 1;
+  EXPECT_EQ(c->t2_ttft_prediction_errors, expected);
+  // 5 errors: the median (2.5th) lies halfway through the third bucket, (0.05, 0.075].
+  EXPECT_NEAR(*metrics::bucketed_median(c->t2_ttft_prediction_errors), 0.0625, 1e-12);
+  EXPECT_EQ(to_json(*c)["t2_ttft_prediction_error"]["count"], 5);
+  EXPECT_FALSE(metrics::bucketed_median({}).has_value());
+  EXPECT_FALSE(to_json(metrics::RouterCounters{}).contains("t2_ttft_prediction_error"));
 }
 
 TEST(RouterStatsTest, AnotherServersMetricsAreNotARouters) {

@@ -33,8 +33,9 @@ constexpr int kMinConversationTokens = 500;
 constexpr int kMaxConversationTokens = 4000;
 constexpr int kNewTokens = 64;
 constexpr int kBatch = 1000;  // requests hashed ahead of a timed pass
-// The "true" step time the load reports follow: µs = c0 + c1·prefill + c2·decodes + c3·ctx/1000.
-constexpr double kStepUs[4] = {2000, 60, 150, 30};
+// The "true" step time the load reports follow: µs = c0 + c1·prefill + c2·decodes + c3·ctx/1000
+// + c4·prefill pairs/10^6.
+constexpr double kStepUs[5] = {2000, 60, 150, 30, 400};
 
 struct Conversation {
   int num_tokens = 0;
@@ -52,9 +53,12 @@ std::vector<TokenId> conversation_tokens(uint32_t seed, int index, int num_token
   return tokens;
 }
 
-StepSample step(int prefill, int decodes, int64_t context) {
-  const double us = kStepUs[0] + kStepUs[1] * prefill + kStepUs[2] * decodes + kStepUs[3] * context / 1000.0;
-  return {.num_prefill_tokens = prefill, .num_decode_sequences = decodes, .num_context_tokens = context, .step_us = us};
+StepSample step(int prefill, int decodes, int64_t context, int64_t prefill_before = 0) {
+  const double pairs = router::prefill_pairs(prefill, prefill_before);
+  const double us = kStepUs[0] + kStepUs[1] * prefill + kStepUs[2] * decodes + kStepUs[3] * context / 1000.0 +
+                    kStepUs[4] * pairs / 1e6;
+  return {.num_prefill_tokens = prefill, .num_decode_sequences = decodes, .num_decode_context_tokens = context,
+          .step_us = us, .num_prefill_pairs = pairs};
 }
 
 // Recent steps of a node: prefill chunks on a prefill node; decodes with some append-prefill
@@ -63,10 +67,10 @@ std::vector<StepSample> recent_steps(NodeKind kind, int num_running) {
   std::vector<StepSample> steps;
   for (int i = 0; i < 16; ++i) {
     if (kind == NodeKind::kPrefill) {
-      steps.push_back(step(512, 0, 512 * (i % 8 + 1)));
+      steps.push_back(step(512, 0, 0, 512 * (i % 8)));
     } else {
       const int prefill = i % 4 == 0 ? 256 : 0;
-      steps.push_back(step(prefill, num_running, int64_t{2200} * num_running + prefill));
+      steps.push_back(step(prefill, num_running, int64_t{2200} * num_running, 1024));
     }
   }
   return steps;

@@ -136,7 +136,16 @@ StepStats step_stats(const Engine::State& s, const sched::SchedulerOutput& batch
   StepStats st;
   st.num_prefill_tokens = batch.num_prefill_tokens;
   st.num_decode_sequences = batch.num_decode_tokens;
-  for (const auto& c : batch.chunks) st.num_context_tokens += c.first_position + c.num_tokens;
+  for (size_t i = 0; i < batch.chunks.size(); ++i) {
+    const sched::ScheduledChunk& c = batch.chunks[i];
+    st.num_context_tokens += c.first_position + c.num_tokens;
+    if (static_cast<int>(i) < batch.num_decode_tokens) {  // decode chunks come first, one token each
+      st.num_decode_context_tokens += c.first_position + 1;
+    } else {
+      st.num_prefill_pairs += static_cast<double>(c.num_tokens) *
+                              (c.first_position + (static_cast<double>(c.num_tokens) + 1) / 2);
+    }
+  }
   st.num_preempted = static_cast<int>(batch.preempted.size());
   st.num_running = s.scheduler->num_running();
   st.num_waiting = s.scheduler->num_waiting();

@@ -90,6 +90,8 @@ struct StepStats {
   int num_prefill_tokens = 0;
   int num_decode_sequences = 0;
   int64_t num_context_tokens = 0;  // sum over the batch's chunks of their end position
+  int64_t num_decode_context_tokens = 0;  // the same over its decode chunks: tokens the decodes attend to
+  double num_prefill_pairs = 0;  // (query, key) pairs its prefill chunks score: n·(p + (n + 1)/2) each
   int num_preempted = 0;
   int64_t step_time_ns = 0;
   int num_running = 0;

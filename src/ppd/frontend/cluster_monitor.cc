@@ -61,8 +61,8 @@ router::NodeLoad parse_load(const nlohmann::json& j, std::vector<router::StepSam
                         .num_free_blocks = j.value("num_free_blocks", 0),
                         .transfer_bytes_per_s = j.value("transfer_bytes_per_s", 0.0)};
   for (const nlohmann::json& s : j.value("recent_steps", nlohmann::json::array())) {
-    if (!s.is_array() || s.size() != 4) continue;
-    steps->push_back({s[0].get<int>(), s[1].get<int>(), s[2].get<int64_t>(), s[3].get<double>()});
+    if (!s.is_array() || s.size() != 5) continue;
+    steps->push_back({s[0].get<int>(), s[1].get<int>(), s[2].get<int64_t>(), s[3].get<double>(), s[4].get<double>()});
   }
   return load;
 }

@@ -1,5 +1,7 @@
 #include "ppd/frontend/router_metrics.h"
 
+#include "ppd/metrics/router_counters.h"
+
 namespace ppd::frontend {
 namespace {
 
@@ -31,6 +33,13 @@ Result<RouterMetrics> register_router_metrics(net::MetricsRegistry* r) {
   PPD_ASSIGN_OR_RETURN(m.retries, r->counter("ppd:router_retries_total",
                                              "Attempts retried on another path or node before the first token", {"reason"}));
   PPD_ASSIGN_OR_RETURN(m.active_requests, r->gauge("ppd:router_active_requests", "Requests in flight"));
+  PPD_ASSIGN_OR_RETURN(m.prediction_error,
+                       r->histogram("ppd:router_prediction_error_ratio",
+                                    "|predicted - taken| / taken of the policy's TTFT and TPOT predictions for the path "
+                                    "taken, by quantity, turn and path",
+                                    {"quantity", "turn", "path"},
+                                    std::vector<double>(metrics::kPredictionErrorBounds.begin(),
+                                                        metrics::kPredictionErrorBounds.end())));
   return m;
 }
 

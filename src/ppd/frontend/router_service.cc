@@ -1,6 +1,7 @@
 #include "ppd/frontend/router_service.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -192,6 +193,17 @@ asio::awaitable<Status> RouterService::run(Prepared& p, net::ResponseWriter& wri
   co_return last;
 }
 
+// How far the policy's prediction for the path taken was off (ppd predicts; others do not).
+void RouterService::note_prediction(const RouteDecision& d, std::string_view turn, const std::string& path, double ttft,
+                                    double tpot) {
+  const std::optional<router::PathPrediction>& p = d.path == Path::kLocal ? d.local : d.remote;
+  if (!p || !(ttft > 0)) return;
+  metrics_->prediction_error->with({"ttft", std::string(turn), path}).observe(std::abs(p->ttft_s - ttft) / ttft);
+  if (tpot > 0) metrics_->prediction_error->with({"tpot", std::string(turn), path}).observe(std::abs(p->tpot_s - tpot) / tpot);
+  spdlog::debug("router prediction turn={} path={} predicted_ttft_ms={:.3f} ttft_ms={:.3f} predicted_tpot_ms={:.3f} "
+                "tpot_ms={:.3f}", turn, path, p->ttft_s * 1e3, ttft * 1e3, p->tpot_s * 1e3, tpot * 1e3);
+}
+
 void RouterService::finish(Prepared& p, const RouteDecision& d, const ResponseRelay& relay) {
   const std::string_view turn = turn_class(p.plan.turn);
   const std::string path(path_name(d.path));
@@ -201,6 +213,8 @@ void RouterService::finish(Prepared& p, const RouteDecision& d, const ResponseRe
   metrics_->ttft->with({std::string(turn), path}).observe(ttft);
   metrics_->e2e->with({std::string(turn), path}).observe(e2e);
   if (num_out > 1) metrics_->tpot->with({std::string(turn), path}).observe((e2e - ttft) / (num_out - 1));
+  const double tpot = num_out > 1 ? (e2e - ttft) / (num_out - 1) : -1;
+  note_prediction(d, turn, path, ttft, tpot);
   metrics_->transfer_bytes->with({}).inc(static_cast<double>(relay.transfer_bytes()));
   metrics_->prefix_hit_tokens->with({path}).inc(relay.num_cached_tokens());
   metrics_->prompt_tokens->with({}).inc(relay.num_prompt_tokens());

@@ -61,6 +61,8 @@ class RouterService {
   boost::asio::awaitable<Status> run(Prepared& p, net::ResponseWriter& writer);
   double request_rate();
   void finish(Prepared& p, const router::RouteDecision& d, const class ResponseRelay& relay);
+  void note_prediction(const router::RouteDecision& d, std::string_view turn, const std::string& path, double ttft,
+                       double tpot);
 
   RouterServiceOptions options_;
   router::ClusterView* view_;

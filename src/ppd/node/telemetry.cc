@@ -77,10 +77,12 @@ nlohmann::json Telemetry::load_snapshot() const {
 
 nlohmann::json Telemetry::publish_load_report() {
   nlohmann::json report = load_snapshot();
-  nlohmann::json steps = nlohmann::json::array();  // [prefill tokens, decode sequences, context tokens, step µs]
+  // [prefill tokens, decode sequences, decode context tokens, step µs, prefill pairs]
+  nlohmann::json steps = nlohmann::json::array();
   std::lock_guard lock(mu_);
   for (const engine::StepStats& s : recent_steps_) {
-    steps.push_back({s.num_prefill_tokens, s.num_decode_sequences, s.num_context_tokens, s.step_time_ns / 1000});
+    steps.push_back({s.num_prefill_tokens, s.num_decode_sequences, s.num_decode_context_tokens, s.step_time_ns / 1000,
+                     s.num_prefill_pairs});
   }
   recent_steps_.clear();
   report["recent_steps"] = std::move(steps);

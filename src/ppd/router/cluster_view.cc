@@ -8,8 +8,7 @@ namespace ppd::router {
 double mean_decode_context(std::span<const StepSample> steps, double previous) {
   double context = 0, decodes = 0;
   for (const StepSample& s : steps) {
-    if (s.num_prefill_tokens != 0 || s.num_decode_sequences == 0) continue;
-    context += static_cast<double>(s.num_context_tokens);
+    context += static_cast<double>(s.num_decode_context_tokens);
     decodes += s.num_decode_sequences;
   }
   return decodes > 0 ? context / decodes : previous;
@@ -182,17 +181,17 @@ void ClusterView::apply_load(NodeId id, const NodeLoad& load, std::span<const St
   n.step_model.observe(steps);
 }
 
-std::array<double, 4> ClusterView::fleet_coefficients() const {
-  std::array<double, 4> sum{}, weight{};
+std::array<double, kStepFeatures> ClusterView::fleet_coefficients() const {
+  std::array<double, kStepFeatures> sum{}, weight{};
   for (const NodeState& n : nodes_) {
-    for (int k = 0; k < 4; ++k) {
+    for (int k = 0; k < kStepFeatures; ++k) {
       const double w = n.step_model.evidence(k);
       sum[k] += w * n.step_model.coefficients()[k];
       weight[k] += w;
     }
   }
-  std::array<double, 4> out = default_prior_;
-  for (int k = 0; k < 4; ++k) {
+  std::array<double, kStepFeatures> out = default_prior_;
+  for (int k = 0; k < kStepFeatures; ++k) {
     if (weight[k] > 0) out[k] = sum[k] / weight[k];
   }
   return out;

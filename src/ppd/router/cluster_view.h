@@ -32,12 +32,12 @@ struct NodeLoad {
   double transfer_bytes_per_s = 0;  // EWMA of the node's KV pulls; 0 before its first
   // Derived by ClusterView::apply_load from the report's steps (the last value kept when they
   // have none):
-  double mean_decode_context_tokens = 0;  // per decode sequence, over its decode-only steps
+  double mean_decode_context_tokens = 0;  // per decode sequence, over its steps with decodes
   double mean_decode_step_s = 0;  // mean length of its steps with decodes: its running requests' TPOT
 };
 
-// Mean context per decode sequence over the decode-only steps of `steps`, or `previous` when
-// there is none: how NodeLoad::mean_decode_context_tokens follows a node's reports. Pure.
+// Mean context per decode sequence over the steps of `steps`, or `previous` when none decodes:
+// how NodeLoad::mean_decode_context_tokens follows a node's reports. Pure.
 double mean_decode_context(std::span<const StepSample> steps, double previous);
 // Mean length in seconds of the steps of `steps` that decode, or `previous` when none does. Pure.
 double mean_decode_step(std::span<const StepSample> steps, double previous);
@@ -122,7 +122,7 @@ class ClusterView {
   // weighted by how much of that feature each node has seen (StepTimeModel::evidence), or the
   // first node's prior where none has seen any. Nodes serve one model on like hardware, so a
   // node that never prefilled prices prefill from the nodes that do. Pure.
-  std::array<double, 4> fleet_coefficients() const;
+  std::array<double, kStepFeatures> fleet_coefficients() const;
   // Marks nodes whose last report is older than `timeout_ns` unhealthy. Mutates.
   void expire(int64_t now_ns, int64_t timeout_ns);
 
@@ -137,7 +137,7 @@ class ClusterView {
  private:
   std::vector<NodeState> nodes_;
   PrefixIndex index_;
-  std::array<double, 4> default_prior_{};
+  std::array<double, kStepFeatures> default_prior_{};
 };
 
 }  // namespace ppd::router

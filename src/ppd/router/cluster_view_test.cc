@@ -113,32 +113,43 @@ TEST(ClusterViewTest, RefusesMoreThanSixtyFourNodes) {
 }
 
 TEST(StepTimeModelTest, PredictsThePriorBeforeAnySample) {
-  StepTimeModel model(StepTimeModelOptions{.prior = {1000, 100, 200, 50}});
-  EXPECT_DOUBLE_EQ(model.predict_s(10, 2, 4000), (1000 + 1000 + 400 + 200) * 1e-6);
+  StepTimeModel model(StepTimeModelOptions{.prior = {1000, 100, 200, 50, 300}});
+  EXPECT_DOUBLE_EQ(model.predict_s(10, 2, 4000, 2e6), (1000 + 1000 + 400 + 200 + 600) * 1e-6);
 }
 
 TEST(StepTimeModelTest, RecoversTheCoefficientsOfNoiselessSteps) {
-  StepTimeModel model(StepTimeModelOptions{.prior = {1, 1, 1, 1}, .prior_weight = 1e-3, .decay = 1.0});
+  StepTimeModel model(StepTimeModelOptions{.prior = {1, 1, 1, 1, 1}, .prior_weight = 1e-3, .decay = 1.0});
   std::mt19937 rng(3);
   for (int i = 0; i < 400; ++i) {
     const int prefill = static_cast<int>(rng() % 512);
     const int decodes = static_cast<int>(rng() % 32);
     const int64_t context = rng() % 20000;
-    const double us = 800 + 40.0 * prefill + 150.0 * decodes + 25.0 * context / 1000.0;
-    model.observe({prefill, decodes, context, us});
+    const double pairs = prefill_pairs(prefill, rng() % 4096);
+    const double us = 800 + 40.0 * prefill + 150.0 * decodes + 25.0 * context / 1000.0 + 900 * pairs / 1e6;
+    model.observe({prefill, decodes, context, us, pairs});
   }
   EXPECT_NEAR(model.coefficients()[0], 800, 5);
   EXPECT_NEAR(model.coefficients()[1], 40, 0.05);
   EXPECT_NEAR(model.coefficients()[2], 150, 0.5);
   EXPECT_NEAR(model.coefficients()[3], 25, 0.2);
+  EXPECT_NEAR(model.coefficients()[4], 900, 1);
 }
 
-// A decode-only node never shows prefill tokens: the prefill coefficient stays at the prior.
+// A decode-only node never shows prefill tokens: the prefill coefficients stay at the prior.
 TEST(StepTimeModelTest, UnobservedFeatureKeepsItsPrior) {
-  StepTimeModel model(StepTimeModelOptions{.prior = {1000, 77, 200, 50}, .prior_weight = 1.0, .decay = 1.0});
+  StepTimeModel model(StepTimeModelOptions{.prior = {1000, 77, 200, 50, 33}, .prior_weight = 1.0, .decay = 1.0});
   for (int i = 1; i <= 200; ++i) model.observe({0, i % 16 + 1, 1000 * (i % 7), 500.0 + 100.0 * (i % 16 + 1)});
   EXPECT_NEAR(model.coefficients()[1], 77, 1e-6);
+  EXPECT_NEAR(model.coefficients()[4], 33, 1e-6);
   EXPECT_NEAR(model.coefficients()[2], 100, 10);
+  EXPECT_EQ(model.evidence(1), 0);
+  EXPECT_GT(model.evidence(2), 0);
+}
+
+TEST(StepTimeModelTest, PrefillPairsCountEveryQueryAgainstItsKeys) {
+  EXPECT_EQ(prefill_pairs(1, 0), 1);          // one token attends to itself
+  EXPECT_EQ(prefill_pairs(4, 0), 10);         // 1 + 2 + 3 + 4
+  EXPECT_EQ(prefill_pairs(4, 100), 410);      // and each to the 100 before
 }
 
 }  // namespace
@@ -148,10 +159,11 @@ namespace ppd::router {
 namespace {
 
 // Steps of a node whose true cost is 2 ms + 30 µs per prefill token + 100 µs per decode +
-// 10 µs per 1k context tokens.
-StepSample true_step(int prefill, int decodes, int64_t context) {
-  return {.num_prefill_tokens = prefill, .num_decode_sequences = decodes, .num_context_tokens = context,
-          .step_us = 2000 + 30.0 * prefill + 100.0 * decodes + 10.0 * static_cast<double>(context) / 1000};
+// 10 µs per 1k decode context tokens + 500 µs per 10^6 prefill pairs.
+StepSample true_step(int prefill, int decodes, int64_t context, double pairs = 0) {
+  return {.num_prefill_tokens = prefill, .num_decode_sequences = decodes, .num_decode_context_tokens = context,
+          .step_us = 2000 + 30.0 * prefill + 100.0 * decodes + 10.0 * static_cast<double>(context) / 1000 + 500 * pairs / 1e6,
+          .num_prefill_pairs = pairs};
 }
 
 // A decode node that never prefilled prices prefill from the prefill node's steps, not from
@@ -161,15 +173,17 @@ TEST(ClusterViewTest, ANodeThatNeverPrefilledPricesPrefillFromItsPeers) {
   const NodeId p = *view.add_node("p", NodeKind::kPrefill);
   const NodeId d = *view.add_node("d", NodeKind::kDecode);
   std::vector<StepSample> prefill_steps, decode_steps;
-  for (int i = 1; i <= 40; ++i) prefill_steps.push_back(true_step(64 * i, 0, 64 * i));
+  for (int i = 1; i <= 120; ++i) {
+    prefill_steps.push_back(true_step(64 * (i % 32 + 1), 0, 0, prefill_pairs(64 * (i % 32 + 1), 512 * (i % 7))));
+  }
   for (int i = 1; i <= 40; ++i) decode_steps.push_back(true_step(0, i, 500 * i));
   view.apply_load(p, {}, prefill_steps, 1);
   view.apply_load(d, {}, decode_steps, 2);
   EXPECT_EQ(view.node(d).step_model.evidence(1), 0);  // its own steps never prefilled
   EXPECT_GT(view.node(p).step_model.evidence(1), 0);
   view.apply_load(d, {}, decode_steps, 3);  // its next report takes the fleet's prior
-  const double predicted = view.node(d).step_model.predict_s(1024, 8, 8000);
-  const double truth = true_step(1024, 8, 8000).step_us * 1e-6;
+  const double predicted = view.node(d).step_model.predict_s(1024, 8, 8000, prefill_pairs(1024, 512));
+  const double truth = true_step(1024, 8, 8000, prefill_pairs(1024, 512)).step_us * 1e-6;
   EXPECT_NEAR(predicted, truth, 0.05 * truth);
   EXPECT_NEAR(view.fleet_coefficients()[1], 30, 1.5);
   EXPECT_DOUBLE_EQ(view.node(d).load.mean_decode_context_tokens, 500);

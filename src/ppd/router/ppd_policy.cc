@@ -29,7 +29,7 @@ double others_inverse_outputs(const NodeState& n, int num_decodes, const RouteIn
 
 // The wait for the step under way to end: half a step on average, none on an idle node.
 double step_boundary_wait(const NodeState& n, int num_decodes, int64_t context) {
-  return num_decodes > 0 ? 0.5 * n.step_model.predict_s(0, num_decodes, context) : 0.0;
+  return num_decodes > 0 ? 0.5 * n.step_model.predict_s(0, num_decodes, context, 0) : 0.0;
 }
 
 // P(taken <= slo) for a prediction with log-normal error of spread sigma; 1 without an SLO.
@@ -85,11 +85,12 @@ PrefillTime predict_prefill(const StepTimeModel& model, int64_t num_tokens, int 
                             int num_decodes, int64_t decode_context_tokens) {
   PrefillTime t;
   const int chunk = std::max(chunk_tokens, 1);
-  const double decode_only = model.predict_s(0, num_decodes, decode_context_tokens);
+  const double decode_only = model.predict_s(0, num_decodes, decode_context_tokens, 0);
   for (int64_t done = 0; done < num_tokens;) {
     const int64_t n = std::min<int64_t>(chunk, num_tokens - done);
+    const double step =
+        model.predict_s(static_cast<int>(n), num_decodes, decode_context_tokens, prefill_pairs(n, start_position + done));
     done += n;
-    const double step = model.predict_s(static_cast<int>(n), num_decodes, decode_context_tokens + start_position + done);
     t.total_s += step;
     t.extra_s += std::max(step - decode_only, 0.0);
   }
@@ -107,7 +108,7 @@ PathPrediction predict_local(const ClusterView& view, const Placement& p, const 
   const PrefillTime before = predict_prefill(d.step_model, queued, chunk, 0, b, ctx);
   const PrefillTime all = predict_prefill(d.step_model, queued + uncached, chunk, p.num_decode_cached_tokens, b, ctx);
   return {.ttft_s = step_boundary_wait(d, b, ctx) + all.total_s,
-          .tpot_s = d.step_model.predict_s(0, b + 1, ctx + in.num_prompt_tokens),
+          .tpot_s = d.step_model.predict_s(0, b + 1, ctx + in.num_prompt_tokens, 0),
           .stall_tpot_s = std::max(all.extra_s - before.extra_s, 0.0) * others_inverse_outputs(d, b, in)};
 }
 
@@ -128,11 +129,14 @@ PathPrediction predict_remote(const ClusterView& view, const Placement& p, const
   const int64_t ctx = decode_context(d, b, in.num_prompt_tokens);
   const double import = bytes / bandwidth + o.link_latency_s + 2 * step_boundary_wait(d, b, ctx);
   return {.ttft_s = all.total_s + import,
-          .tpot_s = d.step_model.predict_s(0, b + 1, ctx + in.num_prompt_tokens)};
+          .tpot_s = d.step_model.predict_s(0, b + 1, ctx + in.num_prompt_tokens, 0)};
 }
 
 double local_advantage(const PathPrediction& local, const PathPrediction& remote, const PpdPolicyOptions& o) {
-  const double ttft_gain = (remote.ttft_s - local.ttft_s) / std::max(remote.ttft_s, 1e-9);
+  // Relative to the better of the two: a gain of seconds on a path that takes milliseconds
+  // counts as the multiple it is (relative to the worse one it could never exceed 1, while a
+  // stall's TPOT cost is unbounded).
+  const double ttft_gain = (remote.ttft_s - local.ttft_s) / std::max(std::min(local.ttft_s, remote.ttft_s), 1e-9);
   const double tpot_loss =
       (local.tpot_s + local.stall_tpot_s - remote.tpot_s - remote.stall_tpot_s) / std::max(remote.tpot_s, 1e-9);
   return o.w_ttft * ttft_gain - o.w_tpot * tpot_loss;
@@ -147,7 +151,7 @@ double expected_slo_misses(const ClusterView& view, const Placement& p, const Ro
   // The others' TPOT so far: the node's mean step with decodes, or the model's decode step.
   const double tpot = d.load.mean_decode_step_s > 0
                           ? d.load.mean_decode_step_s
-                          : d.step_model.predict_s(0, b, decode_context(d, b, in.num_prompt_tokens));
+                          : d.step_model.predict_s(0, b, decode_context(d, b, in.num_prompt_tokens), 0);
   const double before = p_meets(tpot, o.slo_tpot_s, o.slo_sigma);
   const double after = p_meets(tpot + path.stall_tpot_s / b, o.slo_tpot_s, o.slo_sigma);
   return own + b * (before - after);

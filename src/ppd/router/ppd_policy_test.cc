@@ -10,12 +10,13 @@ constexpr int kBlockSize = 16;
 constexpr uint64_t kModel = 42;
 
 // One prefill node (id 0) and one decode node (id 1), both healthy, with the same step
-// model: 1 ms per step, 100 µs per prefill token, 200 µs per decode, 50 µs per 1k context.
+// model: 1 ms per step, 100 µs per prefill token, 200 µs per decode, 50 µs per 1k decode
+// context, 10 µs per 10^6 prefill pairs.
 struct OnePrefillOneDecode {
   ClusterView view;
   NodeId prefill, decode;
   OnePrefillOneDecode() {
-    const StepTimeModelOptions model{.prior = {1000, 100, 200, 50}};
+    const StepTimeModelOptions model{.prior = {1000, 100, 200, 50, 10}};
     prefill = *view.add_node("p", NodeKind::kPrefill, model);
     decode = *view.add_node("d", NodeKind::kDecode, model);
     view.block_size = kBlockSize;
@@ -81,13 +82,13 @@ TEST(PpdPolicyTest, PredictionsFollowTheStepModel) {
   c.view.mutable_node(c.decode).load = {.num_running = 4, .transfer_bytes_per_s = 1e9, .mean_decode_context_tokens = 1000};
   const RouteInput in = prompt.input(1024, 10);
   const Placement p = *place(c.view, in);
-  // Local: half the decode step under way, then one chunk of 32 tokens beside 4 decodes holding
-  // 4,000 tokens, ending at 1,056. Its extra time over the decode step is added to each of the
+  // Local: half the decode step under way, then one chunk of 32 tokens after 1,024 beside 4
+  // decodes holding 4,000 tokens. Its extra time over the decode step is added to each of the
   // 4 running requests' decode time; with no reservation to read, each is taken to answer 10
   // tokens like this one, so their TPOT grows by extra / 9 each.
-  const double step_local = (1000 + 32 * 100 + 4 * 200 + 50 * (4000 + 1056) / 1000.0) * 1e-6;
+  const double step_local = (1000 + 32 * 100 + 4 * 200 + 50 * 4.0 + 10 * prefill_pairs(32, 1024) / 1e6) * 1e-6;
   const double decode_only = (1000 + 4 * 200 + 50 * 4.0) * 1e-6;
-  const double tpot = (1000 + 5 * 200 + 50 * (4000 + 1056) / 1000.0) * 1e-6;
+  const double tpot = (1000 + 5 * 200 + 50 * (4000 + 1056) / 1000.0) * 1e-6;  // this request joins the decodes
   const PathPrediction local = predict_local(c.view, p, in);
   EXPECT_NEAR(local.ttft_s, 0.5 * decode_only + step_local, 1e-9);
   EXPECT_NEAR(local.tpot_s, tpot, 1e-9);
@@ -97,8 +98,8 @@ TEST(PpdPolicyTest, PredictionsFollowTheStepModel) {
   // decode steps, half a step each.
   const PathPrediction remote = predict_remote(c.view, p, in, PpdPolicyOptions{});
   double prefill = 0;
-  for (auto [n, end] : {std::pair{512, 512}, std::pair{512, 1024}, std::pair{32, 1056}}) {
-    prefill += (1000 + 100.0 * n + 50.0 * end / 1000.0) * 1e-6;
+  for (auto [n, before] : {std::pair{512, 0}, std::pair{512, 512}, std::pair{32, 1024}}) {
+    prefill += (1000 + 100.0 * n + 10 * prefill_pairs(n, before) / 1e6) * 1e-6;
   }
   EXPECT_NEAR(remote.ttft_s, prefill + 2.0 * 65536 / 1e9 + 0.0005 + decode_only, 1e-9);
   EXPECT_NEAR(remote.tpot_s, tpot, 1e-9);
@@ -116,10 +117,11 @@ TEST(PpdPolicyTest, QueuedPrefillsShareTheSteps) {
   const RouteInput in = prompt.input(1024, 10);
   const PathPrediction local = predict_local(c.view, *place(c.view, in), in);
   const double decode_only = (1000 + 4 * 200 + 50 * 4.0) * 1e-6;
-  const double step = (1000 + 64 * 100 + 4 * 200 + 50 * (4000 + 1088) / 1000.0) * 1e-6;
+  const double step = (1000 + 64 * 100 + 4 * 200 + 50 * 4.0 + 10 * prefill_pairs(64, 1024) / 1e6) * 1e-6;
   EXPECT_NEAR(local.ttft_s, 0.5 * decode_only + step, 1e-9);
-  // The stall is what this request adds: the 32 tokens of its own (and the step's longer context).
-  EXPECT_NEAR(local.stall_tpot_s, (32 * 100 + 50 * (1088 - 32) / 1000.0) * 1e-6 * 4 / 9, 1e-9);
+  // The stall is what this request adds: its own 32 tokens' share of the step's extra time.
+  const double queued_alone = (32 * 100 + 10 * prefill_pairs(32, 0) / 1e6) * 1e-6;
+  EXPECT_NEAR(local.stall_tpot_s, (step - decode_only - queued_alone) * 4 / 9, 1e-9);
 }
 
 // The stall reaches every running request on the node, in proportion to 1 / (outputs - 1)

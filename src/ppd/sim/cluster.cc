@@ -68,8 +68,8 @@ router::StepSample step_sample(const StepShape& shape, int64_t duration_ns) {
   router::StepSample s{.num_prefill_tokens = static_cast<int>(shape.num_prefill_tokens()),
                        .num_decode_sequences = static_cast<int>(shape.num_decode_sequences()),
                        .step_us = static_cast<double>(duration_ns) * 1e-3};
-  s.num_context_tokens = shape.total_decode_context_tokens();
-  for (const PrefillChunk& c : shape.prefill_chunks) s.num_context_tokens += c.num_context_tokens + c.num_tokens;
+  s.num_decode_context_tokens = shape.total_decode_context_tokens();
+  for (const PrefillChunk& c : shape.prefill_chunks) s.num_prefill_pairs += router::prefill_pairs(c.num_tokens, c.num_context_tokens);
   return s;
 }
 
@@ -413,6 +413,7 @@ void ClusterSim::note_decision(const Flight& f, int turn, size_t num_outputs) {
     r.predicted = true;
     r.predicted_ttft_s = p->ttft_s;
     r.predicted_tpot_s = p->tpot_s;
+    if (turn > 1 && r.ttft_s > 0) router_->note_ttft_prediction(r.predicted_ttft_s, r.ttft_s);
   }
   result_.decisions.push_back(r);
 }

@@ -7,6 +7,7 @@
 // thread-safe; deterministic.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -54,6 +55,11 @@ class SimRouter {
 
   void apply_kv_events(NodeId node, std::span<const kv::KvEvent> events);
   void apply_load(NodeId node, const router::NodeLoad& load, std::span<const router::StepSample> steps, int64_t now_ns);
+
+  // A measured turn-2+ request took `ttft_s` where its policy predicted `predicted_s`. Mutates.
+  void note_ttft_prediction(double predicted_s, double ttft_s) {
+    totals_.t2_ttft_prediction_errors[metrics::prediction_error_bucket(std::abs(predicted_s - ttft_s) / ttft_s)] += 1;
+  }
 
   const router::ClusterView& view() const { return view_; }
   // The counters `ppd bench` reads from a real router's /metrics.

@@ -31,29 +31,32 @@ bool has_label(std::string_view labels, std::string_view label, std::string_view
   return at != std::string_view::npos && (labels[at - 1] == '{' || labels[at - 1] == ',');
 }
 
+// Calls f(labels, value) for every sample of metric `name` in the exposition text.
+template <typename F>
+void for_each_sample(std::string_view text, std::string_view name, F f) {
+  while (!text.empty()) {
+    const size_t eol = text.find('\n');
+    const std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
+    std::string_view sample_name, labels;
+    double v = 0;
+    if (split_sample(line, &sample_name, &labels, &v) && sample_name == name) f(labels, v);
+  }
+}
+
 // The turn-2+ TTFT prediction errors, per bucket, from the cumulative histogram (summed over paths).
 metrics::PredictionErrorCounts ttft_prediction_errors(std::string_view text) {
-  metrics::PredictionErrorCounts counts{};
-  double below = 0;
-  for (size_t i = 0; i < counts.size(); ++i) {
-    const std::string le = i < metrics::kPredictionErrorBounds.size()
-                               ? fmt::format("{}", metrics::kPredictionErrorBounds[i]) : std::string("+Inf");
-    double cumulative = 0;
-    std::string_view rest = text;
-    while (!rest.empty()) {
-      const size_t eol = rest.find('\n');
-      const std::string_view line = rest.substr(0, eol);
-      rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 1);
-      std::string_view name, labels;
-      double v = 0;
-      if (!split_sample(line, &name, &labels, &v) || name != "ppd:router_prediction_error_ratio_bucket") continue;
-      if (has_label(labels, "quantity", "ttft") && has_label(labels, "turn", "2+") && has_label(labels, "le", le)) {
-        cumulative += v;
-      }
+  metrics::PredictionErrorCounts cumulative{};
+  for_each_sample(text, "ppd:router_prediction_error_ratio_bucket", [&](std::string_view labels, double v) {
+    if (!has_label(labels, "quantity", "ttft") || !has_label(labels, "turn", "2+")) return;
+    for (size_t i = 0; i < cumulative.size(); ++i) {
+      const std::string le = i < metrics::kPredictionErrorBounds.size()
+                                 ? fmt::format("{}", metrics::kPredictionErrorBounds[i]) : std::string("+Inf");
+      if (has_label(labels, "le", le)) cumulative[i] += v;
     }
-    counts[i] = cumulative - below;
-    below = cumulative;
-  }
+  });
+  metrics::PredictionErrorCounts counts{};
+  for (size_t i = 0; i < counts.size(); ++i) counts[i] = cumulative[i] - (i > 0 ? cumulative[i - 1] : 0);
   return counts;
 }
 
@@ -61,16 +64,9 @@ metrics::PredictionErrorCounts ttft_prediction_errors(std::string_view text) {
 
 double sum_samples(std::string_view text, std::string_view name, std::string_view label, std::string_view value) {
   double sum = 0;
-  while (!text.empty()) {
-    const size_t eol = text.find('\n');
-    const std::string_view line = text.substr(0, eol);
-    text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
-    std::string_view sample_name, labels;
-    double v = 0;
-    if (!split_sample(line, &sample_name, &labels, &v) || sample_name != name) continue;
-    if (!label.empty() && !has_label(labels, label, value)) continue;
-    sum += v;
-  }
+  for_each_sample(text, name, [&](std::string_view labels, double v) {
+    if (label.empty() || has_label(labels, label, value)) sum += v;
+  });
   return sum;
 }
 

@@ -97,6 +97,10 @@ void register_sim_scorecard(CLI::App* sim, int* exit_code) {
                                                "$PPD_SHARED_DIR/traces)");
   cmd->add_option("--seed", o.workload.seed, "Workload seed")->capture_default_str();
   cmd->add_option("--model", o.base.model, "Model shape the profiles were measured on")->capture_default_str();
+  cmd->add_option("--w-ttft", o.base.policy.policy.ppd.w_ttft, "ppd: weight of the relative TTFT gain")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--w-tpot", o.base.policy.policy.ppd.w_tpot, "ppd: weight of the relative TPOT cost")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--table-rates", o.table_rates, "Request-rate points of the table policy's tables (default: the "
                                                   "paper's 0.5,1,2,4,6,8,10,12,16,20)")->delimiter(',');
   cmd->add_option("--jobs", o.jobs, "Points simulated at once (threads)")->check(CLI::Range(1, 1024))

@@ -28,6 +28,11 @@ bool Scheduler::fits_cache(int max_total_tokens) const {
 
 void Scheduler::add(std::unique_ptr<Sequence> sequence) {
   PPD_CHECK(!sequences_.contains(sequence->id()));
+  // The prefix it will likely find: load reports count only the rest as prefill to come.
+  const int block_size = kv_cache_->block_size();
+  kv::extend_block_hashes(options_.model_identity, sequence->tokens(), block_size, &sequence->block_hashes());
+  const int max_hit = (sequence->num_tokens() - 1) / block_size;
+  sequence->set_queued_cached_tokens(std::min(kv_cache_->match_prefix(sequence->block_hashes()), max_hit) * block_size);
   waiting_.push_back(sequence.get());
   sequences_.emplace(sequence->id(), std::move(sequence));
 }
@@ -277,7 +282,7 @@ void Scheduler::retire(Sequence* seq, FinishReason reason) {
 
 int64_t Scheduler::num_pending_prefill_tokens() const {
   int64_t n = 0;
-  for (const Sequence* seq : waiting_) n += seq->num_tokens();
+  for (const Sequence* seq : waiting_) n += seq->num_tokens() - seq->num_queued_cached_tokens();
   for (const Sequence* seq : running_) n += seq->num_pending_tokens() > 1 ? seq->num_pending_tokens() : 0;
   return n;
 }

@@ -117,8 +117,9 @@ class Scheduler {
 
   int num_waiting() const { return static_cast<int>(waiting_.size()); }
   int num_running() const { return static_cast<int>(running_.size()); }
-  // Tokens still to prefill: waiting requests' whole length, running ones' uncomputed part
-  // beyond their next decode token. Linear in the number of requests.
+  // Tokens still to prefill: waiting requests' length less the prefix cached when they were
+  // queued, running ones' uncomputed part beyond their next decode token. Linear in the number
+  // of requests.
   int64_t num_pending_prefill_tokens() const;
   bool has_unfinished() const { return !waiting_.empty() || !running_.empty(); }
   const Sequence* find(RequestId id) const;

@@ -252,6 +252,19 @@ TEST(SchedulerTest, HeldRequestKeepsItsBlocksUntilReleased) {
   EXPECT_EQ(h.kv.num_cached_blocks(), 1);  // the full block stays as cached prefix
 }
 
+// A waiting request counts as prefill to come less the prefix the cache held when it was queued.
+TEST(SchedulerTest, PendingPrefillLeavesOutTheCachedPrefix) {
+  Harness h(16);
+  h.add(1, {5, 6, 7, 8, 9, 10, 11, 12, 13}, fixed_length(1));
+  h.run_to_completion();  // blocks [5..8] and [9..12] cached
+  h.add(2, {5, 6, 7, 8, 9, 10, 11, 12, 20, 21}, fixed_length(1));
+  EXPECT_EQ(h.scheduler.num_pending_prefill_tokens(), 2);
+  h.add(3, {30, 31, 32}, fixed_length(1));
+  EXPECT_EQ(h.scheduler.num_pending_prefill_tokens(), 2 + 3);
+  h.add(4, {5, 6, 7, 8}, fixed_length(1));  // its whole prompt cached: the last token is computed
+  EXPECT_EQ(h.scheduler.num_pending_prefill_tokens(), 2 + 3 + 4);
+}
+
 // Pins fill the pool: a waiting request gets an empty batch, the same at every try (nothing
 // changes, so a caller may idle), and is admitted once release_held frees the blocks.
 TEST(SchedulerTest, AnEmptyBatchRepeatsUntilAPinIsReleased) {

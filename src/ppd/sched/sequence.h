@@ -69,6 +69,10 @@ class alignas(64) Sequence {
   int num_pending_tokens() const { return num_tokens() - num_computed_tokens_; }
   // Prompt tokens served from the prefix cache at first admission (usage reporting).
   int num_cached_prompt_tokens() const { return num_cached_prompt_tokens_; }
+  // Prompt tokens the prefix cache held when the request was queued: what a waiting request
+  // is expected not to recompute (a hint for load reports; admission matches again).
+  int num_queued_cached_tokens() const { return num_queued_cached_tokens_; }
+  void set_queued_cached_tokens(int n) { num_queued_cached_tokens_ = n; }
   int num_preemptions() const { return num_preemptions_; }
 
   kv::BlockTable& block_table() { return block_table_; }
@@ -122,6 +126,7 @@ class alignas(64) Sequence {
   FinishReason finish_reason_ = FinishReason::kNone;
   std::vector<BlockHash> block_hashes_;
   int num_cached_prompt_tokens_ = -1;  // -1 until first admission
+  int num_queued_cached_tokens_ = 0;
   int num_preemptions_ = 0;
   SequenceOptions options_;
 };

@@ -411,6 +411,56 @@ TEST_F(CliTest, SimSweepIsTheSameOnAnyThreadCountAndBuildsATable) {
   EXPECT_EQ(r.err, "ppd sim sweep: --splits: expected NPMD with M >= 1, such as 1P3D; got \"2P\"\n");
 }
 
+// A small grid of the policy scorecard (the full one is docs/results/policy-scorecard): every
+// policy runs in every cell, the table policy on a table built for the grid, and the report
+// carries a summary line per grid and a row per cell.
+TEST_F(CliTest, SimScorecardScoresEveryPolicyInEveryCell) {
+  const std::string profile = PPD_SOURCE_DIR "/docs/results/gpu-profile-h100/profile-h100.json";
+  const fs::path out = dir_ / "scorecard";
+  CommandRun r = ppd("sim scorecard --profiles '" + profile + "' --links 150e9 --splits 1P1D --rate 4 --workloads paper "
+                     "--paper-contexts small --paper-types tiny,huge_paste --num-conversations 20 --jobs 2 --out '" +
+                     out.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("h100 150 GB/s paper: ppd within 10% TTFT and 5% TPOT of the best fixed policy in "),
+            std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(out / "tables" / "table-h100-150GBps-1P1D.json"));
+  const nlohmann::json j = nlohmann::json::parse(slurp(out / "scorecard.json"));
+  ASSERT_EQ(j["cells"].size(), 2u);
+  for (const nlohmann::json& cell : j["cells"]) {
+    ASSERT_EQ(cell["runs"].size(), 11u);
+    for (const nlohmann::json& run : cell["runs"]) EXPECT_FALSE(run.contains("error")) << run.dump();
+    EXPECT_GT(cell["slo_tight"]["ttft_ms"].get<double>(), 0);
+    EXPECT_GT(cell["slo_loose"]["tpot_ms"].get<double>(), cell["slo_tight"]["tpot_ms"].get<double>());
+  }
+  EXPECT_TRUE(j["cells"][0]["runs"][8].contains("t2_ttft_ape")) << "ppd's runs carry its prediction error";
+  const std::string report = slurp(out / "report.md");
+  EXPECT_NE(report.find("| small/huge_paste | 1P1D | 4 |"), std::string::npos) << report;
+  EXPECT_NE(report.find("Written by `ppd sim scorecard`"), std::string::npos);
+  r = ppd("sim scorecard --policies ppd --splits 1X --out '" + out.string() + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--splits: expected NPMD"), std::string::npos) << r.err;
+}
+
+// Repeats: every (policy, rate) runs --repeats times on its own cluster; the report gives medians
+// with ranges and judges ppd in SLO mode against the best other policy.
+TEST_F(CliTest, BenchCompareRepeatsEveryPointAndJudgesPpdInSloMode) {
+  const fs::path out = dir_ / "compare";
+  CommandRun r = ppd("bench compare --model tiny --rate 2 --policies pd,ppd-slo --repeats 2 --scale 0.1 "
+                     "--num-conversations 3 --slo-ttft-ms 1000 --slo-tpot-ms 100 --threads 2 --no-progress --out '" +
+                     out.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(slurp(out / "results.json"));
+  ASSERT_EQ(j["runs"].size(), 4u);
+  EXPECT_EQ(j["runs"][3]["label"], "ppd-slo");
+  EXPECT_EQ(j["runs"][3]["repeat"], 1);
+  const std::string report = slurp(out / "report.md");
+  EXPECT_NE(report.find("## SLO attainment: ppd-slo against the best other policy"), std::string::npos) << report;
+  EXPECT_NE(report.find("| pd | 2 | "), std::string::npos) << report;
+  EXPECT_NE(report.find("- SLOs (attainment and goodput): TTFT <= 1000 ms and TPOT <= 100 ms"), std::string::npos);
+  r = ppd("bench compare --model tiny --rate 2 --policies ppd-slo --out '" + out.string() + "'");
+  EXPECT_EQ(r.err, "ppd bench compare: --policies: ppd-slo needs --slo-ttft-ms or --slo-tpot-ms\n");
+}
+
 TEST_F(CliTest, HelpExplainsEveryFlag) {
   const CommandRun r = ppd("generate --help");
   EXPECT_EQ(r.exit_code, 0);

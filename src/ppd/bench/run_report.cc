@@ -92,6 +92,7 @@ std::string format_entry(const RunEntry& e) {
 nlohmann::json to_json(const RunEntry& e, bool with_records) {
   nlohmann::json j = {{"label", e.label},
                       {"rate", e.rate},
+                      {"repeat", e.repeat},
                       {"model", e.load.model},
                       {"interrupted", e.load.interrupted},
                       {"num_skipped_turns", e.load.num_skipped_turns},

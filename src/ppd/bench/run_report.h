@@ -18,6 +18,7 @@ namespace ppd::bench {
 struct RunEntry {
   std::string label;  // the policy under `ppd bench compare`, --label under `ppd bench serve`
   double rate = 0;    // conversations per second; 0: the trace's own timestamps
+  int repeat = 0;     // which repeat of this (label, rate), from 0
   LoadResult load;
   metrics::RunSummary summary;
   std::optional<metrics::RouterCounters> router;  // the run's share of a ppd router's counters
@@ -41,7 +42,7 @@ Result<RunEntry> run_and_measure(const Endpoint& endpoint, const workload::Workl
 // A heading line, the metrics table, then skipped/warm-up counts and the router's counters.
 std::string format_entry(const RunEntry& e);
 
-// {label, rate, model, interrupted, num_skipped_turns, num_warmup_requests, summary, router,
+// {label, rate, repeat, model, interrupted, num_skipped_turns, num_warmup_requests, summary, router,
 // records (with_records only)}.
 nlohmann::json to_json(const RunEntry& e, bool with_records);
 

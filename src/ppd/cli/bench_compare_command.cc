@@ -1,6 +1,7 @@
-// `ppd bench compare`: for each policy and each rate, starts a fresh local cluster with
-// `ppd up` (so no run inherits another's prefix caches), runs the same seeded workload through
-// the load generator, stops the cluster; then writes results.json, plots and report.md.
+// `ppd bench compare`: for each repeat, policy and rate, starts a fresh local cluster with
+// `ppd up` (so no run inherits another's prefix caches), runs the repeat's seeded workload (the
+// same for every policy) through the load generator, stops the cluster; then writes
+// results.json, plots and report.md (medians over the repeats, with their ranges).
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -28,6 +29,7 @@ struct CompareFlags {
   std::string model = "small";
   std::vector<std::string> policies = {"pd-full", "pd", "local", "threshold", "ppd"};
   std::vector<double> rates;
+  int repeats = 1;
   int num_prefill = 1;
   int num_decode = 1;
   int num_threads = 2;
@@ -45,11 +47,24 @@ struct CompareFlags {
   SloFlags slo;
 };
 
-// The router flags of a policy label: pd-full is pd with full transfers; table needs --table.
+// The router flags of a policy label: pd-full is pd with full transfers; split-X sends a share
+// X local; ppd-slo is ppd in SLO mode with the run's --slo-ttft-ms/--slo-tpot-ms; table needs --table.
 Result<std::string> policy_router_flags(const CompareFlags& f, const std::string& label, std::string* policy) {
   *policy = label == "pd-full" ? "pd" : label;
   std::string flags = f.router_flags;
   if (label == "pd-full") flags += " --transfer full";
+  if (label.starts_with("split-")) {
+    *policy = "split";
+    flags += " --split-local-share " + label.substr(6);
+  }
+  if (label == "ppd-slo") {
+    if (f.slo.ttft_ms <= 0 && f.slo.tpot_ms <= 0) {
+      return invalid_argument("--policies: ppd-slo needs --slo-ttft-ms or --slo-tpot-ms");
+    }
+    *policy = "ppd";
+    if (f.slo.ttft_ms > 0) flags += fmt::format(" --slo-ttft-ms {}", f.slo.ttft_ms);
+    if (f.slo.tpot_ms > 0) flags += fmt::format(" --slo-tpot-ms {}", f.slo.tpot_ms);
+  }
   if (label == "table") {
     if (f.table_path.empty()) return invalid_argument("--policies: table needs --table FILE");
     flags += " --table " + f.table_path;
@@ -89,15 +104,32 @@ Result<std::unique_ptr<Cluster>> start_cluster(const CompareFlags& f, const std:
   return cluster;
 }
 
+// One run: repeat `repeat` draws its workload with seed --seed + repeat.
 Result<bench::RunEntry> run_point(const CompareFlags& f, const std::string& model_dir, const std::string& label,
-                                  double rate, const bench::PromptText& text, std::string* workload_text) {
-  PPD_ASSIGN_OR_RETURN(const workload::Workload w, build_workload(f.workload, rate, text));
+                                  double rate, int repeat, const tokenizer::Tokenizer& tok, std::string* workload_text) {
+  WorkloadFlags workload = f.workload;
+  workload.seed += static_cast<uint64_t>(repeat);
+  bench::LoadOptions load = f.load;
+  load.seed = workload.seed;
+  const bench::PromptText text(&tok, workload.seed);
+  PPD_ASSIGN_OR_RETURN(const workload::Workload w, build_workload(workload, rate, text));
   *workload_text = describe_workload(f.workload, w);
-  const std::string log_dir = fmt::format("{}/logs/{}-rate{:g}", f.out_dir, label, rate);
-  std::cerr << fmt::format("ppd bench compare: {} at {:g} conversations/s ({}); cluster logs in {}\n", label, rate,
-                           *workload_text, log_dir);
+  const std::string log_dir = fmt::format("{}/logs/{}-rate{:g}-repeat{}", f.out_dir, label, rate, repeat);
+  std::cerr << fmt::format("ppd bench compare: {} at {:g} conversations/s, repeat {} of {} (seed {}; {}); cluster logs in "
+                           "{}\n", label, rate, repeat + 1, f.repeats, workload.seed, *workload_text, log_dir);
   PPD_ASSIGN_OR_RETURN(const std::unique_ptr<Cluster> cluster, start_cluster(f, model_dir, label, log_dir));
-  return bench::run_and_measure(cluster->endpoint, w, text, f.load, {.label = label, .rate = rate, .slo = to_slo(f.slo)});
+  PPD_ASSIGN_OR_RETURN(bench::RunEntry entry, bench::run_and_measure(cluster->endpoint, w, text, load,
+                                                                     {.label = label, .rate = rate, .slo = to_slo(f.slo)}));
+  entry.repeat = repeat;
+  return entry;
+}
+
+std::string slo_text(const SloFlags& s) {
+  std::string out;
+  if (s.ttft_ms > 0) out += fmt::format("TTFT <= {:g} ms", s.ttft_ms);
+  if (s.tpot_ms > 0) out += fmt::format("{}TPOT <= {:g} ms", out.empty() ? "" : " and ", s.tpot_ms);
+  if (s.e2e_ms > 0) out += fmt::format("{}E2E <= {:g} ms", out.empty() ? "" : " and ", s.e2e_ms);
+  return out.empty() ? "none" : out;
 }
 
 std::string cluster_text(const CompareFlags& f, const std::string& model_dir) {
@@ -118,10 +150,11 @@ Status write_outputs(const CompareFlags& f, const std::string& model_dir, const 
   PPD_RETURN_IF_ERROR(write_file(f.out_dir + "/results.json", j.dump(2) + "\n"));
   bench::CompareContext context{.title = "ppd bench compare: routing policies on a local cluster",
                                 .machine = kernels::describe_machine_and_blas(), .cluster = cluster_text(f, model_dir),
-                                .workload = workload_text, .command = f.command_line, .baseline = f.baseline};
+                                .workload = workload_text, .command = f.command_line, .slo = slo_text(f.slo),
+                                .baseline = f.baseline};
   if (final_pass) {
-    const Result<std::vector<std::string>> drawn =
-        render_plots(bench::latency_plots(runs, "turn latency by policy", f.out_dir), f.out_dir);
+    const Result<std::vector<std::string>> drawn = render_plots(
+        bench::latency_plots(bench::median_entries(runs), "turn latency by policy (medians)", f.out_dir), f.out_dir);
     if (drawn.ok()) context.plots = *drawn;
     if (!drawn.ok()) std::cerr << "ppd bench compare: plots: " << drawn.status().message() << "\n";
   }
@@ -133,18 +166,24 @@ Status run_compare(const CompareFlags& f) {
   PPD_RETURN_IF_ERROR(check_rates(f.rates));
   PPD_ASSIGN_OR_RETURN(const std::string model_dir, resolve_model_arg(f.model));
   PPD_ASSIGN_OR_RETURN(const tokenizer::Tokenizer tok, tokenizer::Tokenizer::load(model_dir));
-  const bench::PromptText text(&tok, f.workload.seed);
+  for (const std::string& label : f.policies) {
+    std::string policy;
+    PPD_RETURN_IF_ERROR(policy_router_flags(f, label, &policy).status());  // every label is sound before a long run
+  }
   std::filesystem::create_directories(f.out_dir);
   std::vector<bench::RunEntry> runs;
   std::string workload_text;
-  for (const std::string& label : f.policies) {
-    for (const double rate : f.rates) {
-      PPD_ASSIGN_OR_RETURN(bench::RunEntry entry, run_point(f, model_dir, label, rate, text, &workload_text));
-      std::cout << bench::format_entry(entry) << std::flush;
-      const bool interrupted = entry.load.interrupted;
-      runs.push_back(std::move(entry));
-      PPD_RETURN_IF_ERROR(write_outputs(f, model_dir, workload_text, runs, /*final_pass=*/interrupted));
-      if (interrupted) return Status::Ok();
+  // Repeats outermost: a drift of the machine's speed reaches every policy alike.
+  for (int repeat = 0; repeat < f.repeats; ++repeat) {
+    for (const std::string& label : f.policies) {
+      for (const double rate : f.rates) {
+        PPD_ASSIGN_OR_RETURN(bench::RunEntry entry, run_point(f, model_dir, label, rate, repeat, tok, &workload_text));
+        std::cout << bench::format_entry(entry) << std::flush;
+        const bool interrupted = entry.load.interrupted;
+        runs.push_back(std::move(entry));
+        PPD_RETURN_IF_ERROR(write_outputs(f, model_dir, workload_text, runs, /*final_pass=*/interrupted));
+        if (interrupted) return Status::Ok();
+      }
     }
   }
   PPD_RETURN_IF_ERROR(write_outputs(f, model_dir, workload_text, runs, /*final_pass=*/true));
@@ -161,8 +200,12 @@ void register_bench_compare(CLI::App* bench, int* exit_code) {
                                                    "policy and rate; write a Markdown report, JSON and plots");
   cmd->add_option("--model", f->model, "Model directory or preset of the cluster")->capture_default_str();
   cmd->add_option("--policies", f->policies, "Policies in order: pd-full (pd with full KV transfer), pd (delta "
-                                             "transfer), local, threshold, table, ppd")
+                                             "transfer), local, split-X (a share X of turn 2+ local), threshold, "
+                                             "table, ppd, ppd-slo (ppd in SLO mode with --slo-ttft-ms/--slo-tpot-ms)")
       ->delimiter(',')->capture_default_str();
+  cmd->add_option("--repeats", f->repeats, "Runs of every (policy, rate); repeat k draws its workload with seed "
+                                           "--seed + k, the same for every policy")
+      ->check(CLI::Range(1, 100))->capture_default_str();
   cmd->add_option("--rate", f->rates, "Conversations per second, one run per value, e.g. 0.1,0.3,0.6")
       ->delimiter(',')->required();
   cmd->add_option("--prefill", f->num_prefill, "Prefill nodes")->check(CLI::Range(0, 64))->capture_default_str();

@@ -436,9 +436,12 @@ TEST_F(CliTest, SimScorecardScoresEveryPolicyInEveryCell) {
   const std::string report = slurp(out / "report.md");
   EXPECT_NE(report.find("| small/huge_paste | 1P1D | 4 |"), std::string::npos) << report;
   EXPECT_NE(report.find("Written by `ppd sim scorecard`"), std::string::npos);
-  r = ppd("sim scorecard --policies ppd --splits 1X --out '" + out.string() + "'");
+  r = ppd("sim scorecard --profiles '" + profile + "' --policies ppd --splits 1X --out '" + out.string() + "'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("--splits: expected NPMD"), std::string::npos) << r.err;
+  r = ppd("sim scorecard --profiles nowhere.json --out '" + out.string() + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.err.starts_with("ppd sim scorecard: --profiles: nowhere.json: ")) << r.err;
 }
 
 // Repeats: every (policy, rate) runs --repeats times on its own cluster; the report gives medians

@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "ppd/bench/progress_bar.h"
@@ -120,6 +121,7 @@ TurnCall make_call(const Run& run, const workload::Conversation& c, size_t turn_
   return TurnCall{.endpoint = run.endpoint,
                   .body = chat_request_body(request),
                   .api_key = run.options->api_key,
+                  .session_id = fmt::format("conversation-{}-{}", run.options->seed, c.id),
                   .timeout_ms = run.options->request_timeout_ms,
                   .start = run.start,
                   .conversation_id = c.id,

@@ -86,6 +86,7 @@ boost::asio::awaitable<TurnOutcome> send_turn(TurnCall call) {
                             .content_type = "application/json",
                             .timeout_ms = call.timeout_ms};
   if (!call.api_key.empty()) spec.headers.emplace_back("Authorization", "Bearer " + call.api_key);
+  if (!call.session_id.empty()) spec.headers.emplace_back("X-Session-ID", call.session_id);
   StreamState state{.record = &out.record, .answer = &out.answer, .start = call.start};
   out.record.send_s = seconds_since(call.start);
   // A named handler: GCC 12 destroys a lambda temporary inside a co_await expression twice.

@@ -58,6 +58,7 @@ Result<std::vector<WorkloadCell>> workload_cells(const ScorecardOptions& o) {
     if (kind != "paper") {
       cells.push_back({.kind = kind, .label = kind, .flags = o.workload});
       cells.back().flags.kind = kind;
+      if (kind == "distribution") cells.back().flags.think_time_s = o.distribution_think_time_s;
       continue;
     }
     const std::vector<std::string> contexts =
@@ -193,6 +194,10 @@ Result<std::vector<ScoreCell>> run_scorecard(const ScorecardOptions& o,
                                              const std::function<void(std::string_view, size_t, size_t)>& progress) {
   if (o.profiles.empty() || o.links.empty() || o.splits.empty() || o.rates.empty() || o.policies.empty()) {
     return invalid_argument("scorecard: give at least one profile, link, split, rate and policy");
+  }
+  for (const std::string& split : o.splits) PPD_RETURN_IF_ERROR(parse_split(split).status());
+  for (const std::string& profile : o.profiles) {
+    if (Status s = sim::read_profile(profile).status(); !s.ok()) return invalid_argument("--profiles: {}", s.message());
   }
   PPD_ASSIGN_OR_RETURN(const std::vector<WorkloadCell> wcells, workload_cells(o));
   std::vector<std::string> tables(o.profiles.size() * o.links.size() * o.splits.size());

@@ -34,7 +34,8 @@ struct ScorecardOptions {
   std::vector<std::string> splits = {"1P3D", "2P2D", "3P1D"};
   std::vector<double> rates = {1, 2, 4, 8, 12, 16, 20};
   std::vector<std::string> workloads = {"paper", "distribution", "mooncake"};
-  WorkloadFlags workload;  // seed, paper contexts and types, distribution shape, trace
+  WorkloadFlags workload;  // seed, paper contexts and types, distribution shape, trace; no think time
+  double distribution_think_time_s = 5;  // the distribution workload's mean think time
   std::vector<std::string> policies = scorecard_policies();
   std::vector<double> table_rates;  // request-rate points of the table policy's table; empty: the paper's
   std::string table_dir;            // where the built tables are written

@@ -68,7 +68,6 @@ void register_sim_scorecard(CLI::App* sim, int* exit_code) {
   o.profiles = {"docs/results/gpu-profile-h100/profile-h100.json", "docs/results/gpu-profile-h200/profile-h200.json"};
   o.links = {150e9, 10e9};
   o.workload.num_conversations = 200;
-  o.workload.think_time_s = 5;
   o.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   CLI::App* cmd = sim->add_subcommand("scorecard", "Run every routing policy over a grid of GPU profiles, links, "
                                                    "workload cells, P:D splits and rates, and score ppd against the "
@@ -91,7 +90,8 @@ void register_sim_scorecard(CLI::App* sim, int* exit_code) {
   cmd->add_option("--paper-types", o.workload.paper_types, "paper: turn-2 types (default all nine)")->delimiter(',');
   cmd->add_option("--num-conversations", o.workload.num_conversations, "Conversations per point")
       ->check(CLI::Range(1, 1 << 24))->capture_default_str();
-  cmd->add_option("--think-time-s", o.workload.think_time_s, "distribution: wait between an answer and the next turn")
+  cmd->add_option("--think-time-s", o.distribution_think_time_s, "distribution: mean wait between an answer and the "
+                                                                 "next turn (the paper cells have none, as in the paper)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--trace", o.workload.trace, "mooncake: the trace file (default: the copy under "
                                                "$PPD_SHARED_DIR/traces)");

@@ -154,7 +154,10 @@ asio::awaitable<Status> RouterService::run(Prepared& p, net::ResponseWriter& wri
                         .max_tokens = p.max_tokens,
                         .turn = p.plan.turn,
                         .request_rate = request_rate()};
-  if (auto it = sessions_.find(p.session); !p.session.empty() && it != sessions_.end()) in.session_decode = it->second;
+  if (auto it = sessions_.find(p.session); !p.session.empty() && it != sessions_.end()) {
+    in.session_decode = it->second.decode;
+    in.since_session_answer_s = static_cast<double>(clock_->now_ns() - it->second.answered_ns) * 1e-9;
+  }
   Status last = unavailable("no attempt made");
   for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
     Result<RouteDecision> d = policy_->route(*view_, in);
@@ -231,7 +234,7 @@ void RouterService::finish(Prepared& p, const RouteDecision& d, const ResponseRe
   }
   if (!p.session.empty()) {
     if (sessions_.size() >= options_.max_sessions && !sessions_.contains(p.session)) sessions_.erase(sessions_.begin());
-    sessions_[p.session] = d.decode;
+    sessions_[p.session] = {.decode = d.decode, .answered_ns = relay.last_token_ns()};
   }
   spdlog::debug("router finish id={} turn={} path={} prompt_tokens={} cached_tokens={} output_tokens={} ttft_ms={:.2f} "
                 "e2e_ms={:.2f} transfer_bytes={}", p.meta.id, turn, path, relay.num_prompt_tokens(),

@@ -72,7 +72,11 @@ class RouterService {
   router::ConversationStore store_;
   RouterMetrics* metrics_;
   const Clock* clock_;
-  std::unordered_map<std::string, NodeId> sessions_;
+  struct Session {
+    NodeId decode;           // the decode node that answered its last turn
+    int64_t answered_ns = 0;  // when that answer's last token arrived (router clock)
+  };
+  std::unordered_map<std::string, Session> sessions_;
   std::deque<int64_t> arrivals_ns_;
   uint64_t next_id_ = 1;
   int num_active_ = 0;

@@ -34,6 +34,10 @@ struct RouteInput {
   int max_tokens = 0;          // expected output tokens (the request's max_tokens)
   int turn = 1;                // 1, or 2+ when the prompt holds an earlier answer
   std::optional<NodeId> session_decode;  // the decode node this session last used, if any
+  // Seconds since that node sent this session's previous answer (unset: unknown). Its last
+  // token ended a step there and the next step began: a request that follows at once waits
+  // for most of that step.
+  std::optional<double> since_session_answer_s;
   double request_rate = 0;     // requests/s seen by the router (windowed)
   std::vector<NodeId> excluded;  // nodes not to use (a retry after their failure)
   bool remote_failed = false;    // a retry after the remote path failed before any token

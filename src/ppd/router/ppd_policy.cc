@@ -27,9 +27,50 @@ double others_inverse_outputs(const NodeState& n, int num_decodes, const RouteIn
   return num_decodes / static_cast<double>(std::max(in.max_tokens - 1, 1));
 }
 
-// The wait for the step under way to end: half a step on average, none on an idle node.
-double step_boundary_wait(const NodeState& n, int num_decodes, int64_t context) {
-  return num_decodes > 0 ? 0.5 * n.step_model.predict_s(0, num_decodes, context, 0) : 0.0;
+// When the decode node's steps end, as seen from the request's arrival (time 0): work handed
+// to its engine thread (an append, an import's start or end) waits for the next boundary.
+// An idle node has none. A request arriving at the node that answered its session's previous
+// turn within a step of that answer knows the phase: the answer's last step ended `since`
+// ago and the next began then, so boundaries fall at step - since + k·step. Otherwise the
+// wait is half a step on average.
+struct StepClock {
+  double step_s = 0;             // 0: the node is idle
+  double first_boundary_s = -1;  // < 0: phase unknown
+  // The expected first boundary at or after a time predicted as t: with the phase known, t
+  // is taken as normal with a spread of 10% (a prediction near a boundary may fall either
+  // side of it), and each boundary weighted by the chance that t falls just before it.
+  double next(double t) const {
+    if (step_s <= 0) return t;
+    if (first_boundary_s < 0) return t + 0.5 * step_s;
+    const double sigma = std::max(0.1 * t, 1e-9);
+    const auto cdf = [&](double b) { return 0.5 * std::erfc(-(b - t) / (sigma * std::sqrt(2.0))); };
+    double k = std::max(0.0, std::floor((t - 4 * sigma - first_boundary_s) / step_s));
+    double expected = 0, below = 0;
+    for (int i = 0; i < 64 && below < 1 - 1e-9; ++i, ++k) {
+      const double b = first_boundary_s + k * step_s;
+      const double c = cdf(b);
+      expected += b * (c - below);
+      below = c;
+    }
+    return expected;
+  }
+  // From a boundary, the time until the first boundary after `duration` has passed: whole
+  // steps with the phase known (work started at a boundary ends at one).
+  double after(double duration) const {
+    if (step_s <= 0) return duration;
+    if (first_boundary_s < 0) return duration + 0.5 * step_s;
+    return std::max(1.0, std::ceil(duration / step_s)) * step_s;
+  }
+};
+
+StepClock step_clock(const NodeState& n, const Placement& p, const RouteInput& in, int num_decodes, int64_t context) {
+  if (num_decodes == 0) return {};
+  StepClock c{.step_s = n.step_model.predict_s(0, num_decodes, context, 0)};
+  if (in.since_session_answer_s && in.session_decode == p.decode && *in.since_session_answer_s >= 0 &&
+      *in.since_session_answer_s < c.step_s) {
+    c.first_boundary_s = c.step_s - *in.since_session_answer_s;
+  }
+  return c;
 }
 
 // P(taken <= slo) for a prediction with log-normal error of spread sigma; 1 without an SLO.
@@ -109,7 +150,7 @@ PathPrediction predict_local(const ClusterView& view, const Placement& p, const 
   const int chunk = d.limits.max_prefill_tokens;
   const PrefillTime before = predict_prefill(d.step_model, queued, chunk, 0, b, ctx);
   const PrefillTime all = predict_prefill(d.step_model, queued + uncached, chunk, p.num_decode_cached_tokens, b, ctx);
-  return {.ttft_s = step_boundary_wait(d, b, ctx) + all.total_s,
+  return {.ttft_s = step_clock(d, p, in, b, ctx).next(0) + all.total_s,
           .tpot_s = d.step_model.predict_s(0, b + 1, ctx + in.num_prompt_tokens, 0),
           .stall_tpot_s = std::max(all.extra_s - before.extra_s, 0.0) * others_inverse_outputs(d, b, in)};
 }
@@ -129,8 +170,10 @@ PathPrediction predict_remote(const ClusterView& view, const Placement& p, const
   const double bandwidth = d.load.transfer_bytes_per_s > 0 ? d.load.transfer_bytes_per_s : o.default_link_bytes_per_s;
   const int b = running_decodes(d);
   const int64_t ctx = decode_context(d, b, in.num_prompt_tokens);
-  const double import = bytes / bandwidth + o.link_latency_s + 2 * step_boundary_wait(d, b, ctx);
-  return {.ttft_s = all.total_s + import,
+  const StepClock clock = step_clock(d, p, in, b, ctx);
+  // The prefill node answered; the import starts between two steps and ends between two.
+  const double begin = clock.next(all.total_s);
+  return {.ttft_s = begin + clock.after(bytes / bandwidth + o.link_latency_s),
           .tpot_s = d.step_model.predict_s(0, b + 1, ctx + in.num_prompt_tokens, 0)};
 }
 

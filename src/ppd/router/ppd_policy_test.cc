@@ -106,6 +106,41 @@ TEST(PpdPolicyTest, PredictionsFollowTheStepModel) {
   EXPECT_EQ(remote.stall_tpot_s, 0);
 }
 
+// A turn that follows its session's previous answer on the same node arrives just after that
+// answer's last step ended and the next began: it waits for what is left of that step, and
+// on the remote path the import starts and ends on the node's step boundaries.
+TEST(PpdPolicyTest, AFollowingTurnKnowsTheDecodeNodesStepPhase) {
+  OnePrefillOneDecode c;
+  const Prompt prompt(1056);
+  c.decode_holds(prompt.hashes, 64);
+  c.view.mutable_node(c.decode).load = {.num_running = 4, .transfer_bytes_per_s = 1e9,
+                                        .mean_decode_context_tokens = 1000};
+  RouteInput in = prompt.input(1024, 10);
+  in.session_decode = c.decode;
+  in.since_session_answer_s = 0.0005;  // half a millisecond after the answer
+  const Placement p = *place(c.view, in);
+  const double decode_only = (1000 + 4 * 200 + 50 * 4.0) * 1e-6;  // 2 ms steps
+  const double step_local = (1000 + 32 * 100 + 4 * 200 + 50 * 4.0 + 10 * prefill_pairs(32, 1024) / 1e6) * 1e-6;
+  EXPECT_NEAR(predict_local(c.view, p, in).ttft_s, decode_only - 0.0005 + step_local, 1e-9);
+  // Remote: 108.6 ms of prefill, predicted within 10%, may end before any of the boundaries
+  // around it (1.5 + 2k ms): the import starts half a step later on average; its 131 µs pull
+  // then ends at the next boundary, one whole step on.
+  double prefill = 0;
+  for (auto [n, before] : {std::pair{512, 0}, std::pair{512, 512}, std::pair{32, 1024}}) {
+    prefill += (1000 + 100.0 * n + 10 * prefill_pairs(n, before) / 1e6) * 1e-6;
+  }
+  EXPECT_NEAR(predict_remote(c.view, p, in, {}).ttft_s, prefill + 0.5 * decode_only + decode_only, 1e-5);
+  // A short prefill (32 tokens on a cached prefix: 4.2 ms) ends between the boundaries at 3.5
+  // and 5.5 ms, nearer the later: the import starts at about 5.4 ms and ends a step later.
+  c.view.apply_kv_events(c.prefill, std::span(prompt.hashes).first(64), {});
+  const Placement cached = *place(c.view, in);
+  ASSERT_EQ(cached.num_prefill_cached_tokens, 1024);
+  EXPECT_NEAR(predict_remote(c.view, cached, in, {}).ttft_s, 0.0054 + decode_only, 1e-4);
+  // Long after the answer the phase is lost: half a step on average again.
+  in.since_session_answer_s = 1.0;
+  EXPECT_NEAR(predict_local(c.view, p, in).ttft_s, 0.5 * decode_only + step_local, 1e-9);
+}
+
 // The prefills already queued on a node share its steps with this one: 32 queued tokens and
 // 32 of its own make one 64-token chunk, not two steps.
 TEST(PpdPolicyTest, QueuedPrefillsShareTheSteps) {

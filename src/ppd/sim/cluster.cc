@@ -80,7 +80,8 @@ class ClusterSim {
       : options_(o), observer_(observer), router_(std::move(router)),
         client_(&w, client, {.vocab_size = o.node.vocab_size, .model_identity = o.node.scheduler.model_identity,
                              .block_size = o.node.kv_cache.block_size}),
-        num_conversations_(static_cast<int64_t>(w.conversations.size())) {
+        num_conversations_(static_cast<int64_t>(w.conversations.size())),
+        sessions_(w.conversations.size()) {
     for (int i = 0; i < o.num_prefill + o.num_decode; ++i) {
       nodes_.push_back({.node = std::make_unique<SimNode>(o.node, &cost)});
     }
@@ -131,6 +132,13 @@ class ClusterSim {
   std::vector<NodeSlot> nodes_;
   std::vector<LinkSlot> links_;
   std::unordered_map<uint64_t, Flight> flights_;
+  // Per conversation: the decode node that answered its last turn and when (-1: none yet), as
+  // the real router keeps sessions (X-Session-ID).
+  struct Session {
+    NodeId decode;
+    int64_t answered_ns = -1;
+  };
+  std::vector<Session> sessions_;
   std::deque<Message> messages_;  // in send order; one delay for all, so delivery order too
   SimResult result_;
   bool stalled_ = false;
@@ -196,12 +204,16 @@ Status ClusterSim::check_nodes_clean() const {
 
 void ClusterSim::on_arrival(int64_t conversation) {
   const TurnRequest r = client_.send(conversation, now());
-  const router::RouteInput in{.num_prompt_tokens = static_cast<int>(r.prompt.size()),
+  router::RouteInput in{.num_prompt_tokens = static_cast<int>(r.prompt.size()),
                               .block_hashes = r.hashes,
                               .num_history_tokens = r.num_history_tokens,
                               .num_new_tokens = static_cast<int>(r.prompt.size()) - r.num_history_tokens,
                               .max_tokens = r.max_tokens,
                               .turn = r.turn};
+  if (const Session& s = sessions_[static_cast<size_t>(conversation)]; s.answered_ns >= 0) {
+    in.session_decode = s.decode;
+    in.since_session_answer_s = static_cast<double>(now() - s.answered_ns) * 1e-9;
+  }
   Result<SimRouter::Routed> d = router_->route(in, now());
   if (!d.ok()) {
     schedule_turn(conversation, client_.on_finish(r.id, now(), 0, {}, d.status().to_string()));
@@ -397,6 +409,7 @@ void ClusterSim::end_request(RequestId id, const sched::Sequence* seq, std::stri
   router_->finish(f.decision, &f.reservation, prompt_hashes, decode_hashes, static_cast<int64_t>(f.prompt.size()), cached,
                   f.transfer_bytes);
   const int64_t conversation = client_.conversation_of(id);
+  if (seq) sessions_[static_cast<size_t>(conversation)] = {.decode = f.decision.decode, .answered_ns = now()};
   const std::span<const TokenId> answer = seq ? seq->output_tokens() : std::span<const TokenId>();
   const size_t num_records = client_.records().size();
   schedule_turn(conversation, client_.on_finish(id, now(), cached, answer, std::move(error)));

@@ -426,13 +426,15 @@ TEST_F(CliTest, SimScorecardScoresEveryPolicyInEveryCell) {
   EXPECT_TRUE(fs::exists(out / "tables" / "table-h100-150GBps-1P1D.json"));
   const nlohmann::json j = nlohmann::json::parse(slurp(out / "scorecard.json"));
   ASSERT_EQ(j["cells"].size(), 2u);
+  ASSERT_EQ(j["run_columns"].size(), 15u);
   for (const nlohmann::json& cell : j["cells"]) {
     ASSERT_EQ(cell["runs"].size(), 11u);
-    for (const nlohmann::json& run : cell["runs"]) EXPECT_FALSE(run.contains("error")) << run.dump();
+    for (const nlohmann::json& run : cell["runs"]) EXPECT_EQ(run.size(), 15u) << run.dump();
     EXPECT_GT(cell["slo_tight"]["ttft_ms"].get<double>(), 0);
     EXPECT_GT(cell["slo_loose"]["tpot_ms"].get<double>(), cell["slo_tight"]["tpot_ms"].get<double>());
   }
-  EXPECT_TRUE(j["cells"][0]["runs"][8].contains("t2_ttft_ape")) << "ppd's runs carry its prediction error";
+  EXPECT_EQ(j["cells"][0]["runs"][8][0], "ppd");
+  EXPECT_GT(j["cells"][0]["runs"][8][12].get<int>(), 0) << "ppd's runs carry its prediction error";
   const std::string report = slurp(out / "report.md");
   EXPECT_NE(report.find("| small/huge_paste | 1P1D | 4 |"), std::string::npos) << report;
   EXPECT_NE(report.find("Written by `ppd sim scorecard`"), std::string::npos);

@@ -125,7 +125,8 @@ std::string format_grid_line(const GridSummary& g);
 
 // The report: the summary lines, how the SLOs are chosen, then per grid one row per cell.
 std::string format_scorecard_report(const std::vector<ScoreCell>& cells, const std::string& header);
-// Every cell with every run's metrics (the APE lists as median and count).
+// Every cell with every run's metrics as a row of the top-level "run_columns" (the APE lists
+// as count, median and p90), numbers to four significant digits.
 nlohmann::json scorecard_json(const std::vector<ScoreCell>& cells);
 
 }  // namespace ppd::cli

@@ -54,7 +54,7 @@ Status run_scorecard_command(const ScorecardFlags& f) {
   const std::string report = (std::filesystem::path(f.out_dir) / "report.md").string();
   const std::string json = (std::filesystem::path(f.out_dir) / "scorecard.json").string();
   PPD_RETURN_IF_ERROR(write_file(report, format_scorecard_report(cells, report_header(f, wall_s))));
-  PPD_RETURN_IF_ERROR(write_file(json, scorecard_json(cells).dump(1) + "\n"));
+  PPD_RETURN_IF_ERROR(write_file(json, scorecard_json(cells).dump() + "\n"));
   std::cerr << fmt::format("ppd sim scorecard: {} cells in {:.0f} s; {} and {} written\n", cells.size(), wall_s, report,
                            json);
   return Status::Ok();

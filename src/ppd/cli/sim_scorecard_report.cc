@@ -52,22 +52,23 @@ std::string cell_row(const ScoreCell& c, const CellVerdict& v) {
                      verdict);
 }
 
-nlohmann::json run_json(const PolicyRun& r) {
-  nlohmann::json j = {{"policy", r.policy}};
-  if (!r.error.empty()) {
-    j["error"] = r.error;
-    return j;
-  }
-  j.update({{"requests", r.num_requests}, {"failed", r.num_failed}, {"t2_ttft_mean_ms", r.t2_ttft_mean_ms},
-            {"t2_ttft_p90_ms", r.t2_ttft_p90_ms}, {"tpot_mean_ms", r.tpot_mean_ms}, {"tpot_p90_ms", r.tpot_p90_ms},
-            {"attainment_tight", r.attainment[0]}, {"attainment_loose", r.attainment[1]},
-            {"goodput_tight_rps", r.goodput_rps[0]}, {"goodput_loose_rps", r.goodput_rps[1]},
-            {"t2_local_share", r.t2_local_share}});
-  if (!r.t2_ttft_ape.empty()) {
-    j["t2_ttft_ape"] = {{"count", r.t2_ttft_ape.size()}, {"median", quantile(r.t2_ttft_ape, 0.5)},
-                        {"p90", quantile(r.t2_ttft_ape, 0.9)}};
-  }
-  return j;
+// Four significant digits: the file holds tens of thousands of runs.
+double r4(double x) { return std::stod(fmt::format("{:.4g}", x)); }
+
+// One run as a row of kRunColumns; an error row is [policy, "error: ..."].
+const std::vector<std::string> kRunColumns = {
+    "policy", "requests", "failed", "t2_ttft_mean_ms", "t2_ttft_p90_ms", "tpot_mean_ms", "tpot_p90_ms",
+    "attainment_tight", "attainment_loose", "goodput_tight_rps", "goodput_loose_rps", "t2_local_share",
+    "t2_ttft_ape_count", "t2_ttft_ape_median", "t2_ttft_ape_p90"};
+
+nlohmann::json run_row(const PolicyRun& r) {
+  if (!r.error.empty()) return {r.policy, "error: " + r.error};
+  const bool predicted = !r.t2_ttft_ape.empty();
+  return {r.policy, r.num_requests, r.num_failed, r4(r.t2_ttft_mean_ms), r4(r.t2_ttft_p90_ms), r4(r.tpot_mean_ms),
+          r4(r.tpot_p90_ms), r4(r.attainment[0]), r4(r.attainment[1]), r4(r.goodput_rps[0]), r4(r.goodput_rps[1]),
+          r4(r.t2_local_share), r.t2_ttft_ape.size(),
+          predicted ? nlohmann::json(r4(quantile(r.t2_ttft_ape, 0.5))) : nlohmann::json(),
+          predicted ? nlohmann::json(r4(quantile(r.t2_ttft_ape, 0.9))) : nlohmann::json()};
 }
 
 }  // namespace
@@ -180,16 +181,17 @@ std::string format_scorecard_report(const std::vector<ScoreCell>& cells, const s
 }
 
 nlohmann::json scorecard_json(const std::vector<ScoreCell>& cells) {
-  nlohmann::json out = {{"summary", nlohmann::json::array()}, {"cells", nlohmann::json::array()}};
+  nlohmann::json out = {{"summary", nlohmann::json::array()}, {"run_columns", kRunColumns},
+                        {"cells", nlohmann::json::array()}};
   for (const GridSummary& g : summarize_grids(cells)) out["summary"].push_back(format_grid_line(g));
   for (const ScoreCell& c : cells) {
     nlohmann::json runs = nlohmann::json::array();
-    for (const PolicyRun& r : c.runs) runs.push_back(run_json(r));
+    for (const PolicyRun& r : c.runs) runs.push_back(run_row(r));
     out["cells"].push_back({{"profile", c.profile}, {"link_bytes_per_s", c.link_bytes_per_s}, {"workload", c.workload},
                             {"cell", c.label}, {"split", c.split}, {"rate", c.rate},
-                            {"mean_t2_prompt_tokens", c.mean_t2_prompt_tokens},
-                            {"slo_tight", {{"ttft_ms", c.slo[0].ttft_ms}, {"tpot_ms", c.slo[0].tpot_ms}}},
-                            {"slo_loose", {{"ttft_ms", c.slo[1].ttft_ms}, {"tpot_ms", c.slo[1].tpot_ms}}},
+                            {"mean_t2_prompt_tokens", r4(c.mean_t2_prompt_tokens)},
+                            {"slo_tight", {{"ttft_ms", r4(c.slo[0].ttft_ms)}, {"tpot_ms", r4(c.slo[0].tpot_ms)}}},
+                            {"slo_loose", {{"ttft_ms", r4(c.slo[1].ttft_ms)}, {"tpot_ms", r4(c.slo[1].tpot_ms)}}},
                             {"runs", std::move(runs)}});
   }
   return out;

@@ -92,8 +92,9 @@ class PpdPolicy final : public RoutingPolicy {
 };
 
 // Expected misses closer than this leave the choice to the weights. Small: on the scorecard's
-// paper grids (H100 and H200 at 150 GB/s) ties of 0.1 and 0.3 put SLO mode more than a point
-// behind the best fixed policy in 20-50 cells per grid, 0.02 in 5-10 and 0 in 4-7.
+// paper grids (H100 and H200 at 150 GB/s, then run with a 5 s think time) ties of 0.1 and 0.3
+// put SLO mode more than a point behind the best fixed policy in 20-50 cells per grid, 0.02
+// in 5-10 and 0 in 4-7 (docs/results/policy-scorecard).
 constexpr double kSloTie = 0.005;
 
 Result<RouteDecision> PpdPolicy::route(const ClusterView& view, const RouteInput& in) const {

@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -330,28 +331,31 @@ TEST_F(RouterStreamTest, StopsAtAStopString) {
   EXPECT_EQ(cut["choices"][0]["finish_reason"], "stop");
 }
 
-// The router counts the prompt on the node until its first token and the request until its end.
+// The router counts the prompt on the node until its first token, the request as decoding from
+// then, and the request until its end.
 TEST_F(RouterStreamTest, ThePromptLeavesTheRoutersCountAtTheFirstTokenAndTheRequestAtTheEnd) {
+  using Counts = std::tuple<int, int, int64_t>;  // active, decoding, prefill tokens
   auto counts = [&] {
     const nlohmann::json h = nlohmann::json::parse(http_call(router_->http_port(), verb::get, "/health")->body);
-    return std::pair{h["nodes"][0]["router_active"].get<int>(), h["nodes"][0]["router_prefill_tokens"].get<int64_t>()};
+    const nlohmann::json& n = h["nodes"][0];
+    return Counts{n["router_active"].get<int>(), n["router_decoding"].get<int>(), n["router_prefill_tokens"].get<int64_t>()};
   };
   bool checked = false;
   const SseResult r = post_sse(router_->http_port(), "/v1/chat/completions", chat_body({{"user", "Hi"}}, 200, true),
                                [&](const SseResult& so_far) {
     if (checked || so_far.events.size() < 3) return true;
-    EXPECT_EQ(counts(), (std::pair<int, int64_t>{1, 0}));
+    EXPECT_EQ(counts(), (Counts{1, 1, 0}));
     checked = true;
     return true;
   });
   ASSERT_TRUE(r.done);
   EXPECT_TRUE(checked);
-  std::pair<int, int64_t> after = counts();  // the router may still be closing the stream
-  for (int i = 0; i < 100 && after != std::pair<int, int64_t>{0, 0}; ++i) {
+  Counts after = counts();  // the router may still be closing the stream
+  for (int i = 0; i < 100 && after != Counts{0, 0, 0}; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     after = counts();
   }
-  EXPECT_EQ(after, (std::pair<int, int64_t>{0, 0}));
+  EXPECT_EQ(after, (Counts{0, 0, 0}));
 }
 
 TEST_F(RouterStreamTest, A429WhileFullAndAClientThatLeavesAbortsItsRequest) {

@@ -27,6 +27,7 @@ nlohmann::json node_json(const router::NodeState& n) {
           {"num_waiting", n.load.num_waiting},
           {"num_free_blocks", n.load.num_free_blocks},
           {"router_active", n.num_router_active},
+          {"router_decoding", n.num_router_decoding},
           {"router_prefill_tokens", n.num_router_prefill_tokens},
           {"step_model_us", n.step_model.coefficients()}};
 }

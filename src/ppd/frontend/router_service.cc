@@ -31,7 +31,8 @@ struct RouterService::Prepared {
 namespace {
 
 // Keeps the router's own load counters on the chosen nodes (router/reservation.h) for as long as
-// the attempt runs: the prompt tokens until they are prefilled (prefill_done), the request itself.
+// the attempt runs: the prompt tokens until they are prefilled (prefill_done), the request
+// decoding from its first token (first_token), the request itself.
 class ScopedReservation {
  public:
   ScopedReservation(router::ClusterView* view, const RouteDecision& d, int num_prompt_tokens, int max_tokens)
@@ -39,6 +40,7 @@ class ScopedReservation {
   ScopedReservation(const ScopedReservation&) = delete;
   ScopedReservation& operator=(const ScopedReservation&) = delete;
   void prefill_done() { router::release_prefill(view_, &r_); }
+  void first_token() { router::start_decoding(view_, &r_); }
   ~ScopedReservation() { router::release(view_, &r_); }
 
  private:
@@ -173,7 +175,7 @@ asio::awaitable<Status> RouterService::run(Prepared& p, net::ResponseWriter& wri
     if (d->path == Path::kRemote) reservation.prefill_done();  // the prefill node has answered
     if (opened.stream) {
       ResponseRelay relay(p.api, p.meta, prompts_.tokenizer(), writer, clock_);
-      relay.on_first_token([&reservation] { reservation.prefill_done(); });
+      relay.on_first_token([&reservation] { reservation.first_token(); });
       const RelayOutcome outcome = co_await relay.run(*opened.stream);
       opened.stream->cancel();
       if (outcome.status.ok()) {

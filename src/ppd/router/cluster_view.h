@@ -61,8 +61,10 @@ struct NodeState {
   // still to prefill (the router's own view; it leads the load reports); see reservation.h.
   int num_router_active = 0;
   int64_t num_router_prefill_tokens = 0;
-  // Σ 1/(max_tokens - 1) over those requests: the TPOT that one second of stall adds to them,
-  // summed (a request's TPOT spreads its decode time over its outputs after the first).
+  // Of those, the ones decoding here (past their first token), and Σ 1/(max_tokens - 1) over
+  // them: the TPOT that one second of stall adds to them, summed (a request's TPOT spreads its
+  // decode time over its outputs after the first).
+  int num_router_decoding = 0;
   double router_inverse_outputs = 0;
   int64_t last_report_ns = 0;
 };

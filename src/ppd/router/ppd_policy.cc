@@ -7,7 +7,10 @@
 namespace ppd::router {
 namespace {
 
-int running_decodes(const NodeState& n) { return std::max(n.load.num_running, n.num_router_active); }
+// Requests decoding on the node: its report, or the router's own count of those past their
+// first token when that is larger (it leads the reports). Requests still prefilling elsewhere
+// do not decode here yet.
+int running_decodes(const NodeState& n) { return std::max(n.load.num_running, n.num_router_decoding); }
 int64_t queued_prefill_tokens(const NodeState& n) {
   return std::max(n.load.num_pending_prefill_tokens, n.num_router_prefill_tokens);
 }
@@ -18,12 +21,12 @@ int64_t decode_context(const NodeState& n, int num_decodes, int num_prompt_token
 }
 int num_blocks(int tokens, int block_size) { return (tokens + block_size - 1) / block_size; }
 
-// Σ 1/(outputs − 1) over the node's `num_decodes` running requests: the router's own sum,
-// scaled up when the node reports more requests than the router sent it; this request's own
-// output length stands in for the others' when the router sent it none.
+// Σ 1/(outputs − 1) over the node's `num_decodes` decoding requests: the router's own sum over
+// its requests decoding there, scaled up when the node runs more than the router counts; this
+// request's own output length stands in for the others' when none of the router's decodes there.
 double others_inverse_outputs(const NodeState& n, int num_decodes, const RouteInput& in) {
   if (num_decodes == 0) return 0;
-  if (n.num_router_active > 0) return n.router_inverse_outputs * num_decodes / n.num_router_active;
+  if (n.num_router_decoding > 0) return n.router_inverse_outputs * num_decodes / n.num_router_decoding;
   return num_decodes / static_cast<double>(std::max(in.max_tokens - 1, 1));
 }
 

@@ -168,14 +168,14 @@ TEST(PpdPolicyTest, TheStallCountsEveryRunningRequest) {
   const RouteInput in = prompt.input(1024, 10);
   c.view.mutable_node(c.decode).load = {.num_running = 4, .mean_decode_context_tokens = 1000};
   NodeState& d = c.view.mutable_node(c.decode);
-  d.num_router_active = 4;
+  d.num_router_active = d.num_router_decoding = 4;
   d.router_inverse_outputs = 4.0 / 99;  // four requests of 100 outputs
   const double few = predict_local(c.view, *place(c.view, in), in).stall_tpot_s;
-  d.num_router_active = 2;  // the node runs 4, the router sent 2 of them: the 2 count twice
+  d.num_router_active = d.num_router_decoding = 2;  // the node runs 4, the router sent 2 of them: they count twice
   d.router_inverse_outputs = 2.0 / 99;
   EXPECT_NEAR(predict_local(c.view, *place(c.view, in), in).stall_tpot_s, few, 1e-12);
   c.view.mutable_node(c.decode).load.num_running = 40;
-  d.num_router_active = 40;
+  d.num_router_active = d.num_router_decoding = 40;
   d.router_inverse_outputs = 40.0 / 99;
   const PathPrediction many = predict_local(c.view, *place(c.view, in), in);
   EXPECT_GT(many.stall_tpot_s, 9 * few);  // ten times the requests (and a longer context in the step)
@@ -212,7 +212,7 @@ TEST(PpdPolicyTest, SloModeSparesTheOtherRequestsTpot) {
   c.view.mutable_node(c.decode).load = {.num_running = 40, .mean_decode_context_tokens = 1000,
                                         .mean_decode_step_s = 0.011};
   NodeState& d = c.view.mutable_node(c.decode);
-  d.num_router_active = 40;
+  d.num_router_active = d.num_router_decoding = 40;
   d.router_inverse_outputs = 40.0 / 63;  // 64 outputs each: the stall adds ~3 ms to their TPOT
   const RouteInput in = prompt.input(1024, 64);
   const PpdPolicyOptions slo{.w_tpot = 0, .slo_ttft_s = 0.28, .slo_tpot_s = 0.013};

@@ -22,14 +22,20 @@ TEST(ReservationTest, RemoteHoldsThePromptOnThePrefillNodeUntilItIsPrefilled) {
   EXPECT_EQ(c.view.node(c.p).num_router_prefill_tokens, 96);  // 128 less the 32 cached there
   EXPECT_EQ(c.view.node(c.d).num_router_prefill_tokens, 0);
   EXPECT_EQ(c.view.node(c.d).num_router_active, 1);
-  EXPECT_DOUBLE_EQ(c.view.node(c.d).router_inverse_outputs, 0.1);  // 1 / (11 - 1)
+  EXPECT_EQ(c.view.node(c.d).num_router_decoding, 0);  // not decoding there before its first token
+  EXPECT_EQ(c.view.node(c.d).router_inverse_outputs, 0);
   release_prefill(&c.view, &r);
   release_prefill(&c.view, &r);  // idempotent
   EXPECT_EQ(c.view.node(c.p).num_router_prefill_tokens, 0);
   EXPECT_EQ(c.view.node(c.d).num_router_active, 1);
+  start_decoding(&c.view, &r);
+  start_decoding(&c.view, &r);  // idempotent
+  EXPECT_EQ(c.view.node(c.d).num_router_decoding, 1);
+  EXPECT_DOUBLE_EQ(c.view.node(c.d).router_inverse_outputs, 0.1);  // 1 / (11 - 1)
   release(&c.view, &r);
   release(&c.view, &r);
   EXPECT_EQ(c.view.node(c.d).num_router_active, 0);
+  EXPECT_EQ(c.view.node(c.d).num_router_decoding, 0);
   EXPECT_EQ(c.view.node(c.d).router_inverse_outputs, 0);
 }
 
@@ -39,11 +45,14 @@ TEST(ReservationTest, LocalHoldsTheAppendOnTheDecodeNode) {
   Reservation b = reserve(&c.view, c.decision(Path::kLocal), 200, 4);
   EXPECT_EQ(c.view.node(c.d).num_router_prefill_tokens, 32 + 104);
   EXPECT_EQ(c.view.node(c.d).num_router_active, 2);
-  EXPECT_DOUBLE_EQ(c.view.node(c.d).router_inverse_outputs, 1 + 1.0 / 3);  // one output counts as 1
-  release(&c.view, &a);  // ended before its first token: the prefill goes too
+  start_decoding(&c.view, &a);  // its first token: its append is done
   EXPECT_EQ(c.view.node(c.d).num_router_prefill_tokens, 104);
-  EXPECT_DOUBLE_EQ(c.view.node(c.d).router_inverse_outputs, 1.0 / 3);
-  release(&c.view, &b);
+  EXPECT_DOUBLE_EQ(c.view.node(c.d).router_inverse_outputs, 1);  // one output counts as 1
+  release(&c.view, &b);  // ended before its first token: the prefill goes too
+  EXPECT_EQ(c.view.node(c.d).num_router_prefill_tokens, 0);
+  EXPECT_EQ(c.view.node(c.d).num_router_active, 1);
+  EXPECT_DOUBLE_EQ(c.view.node(c.d).router_inverse_outputs, 1);
+  release(&c.view, &a);
   EXPECT_EQ(c.view.node(c.d).num_router_prefill_tokens, 0);
   EXPECT_EQ(c.view.node(c.d).router_inverse_outputs, 0);
 }

@@ -194,7 +194,7 @@ Status ClusterSim::check_nodes_clean() const {
     }
     PPD_RETURN_IF_ERROR(s.check_invariants());
     const router::NodeState& v = router_->view().node(NodeId{static_cast<uint32_t>(i)});
-    if (v.num_router_active != 0 || v.num_router_prefill_tokens != 0) {
+    if (v.num_router_active != 0 || v.num_router_prefill_tokens != 0 || v.num_router_decoding != 0) {
       return internal_error("node {}: the router still counts {} requests and {} prefill tokens on it after the run", i,
                             v.num_router_active, v.num_router_prefill_tokens);
     }
@@ -380,13 +380,13 @@ void ClusterSim::finish_import(int node, RequestId id) {
   retry_imports(node);
 }
 
-// A token reaches the client now; the first one ends the router's prefill reservation of a
-// local request (the request's flight is looked up for that one only: tokens are the
-// simulator's hottest path, and a lookup per token cost 5% of an hour's run).
+// A token reaches the client now; at the first one the router counts the request as decoding
+// (and a local request's prompt as prefilled). The request's flight is looked up for that one
+// only: tokens are the simulator's hottest path, and a lookup per token cost 5% of an hour's run.
 void ClusterSim::deliver_token(RequestId id) {
   if (!client_.on_token(id, now())) return;
   Flight& f = flights_.at(id.value);
-  router_->prefill_done(&f.reservation);
+  router_->first_token(&f.reservation);
   f.first_token_ns = now();
 }
 

@@ -43,9 +43,11 @@ class SimRouter {
     router::Reservation reservation;
   };
   Result<Routed> route(const router::RouteInput& input, int64_t now_ns);
-  // The prompt is prefilled (remote: the prefill node's step ended; local: the first token
-  // reached the client): releases its prefill tokens, as RouterService does. Mutates.
+  // The remote prompt is prefilled (the prefill node's step ended): releases its prefill
+  // tokens, as RouterService does when the prefill node answers. Mutates.
   void prefill_done(router::Reservation* r) { router::release_prefill(&view_, r); }
+  // The first token reached the client: the request decodes on its decode node. Mutates.
+  void first_token(router::Reservation* r) { router::start_decoding(&view_, r); }
   // The request ended: releases the rest of its reservation and notes what the nodes now cache
   // (`decode_hashes`: the prompt and every output but the last; both empty after a failure).
   // Mutates.

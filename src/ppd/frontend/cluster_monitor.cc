@@ -58,7 +58,7 @@ router::NodeLoad parse_load(const nlohmann::json& j, std::vector<router::StepSam
   router::NodeLoad load{.num_waiting = j.value("num_waiting", 0),
                         .num_running = j.value("num_running", 0),
                         .num_pending_prefill_tokens = j.value("num_pending_prefill_tokens", int64_t{0}),
-                        .num_free_blocks = j.value("num_free_blocks", 0),
+                        .num_free_blocks = j.value("num_free_blocks", -1),
                         .transfer_bytes_per_s = j.value("transfer_bytes_per_s", 0.0)};
   for (const nlohmann::json& s : j.value("recent_steps", nlohmann::json::array())) {
     if (!s.is_array() || s.size() != 5) continue;
@@ -79,6 +79,7 @@ Result<EngineFacts> parse_engine_facts(const nlohmann::json& health, std::string
                   .block_bytes = engine->at("block_bytes").get<int64_t>(),
                   .max_model_len = engine->at("max_model_len").get<int>(),
                   .max_prefill_tokens = engine->at("max_prefill_tokens").get<int>(),
+                  .max_num_running = engine->value("max_num_running", 0),
                   .vocab_size = engine->at("vocab_size").get<int>()};
     if (!ok) return internal_error("node {}: engine.model_identity: expected 16 hex digits", node);
     return f;
@@ -211,7 +212,7 @@ Status ClusterMonitor::check_facts(Node& node, const EngineFacts& facts) {
   }
   for (NodeId id : node.ids) {
     view_->mutable_node(id).limits = {.block_size = facts.block_size, .max_prefill_tokens = facts.max_prefill_tokens,
-                                      .max_model_len = facts.max_model_len};
+                                      .max_model_len = facts.max_model_len, .max_num_running = facts.max_num_running};
   }
   return Status::Ok();
 }

@@ -29,6 +29,7 @@ struct EngineFacts {
   int64_t block_bytes = 0;
   int max_model_len = 0;
   int max_prefill_tokens = 0;
+  int max_num_running = 0;  // 0: the node did not say (an older node)
   int vocab_size = 0;
 };
 Result<EngineFacts> parse_engine_facts(const nlohmann::json& health, std::string_view node);

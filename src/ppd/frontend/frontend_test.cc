@@ -50,6 +50,12 @@ TEST(ClusterMonitorTest, ParsesEngineFactsAndNamesWhatIsMissing) {
   EXPECT_EQ(f.model_identity, 255u);
   EXPECT_EQ(f.block_size, 16);
   EXPECT_EQ(f.max_prefill_tokens, 256);
+  EXPECT_EQ(f.max_num_running, 0);  // an older node that does not say: unknown
+  health["engine"]["max_num_running"] = 64;
+  EXPECT_EQ(parse_engine_facts(health, "d0")->max_num_running, 64);
+  health["engine"]["max_num_running"] = "many";
+  EXPECT_EQ(parse_engine_facts(health, "d0").status().code(), StatusCode::kInternal);
+  health["engine"]["max_num_running"] = 64;
   health["engine"]["model_identity"] = "xyz";
   EXPECT_EQ(parse_engine_facts(health, "d0").status().message(),
             "node d0: engine.model_identity: expected 16 hex digits");

@@ -139,6 +139,7 @@ nlohmann::json engine_info(const engine::Engine& e) {
           {"block_bytes", e.block_bytes()},
           {"max_model_len", e.max_model_len()},
           {"max_prefill_tokens", e.options().scheduler.max_prefill_tokens},
+          {"max_num_running", e.options().scheduler.max_num_running},
           {"vocab_size", e.config().vocab_size}};
 }
 

@@ -28,7 +28,7 @@ struct NodeLoad {
   int num_waiting = 0;
   int num_running = 0;
   int64_t num_pending_prefill_tokens = 0;
-  int num_free_blocks = 0;
+  int num_free_blocks = -1;  // allocatable: free plus evictable cached; < 0: not reported
   double transfer_bytes_per_s = 0;  // EWMA of the node's KV pulls; 0 before its first
   // Derived by ClusterView::apply_load from the report's steps (the last value kept when they
   // have none):
@@ -47,6 +47,7 @@ struct NodeLimits {
   int block_size = 16;
   int max_prefill_tokens = 512;  // prefill tokens per step (the chunk size)
   int max_model_len = 0;
+  int max_num_running = 0;  // requests its scheduler admits at once (imports aside); 0: unknown
 };
 
 struct NodeState {

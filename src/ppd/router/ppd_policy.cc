@@ -30,6 +30,33 @@ double others_inverse_outputs(const NodeState& n, int num_decodes, const RouteIn
   return num_decodes / static_cast<double>(std::max(in.max_tokens - 1, 1));
 }
 
+// The wait before a full decode node takes a new request: until enough of its decodes finish.
+// Its scheduler admits a waiting request only while fewer than max_num_running run (imports
+// are not held to that) and only with free blocks for it; `queued` says the request joins the
+// node's waiting queue (the local path) rather than importing (the remote path, whose blocks
+// alone must be free). Decodes finish Σ 1/(outputs − 1) to a step, and each frees the blocks
+// of a mean decode context. 0 when nothing needs to finish.
+double admission_wait_s(const NodeState& d, int num_decodes, int64_t context, const RouteInput& in, int64_t tokens,
+                        bool queued) {
+  if (num_decodes == 0) return 0;
+  const int bs = std::max(d.limits.block_size, 1);
+  const int64_t waiting_tokens = queued ? queued_prefill_tokens(d) : 0;
+  double finishes = 0;
+  if (d.load.num_free_blocks >= 0) {
+    const int64_t blocks_short = (waiting_tokens + tokens + bs - 1) / bs - d.load.num_free_blocks;
+    const double blocks_per_finish = std::max(static_cast<double>(context) / num_decodes / bs, 1.0);
+    finishes = std::max<double>(blocks_short, 0) / blocks_per_finish;
+  }
+  if (queued && d.limits.max_num_running > 0) {
+    const int slots_short = num_decodes + std::max(d.load.num_waiting, 0) + 1 - d.limits.max_num_running;
+    finishes = std::max<double>(finishes, slots_short);
+  }
+  if (finishes <= 0) return 0;
+  const double per_step = others_inverse_outputs(d, num_decodes, in);
+  if (per_step <= 0) return 0;
+  return finishes / per_step * d.step_model.predict_s(0, num_decodes, context, 0);
+}
+
 // When the decode node's steps end, as seen from the request's arrival (time 0): work handed
 // to its engine thread (an append, an import's start or end) waits for the next boundary.
 // An idle node has none. A request arriving at the node that answered its session's previous
@@ -154,7 +181,8 @@ PathPrediction predict_local(const ClusterView& view, const Placement& p, const 
   const int chunk = d.limits.max_prefill_tokens;
   const PrefillTime before = predict_prefill(d.step_model, queued, chunk, 0, b, ctx);
   const PrefillTime all = predict_prefill(d.step_model, queued + uncached, chunk, p.num_decode_cached_tokens, b, ctx);
-  return {.ttft_s = step_clock(d, p, in, b, ctx).next(0) + all.total_s,
+  const double wait = admission_wait_s(d, b, ctx, in, uncached, /*queued=*/true);
+  return {.ttft_s = step_clock(d, p, in, b, ctx).next(0) + wait + all.total_s,
           .tpot_s = d.step_model.predict_s(0, b + 1, ctx + in.num_prompt_tokens, 0),
           .stall_tpot_s = std::max(all.extra_s - before.extra_s, 0.0) * others_inverse_outputs(d, b, in)};
 }
@@ -176,7 +204,10 @@ PathPrediction predict_remote(const ClusterView& view, const Placement& p, const
   const int64_t ctx = decode_context(d, b, in.num_prompt_tokens);
   const StepClock clock = step_clock(d, p, in, b, ctx);
   // The prefill node answered; the import starts between two steps and ends between two.
-  const double begin = clock.next(all.total_s);
+  // An import that finds too few free blocks waits for them (the node answers 503, the router
+  // retries).
+  const int64_t missing_tokens = static_cast<int64_t>(total_blocks - local_blocks) * bs;
+  const double begin = clock.next(std::max(all.total_s, admission_wait_s(d, b, ctx, in, missing_tokens, /*queued=*/false)));
   return {.ttft_s = begin + clock.after(bytes / bandwidth + o.link_latency_s),
           .tpot_s = d.step_model.predict_s(0, b + 1, ctx + in.num_prompt_tokens, 0)};
 }

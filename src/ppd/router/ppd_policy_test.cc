@@ -159,6 +159,44 @@ TEST(PpdPolicyTest, QueuedPrefillsShareTheSteps) {
   EXPECT_NEAR(local.stall_tpot_s, (step - decode_only - queued_alone) * 4 / 9, 1e-9);
 }
 
+// A decode node running max_num_running requests admits a waiting one only as its decodes
+// finish (Σ 1/(outputs − 1) to a step); an import is not held to that limit, only to free
+// blocks.
+TEST(PpdPolicyTest, AFullDecodeNodeMakesItsNewRequestsWait) {
+  OnePrefillOneDecode c;
+  const Prompt prompt(1056);
+  c.decode_holds(prompt.hashes, 64);
+  NodeState& d = c.view.mutable_node(c.decode);
+  d.limits.max_num_running = 8;
+  d.load = {.num_waiting = 2, .num_running = 8, .num_free_blocks = 100000, .transfer_bytes_per_s = 1e9,
+            .mean_decode_context_tokens = 1000};
+  const RouteInput in = prompt.input(1024, 10);  // the others' outputs stand in: 9 after the first
+  const Placement p = *place(c.view, in);
+  const PathPrediction full = predict_local(c.view, p, in);
+  const PathPrediction remote_full = predict_remote(c.view, p, in, {});
+  d.limits.max_num_running = 256;
+  const PathPrediction roomy = predict_local(c.view, p, in);
+  const double step = (1000 + 8 * 200 + 50 * 8.0) * 1e-6;
+  // 8 + 2 waiting + this one − 8 slots: 3 finishes at 8/9 a step.
+  EXPECT_NEAR(full.ttft_s - roomy.ttft_s, 3 / (8.0 / 9) * step, 1e-9);
+  EXPECT_NEAR(predict_remote(c.view, p, in, {}).ttft_s, remote_full.ttft_s, 1e-12);
+  // With long outputs the decodes finish slowly: 3 finishes take seconds, more than the
+  // remote path's prefill.
+  const RouteInput long_outputs = prompt.input(1024, 4097);
+  EXPECT_EQ(ppd_policy()->route(c.view, long_outputs)->path, Path::kLocal);
+  d.limits.max_num_running = 8;
+  EXPECT_EQ(ppd_policy()->route(c.view, long_outputs)->path, Path::kRemote);
+
+  // Too few free blocks for a full import (66 blocks, 2 free): it waits until the decodes
+  // free them, each finish freeing 1000 / 16 blocks.
+  const PpdPolicyOptions full_transfer{.transfer = TransferMode::kFull};
+  d.load.num_free_blocks = 2;
+  const double wait = (66 - 2) / (1000.0 / 16) / (8.0 / 4096) * step;
+  EXPECT_GE(predict_remote(c.view, p, long_outputs, full_transfer).ttft_s, wait);
+  d.load.num_free_blocks = -1;  // not reported: no wait
+  EXPECT_LT(predict_remote(c.view, p, long_outputs, full_transfer).ttft_s, wait);
+}
+
 // The stall reaches every running request on the node, in proportion to 1 / (outputs - 1)
 // of each, as the router's reservations record them.
 TEST(PpdPolicyTest, TheStallCountsEveryRunningRequest) {

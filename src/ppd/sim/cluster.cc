@@ -502,7 +502,8 @@ Result<SimResult> simulate_cluster(const ClusterOptions& options, const StepCost
   PPD_RETURN_IF_ERROR(workload::validate_workload(w));
   router::NodeLimits limits{.block_size = options.node.kv_cache.block_size,
                             .max_prefill_tokens = options.node.scheduler.max_prefill_tokens,
-                            .max_model_len = options.max_model_len};
+                            .max_model_len = options.max_model_len,
+                            .max_num_running = options.node.scheduler.max_num_running};
   PPD_ASSIGN_OR_RETURN(std::unique_ptr<SimRouter> router,
                        SimRouter::create({.num_prefill = options.num_prefill,
                                           .num_decode = options.num_decode,

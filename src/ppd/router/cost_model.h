@@ -39,7 +39,8 @@ PathPrediction predict_remote(const ClusterView& view, const Placement& placemen
 double local_advantage(const PathPrediction& local, const PathPrediction& remote, const PpdPolicyOptions& options);
 
 // SLO mode: the expected number of SLO misses a path causes, this request's (its predicted
-// TTFT and TPOT against the SLOs, with log-normal error of spread slo_sigma) plus those of
+// TTFT and TPOT against the SLOs, with log-normal errors of spread slo_sigma and
+// slo_tpot_sigma; its TPOT at least the decode node's mean step with decodes) plus those of
 // the decode node's running requests that its stall pushes past the TPOT SLO. Pure.
 double expected_slo_misses(const ClusterView& view, const Placement& placement, const RouteInput& input,
                            const PathPrediction& path, const PpdPolicyOptions& options);

@@ -43,10 +43,12 @@ struct PpdPolicyOptions {
   double w_ttft = 1.0;  // >= 0
   double w_tpot = 1.0;  // >= 0
   // SLO mode when either is set: the path with fewer expected SLO misses (this request's and
-  // those its stall causes on the decode node's other requests) wins; the weights decide ties.
+  // those its stall causes on the decode node's other requests) wins, turn 1 included; the
+  // weights decide ties (turn 1: remote).
   std::optional<double> slo_ttft_s;
   std::optional<double> slo_tpot_s;
-  double slo_sigma = 0.25;  // spread of ln(taken / predicted) assumed by SLO mode; > 0
+  double slo_sigma = 0.25;       // spread of ln(taken / predicted TTFT) assumed by SLO mode; > 0
+  double slo_tpot_sigma = 0.05;  // the same for TPOT, a mean over many steps; > 0
   double default_link_bytes_per_s = 1e9;  // before any transfer was observed; > 0
   double link_latency_s = 0.0005;         // per transfer, with the HTTP hops
   TransferMode transfer = TransferMode::kDelta;

@@ -126,6 +126,11 @@ class PpdPolicy final : public RoutingPolicy {
 // put SLO mode more than a point behind the best fixed policy in 20-50 cells per grid, 0.02
 // in 5-10 and 0 in 4-7 (docs/results/policy-scorecard).
 constexpr double kSloTie = 0.005;
+// Turn 1 goes local only by a clear margin: D holds none of its prompt, so it prefills all of
+// it beside D's decodes. On the H100 150 GB/s paper grid a margin of 0.005 left SLO mode more
+// than a point behind the best fixed policy in 39 cells, 0.1 in 22, 0.3 in 19; each was 5+
+// points ahead in 58-59 (docs/results/policy-scorecard).
+constexpr double kSloTurn1Tie = 0.3;
 
 Result<RouteDecision> PpdPolicy::route(const ClusterView& view, const RouteInput& in) const {
   PPD_ASSIGN_OR_RETURN(Placement p, place(view, in));
@@ -137,13 +142,13 @@ Result<RouteDecision> PpdPolicy::route(const ClusterView& view, const RouteInput
   if (in.turn > 1) {
     path = local_advantage(local, remote, options_) > 0 ? Path::kLocal : Path::kRemote;
     reason = "cost_model";
-    if (slo_mode()) {
-      const double miss_local = expected_slo_misses(view, p, in, local, options_);
-      const double miss_remote = expected_slo_misses(view, p, in, remote, options_);
-      if (std::abs(miss_local - miss_remote) > kSloTie) {
-        path = miss_local < miss_remote ? Path::kLocal : Path::kRemote;
-        reason = "slo";
-      }
+  }
+  if (slo_mode()) {
+    const double miss_local = expected_slo_misses(view, p, in, local, options_);
+    const double miss_remote = expected_slo_misses(view, p, in, remote, options_);
+    if (std::abs(miss_local - miss_remote) > (in.turn > 1 ? kSloTie : kSloTurn1Tie)) {
+      path = miss_local < miss_remote ? Path::kLocal : Path::kRemote;
+      reason = in.turn > 1 ? "slo" : "slo_turn1";
     }
   }
   RouteDecision d = make_decision(p, path, std::move(reason));
@@ -224,16 +229,20 @@ double local_advantage(const PathPrediction& local, const PathPrediction& remote
 
 double expected_slo_misses(const ClusterView& view, const Placement& p, const RouteInput& in,
                            const PathPrediction& path, const PpdPolicyOptions& o) {
-  const double own = 1 - p_meets(path.ttft_s, o.slo_ttft_s, o.slo_sigma) * p_meets(path.tpot_s, o.slo_tpot_s, o.slo_sigma);
   const NodeState& d = view.node(p.decode);
+  // This request's TPOT: the decode step it joins, or D's mean step with decodes when that is
+  // longer (the prefills D runs beside its decodes stall this request too).
+  const double own_tpot = std::max(path.tpot_s, d.load.mean_decode_step_s);
+  const double own =
+      1 - p_meets(path.ttft_s, o.slo_ttft_s, o.slo_sigma) * p_meets(own_tpot, o.slo_tpot_s, o.slo_tpot_sigma);
   const int b = running_decodes(d);
   if (b == 0 || path.stall_tpot_s <= 0 || !o.slo_tpot_s) return own;
   // The others' TPOT so far: the node's mean step with decodes, or the model's decode step.
   const double tpot = d.load.mean_decode_step_s > 0
                           ? d.load.mean_decode_step_s
                           : d.step_model.predict_s(0, b, decode_context(d, b, in.num_prompt_tokens), 0);
-  const double before = p_meets(tpot, o.slo_tpot_s, o.slo_sigma);
-  const double after = p_meets(tpot + path.stall_tpot_s / b, o.slo_tpot_s, o.slo_sigma);
+  const double before = p_meets(tpot, o.slo_tpot_s, o.slo_tpot_sigma);
+  const double after = p_meets(tpot + path.stall_tpot_s / b, o.slo_tpot_s, o.slo_tpot_sigma);
   return own + b * (before - after);
 }
 
@@ -243,6 +252,9 @@ Result<std::unique_ptr<RoutingPolicy>> make_ppd_policy(PpdPolicyOptions o) {
   if (o.slo_ttft_s && !(*o.slo_ttft_s > 0)) return invalid_argument("router.slo_ttft_ms: must be > 0; got {}", *o.slo_ttft_s * 1e3);
   if (o.slo_tpot_s && !(*o.slo_tpot_s > 0)) return invalid_argument("router.slo_tpot_ms: must be > 0; got {}", *o.slo_tpot_s * 1e3);
   if (!(o.slo_sigma > 0)) return invalid_argument("router.ppd.slo_sigma: must be > 0; got {}", o.slo_sigma);
+  if (!(o.slo_tpot_sigma > 0)) {
+    return invalid_argument("router.ppd.slo_tpot_sigma: must be > 0; got {}", o.slo_tpot_sigma);
+  }
   if (!(o.default_link_bytes_per_s > 0)) {
     return invalid_argument("router.ppd.default_link_bytes_per_s: must be > 0; got {}", o.default_link_bytes_per_s);
   }

@@ -284,10 +284,31 @@ TEST(PpdPolicyTest, TurnOneIsRemoteAndNoPrefillNodeMeansLocal) {
   EXPECT_EQ(none.status().message(), "no healthy decode node");
 }
 
+// In SLO mode turn 1 is decided too: a backed-up prefill node sends it to an idle decode
+// node, but only when that saves clearly more than a tie of expected misses.
+TEST(PpdPolicyTest, SloModePrefillsTurnOneLocallyWhenThePrefillNodeIsBackedUp) {
+  OnePrefillOneDecode c;
+  const Prompt prompt(256);
+  RouteInput in = prompt.input(0, 16);
+  in.turn = 1;
+  const PpdPolicyOptions slo{.slo_ttft_s = 0.1, .slo_tpot_s = 0.01};
+  RouteDecision d = *ppd_policy(slo)->route(c.view, in);  // both meet: remote, as without SLOs
+  EXPECT_EQ(d.path, Path::kRemote);
+  EXPECT_EQ(d.reason, "turn1");
+  // 4096 tokens queued on P: about 0.4 s before this prompt's turn, against 26 ms on D.
+  c.view.mutable_node(c.prefill).load.num_pending_prefill_tokens = 4096;
+  d = *ppd_policy(slo)->route(c.view, in);
+  EXPECT_EQ(d.path, Path::kLocal);
+  EXPECT_EQ(d.reason, "slo_turn1");
+  EXPECT_EQ(ppd_policy()->route(c.view, in)->path, Path::kRemote);  // the weights never take turn 1 local
+}
+
 TEST(PpdPolicyTest, RejectsBadOptions) {
   EXPECT_EQ(make_ppd_policy({.w_ttft = -1}).status().message(), "router.ppd.w_ttft: must be >= 0; got -1");
   EXPECT_EQ(make_ppd_policy({.slo_ttft_s = 0.0}).status().message(), "router.slo_ttft_ms: must be > 0; got 0");
   EXPECT_EQ(make_ppd_policy({.slo_sigma = 0}).status().message(), "router.ppd.slo_sigma: must be > 0; got 0");
+  EXPECT_EQ(make_ppd_policy({.slo_tpot_sigma = -1}).status().message(),
+            "router.ppd.slo_tpot_sigma: must be > 0; got -1");
 }
 
 }  // namespace

@@ -18,9 +18,11 @@ void add_policy_flags(CLI::App* cmd, PolicyFlags* f, const std::string& guard_fl
       ->check(CLI::IsMember({"delta", "full"}))->capture_default_str();
   cmd->add_option("--w-ttft", p.ppd.w_ttft, "ppd: weight of the relative TTFT gain")->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--w-tpot", p.ppd.w_tpot, "ppd: weight of the relative TPOT loss")->check(CLI::NonNegativeNumber)->capture_default_str();
-  cmd->add_option(guard_flags + "-ttft-ms", f->guard_ttft_ms, "ppd: TTFT guard; a path predicted to miss it is avoided (0: off)")
+  cmd->add_option(guard_flags + "-ttft-ms", f->guard_ttft_ms, "ppd SLO mode: TTFT objective; per request (turn 1 "
+                  "included) the path with fewer expected misses of the objectives, its own and those its stall "
+                  "causes, wins (0: off)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
-  cmd->add_option(guard_flags + "-tpot-ms", f->guard_tpot_ms, "ppd: TPOT guard (0: off)")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option(guard_flags + "-tpot-ms", f->guard_tpot_ms, "ppd SLO mode: TPOT objective (0: off)")->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--default-link-bytes-per-s", f->default_link_bytes_per_s,
                   "ppd: link bandwidth assumed before a decode node reports its pulls")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--threshold-tokens", p.threshold.max_local_prefill_tokens, "threshold: local iff uncached tokens < T ...")

@@ -54,7 +54,9 @@ Result<std::vector<BlockHash>> parse_hashes(const nlohmann::json& array, std::st
   return out;
 }
 
-router::NodeLoad parse_load(const nlohmann::json& j, std::vector<router::StepSample>* steps) {
+}  // namespace
+
+Result<router::NodeLoad> parse_load(const nlohmann::json& j, std::vector<router::StepSample>* steps) try {
   router::NodeLoad load{.num_waiting = j.value("num_waiting", 0),
                         .num_running = j.value("num_running", 0),
                         .num_pending_prefill_tokens = j.value("num_pending_prefill_tokens", int64_t{0}),
@@ -65,9 +67,9 @@ router::NodeLoad parse_load(const nlohmann::json& j, std::vector<router::StepSam
     steps->push_back({s[0].get<int>(), s[1].get<int>(), s[2].get<int64_t>(), s[3].get<double>(), s[4].get<double>()});
   }
   return load;
+} catch (const nlohmann::json::exception& e) {
+  return internal_error("malformed load report: {}", e.what());
 }
-
-}  // namespace
 
 Result<EngineFacts> parse_engine_facts(const nlohmann::json& health, std::string_view node) {
   auto engine = health.find("engine");
@@ -227,7 +229,7 @@ Status ClusterMonitor::apply_line(Node& node, std::string_view line) {
     for (NodeId id : node.ids) view_->apply_kv_events(id, stored, removed);
   } else if (type == "load") {
     std::vector<router::StepSample> steps;
-    const router::NodeLoad load = parse_load(j, &steps);
+    PPD_ASSIGN_OR_RETURN(const router::NodeLoad load, parse_load(j, &steps));
     for (NodeId id : node.ids) view_->apply_load(id, load, steps, node.last_line_ns);
   }
   return Status::Ok();

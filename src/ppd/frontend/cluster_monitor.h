@@ -33,6 +33,9 @@ struct EngineFacts {
   int vocab_size = 0;
 };
 Result<EngineFacts> parse_engine_facts(const nlohmann::json& health, std::string_view node);
+// A node's load report and the steps it carries (appended to `steps`); a field of the wrong
+// type is an error naming it, not an exception out of the report stream.
+Result<router::NodeLoad> parse_load(const nlohmann::json& report, std::vector<router::StepSample>* steps);
 
 struct ClusterMonitorOptions {
   uint64_t model_identity = 0;    // the router's model; nodes serving another are never used

@@ -63,6 +63,24 @@ TEST(ClusterMonitorTest, ParsesEngineFactsAndNamesWhatIsMissing) {
             "node d0: /health has no engine facts");
 }
 
+TEST(ClusterMonitorTest, AMalformedLoadReportIsAnErrorNotAnException) {
+  std::vector<router::StepSample> steps;
+  nlohmann::json report = {{"type", "load"}, {"num_running", 3}, {"num_free_blocks", 10},
+                           {"recent_steps", {{1, 2, 30, 0.5, 0.01}}}};
+  const router::NodeLoad load = *parse_load(report, &steps);
+  EXPECT_EQ(load.num_running, 3);
+  EXPECT_EQ(load.num_free_blocks, 10);
+  EXPECT_EQ(steps.size(), 1u);
+  EXPECT_EQ(parse_load({{"type", "load"}}, &steps)->num_free_blocks, -1);  // not reported
+  report["num_running"] = "many";
+  EXPECT_EQ(parse_load(report, &steps).status().code(), StatusCode::kInternal);
+  report["num_running"] = 3;
+  report["recent_steps"] = {{1, 2, "thirty", 0.5, 0.01}};
+  const Result<router::NodeLoad> bad_step = parse_load(report, &steps);
+  EXPECT_EQ(bad_step.status().code(), StatusCode::kInternal);
+  EXPECT_NE(bad_step.status().message().find("malformed load report"), std::string::npos);
+}
+
 TEST(DispatchTest, SamplingJsonCarriesWhatTheNodeParses) {
   sched::SamplingParams p;
   p.temperature = 0;

@@ -1,13 +1,18 @@
 #include "ppd/model/json_reader.h"
 
+#include "ppd/common/json_limits.h"
+
 namespace ppd::model {
 
 using nlohmann::json;
 
 Result<json> parse_json(std::string_view text, std::string_view source) {
+  if (json_nesting_depth(text, kMaxJsonDepth) > kMaxJsonDepth) {
+    return invalid_argument("{}: JSON nested deeper than {} levels", source, kMaxJsonDepth);
+  }
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e400
     std::string_view reason = e.what();
     // Drop nlohmann's "[json.exception.parse_error.101] " tag.
     if (const size_t end = reason.find("] "); end != std::string_view::npos) {

@@ -39,6 +39,23 @@ TEST(NodeJsonTest, BadRequestsNameTheField) {
   }
 }
 
+// 100,000 levels of nesting once crashed the node: the error message serialised the whole
+// value recursively. Such a body is now refused before it is parsed; one within the bound is
+// quoted in a short excerpt.
+TEST(NodeJsonTest, DeepNestingIsRefusedNotACrash) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_EQ(parse_node_request(R"({"token_ids":)" + deep + "}", "generate").status().to_string(),
+            "INVALID_ARGUMENT: request body: JSON nested deeper than 64 levels");
+  EXPECT_EQ(parse_node_request(R"({"token_ids":[1],"sampling":{"temperature":)" + deep + "}}", "prefill")
+                .status()
+                .to_string(),
+            "INVALID_ARGUMENT: request body: JSON nested deeper than 64 levels");
+  const std::string nested = std::string(62, '[') + std::string(62, ']');
+  EXPECT_EQ(parse_node_request(R"({"token_ids":)" + nested + "}", "generate").status().to_string(),
+            "INVALID_ARGUMENT: token_ids[0]: expected a 32-bit integer; got " + std::string(60, '[') + "...");
+  EXPECT_EQ(parse_node_request(R"({"token_ids":[1e400]})", "generate").status().code(), StatusCode::kInvalidArgument);
+}
+
 KvHandle sample_handle() {
   return {.node = "p0", .kv_address = "127.0.0.1:9", .handle = 7, .num_prompt_tokens = 20, .block_size = 16,
           .num_cached_tokens = 16, .block_ids = {BlockId{3}, BlockId{4}}, .block_hashes = {BlockHash{0xabcdef0123456789}},

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ppd/common/json_excerpt.h"
+#include "ppd/common/json_limits.h"
+
 namespace ppd::router {
 namespace {
 
@@ -13,28 +16,8 @@ constexpr size_t kMaxStopStrings = 4;
 // Compact JSON; invalid UTF-8 (streamed text may end inside a sequence) is replaced, not thrown.
 std::string dump_lenient(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-// Appends compact JSON for `value` to `out`, stopping soon after `out` passes `limit` chars, so
-// that a huge or deeply nested value costs (and recurses) no more than the excerpt shows.
-void append_excerpt(const json& value, std::string& out, size_t limit) {
-  if (!value.is_structured()) return void(out += dump_lenient(value));
-  out += value.is_array() ? '[' : '{';
-  for (auto it = value.begin(); it != value.end() && out.size() <= limit; ++it) {
-    if (it != value.begin()) out += ',';
-    if (value.is_object()) out += dump_lenient(json(it.key())) + ':';
-    append_excerpt(*it, out, limit);
-  }
-  out += value.is_array() ? ']' : '}';
-}
-
 // `value` for an error message: cut to about 40 chars at a UTF-8 boundary (error bodies are JSON).
-std::string excerpt(const json& value) {
-  std::string out;
-  append_excerpt(value, out, kMaxExcerptChars);
-  if (out.size() <= kMaxExcerptChars) return out;
-  size_t cut = kMaxExcerptChars;
-  while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
-  return out.substr(0, cut) + "...";
-}
+std::string excerpt(const json& value) { return json_excerpt(value, kMaxExcerptChars); }
 
 Status rule_error(std::string_view field, std::string_view rule, const json& value) {
   return invalid_argument("{}: {}; got {}", field, rule, excerpt(value));
@@ -106,6 +89,9 @@ Result<std::optional<std::string>> read_string(const json& object, std::string_v
 // Errors carry nlohmann's message without its "[json.exception.parse_error.101] " tag, with
 // bytes past ASCII (it may quote the input) as '?' so that the message stays valid UTF-8.
 Result<json> parse_body(std::string_view body) {
+  if (json_nesting_depth(body, kMaxJsonDepth) > kMaxJsonDepth) {
+    return invalid_argument("request body: JSON nested deeper than {} levels", kMaxJsonDepth);
+  }
   json j;
   try {
     j = json::parse(body);

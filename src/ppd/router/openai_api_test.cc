@@ -291,10 +291,13 @@ TEST(OpenAiApiErrorTest, ValuesAreCutToAboutFortyCharsOnUtf8Boundaries) {
   for (int i = 0; i < 30; ++i) e_acute += "\xc3\xa9";
   EXPECT_EQ(error_of(chat(R"(,"max_tokens":")" + e_acute + "\""), ApiKind::kChat),
             "max_tokens: expected an integer; got \"" + e_acute.substr(0, 38) + "...");
-  // Deep nesting neither overflows the stack nor makes a long message.
+  // Nesting within the bound makes a short message; past it the body is refused unparsed.
+  const std::string nested = std::string(60, '[') + std::string(60, ']');
+  EXPECT_EQ(error_of(chat(R"(,"user":)" + nested), ApiKind::kChat), "user: expected a string; got " +
+                                                                       std::string(40, '[') + "...");
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
-  EXPECT_EQ(error_of(chat(R"(,"user":)" + deep), ApiKind::kChat), "user: expected a string; got " +
-                                                                     std::string(40, '[') + "...");
+  EXPECT_EQ(error_of(chat(R"(,"user":)" + deep), ApiKind::kChat),
+            "request body: JSON nested deeper than 64 levels");
 }
 
 TEST(OpenAiApiErrorTest, InvalidUtf8InTheParserMessageIsReplaced) {

@@ -27,4 +27,9 @@ int json_nesting_depth(std::string_view text, int limit) {
   return deepest;
 }
 
+nlohmann::json parse_peer_json(std::string_view text) {
+  if (json_nesting_depth(text, kMaxJsonDepth) > kMaxJsonDepth) return nlohmann::json::value_t::discarded;
+  return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+}
+
 }  // namespace ppd

@@ -3,6 +3,8 @@
 
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 namespace ppd {
 
 // The deepest nesting any request or report of ours needs is 5 (messages, content parts);
@@ -13,5 +15,9 @@ inline constexpr int kMaxJsonDepth = 64;
 // recursion (brackets inside strings do not count); stops at `limit + 1` once past `limit`.
 // The text need not be valid JSON: the parser judges that. Pure.
 int json_nesting_depth(std::string_view text, int limit);
+
+// JSON from a peer (a node's answer or report): the parsed value, or a discarded one
+// (`is_discarded()`) when the text is invalid or nested deeper than kMaxJsonDepth. Never throws.
+nlohmann::json parse_peer_json(std::string_view text);
 
 }  // namespace ppd

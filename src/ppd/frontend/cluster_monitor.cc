@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "ppd/common/check.h"
+#include "ppd/common/json_limits.h"
 
 namespace ppd::frontend {
 namespace asio = boost::asio;
@@ -171,7 +172,7 @@ asio::awaitable<Status> ClusterMonitor::follow_once(Node& node) {
   Result<net::HttpResponse> r = co_await net::http_request(health);
   if (!r.ok()) co_return r.status();
   if (r->status_code != 200) co_return unavailable("GET /health answered {}", r->status_code);
-  const nlohmann::json body = nlohmann::json::parse(r->body, nullptr, false);
+  const nlohmann::json body = parse_peer_json(r->body);
   PPD_CO_ASSIGN_OR_RETURN(EngineFacts facts, parse_engine_facts(body, node.name));
   PPD_CO_RETURN_IF_ERROR(check_facts(node, facts));
   net::HttpRequestSpec events{.host = node.address.host, .port = node.address.port, .target = "/events",
@@ -221,7 +222,7 @@ Status ClusterMonitor::check_facts(Node& node, const EngineFacts& facts) {
 
 Status ClusterMonitor::apply_line(Node& node, std::string_view line) {
   node.last_line_ns = clock_->now_ns();
-  const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+  const nlohmann::json j = parse_peer_json(line);
   const std::string type = j.is_object() ? j.value("type", std::string()) : std::string();
   if (type == "kv_events") {
     PPD_ASSIGN_OR_RETURN(std::vector<BlockHash> stored, parse_hashes(j.value("stored", nlohmann::json()), "stored"));

@@ -30,6 +30,12 @@ TEST(NodeClientTest, ErrorLinesAndMalformedLinesBecomeStatuses) {
   EXPECT_EQ(e.message(), "node d0: pull failed");
   EXPECT_EQ(parse_node_output("not json", "d0").status().message(), "node d0: malformed output line: not json");
   EXPECT_EQ(parse_node_output(R"({"token": "x"})", "d0").status().code(), StatusCode::kInternal);
+  // A hostile or broken node: wrong types in its error, nesting past the bound.
+  const Status typed = parse_node_output(R"({"error": {"message": 7, "code": []}})", "d0").status();
+  EXPECT_EQ(typed.message(), "node d0: unknown error");
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_EQ(parse_node_output(R"({"token":)" + deep + "}", "d0").status().code(), StatusCode::kInternal);
+  EXPECT_EQ(status_from_node_error(500, R"({"error":)" + deep + "}", "d0").message(), "node d0: HTTP 500");
 }
 
 TEST(NodeClientTest, ErrorAnswersKeepTheNodesMessageAndMapTheStatus) {

@@ -7,6 +7,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include "ppd/common/json_limits.h"
+
 namespace ppd::frontend {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
@@ -46,11 +48,15 @@ bool read_int(const nlohmann::json& j, const char* key, T* out) {
 }  // namespace
 
 Result<NodeOutput> parse_node_output(std::string_view line, std::string_view node) {
-  const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  const nlohmann::json j = parse_peer_json(line);
   if (!j.is_object()) return internal_error("node {}: malformed output line: {:.80}", node, line);
   if (auto e = j.find("error"); e != j.end() && e->is_object()) {
-    const std::string message = e->value("message", std::string("unknown error"));
-    return Status(code_for_name(e->value("code", std::string())), fmt::format("node {}: {}", node, message));
+    const auto message = e->find("message");
+    const auto code = e->find("code");
+    return Status(code_for_name(code != e->end() && code->is_string() ? code->get<std::string>() : std::string()),
+                  fmt::format("node {}: {}", node,
+                              message != e->end() && message->is_string() ? message->get<std::string>()
+                                                                          : std::string("unknown error")));
   }
   NodeOutput out;
   bool ok = j.contains("token") && read_int(j, "token", &out.token) && read_int(j, "index", &out.index) &&
@@ -67,7 +73,7 @@ Result<NodeOutput> parse_node_output(std::string_view line, std::string_view nod
 }
 
 Status status_from_node_error(unsigned http_status, std::string_view body, std::string_view node) {
-  const nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  const nlohmann::json j = parse_peer_json(body);
   std::string message = fmt::format("HTTP {}", http_status);
   if (j.is_object() && j.contains("error") && j["error"].is_object() && j["error"].contains("message") &&
       j["error"]["message"].is_string()) {
@@ -137,7 +143,7 @@ asio::awaitable<Result<nlohmann::json>> call_prefill(net::HostPort node, std::st
   Result<net::HttpResponse> r = co_await net::http_request(std::move(spec));
   if (!r.ok()) co_return r.status();
   if (r->status_code != 200) co_return status_from_node_error(r->status_code, r->body, name);
-  nlohmann::json j = nlohmann::json::parse(r->body, nullptr, false);
+  nlohmann::json j = parse_peer_json(r->body);
   if (!j.is_object() || !j.contains("handle") || !j["handle"].is_object()) {
     co_return internal_error("node {}: /prefill answered without a handle", name);
   }

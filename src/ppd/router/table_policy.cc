@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ppd/common/file.h"
+#include "ppd/common/json_excerpt.h"
 #include "ppd/router/policy_util.h"
 
 namespace ppd::router {
@@ -25,12 +26,7 @@ constexpr std::array<IoClass, 9> kIoClasses = {
 constexpr std::array<std::string_view, 4> kMeasuredKeys = {"ttft_remote_s", "ttft_local_s", "tpot_remote_s",
                                                            "tpot_local_s"};
 
-std::string table_excerpt(const json& value) {
-  std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
-  constexpr size_t kMaxChars = 60;
-  if (text.size() > kMaxChars) text = text.substr(0, kMaxChars) + "...";
-  return text;
-}
+std::string table_excerpt(const json& value) { return json_excerpt(value); }
 
 template <typename T, size_t N, typename NameOf>
 std::string join_names(const std::array<T, N>& values, NameOf name_of) {

@@ -19,34 +19,6 @@ namespace fs = std::filesystem;
 using boost::beast::http::verb;
 using Messages = std::vector<std::pair<std::string, std::string>>;
 
-std::string tinystories() {
-  const char* shared = std::getenv("PPD_SHARED_DIR");
-  return shared == nullptr ? "" : std::string(shared) + "/models/tinystories-656k";
-}
-
-nlohmann::json post_json(uint16_t port, const std::string& target, const nlohmann::json& body, int* status = nullptr) {
-  Result<net::HttpResponse> r = http_call(port, verb::post, target, body.dump(), 120'000);
-  EXPECT_TRUE(r.ok()) << r.status().message();
-  if (!r.ok()) return {};
-  if (status != nullptr) *status = static_cast<int>(r->status_code);
-  return nlohmann::json::parse(r->body, nullptr, false);
-}
-
-// Waits until the router reports every node healthy.
-void wait_healthy(uint16_t router_port, size_t num_nodes) {
-  for (int i = 0; i < 600; ++i) {
-    Result<net::HttpResponse> r = http_call(router_port, verb::get, "/health");
-    if (r.ok() && r->status_code == 200) {
-      const nlohmann::json h = nlohmann::json::parse(r->body);
-      size_t healthy = 0;
-      for (const auto& n : h["nodes"]) healthy += n["healthy"].get<bool>() ? 1 : 0;
-      if (healthy == num_nodes) return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ADD_FAILURE() << "router did not see " << num_nodes << " healthy nodes within 30 s";
-}
-
 // The sum of a metric's samples whose line contains every one of `parts`.
 double metric_sum(uint16_t port, const std::vector<std::string>& parts) {
   Result<net::HttpResponse> r = http_call(port, verb::get, "/metrics");

@@ -1,10 +1,18 @@
 #include "router_process.h"
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "ppd/cli/up_plan.h"
 
 namespace ppd::testing {
+
+using boost::beast::http::verb;
 
 PpdProcess::PpdProcess(std::vector<std::string> args, const std::string& ready_prefix,
                        const std::filesystem::path& dir, const std::string& name) {
@@ -74,6 +82,54 @@ std::string sse_text(const SseResult& r) {
     if (delta.contains("content")) text += delta["content"].get<std::string>();
   }
   return text;
+}
+
+std::string tinystories() {
+  const char* shared = std::getenv("PPD_SHARED_DIR");
+  return shared == nullptr ? "" : std::string(shared) + "/models/tinystories-656k";
+}
+
+nlohmann::json post_json(uint16_t port, const std::string& target, const nlohmann::json& body, int* status) {
+  Result<net::HttpResponse> r = http_call(port, verb::post, target, body.dump(), 120'000);
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  if (!r.ok()) return {};
+  if (status != nullptr) *status = static_cast<int>(r->status_code);
+  return nlohmann::json::parse(r->body, nullptr, false);
+}
+
+// Waits until the router reports every node healthy.
+void wait_healthy(uint16_t router_port, size_t num_nodes) {
+  for (int i = 0; i < 600; ++i) {
+    Result<net::HttpResponse> r = http_call(router_port, verb::get, "/health");
+    if (r.ok() && r->status_code == 200) {
+      const nlohmann::json h = nlohmann::json::parse(r->body);
+      size_t healthy = 0;
+      for (const auto& n : h["nodes"]) healthy += n["healthy"].get<bool>() ? 1 : 0;
+      if (healthy == num_nodes) return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ADD_FAILURE() << "router did not see " << num_nodes << " healthy nodes within 30 s";
+}
+
+pid_t child_named(pid_t parent, const std::string& name) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string pid_text = entry.path().filename().string();
+    if (pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string stat_line;
+    std::getline(stat, stat_line);
+    // pid (comm) state ppid ...: the ppid is the second word after the last ')'.
+    std::istringstream after(stat_line.substr(stat_line.rfind(')') + 1));
+    std::string state;
+    pid_t ppid = -1;
+    after >> state >> ppid;
+    if (ppid != parent) continue;
+    std::ifstream cmdline_file(entry.path() / "cmdline");
+    const std::string cmdline((std::istreambuf_iterator<char>(cmdline_file)), std::istreambuf_iterator<char>());
+    if (cmdline.find(std::string("--name") + '\0' + name + '\0') != std::string::npos) return std::stoi(pid_text);
+  }
+  return -1;
 }
 
 }  // namespace ppd::testing

@@ -25,6 +25,8 @@ class PpdProcess {
   uint16_t http_port() const { return http_port_; }
   std::string http_address() const { return "127.0.0.1:" + std::to_string(http_port_); }
   void kill_now() { child_->kill_now(); }
+  pid_t pid() const { return child_ ? child_->pid() : -1; }
+  bool running() { return child_ && !child_->poll_exit().has_value(); }
   bool started() const { return http_port_ != 0; }
   std::string log() const { return child_ ? child_->stderr_tail(40) : ""; }
 
@@ -49,5 +51,16 @@ SseResult post_sse(uint16_t port, const std::string& target, const nlohmann::jso
                    const std::function<bool(const SseResult&)>& after_event = nullptr);
 // The text of a chat answer's events (the "delta.content" pieces joined).
 std::string sse_text(const SseResult& r);
+
+// TinyStories-656K under $PPD_SHARED_DIR; "" when that is unset.
+std::string tinystories();
+// POSTs `body` as JSON (120 s deadline) and parses the answer; *status gets the HTTP status.
+nlohmann::json post_json(uint16_t port, const std::string& target, const nlohmann::json& body,
+                         int* status = nullptr);
+// Waits up to 30 s until the router at `router_port` reports `num_nodes` healthy nodes.
+void wait_healthy(uint16_t router_port, size_t num_nodes);
+
+// The pid of the child of `parent` whose command line has the words "--name <name>"; -1 if none.
+pid_t child_named(pid_t parent, const std::string& name);
 
 }  // namespace ppd::testing

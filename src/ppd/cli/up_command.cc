@@ -1,6 +1,7 @@
 // `ppd up`: a local cluster in one command. Starts the prefill and decode nodes, then the router,
 // as child processes running this same binary; prints one "ppd up ready ..." line on stdout and
-// runs until SIGINT/SIGTERM or until a child exits; then stops the router, then the nodes.
+// runs until SIGINT/SIGTERM, restarting a child that dies (up_cluster.h); then stops the router,
+// then the nodes.
 // SIGINT and SIGTERM are blocked in every thread (before any exists) and taken with
 // sigtimedwait(), so no handler runs; the children start with an empty signal mask.
 #include <pthread.h>
@@ -20,6 +21,7 @@
 #include "ppd/cli/child_process.h"
 #include "ppd/cli/commands.h"
 #include "ppd/cli/model_source.h"
+#include "ppd/cli/up_cluster.h"
 #include "ppd/cli/up_plan.h"
 
 namespace ppd::cli {
@@ -27,7 +29,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int64_t kStopGraceMs = 5000;
 constexpr int64_t kPollMs = 200;
 
 void progress(const std::string& line) { std::cerr << "ppd up: " << line << std::endl; }
@@ -47,70 +48,6 @@ int take_stop_signal(int64_t timeout_ms) {
   const int signal_number = sigtimedwait(&set, nullptr, &timeout);
   return signal_number > 0 ? signal_number : 0;
 }
-
-// One started child and the file its stderr goes to.
-struct Member {
-  ChildPlan plan;
-  std::string log_path;
-  std::unique_ptr<ChildProcess> process;
-};
-
-// The children started so far, nodes first and the router last. stop() (also run by the
-// destructor) stops the router, then all nodes at once, each within kStopGraceMs.
-class Cluster {
- public:
-  explicit Cluster(std::string log_dir) : log_dir_(std::move(log_dir)) {}
-  Cluster(const Cluster&) = delete;
-  Cluster& operator=(const Cluster&) = delete;
-  ~Cluster() { stop(); }
-
-  Status start(ChildPlan plan) {
-    const std::string log_path = (std::filesystem::path(log_dir_) / (plan.name + ".log")).string();
-    progress(fmt::format("starting {} (log {})", plan.name, log_path));
-    PPD_ASSIGN_OR_RETURN(std::unique_ptr<ChildProcess> process,
-                         ChildProcess::spawn({.argv = plan.argv, .stderr_path = log_path}));
-    members_.push_back({std::move(plan), log_path, std::move(process)});
-    return Status::Ok();
-  }
-
-  std::vector<Member>& members() { return members_; }
-
-  // Returns the first child that has exited (reaping it), or nullptr.
-  const Member* find_exited() {
-    for (const Member& m : members_) {
-      if (m.process->poll_exit().has_value()) return &m;
-    }
-    return nullptr;
-  }
-
-  void stop() {
-    if (members_.empty()) return;
-    if (members_.back().plan.role == ChildRole::kRouter) {
-      stop_member(members_.back(), Clock::now() + std::chrono::milliseconds(kStopGraceMs));
-      members_.pop_back();
-    }
-    for (Member& m : members_) m.process->request_stop();
-    const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(kStopGraceMs);
-    for (Member& m : members_) stop_member(m, deadline);
-    members_.clear();
-    progress("stopped");
-  }
-
- private:
-  static void stop_member(Member& m, Clock::time_point deadline) {
-    const bool was_running = !m.process->poll_exit().has_value();
-    const int64_t grace_ms =
-        std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
-    const int status = m.process->terminate(grace_ms);
-    // A child that exits 0, or dies of the SIGTERM itself (before it could handle it), stopped as asked.
-    if (was_running && status != 0 && status != 128 + SIGTERM) {
-      progress(fmt::format("{} stopped with {}; see {}", m.plan.name, m.process->exit_text(), m.log_path));
-    }
-  }
-
-  std::string log_dir_;
-  std::vector<Member> members_;
-};
 
 Result<std::string> make_log_dir(const std::string& log_dir) {
   if (log_dir.empty()) {
@@ -134,7 +71,7 @@ struct Ready {
 };
 
 // Waits for m's ready line. CANCELLED on SIGINT/SIGTERM.
-Result<Ready> wait_ready(Member& m, std::string_view prefix, Clock::time_point deadline, int64_t timeout_ms) {
+Result<Ready> wait_ready(UpCluster& cluster, UpMember& m, Clock::time_point deadline, int64_t timeout_ms) {
   for (;;) {
     if (take_stop_signal(0) != 0) return Status(StatusCode::kCancelled, "interrupted while starting");
     const int64_t left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
@@ -143,9 +80,10 @@ Result<Ready> wait_ready(Member& m, std::string_view prefix, Clock::time_point d
                     fmt::format("{}: not ready within {} ms (--startup-timeout-ms); see {}", m.plan.name,
                                 timeout_ms, m.log_path));
     }
-    Result<std::string> line = m.process->wait_for_line(prefix, std::min(left_ms, kPollMs));
+    Result<std::string> line = m.process->wait_for_line(m.ready_prefix, std::min(left_ms, kPollMs));
     if (line.ok()) {
       PPD_ASSIGN_OR_RETURN(std::string http, ready_line_value(*line, "http"));
+      cluster.mark_ready(m, *line);
       progress(fmt::format("{} ready at http://{}", m.plan.name, http));
       return Ready{*std::move(line), std::move(http)};
     }
@@ -154,18 +92,20 @@ Result<Ready> wait_ready(Member& m, std::string_view prefix, Clock::time_point d
 }
 
 // Starts the nodes, waits for all of them, then starts the router and returns its ready line.
-Result<Ready> start_cluster(const UpOptions& o, const std::string& model_dir, Cluster* cluster) {
+Result<Ready> start_cluster(const UpOptions& o, const std::string& model_dir, UpCluster* cluster) {
   PPD_ASSIGN_OR_RETURN(const std::string binary, self_binary_path());
-  for (ChildPlan& plan : plan_nodes(o, binary, model_dir)) PPD_RETURN_IF_ERROR(cluster->start(std::move(plan)));
+  for (ChildPlan& plan : plan_nodes(o, binary, model_dir)) {
+    PPD_RETURN_IF_ERROR(cluster->start(std::move(plan), "ppd node ready"));
+  }
   const auto timeout = std::chrono::milliseconds(o.startup_timeout_ms);
   const Clock::time_point nodes_deadline = Clock::now() + timeout;
   RouterTargets targets;
-  for (Member& m : cluster->members()) {
-    PPD_ASSIGN_OR_RETURN(Ready ready, wait_ready(m, "ppd node ready", nodes_deadline, o.startup_timeout_ms));
+  for (UpMember& m : cluster->members()) {
+    PPD_ASSIGN_OR_RETURN(Ready ready, wait_ready(*cluster, m, nodes_deadline, o.startup_timeout_ms));
     (m.plan.role == ChildRole::kPrefill ? targets.prefill : targets.decode).push_back(std::move(ready.http));
   }
-  PPD_RETURN_IF_ERROR(cluster->start(plan_router(o, binary, model_dir, targets)));
-  return wait_ready(cluster->members().back(), "ppd router ready", Clock::now() + timeout, o.startup_timeout_ms);
+  PPD_RETURN_IF_ERROR(cluster->start(plan_router(o, binary, model_dir, targets), "ppd router ready"));
+  return wait_ready(*cluster, cluster->members().back(), Clock::now() + timeout, o.startup_timeout_ms);
 }
 
 void announce(const UpOptions& o, const Ready& router, const std::string& log_dir) {
@@ -183,18 +123,14 @@ void announce(const UpOptions& o, const Ready& router, const std::string& log_di
   progress("Ctrl-C stops the cluster");
 }
 
-// Runs until a stop signal (returns 0) or until a child exits (returns 1).
-int supervise(Cluster& cluster) {
+// Runs until a stop signal (returns 0) or until the cluster cannot serve on (returns 1).
+int supervise(UpCluster& cluster) {
   for (;;) {
     if (const int signal_number = take_stop_signal(kPollMs); signal_number != 0) {
       progress(fmt::format("got {}; stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM"));
       return 0;
     }
-    if (const Member* m = cluster.find_exited()) {
-      progress(fmt::format("{} exited unexpectedly (status {}); see {}", m->plan.name, *m->process->poll_exit(),
-                           m->log_path));
-      return 1;
-    }
+    if (!cluster.supervise_once()) return 1;
   }
 }
 
@@ -212,7 +148,7 @@ int run_up(const UpOptions& o) {
     progress(log_dir.status().message());
     return 1;
   }
-  Cluster cluster(*log_dir);
+  UpCluster cluster(*log_dir, o.startup_timeout_ms, o.restart, progress);
   const Result<Ready> router = start_cluster(o, *model_dir, &cluster);
   if (!router.ok()) {
     const bool interrupted = router.status().code() == StatusCode::kCancelled;
@@ -260,6 +196,10 @@ void register_up_command(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--startup-timeout-ms", o->startup_timeout_ms, "Time for the nodes, then the router, to be ready")
       ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_flag("!--no-restart", o->restart,
+                "Do not restart a child that exits unexpectedly (by default it is restarted on its ports after "
+                "1 s, doubling to 30 s while it keeps dying); a dead node is then left out, a dead router stops "
+                "the cluster");
   cmd->callback([o, exit_code] { *exit_code = run_up(*o); });
 }
 

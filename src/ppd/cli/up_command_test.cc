@@ -107,6 +107,32 @@ TEST(UpPlanTest, ReadyLineValues) {
             "INVALID_ARGUMENT: ready line: no non-empty http= value; got \"ppd node ready xhttp=1 http= kv=2\"");
 }
 
+TEST(UpPlanTest, RestartsBackOffFromOneSecondDoublingToThirty) {
+  EXPECT_EQ(restart_delay_ms(1), 1000);
+  EXPECT_EQ(restart_delay_ms(2), 2000);
+  EXPECT_EQ(restart_delay_ms(5), 16000);
+  EXPECT_EQ(restart_delay_ms(6), 30000);
+  EXPECT_EQ(restart_delay_ms(1000), 30000);
+}
+
+TEST(UpPlanTest, ARestartedChildKeepsThePortsOfItsFirstStart) {
+  UpOptions o;
+  o.node_flags = "--kernels scalar";
+  const ChildPlan node = plan_nodes(o, "ppd", "/m")[1];
+  const Result<ChildPlan> pinned =
+      pin_ports(node, "ppd node ready name=decode-0 role=decode http=127.0.0.1:40123 kv=127.0.0.1:40124");
+  ASSERT_TRUE(pinned.ok()) << pinned.status().to_string();
+  Args expected = node.argv;
+  expected[11] = "40123";  // --port
+  expected[13] = "40124";  // --kv-port
+  EXPECT_EQ(pinned->argv, expected);
+  const ChildPlan router = plan_router(UpOptions{.port = 0}, "ppd", "/m", {.decode = {"h:1"}});
+  const Result<ChildPlan> router_pinned = pin_ports(router, "ppd router ready http=[::1]:8123 policy=ppd");
+  ASSERT_TRUE(router_pinned.ok());
+  EXPECT_EQ(router_pinned->argv[11], "8123");
+  EXPECT_FALSE(pin_ports(router, "ppd router ready").ok());
+}
+
 TEST(UpCommandTest, FlagsHaveDefaultsAndRanges) {
   CLI::App app;
   int exit_code = -1;
@@ -118,6 +144,7 @@ TEST(UpCommandTest, FlagsHaveDefaultsAndRanges) {
   const char* bad_decode[] = {"ppd", "up", "--decode", "0"};
   EXPECT_THROW(app.parse(4, bad_decode), CLI::ValidationError);
   EXPECT_EQ(exit_code, -1);
+  EXPECT_NE(up->get_option("--no-restart"), nullptr);
 }
 
 }  // namespace

@@ -9,6 +9,17 @@ namespace ppd::cli {
 namespace {
 
 constexpr int kMaxNodeThreads = 256;
+constexpr int64_t kFirstRestartDelayMs = 1000;
+constexpr int64_t kMaxRestartDelayMs = 30'000;
+
+// Sets the value after `flag` in argv, if the flag is there.
+void set_flag_value(std::vector<std::string>* argv, std::string_view flag, std::string value) {
+  const auto it = std::find(argv->begin(), argv->end(), flag);
+  if (it != argv->end() && it + 1 != argv->end()) *(it + 1) = std::move(value);
+}
+
+// "7001" from "127.0.0.1:7001" (the text after the last ':').
+std::string port_of(std::string_view address) { return std::string(address.substr(address.rfind(':') + 1)); }
 
 void append_flags(std::vector<std::string>* argv, std::string_view flags) {
   for (std::string& flag : split_flags(flags)) argv->push_back(std::move(flag));
@@ -73,6 +84,21 @@ ChildPlan plan_router(const UpOptions& options, const std::string& binary, const
                                      options.policy, "--host", options.host, "--port", std::to_string(options.port)});
   if (!options.api_key.empty()) plan.argv.insert(plan.argv.end(), {"--api-key", options.api_key});
   append_flags(&plan.argv, options.router_flags);
+  return plan;
+}
+
+int64_t restart_delay_ms(int restart) {
+  int64_t delay_ms = kFirstRestartDelayMs;
+  for (int i = 1; i < restart && delay_ms < kMaxRestartDelayMs; ++i) delay_ms *= 2;
+  return std::min(delay_ms, kMaxRestartDelayMs);
+}
+
+Result<ChildPlan> pin_ports(ChildPlan plan, std::string_view ready_line) {
+  PPD_ASSIGN_OR_RETURN(const std::string http, ready_line_value(ready_line, "http"));
+  set_flag_value(&plan.argv, "--port", port_of(http));
+  if (const Result<std::string> kv = ready_line_value(ready_line, "kv"); kv.ok()) {
+    set_flag_value(&plan.argv, "--kv-port", port_of(*kv));
+  }
   return plan;
 }
 

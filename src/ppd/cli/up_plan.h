@@ -30,6 +30,7 @@ struct UpOptions {
   std::string node_flags;           // extra flags for every node, split on whitespace
   std::string log_dir;              // "": a new ppd-up-XXXXXX directory under $TMPDIR or /tmp
   int64_t startup_timeout_ms = 120'000;  // for all nodes to be ready, then again for the router
+  bool restart = true;              // a child that exits unexpectedly is started again, with backoff
 };
 
 enum class ChildRole { kPrefill, kDecode, kRouter };
@@ -63,6 +64,15 @@ std::vector<ChildPlan> plan_nodes(const UpOptions& options, const std::string& b
 // --port ... [--api-key ...]` and then options.router_flags; --prefill only with prefill targets.
 ChildPlan plan_router(const UpOptions& options, const std::string& binary, const std::string& model_dir,
                       const RouterTargets& targets);
+
+// The wait before restart number `restart` (1 for the first) of a child that exited: 1 s, doubling
+// up to 30 s.
+int64_t restart_delay_ms(int restart);
+
+// Returns `plan` with the ports its first start bound (the http= and kv= values of its ready line)
+// in place of its --port and --kv-port values, so that a restarted child comes back where the
+// router and the other nodes look for it. INVALID_ARGUMENT when the line lacks http=.
+Result<ChildPlan> pin_ports(ChildPlan plan, std::string_view ready_line);
 
 // Returns the value of the `key=value` word of a ready line, e.g. "127.0.0.1:40123" for key
 // "http" in "ppd node ready name=decode-0 role=decode http=127.0.0.1:40123 kv=...", or

@@ -2,6 +2,7 @@
 // through a node's death, and the router's handling of frozen, draining and dead nodes.
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -71,6 +72,16 @@ void expect_served(uint16_t port, int num_requests) {
   }
 }
 
+// The nodes the router's /health calls healthy right now.
+int num_healthy(uint16_t port) {
+  Result<net::HttpResponse> r = http_call(port, boost::beast::http::verb::get, "/health", "", 5'000);
+  if (!r.ok()) return -1;
+  const nlohmann::json health = nlohmann::json::parse(r->body);
+  int healthy = 0;
+  for (const auto& n : health["nodes"]) healthy += n["healthy"].get<bool>() ? 1 : 0;
+  return healthy;
+}
+
 TEST_F(FaultE2eTest, UpServesOnWhenANodeDiesAndRestartsItOnItsPorts) {
   std::unique_ptr<PpdProcess> cluster = up(2);
   ASSERT_TRUE(cluster->started()) << cluster->log();
@@ -100,6 +111,42 @@ TEST_F(FaultE2eTest, UpWithoutRestartsLeavesADeadNodeOutAndServesOn) {
   expect_served(cluster->http_port(), 3);
   EXPECT_TRUE(cluster->running()) << cluster->log();
   EXPECT_EQ(child_named(cluster->pid(), "decode-1"), -1);
+}
+
+// Four clients loop on 3.9 MB chat bodies. Each is refused by its size before any tokenizing,
+// and the event loop keeps reading the nodes' load reports: the nodes stay healthy and a normal
+// request is answered meanwhile. (Tokenizing such a body on the event loop took 1.7 s, past
+// the 1 s node timeout: every node was marked lost.)
+TEST_F(FaultE2eTest, HugePromptsAreRefusedUnTokenizedAndStarveNoOne) {
+  std::unique_ptr<PpdProcess> cluster = up(1);
+  ASSERT_TRUE(cluster->started()) << cluster->log();
+  wait_healthy(cluster->http_port(), 2);
+  std::string words;
+  while (words.size() < 3'900'000) words += "once upon a time ";
+  const std::string body = chat_body({{"user", words}}, 8).dump();
+  std::atomic<int> num_refused{0};
+  std::atomic<int> num_done{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&] {
+      for (int i = 0; i < 3; ++i) {
+        Result<net::HttpResponse> r = http_call(cluster->http_port(), boost::beast::http::verb::post,
+                                                "/v1/chat/completions", body, 60'000);
+        if (r.ok() && r->status_code == 400 && r->body.find("bytes of text are at least") != std::string::npos) {
+          ++num_refused;
+        }
+      }
+      ++num_done;
+    });
+  }
+  int num_checks = 0;
+  while (num_done.load() < 4 || num_checks < 3) {
+    EXPECT_EQ(num_healthy(cluster->http_port()), 2);  // now, not eventually
+    expect_served(cluster->http_port(), 1);
+    ++num_checks;
+  }
+  for (std::thread& t : clients) t.join();
+  EXPECT_EQ(num_refused.load(), 12);
 }
 
 }  // namespace

@@ -80,6 +80,9 @@ void register_router_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-waiting-per-node", o.service.max_waiting_per_node, "429 when every decode node queues more")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--max-attempts", o.service.max_attempts, "Tries per request before its first token")->check(CLI::Range(1, 10))->capture_default_str();
+  cmd->add_option("--prepare-threads", o.service.num_prepare_threads,
+                  "Threads that parse, render and tokenize requests, off the event loop that serves and follows "
+                  "the nodes")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--node-timeout-ms", o.monitor.node_timeout_ms, "A node without a load report for this long is unhealthy")
       ->check(CLI::PositiveNumber)->capture_default_str();
   add_policy_flags(cmd, &f->policy, "--slo");

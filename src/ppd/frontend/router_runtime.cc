@@ -19,6 +19,9 @@ Status validate(const RouterRuntimeOptions& o) {
     return invalid_argument("router.max_waiting_per_node: must be >= 1; got {}", s.max_waiting_per_node);
   }
   if (s.max_attempts < 1) return invalid_argument("router.max_attempts: must be >= 1; got {}", s.max_attempts);
+  if (s.num_prepare_threads < 1) {
+    return invalid_argument("router.num_prepare_threads: must be >= 1; got {}", s.num_prepare_threads);
+  }
   if (o.monitor.node_timeout_ms < 1) {
     return invalid_argument("router.node_timeout_ms: must be >= 1; got {}", o.monitor.node_timeout_ms);
   }

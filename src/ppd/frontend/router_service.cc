@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -17,6 +19,11 @@ namespace asio = boost::asio;
 using router::ApiKind;
 using router::Path;
 using router::RouteDecision;
+
+struct RouterService::Prepare {
+  Status status;
+  std::unique_ptr<Prepared> prepared;
+};
 
 struct RouterService::Prepared {
   router::ApiRequest api;
@@ -73,7 +80,8 @@ RouterService::RouterService(RouterServiceOptions options, router::ClusterView* 
       prompts_(std::move(prompts)),
       store_(options_.conversation_store_tokens),
       metrics_(metrics),
-      clock_(clock) {}
+      clock_(clock),
+      prepare_pool_(std::make_unique<asio::thread_pool>(std::max(1, options_.num_prepare_threads))) {}
 
 bool RouterService::authorized(const net::HttpRequest& request) const {
   if (options_.api_key.empty()) return true;
@@ -106,21 +114,42 @@ Status RouterService::admit() const {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<RouterService::Prepared>> RouterService::prepare(const net::HttpRequest& request, ApiKind kind) {
+// Parses, checks the size before tokenizing, builds the prompt, validates and hashes.
+Result<std::unique_ptr<RouterService::Prepared>> RouterService::build_prepared(
+    const net::HttpRequest& request, ApiKind kind, const std::optional<EngineFacts>& facts) const {
   auto p = std::make_unique<Prepared>();
-  p->arrival_ns = clock_->now_ns();
   PPD_ASSIGN_OR_RETURN(p->api, router::parse_api_request(request.body(), kind));
   if (p->api.model != options_.served_model_name) {
     return not_found("model: unknown \"{}\"; served: {}", p->api.model, options_.served_model_name);
   }
-  const std::optional<EngineFacts>& facts = monitor_->facts();
   if (!facts) return unavailable("no healthy decode node");
+  PPD_RETURN_IF_ERROR(prompts_.check_size(p->api, facts->max_model_len));
   PPD_ASSIGN_OR_RETURN(p->plan, prompts_.build(p->api, store_));
   const sched::RequestLimits limits{.max_model_len = facts->max_model_len, .vocab_size = facts->vocab_size};
   PPD_RETURN_IF_ERROR(sched::validate_request(p->plan.token_ids, p->api.sampling, limits));
   p->max_tokens = sched::resolve_max_tokens(static_cast<int>(p->plan.token_ids.size()), p->api.sampling, limits);
-  PPD_RETURN_IF_ERROR(admit());
   p->hashes = kv::hash_full_blocks(facts->model_identity, p->plan.token_ids, facts->block_size);
+  return p;
+}
+
+asio::awaitable<RouterService::Prepare> RouterService::prepare_off_loop(const RouterService* self,
+                                                                        const net::HttpRequest* request, ApiKind kind,
+                                                                        std::optional<EngineFacts> facts) {
+  Result<std::unique_ptr<Prepared>> p = self->build_prepared(*request, kind, facts);
+  if (!p.ok()) co_return Prepare{.status = p.status()};
+  co_return Prepare{.status = Status::Ok(), .prepared = std::move(*p)};
+}
+
+asio::awaitable<Result<std::unique_ptr<RouterService::Prepared>>> RouterService::prepare(
+    const net::HttpRequest& request, ApiKind kind) {
+  const int64_t arrival_ns = clock_->now_ns();
+  Prepare done = co_await asio::co_spawn(prepare_pool_->get_executor(),
+                                         prepare_off_loop(this, &request, kind, monitor_->facts()),
+                                         asio::use_awaitable);
+  if (!done.status.ok()) co_return done.status;
+  PPD_CO_RETURN_IF_ERROR(admit());
+  std::unique_ptr<Prepared> p = std::move(done.prepared);
+  p->arrival_ns = arrival_ns;
   const std::optional<std::string_view> session = request.header("x-session-id");
   p->session = session ? std::string(*session) : p->api.user;
   const uint64_t n = next_id_++;
@@ -129,11 +158,11 @@ Result<std::unique_ptr<RouterService::Prepared>> RouterService::prepare(const ne
              .created = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::system_clock::now().time_since_epoch()).count(),
              .model = options_.served_model_name};
-  return p;
+  co_return std::move(p);
 }
 
 asio::awaitable<void> RouterService::serve(const net::HttpRequest& request, net::ResponseWriter& writer, ApiKind kind) {
-  Result<std::unique_ptr<Prepared>> prepared = prepare(request, kind);
+  Result<std::unique_ptr<Prepared>> prepared = co_await prepare(request, kind);
   if (!prepared.ok()) {
     metrics_->requests->with({std::string(status_code_name(prepared.status().code()))}).inc();
     co_await writer.send_error(prepared.status());

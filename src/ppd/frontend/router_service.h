@@ -4,7 +4,9 @@
 // /decode on D; local: /generate on D), relay the tokens to the client, and retry on another
 // path or node when an attempt fails before the client saw anything. Runs on the router's
 // single-threaded executor with the ClusterView it shares with the ClusterMonitor; not
-// thread-safe.
+// thread-safe. The CPU-heavy part of a request (parsing its body, rendering and tokenizing its
+// prompt, hashing its blocks) runs on a small pool of its own, so that no request can stall
+// the event loop that also reads the nodes' load reports.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +17,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "ppd/common/clock.h"
 #include "ppd/frontend/cluster_monitor.h"
@@ -37,6 +40,7 @@ struct RouterServiceOptions {
   int64_t conversation_store_tokens = 16 << 20;  // token budget of remembered answers
   int64_t rate_window_ms = 10'000;  // window of the request rate given to policies
   size_t max_sessions = 100'000;    // session key -> decode node entries kept
+  int num_prepare_threads = 2;      // threads that parse and tokenize requests; >= 1
 };
 
 class RouterService {
@@ -54,9 +58,16 @@ class RouterService {
   int num_active() const { return num_active_; }
 
   struct Prepared;  // one validated request (router_service.cc)
+  struct Prepare;   // what the pool returns: a Prepared or the reason for refusing the request
 
  private:
-  Result<std::unique_ptr<Prepared>> prepare(const net::HttpRequest& request, router::ApiKind kind);
+  boost::asio::awaitable<Result<std::unique_ptr<Prepared>>> prepare(const net::HttpRequest& request,
+                                                                    router::ApiKind kind);
+  // On the pool: everything of prepare() that reads only the request, the facts and const state.
+  static boost::asio::awaitable<Prepare> prepare_off_loop(const RouterService* self, const net::HttpRequest* request,
+                                                          router::ApiKind kind, std::optional<EngineFacts> facts);
+  Result<std::unique_ptr<Prepared>> build_prepared(const net::HttpRequest& request, router::ApiKind kind,
+                                                   const std::optional<EngineFacts>& facts) const;
   Status admit() const;
   boost::asio::awaitable<Status> run(Prepared& p, net::ResponseWriter& writer);
   double request_rate();
@@ -69,7 +80,7 @@ class RouterService {
   ClusterMonitor* monitor_;
   const router::RoutingPolicy* policy_;
   router::PromptBuilder prompts_;
-  router::ConversationStore store_;
+  mutable router::ConversationStore store_;  // thread-safe; read while preparing on the pool
   RouterMetrics* metrics_;
   const Clock* clock_;
   struct Session {
@@ -80,6 +91,8 @@ class RouterService {
   std::deque<int64_t> arrivals_ns_;
   uint64_t next_id_ = 1;
   int num_active_ = 0;
+  // Last: joined first on destruction, while what its jobs read is still there.
+  std::unique_ptr<boost::asio::thread_pool> prepare_pool_;
 };
 
 }  // namespace ppd::frontend

@@ -2,11 +2,14 @@
 // conversation's next turn is tokenized exactly as the decode node holds it (prompt ids +
 // generated ids) rather than by re-tokenizing the whole history. Keyed by the XXH3-64 of
 // the text (rendered prompt + answer) plus its length; bounded by a total token budget with
-// least-recently-used eviction. Not thread-safe.
+// least-recently-used eviction. Thread-safe: the router builds prompts on worker threads
+// (find) while its event loop records answers (put).
 #pragma once
 
 #include <cstdint>
 #include <list>
+#include <memory>
+#include <mutex>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -23,14 +26,14 @@ class ConversationStore {
   // Records that `text` is exactly the tokens `ids`; evicts the oldest entries past the
   // budget (an entry larger than the whole budget is not kept). Mutates.
   void put(std::string_view text, std::vector<TokenId> ids);
-  // The ids recorded for `text`, or nullptr; marks the entry recently used. The pointer is
-  // valid until the next put() or erase(). Mutates (LRU order only).
-  const std::vector<TokenId>* find(std::string_view text);
+  // The ids recorded for `text`, or nullptr; marks the entry recently used. The ids stay valid
+  // for as long as the caller holds them. Mutates (LRU order only).
+  std::shared_ptr<const std::vector<TokenId>> find(std::string_view text);
   // Drops the entry for `text` (a later turn superseded it). Mutates.
   void erase(std::string_view text);
 
-  int64_t num_tokens() const { return num_tokens_; }
-  size_t size() const { return entries_.size(); }
+  int64_t num_tokens() const;
+  size_t size() const;
 
  private:
   struct Key {
@@ -43,11 +46,12 @@ class ConversationStore {
   };
   struct Entry {
     Key key;
-    std::vector<TokenId> ids;
+    std::shared_ptr<const std::vector<TokenId>> ids;
   };
   static Key key_of(std::string_view text);
-  void erase_key(const Key& key);
+  void erase_key(const Key& key);  // REQUIRES: mu_ held
 
+  mutable std::mutex mu_;
   int64_t max_tokens_;
   int64_t num_tokens_ = 0;
   std::list<Entry> lru_;  // most recent first

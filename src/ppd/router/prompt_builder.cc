@@ -6,6 +6,12 @@ namespace ppd::router {
 
 using tokenizer::ChatMessage;
 
+namespace {
+
+constexpr int kMaxAnswerLookback = 4;  // assistant messages tried, latest first
+
+}  // namespace
+
 PromptBuilder::PromptBuilder(tokenizer::Tokenizer tokenizer, tokenizer::ChatTemplateKind chat_template)
     : tokenizer_(std::move(tokenizer)), chat_template_(chat_template) {}
 
@@ -21,6 +27,23 @@ Result<std::vector<TokenId>> PromptBuilder::encode(std::string_view text, bool a
   const bool template_has_bos = !tokenizer_.bos_token().empty() && text.starts_with(tokenizer_.bos_token());
   const bool add_bos = at_start && tokenizer_.add_bos_token() && tokenizer_.bos_id() && !template_has_bos;
   return tokenizer_.encode(text, tokenizer::EncodeOptions{.add_bos = add_bos});
+}
+
+Status PromptBuilder::check_size(const ApiRequest& request, int max_model_len) const {
+  const int64_t bytes_per_token = tokenizer_.max_input_bytes_per_token();
+  if (bytes_per_token <= 0 || (request.kind != ApiKind::kChat && !request.prompt_text)) return Status::Ok();
+  int64_t num_bytes = 0;
+  if (request.kind == ApiKind::kChat) {
+    for (const ChatMessage& m : request.messages) num_bytes += static_cast<int64_t>(m.content.size());
+  } else {
+    num_bytes = static_cast<int64_t>(request.prompt_text->size());
+  }
+  const int64_t min_tokens = (num_bytes + bytes_per_token - 1) / bytes_per_token;
+  if (min_tokens < max_model_len) return Status::Ok();
+  return invalid_argument("{}: {} bytes of text are at least {} tokens (a token stands for at most {} bytes); the "
+                          "prompt must be shorter than max_model_len {}",
+                          request.kind == ApiKind::kChat ? "messages" : "prompt", num_bytes, min_tokens,
+                          bytes_per_token, max_model_len);
 }
 
 Result<PromptPlan> PromptBuilder::build(const ApiRequest& request, ConversationStore& store) const {
@@ -55,11 +78,13 @@ Result<PromptPlan> PromptBuilder::build_chat(const ApiRequest& request, Conversa
   PPD_ASSIGN_OR_RETURN(plan.text, render(messages, request.add_generation_prompt));
   plan.turn = 1 + static_cast<int>(std::count_if(messages.begin(), messages.end(),
                                                  [](const ChatMessage& m) { return m.role == "assistant"; }));
-  for (size_t k = messages.size(); k-- > 1;) {
+  int num_tried = 0;
+  for (size_t k = messages.size(); k-- > 1 && num_tried < kMaxAnswerLookback;) {
     if (messages[k].role != "assistant") continue;
+    ++num_tried;
     const std::optional<std::string> key = answer_key(std::span(messages).first(k + 1));
     if (!key || !plan.text.starts_with(*key)) continue;
-    const std::vector<TokenId>* ids = store.find(*key);
+    const std::shared_ptr<const std::vector<TokenId>> ids = store.find(*key);
     if (ids == nullptr) continue;
     PPD_ASSIGN_OR_RETURN(std::vector<TokenId> rest, encode(std::string_view(plan.text).substr(key->size()), false));
     plan.token_ids = *ids;

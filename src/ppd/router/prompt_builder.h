@@ -2,8 +2,9 @@
 // know about it (turn, history tokens). Chat requests go through the chat template; when
 // the history holds an answer this router produced, the ids recorded for the text up to
 // that answer are reused as they are and only the rest is tokenized, so turn 2+ matches
-// the decode node's cached blocks token for token. Stateless apart from the store it is
-// given; safe to use from one thread at a time.
+// the decode node's cached blocks token for token. Only the latest few answers are looked up,
+// so a history of many short answers costs a few renderings, not one per answer. Stateless
+// apart from the store it is given (which is thread-safe): safe to use from several threads.
 #pragma once
 
 #include <optional>
@@ -30,6 +31,11 @@ struct PromptPlan {
 class PromptBuilder {
  public:
   PromptBuilder(tokenizer::Tokenizer tokenizer, tokenizer::ChatTemplateKind chat_template);
+
+  // Refuses, before any tokenizing, a request whose text is sure to be max_model_len tokens or
+  // more: its message contents (or prompt) hold more bytes than max_model_len tokens can stand
+  // for (Tokenizer::max_input_bytes_per_token()). INVALID_ARGUMENT naming the field and sizes.
+  Status check_size(const ApiRequest& request, int max_model_len) const;
 
   // Returns the plan, or INVALID_ARGUMENT from the template ("messages[1].role: ...") or
   // the tokenizer. Reads (and refreshes) `store`.

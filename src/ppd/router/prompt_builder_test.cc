@@ -1,5 +1,6 @@
 #include "ppd/router/prompt_builder.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "ppd/tokenizer/test_tokenizers.h"
@@ -25,6 +26,45 @@ std::vector<TokenId> bytes_of(std::string_view text) {  // one id per byte: not 
   std::vector<TokenId> ids;
   for (char c : text) ids.push_back(static_cast<unsigned char>(c));
   return ids;
+}
+
+TEST(PromptBuilderTest, TextTooLongForTheContextIsRefusedBeforeTokenizing) {
+  const PromptBuilder builder(qwen(), tokenizer::ChatTemplateKind::kChatml);
+  const int64_t bound = qwen().max_input_bytes_per_token();
+  ASSERT_GT(bound, 0);
+  const int max_model_len = 100;
+  // Exactly max_model_len - 1 tokens' worth of bytes at the bound may still fit.
+  const ApiRequest fits = chat({{"system", std::string(bound * 50, 'a')}, {"user", std::string(bound * 49, 'b')}});
+  EXPECT_TRUE(builder.check_size(fits, max_model_len).ok());
+  const ApiRequest too_long = chat({{"system", std::string(bound * 50, 'a')}, {"user", std::string(bound * 50, 'b')}});
+  const Status s = builder.check_size(too_long, max_model_len);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), fmt::format("messages: {} bytes of text are at least 100 tokens (a token stands for at most {} "
+                                     "bytes); the prompt must be shorter than max_model_len 100",
+                                     bound * 100, bound));
+  ApiRequest completion;
+  completion.kind = ApiKind::kCompletion;
+  completion.prompt_text = std::string(bound * 100, 'c');
+  EXPECT_TRUE(builder.check_size(completion, max_model_len).message().starts_with("prompt: "));
+  completion.prompt_text.reset();
+  completion.prompt_token_ids = std::vector<TokenId>(1000, 1);  // ids are checked by count later
+  EXPECT_TRUE(builder.check_size(completion, max_model_len).ok());
+}
+
+TEST(PromptBuilderTest, OnlyTheLatestAnswersAreLookedUp) {
+  const PromptBuilder builder(qwen(), tokenizer::ChatTemplateKind::kChatml);
+  ConversationStore store(1 << 20);
+  std::vector<ChatMessage> messages = {{"user", "Hello"}, {"assistant", "Hi"}};
+  const PromptPlan first = *builder.build(chat({{"user", "Hello"}}), store);
+  builder.remember(chat({{"user", "Hello"}}), first, "Hi", bytes_of("Hi"), store);
+  for (int i = 0; i < 4; ++i) {  // four newer answers this router never gave
+    messages.push_back({"user", "More"});
+    messages.push_back({"assistant", "Sure"});
+  }
+  messages.push_back({"user", "End"});
+  EXPECT_EQ(builder.build(chat(messages), store)->num_reused_tokens, 0);
+  messages.erase(messages.begin() + 2, messages.begin() + 4);  // three newer ones: the first answer is found
+  EXPECT_GT(builder.build(chat(messages), store)->num_reused_tokens, 0);
 }
 
 TEST(PromptBuilderTest, FirstTurnTokenizesTheRenderedTemplate) {

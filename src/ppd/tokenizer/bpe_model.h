@@ -32,6 +32,9 @@ class BpeModel {
   const std::string* id_to_token(TokenId id) const;
   // Returns max id + 1 over the vocabulary.
   int num_ids() const { return static_cast<int>(id_to_token_.size()); }
+  // True when a run of characters outside the vocabulary may become one unknown token
+  // (fuse_unk without byte_fallback), so a token's text says nothing about the input it covers.
+  bool may_fuse_unknown() const { return fuse_unk_ && unk_id_.has_value() && !byte_fallback_; }
 
  private:
   struct StringHash {

@@ -1,11 +1,24 @@
 #include "ppd/tokenizer/normalizer.h"
 
+#include <optional>
+
 #include <unicode/normalizer2.h>
 #include <unicode/unistr.h>
 
 #include <nlohmann/json.hpp>
 
 namespace ppd::tokenizer {
+
+double Normalizer::min_length_ratio() const {
+  double ratio = 1.0;
+  for (const Step& step : steps_) {
+    if (step.kind == Kind::kUnicodeForm) ratio /= 3.0;
+    if (step.kind != Kind::kReplace) continue;
+    const std::optional<size_t> pattern_size = step.pattern.literal_size();
+    if (!pattern_size || *pattern_size == 0 || step.content.size() < *pattern_size) return 0.0;
+  }
+  return ratio;
+}
 namespace {
 
 constexpr std::string_view kNormalizerTypes = "Sequence, Prepend, Replace, NFC, NFD, NFKC, NFKD";

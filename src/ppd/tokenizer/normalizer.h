@@ -23,6 +23,12 @@ class Normalizer {
   // Returns the normalized text. REQUIRES: `text` is valid UTF-8.
   Result<std::string> normalize(std::string_view text) const;
 
+  // A lower bound on len(normalize(text)) / len(text) in bytes, for any text: the product over
+  // the steps of 1 for Prepend and for a literal Replace by text at least as long, and 1/3 for a
+  // Unicode form (composition shrinks by at most 3: three Hangul jamo, or a fullwidth letter, to
+  // one character); 0 when a step can shrink text without bound (a regex or shortening Replace).
+  double min_length_ratio() const;
+
  private:
   enum class Kind { kPrepend, kReplace, kUnicodeForm };
   struct Step {

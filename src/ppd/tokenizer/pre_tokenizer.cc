@@ -224,6 +224,14 @@ Result<std::vector<PreToken>> apply_byte_level(bool add_prefix_space,
 
 }  // namespace
 
+bool PreTokenizer::keeps_every_byte() const {
+  return std::all_of(steps_.begin(), steps_.end(), [](const Step& step) {
+    if (const auto* split = std::get_if<SplitStep>(&step)) return split->behavior != Behavior::kRemoved;
+    if (const auto* metaspace = std::get_if<MetaspaceStep>(&step)) return !metaspace->replacement.empty();
+    return true;
+  });
+}
+
 Result<PrependScheme> parse_prepend_scheme(const Json& value, std::string_view path) {
   if (!value.contains("prepend_scheme") || value["prepend_scheme"].is_null()) {
     PPD_ASSIGN_OR_RETURN(const bool add_prefix_space,

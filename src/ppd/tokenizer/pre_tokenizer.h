@@ -30,6 +30,9 @@ class PreTokenizer {
   // Returns the non-empty pieces that `piece` splits into, in order.
   // REQUIRES: piece.text is valid UTF-8.
   Result<std::vector<PreToken>> split(PreToken piece) const;
+  // True when the pieces never hold fewer bytes than the input: no Split removes its matches
+  // and no Metaspace replaces a space by nothing (ByteLevel maps a byte to one or two).
+  bool keeps_every_byte() const;
 
   // How matches of a Split pattern join the text around them (HF SplitDelimiterBehavior).
   enum class Behavior { kRemoved, kIsolated, kMergedWithPrevious, kMergedWithNext, kContiguous };

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,10 @@ class TextPattern {
   // Returns the non-empty, non-overlapping matches in `text`, left to right.
   // REQUIRES: `text` is valid UTF-8.
   Result<std::vector<ByteRange>> find_all(std::string_view text) const;
+  // The literal's byte length; nullopt for a regex.
+  std::optional<size_t> literal_size() const {
+    return regex_ ? std::nullopt : std::optional<size_t>(literal_.size());
+  }
 
  private:
   struct CompiledRegex;

@@ -1,5 +1,8 @@
 #include "ppd/tokenizer/tokenizer.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 #include "ppd/common/file.h"
@@ -51,6 +54,17 @@ Status index_added_tokens(Impl* impl) {
   impl->raw_matcher = AddedTokenMatcher(std::move(raw_patterns));
   impl->normalized_matcher = AddedTokenMatcher(std::move(normalized_patterns));
   return Status::Ok();
+}
+
+// Tokenizer::max_input_bytes_per_token(): an unknown character (up to 4 bytes) may be one token.
+int64_t input_bytes_per_token_bound(const Impl& impl) {
+  const double ratio = impl.normalizer.min_length_ratio();
+  if (!(ratio > 0) || !impl.pre_tokenizer.keeps_every_byte() || impl.model.may_fuse_unknown()) return 0;
+  size_t longest = 4;
+  for (TokenId id = 0; id < impl.vocab_size; ++id) {
+    if (const std::string* text = impl.token_text(id)) longest = std::max(longest, text->size());
+  }
+  return static_cast<int64_t>(std::ceil(static_cast<double>(longest) / ratio));
 }
 
 Result<std::optional<TokenId>> resolve_special(const Tokenizer& tokenizer,
@@ -132,6 +146,7 @@ Result<Tokenizer> Tokenizer::from_json(std::string_view tokenizer_json,
   Status status = parse_components(root, impl.get());
   if (status.ok()) status = index_added_tokens(impl.get());
   if (!status.ok()) return status.with_context("tokenizer.json");
+  impl->max_input_bytes_per_token = input_bytes_per_token_bound(*impl);
   const Tokenizer unconfigured(impl);
   PPD_RETURN_IF_ERROR(apply_config(config, unconfigured, impl.get()));
   return Tokenizer(std::move(impl));
@@ -176,6 +191,8 @@ Result<std::string> Tokenizer::decode(std::span<const TokenId> ids,
 }
 
 int Tokenizer::vocab_size() const { return impl_->vocab_size; }
+
+int64_t Tokenizer::max_input_bytes_per_token() const { return impl_->max_input_bytes_per_token; }
 
 std::optional<TokenId> Tokenizer::token_to_id(std::string_view token) const {
   for (const AddedToken& added : impl_->added_tokens) {

@@ -47,6 +47,11 @@ class Tokenizer {
 
   // Returns the number of ids: max id + 1 over the vocabulary and the added tokens.
   int vocab_size() const;
+  // An upper bound on the bytes of input text one token can stand for, so that encoding `text`
+  // gives at least ceil(text.size() / bound) tokens: the longest token text, over the
+  // normalizer's least length ratio. 0 when the tokenizer can drop or fuse text without bound
+  // (then no bound holds). Lets a caller refuse an over-long text before encoding it.
+  int64_t max_input_bytes_per_token() const;
   // Returns the id of an added token or vocabulary entry (exact string, e.g. "▁the").
   std::optional<TokenId> token_to_id(std::string_view token) const;
   // Returns the token string of `id`, or nullopt when no token has that id.

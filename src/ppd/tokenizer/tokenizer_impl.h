@@ -26,6 +26,7 @@ struct Tokenizer::Impl {
   AddedTokenMatcher normalized_matcher;  // the others, normalized, on normalized text
   std::vector<int32_t> added_index;      // [vocab_size]: index into added_tokens, or -1
   int vocab_size = 0;
+  int64_t max_input_bytes_per_token = 0;  // Tokenizer::max_input_bytes_per_token()
 
   std::optional<TokenId> bos_id;
   std::optional<TokenId> eos_id;

@@ -149,5 +149,38 @@ TEST_F(FaultE2eTest, HugePromptsAreRefusedUnTokenizedAndStarveNoOne) {
   EXPECT_EQ(num_refused.load(), 12);
 }
 
+// A decode node frozen by SIGSTOP: the requests the router sends it before it notices are
+// given up when its load reports stop, and answered by the other decode node, long before the
+// node resumes. (They used to wait for the node for as long as it was stopped.)
+TEST_F(FaultE2eTest, RequestsOnAFrozenNodeAreRetriedElsewhere) {
+  std::unique_ptr<PpdProcess> cluster = up(2);
+  ASSERT_TRUE(cluster->started()) << cluster->log();
+  wait_healthy(cluster->http_port(), 3);
+  const pid_t decode0 = child_named(cluster->pid(), "decode-0");
+  ASSERT_GT(decode0, 0);
+  ASSERT_EQ(::kill(decode0, SIGSTOP), 0);
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> clients;
+  std::atomic<int> num_ok{0};
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&, c] {
+      int status = 0;
+      post_json(cluster->http_port(), "/v1/chat/completions",
+                chat_body({{"user", "A story about the number " + std::to_string(c)}}, 16), &status);
+      if (status == 200) ++num_ok;
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ::kill(decode0, SIGCONT);
+  EXPECT_EQ(num_ok.load(), 8);
+  EXPECT_LT(seconds, 15.0) << "the requests waited for the frozen node";
+  Result<net::HttpResponse> metrics = http_call(cluster->http_port(), boost::beast::http::verb::get, "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_NE(metrics->body.find("ppd:router_retries_total{"), std::string::npos)
+      << "no request was sent to the frozen node: " << metrics->body;
+  wait_healthy(cluster->http_port(), 3);  // and it is taken back once it runs again
+}
+
 }  // namespace
 }  // namespace ppd::testing

@@ -80,6 +80,19 @@ void register_router_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-waiting-per-node", o.service.max_waiting_per_node, "429 when every decode node queues more")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--max-attempts", o.service.max_attempts, "Tries per request before its first token")->check(CLI::Range(1, 10))->capture_default_str();
+  cmd->add_option("--prefill-timeout-ms", o.service.prefill_timeout_ms,
+                  "Deadline of one /prefill call on a prefill node; it is given up sooner when the node's load "
+                  "reports stop")->check(CLI::Range(int64_t{1}, int64_t{86'400'000}))->capture_default_str();
+  cmd->add_option("--first-token-timeout-ms", o.service.first_token_timeout_ms,
+                  "A node's stream with no output this long after it started is given up (retried elsewhere if "
+                  "the client has seen nothing; else the stream ends with an error)")
+      ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}))->capture_default_str();
+  cmd->add_option("--token-timeout-ms", o.service.token_timeout_ms,
+                  "A node's stream with no output this long after its previous one is given up the same way")
+      ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}))->capture_default_str();
+  cmd->add_option("--stream-timeout-ms", o.service.stream_timeout_ms,
+                  "Deadline of one whole /generate or /decode stream")
+      ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}))->capture_default_str();
   cmd->add_option("--prepare-threads", o.service.num_prepare_threads,
                   "Threads that parse, render and tokenize requests, off the event loop that serves and follows "
                   "the nodes")->check(CLI::Range(1, 256))->capture_default_str();

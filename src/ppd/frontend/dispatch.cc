@@ -1,9 +1,14 @@
 #include "ppd/frontend/dispatch.h"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "ppd/router/policies.h"
 
 namespace ppd::frontend {
 namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
 using router::Path;
 
 namespace {
@@ -15,6 +20,30 @@ nlohmann::json node_request(const std::string& request_id, std::span<const Token
   return {{"request_id", request_id},
           {"token_ids", std::vector<TokenId>(token_ids.begin(), token_ids.end())},
           {"sampling", sampling_json(sampling)}};
+}
+
+StreamWatch watch_of(const Dispatch& x, NodeId node) {
+  return {.first_line_ms = x.first_token_timeout_ms,
+          .line_gap_ms = x.token_timeout_ms,
+          .node_alive = [view = x.view, node] { return view->node(node).healthy; }};
+}
+
+// Returns once `node` is unhealthy in the view (checked every 100 ms).
+asio::awaitable<void> until_unhealthy(const router::ClusterView* view, NodeId node) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (view->node(node).healthy) {
+    timer.expires_after(std::chrono::milliseconds(100));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
+// /prefill on `node`, given up when the node turns unhealthy before it answers.
+asio::awaitable<Result<nlohmann::json>> watched_prefill(const Dispatch& x, NodeId node, std::string body) {
+  auto ended = co_await (call_prefill(x.monitor->address(node), std::move(body), x.prefill_timeout_ms) ||
+                         until_unhealthy(x.view, node));
+  if (ended.index() == 0) co_return std::move(std::get<0>(ended));
+  co_return unavailable("prefill node {}: its load reports stopped; the call is given up",
+                        net::format_host_port(x.monitor->address(node).host, x.monitor->address(node).port));
 }
 
 }  // namespace
@@ -32,11 +61,10 @@ asio::awaitable<AttemptResult> open_path(const Dispatch& x, const router::RouteD
   nlohmann::json body = node_request(id, token_ids, sampling);
   const net::HostPort& decode = x.monitor->address(d.decode);
   if (d.path == Path::kLocal) {
-    co_return AttemptResult{.stream = NodeStream::start(x.executor, decode, "/generate", body.dump(), x.stream_timeout_ms)};
+    co_return AttemptResult{.stream = NodeStream::start(x.executor, decode, "/generate", body.dump(),
+                                                        x.stream_timeout_ms, watch_of(x, d.decode))};
   }
-  const net::HostPort& prefill = x.monitor->address(*d.prefill);
-  const std::string prefill_body = body.dump();
-  Result<nlohmann::json> handle = co_await call_prefill(prefill, prefill_body, x.prefill_timeout_ms);
+  Result<nlohmann::json> handle = co_await watched_prefill(x, *d.prefill, body.dump());
   if (!handle.ok()) {
     // A node's own answer names it ("node h:p: ..."); a failed connection names the URL.
     const bool answered = handle.status().message().starts_with("node ");
@@ -45,7 +73,8 @@ asio::awaitable<AttemptResult> open_path(const Dispatch& x, const router::RouteD
   }
   body["handle"] = std::move(*handle);
   body["transfer"] = std::string(router::transfer_mode_name(d.transfer));
-  co_return AttemptResult{.stream = NodeStream::start(x.executor, decode, "/decode", body.dump(), x.stream_timeout_ms)};
+  co_return AttemptResult{.stream = NodeStream::start(x.executor, decode, "/decode", body.dump(), x.stream_timeout_ms,
+                                                      watch_of(x, d.decode))};
 }
 
 AttemptResult attribute_stream_failure(const router::RouteDecision& d, const Status& error, const NodeStream& stream) {

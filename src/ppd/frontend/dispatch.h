@@ -26,6 +26,8 @@ struct Dispatch {
   ClusterMonitor* monitor = nullptr;
   int64_t prefill_timeout_ms = 120'000;
   int64_t stream_timeout_ms = 3'600'000;
+  int64_t first_token_timeout_ms = 600'000;  // a stream's first line (StreamWatch::first_line_ms)
+  int64_t token_timeout_ms = 60'000;         // between its lines (StreamWatch::line_gap_ms)
 };
 
 struct AttemptResult {
@@ -40,7 +42,9 @@ struct AttemptResult {
 // The node API's sampling object for a request.
 nlohmann::json sampling_json(const sched::SamplingParams& params);
 
-// Opens the decision's path and returns the decode node's token stream, or the failure.
+// Opens the decision's path and returns the decode node's token stream, or the failure. A call
+// or stream on a node that the view finds unhealthy (its load reports stopped) is given up
+// without waiting for its deadline.
 boost::asio::awaitable<AttemptResult> open_path(const Dispatch& dispatch, const router::RouteDecision& decision,
                                                 const std::string& request_id, std::span<const TokenId> token_ids,
                                                 const sched::SamplingParams& sampling);

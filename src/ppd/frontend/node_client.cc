@@ -4,6 +4,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
@@ -82,18 +83,24 @@ Status status_from_node_error(unsigned http_status, std::string_view body, std::
   return Status(code_for_http(http_status), fmt::format("node {}: {}", node, message));
 }
 
-NodeStream::NodeStream(asio::any_io_executor executor, std::string node_name)
-    : lines_(executor, kMaxBufferedLines), node_name_(std::move(node_name)) {}
+NodeStream::NodeStream(asio::any_io_executor executor, std::string node_name, StreamWatch watch)
+    : lines_(executor, kMaxBufferedLines),
+      node_name_(std::move(node_name)),
+      watch_(std::move(watch)),
+      last_line_(std::chrono::steady_clock::now()) {}
 
 std::shared_ptr<NodeStream> NodeStream::start(asio::any_io_executor executor, const net::HostPort& node,
-                                              std::string target, std::string body, int64_t timeout_ms) {
-  auto self = std::make_shared<NodeStream>(executor, net::format_host_port(node.host, node.port));
+                                              std::string target, std::string body, int64_t timeout_ms,
+                                              StreamWatch watch) {
+  auto self = std::make_shared<NodeStream>(executor, net::format_host_port(node.host, node.port), std::move(watch));
   net::HttpRequestSpec spec{.host = node.host, .port = node.port, .method = http::verb::post,
                             .target = std::move(target), .body = std::move(body),
                             .content_type = "application/json", .timeout_ms = timeout_ms};
   auto run = [self, spec = std::move(spec)]() -> asio::awaitable<void> {
     net::LineHandler on_line = [self](std::string_view line) -> Status {
       self->node_answered_ = true;
+      self->got_line_ = true;
+      self->last_line_ = std::chrono::steady_clock::now();
       if (line.empty()) return Status::Ok();
       if (!self->lines_.try_send(boost::system::error_code{}, std::string(line))) {
         return resource_exhausted("node {}: more than {} lines buffered", self->node_name_, kMaxBufferedLines);
@@ -105,10 +112,12 @@ std::shared_ptr<NodeStream> NodeStream::start(asio::any_io_executor executor, co
     self->end_ = !r.ok() ? r.status()
                  : r->status_code / 100 != 2 ? status_from_node_error(r->status_code, r->body, self->node_name_)
                                              : Status::Ok();
+    self->reader_done_ = true;
     auto [ec] = co_await self->lines_.async_send(asio::error::eof, std::string(), asio::as_tuple(asio::use_awaitable));
     (void)ec;
   };
   asio::co_spawn(executor, std::move(run), asio::bind_cancellation_slot(self->cancel_.slot(), asio::detached));
+  asio::co_spawn(executor, watchdog(self), asio::detached);
   return self;
 }
 
@@ -119,15 +128,59 @@ std::shared_ptr<NodeStream> NodeStream::start(asio::any_io_executor executor, co
 asio::awaitable<Result<std::optional<NodeOutput>>> NodeStream::next() {
   if (finished_ || ended_) co_return std::optional<NodeOutput>();
   auto [ec, line] = co_await lines_.async_receive(asio::as_tuple(asio::use_awaitable));
+  if (ec == asio::error::timed_out && !watch_error_.ok()) {
+    ended_ = true;
+    co_return watch_error_;
+  }
+  co_return take(ec, line);
+}
+
+// Wakes every check_ms while the stream runs; when the watch gives the stream up, the reader's
+// exchange is cancelled and next() gets the reason through the channel (so no line is lost to
+// a race between a timer and a receive).
+asio::awaitable<void> NodeStream::watchdog(std::weak_ptr<NodeStream> weak) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    std::shared_ptr<NodeStream> self = weak.lock();
+    if (!self || self->reader_done_ || self->ended_) co_return;
+    const int64_t check_ms = std::max<int64_t>(self->watch_.check_ms, 1);
+    self.reset();
+    timer.expires_after(std::chrono::milliseconds(check_ms));
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    self = weak.lock();
+    if (!self || self->reader_done_ || self->ended_) co_return;
+    if (Status s = self->check_watch(); !s.ok()) {
+      self->watch_error_ = s;
+      self->cancel_.emit(asio::cancellation_type::terminal);
+      self->lines_.try_send(asio::error::timed_out, std::string());
+      co_return;
+    }
+  }
+}
+
+Status NodeStream::check_watch() const {
+  if (watch_.node_alive && !watch_.node_alive()) {
+    return unavailable("node {}: its load reports stopped; the request is given up", node_name_);
+  }
+  const int64_t limit_ms = got_line_ ? watch_.line_gap_ms : watch_.first_line_ms;
+  const auto waited = std::chrono::steady_clock::now() - last_line_;
+  if (waited < std::chrono::milliseconds(limit_ms)) return Status::Ok();
+  return Status(StatusCode::kDeadlineExceeded,
+                fmt::format("node {}: no output for {} ms ({})", node_name_, limit_ms,
+                            got_line_ ? "--token-timeout-ms" : "--first-token-timeout-ms"));
+}
+
+Result<std::optional<NodeOutput>> NodeStream::take(boost::system::error_code ec, const std::string& line) {
   if (ec) {
     ended_ = true;
-    if (!end_.ok()) co_return end_;
-    co_return unavailable("node {}: the stream ended before the request finished", node_name_);
+    if (!end_.ok()) return end_;
+    return unavailable("node {}: the stream ended before the request finished", node_name_);
   }
   Result<NodeOutput> out = parse_node_output(line, node_name_);
-  if (!out.ok()) co_return out.status();
+  if (!out.ok()) return out.status();
   if (!out->finish_reason.empty()) finished_ = true;
-  co_return std::optional<NodeOutput>(std::move(*out));
+  return std::optional<NodeOutput>(std::move(*out));
 }
 #pragma GCC diagnostic pop
 

@@ -199,7 +199,9 @@ asio::awaitable<Status> RouterService::run(Prepared& p, net::ResponseWriter& wri
     ScopedReservation reservation(view_, *d, in.num_prompt_tokens, in.max_tokens);
     asio::any_io_executor executor = co_await asio::this_coro::executor;
     Dispatch dispatch{.executor = executor, .view = view_, .monitor = monitor_,
-                      .prefill_timeout_ms = options_.prefill_timeout_ms, .stream_timeout_ms = options_.stream_timeout_ms};
+                      .prefill_timeout_ms = options_.prefill_timeout_ms, .stream_timeout_ms = options_.stream_timeout_ms,
+                      .first_token_timeout_ms = options_.first_token_timeout_ms,
+                      .token_timeout_ms = options_.token_timeout_ms};
     AttemptResult opened = co_await open_path(dispatch, *d, p.meta.id, p.plan.token_ids, p.api.sampling);
     if (d->path == Path::kRemote) reservation.prefill_done();  // the prefill node has answered
     if (opened.stream) {

@@ -36,7 +36,9 @@ struct RouterServiceOptions {
   int max_waiting_per_node = 256;  // every healthy decode node queues more: 429; >= 1
   int max_attempts = 3;            // tries before the first token, across paths and nodes; >= 1
   int64_t prefill_timeout_ms = 120'000;  // one /prefill call
-  int64_t stream_timeout_ms = 3'600'000;  // one /generate or /decode stream
+  int64_t stream_timeout_ms = 3'600'000;  // one /generate or /decode stream, whole
+  int64_t first_token_timeout_ms = 600'000;  // a stream's first output
+  int64_t token_timeout_ms = 60'000;         // between a stream's outputs
   int64_t conversation_store_tokens = 16 << 20;  // token budget of remembered answers
   int64_t rate_window_ms = 10'000;  // window of the request rate given to policies
   size_t max_sessions = 100'000;    // session key -> decode node entries kept

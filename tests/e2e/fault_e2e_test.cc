@@ -182,5 +182,104 @@ TEST_F(FaultE2eTest, RequestsOnAFrozenNodeAreRetriedElsewhere) {
   wait_healthy(cluster->http_port(), 3);  // and it is taken back once it runs again
 }
 
+// The router's /health as JSON (and its HTTP status).
+nlohmann::json router_health(uint16_t port, int* status) {
+  Result<net::HttpResponse> r = http_call(port, boost::beast::http::verb::get, "/health", "", 5'000);
+  if (!r.ok()) return {};
+  *status = static_cast<int>(r->status_code);
+  return nlohmann::json::parse(r->body);
+}
+
+// The port of the router's node of `kind` ("prefill"/"decode") number `index`.
+uint16_t node_port(uint16_t router_port, const std::string& kind, int index) {
+  int status = 0;
+  int seen = 0;
+  const nlohmann::json health = router_health(router_port, &status);
+  for (const auto& n : health["nodes"]) {
+    if (n["kind"] != kind || seen++ != index) continue;
+    const std::string name = n["name"];
+    return static_cast<uint16_t>(std::stoi(name.substr(name.rfind(':') + 1)));
+  }
+  return 0;
+}
+
+// Polls the router's /health until its status is `want`; returns the last body.
+nlohmann::json wait_status(uint16_t port, const std::string& want, int want_http) {
+  nlohmann::json health;
+  for (int i = 0; i < 100; ++i) {
+    int status = 0;
+    health = router_health(port, &status);
+    if (health.value("status", "") == want && status == want_http) return health;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ADD_FAILURE() << "router status never became " << want << "/" << want_http << ": " << health.dump();
+  return health;
+}
+
+nlohmann::json post_drain(uint16_t node, const std::string& body) {
+  Result<net::HttpResponse> r = http_call(node, boost::beast::http::verb::post, "/drain", body, 5'000);
+  EXPECT_TRUE(r.ok() && r->status_code == 200) << (r.ok() ? r->body : r.status().to_string());
+  return r.ok() ? nlohmann::json::parse(r->body, nullptr, false) : nlohmann::json();
+}
+
+// A draining decode node gets no new requests (the router learns it from the node's next load
+// report, sent at once), /health says degraded, then unavailable with 503 when every decode node
+// drains, and a drain can be undone. (A draining node used to be tried twice per request, and
+// /health said "ok" while every request got 503.)
+TEST_F(FaultE2eTest, DrainingIsSeenByTheRouterAndCanBeUndone) {
+  std::unique_ptr<PpdProcess> cluster = up(2, {"--policy", "local"});
+  ASSERT_TRUE(cluster->started()) << cluster->log();
+  const uint16_t router = cluster->http_port();
+  wait_healthy(router, 3);
+  const uint16_t d0 = node_port(router, "decode", 0);
+  const uint16_t d1 = node_port(router, "decode", 1);
+  EXPECT_EQ(post_drain(d0, "")["status"], "draining");
+  const nlohmann::json degraded = wait_status(router, "degraded", 200);
+  expect_served(router, 4);
+  Result<net::HttpResponse> metrics = http_call(router, boost::beast::http::verb::get, "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_EQ(metrics->body.find("ppd:router_retries_total{"), std::string::npos) << "a request went to the draining node";
+  EXPECT_EQ(post_drain(d1, "{\"draining\": true}")["status"], "draining");
+  wait_status(router, "unavailable", 503);
+  int status = 0;
+  post_json(router, "/v1/chat/completions", chat_body({{"user", "Hello"}}, 4), &status);
+  EXPECT_EQ(status, 503);
+  EXPECT_EQ(post_drain(d0, "{\"draining\": false}")["status"], "ok");
+  EXPECT_EQ(post_drain(d1, "{\"draining\": false}")["status"], "ok");
+  wait_status(router, "ok", 200);
+  expect_served(router, 2);
+  Result<net::HttpResponse> bad = http_call(d0, boost::beast::http::verb::post, "/drain", "{\"draining\": 1}");
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(bad->status_code, 400u);
+  EXPECT_NE(bad->body.find("draining: expected true or false; got 1"), std::string::npos) << bad->body;
+}
+
+// A remote-path request whose decode node never answers (frozen) gives the prefill node its
+// handle back at once, not after the pin timeout (30 s). (The router never called /release.)
+TEST_F(FaultE2eTest, AFailedDecodeReleasesThePrefillHandle) {
+  std::unique_ptr<PpdProcess> cluster = up(1, {"--policy", "pd"});
+  ASSERT_TRUE(cluster->started()) << cluster->log();
+  const uint16_t router = cluster->http_port();
+  wait_healthy(router, 2);
+  const uint16_t prefill = node_port(router, "prefill", 0);
+  const pid_t decode0 = child_named(cluster->pid(), "decode-0");
+  ASSERT_EQ(::kill(decode0, SIGSTOP), 0);
+  int status = 0;
+  post_json(router, "/v1/chat/completions", chat_body({{"user", "Tell me about a frozen lake"}}, 8), &status);
+  EXPECT_EQ(status, 503);  // its only decode node is frozen
+  int pinned = -1;
+  for (int i = 0; i < 100 && pinned != 0; ++i) {
+    Result<net::HttpResponse> h = http_call(prefill, boost::beast::http::verb::get, "/health", "", 5'000);
+    pinned = h.ok() ? nlohmann::json::parse(h->body)["num_pinned_handles"].get<int>() : -1;
+    if (pinned != 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(decode0, SIGCONT);
+  EXPECT_EQ(pinned, 0) << "the prefill node still pins the failed request's handle";
+  Result<net::HttpResponse> m = http_call(prefill, boost::beast::http::verb::get, "/metrics");
+  ASSERT_TRUE(m.ok());
+  EXPECT_NE(m->body.find("ppd:node_requests_total{kind=\"prefill\",outcome=\"ok\"} 1"), std::string::npos)
+      << m->body;
+}
+
 }  // namespace
 }  // namespace ppd::testing

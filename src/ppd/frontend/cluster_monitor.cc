@@ -62,7 +62,8 @@ Result<router::NodeLoad> parse_load(const nlohmann::json& j, std::vector<router:
                         .num_running = j.value("num_running", 0),
                         .num_pending_prefill_tokens = j.value("num_pending_prefill_tokens", int64_t{0}),
                         .num_free_blocks = j.value("num_free_blocks", -1),
-                        .transfer_bytes_per_s = j.value("transfer_bytes_per_s", 0.0)};
+                        .transfer_bytes_per_s = j.value("transfer_bytes_per_s", 0.0),
+                        .draining = j.value("draining", false)};
   for (const nlohmann::json& s : j.value("recent_steps", nlohmann::json::array())) {
     if (!s.is_array() || s.size() != 5) continue;
     steps->push_back({s[0].get<int>(), s[1].get<int>(), s[2].get<int64_t>(), s[3].get<double>(), s[4].get<double>()});

@@ -1,5 +1,7 @@
 #include "ppd/frontend/dispatch.h"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -71,10 +73,18 @@ asio::awaitable<AttemptResult> open_path(const Dispatch& x, const router::RouteD
     co_return AttemptResult{.error = handle.status(), .retryable = retryable_code(handle.status().code()),
                             .failed_node = d.prefill, .unreachable = !answered, .remote_failed = false};
   }
+  std::optional<uint64_t> handle_id;
+  if (auto it = handle->find("handle"); it != handle->end() && it->is_number_unsigned()) handle_id = it->get<uint64_t>();
   body["handle"] = std::move(*handle);
   body["transfer"] = std::string(router::transfer_mode_name(d.transfer));
   co_return AttemptResult{.stream = NodeStream::start(x.executor, decode, "/decode", body.dump(), x.stream_timeout_ms,
-                                                      watch_of(x, d.decode))};
+                                                      watch_of(x, d.decode)),
+                          .handle = handle_id};
+}
+
+void release_after_failure(const Dispatch& x, const router::RouteDecision& d, uint64_t handle) {
+  if (!d.prefill) return;
+  asio::co_spawn(x.executor, release_handle(x.monitor->address(*d.prefill), handle), asio::detached);
 }
 
 AttemptResult attribute_stream_failure(const router::RouteDecision& d, const Status& error, const NodeStream& stream) {
@@ -82,6 +92,11 @@ AttemptResult attribute_stream_failure(const router::RouteDecision& d, const Sta
   if (!stream.node_answered()) {
     r.failed_node = d.decode;
     r.unreachable = true;
+    return r;
+  }
+  if (stream.node_refused() && error.code() != StatusCode::kInvalidArgument) {
+    // The decode node turned the request away (draining, full): another decode node may take it.
+    r.failed_node = d.decode;
     return r;
   }
   if (d.path == Path::kRemote) {

@@ -37,6 +37,7 @@ struct AttemptResult {
   std::optional<NodeId> failed_node;  // to exclude from the next attempt
   bool unreachable = false;           // the failed node did not answer at all
   bool remote_failed = false;         // the remote path failed: try the local one
+  std::optional<uint64_t> handle;     // remote path: the prefill node's handle the decode node was sent
 };
 
 // The node API's sampling object for a request.
@@ -48,6 +49,11 @@ nlohmann::json sampling_json(const sched::SamplingParams& params);
 boost::asio::awaitable<AttemptResult> open_path(const Dispatch& dispatch, const router::RouteDecision& decision,
                                                 const std::string& request_id, std::span<const TokenId> token_ids,
                                                 const sched::SamplingParams& sampling);
+
+// Gives the prefill node back a handle whose decode attempt failed (the decode node may never
+// have pulled it, nor released it): a POST /release sent in the background; a handle the decode
+// node released already answers 404, which is fine.
+void release_after_failure(const Dispatch& dispatch, const router::RouteDecision& decision, uint64_t handle);
 
 // What a stream that failed before the client saw anything means for the retry.
 AttemptResult attribute_stream_failure(const router::RouteDecision& decision, const Status& error,

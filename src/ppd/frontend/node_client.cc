@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "ppd/common/json_limits.h"
 
@@ -109,6 +110,7 @@ std::shared_ptr<NodeStream> NodeStream::start(asio::any_io_executor executor, co
     };
     Result<net::HttpResponse> r = co_await net::http_stream(spec, std::move(on_line));
     if (r.ok()) self->node_answered_ = true;
+    if (r.ok() && r->status_code / 100 != 2) self->node_refused_ = true;
     self->end_ = !r.ok() ? r.status()
                  : r->status_code / 100 != 2 ? status_from_node_error(r->status_code, r->body, self->node_name_)
                                              : Status::Ok();
@@ -201,6 +203,16 @@ asio::awaitable<Result<nlohmann::json>> call_prefill(net::HostPort node, std::st
     co_return internal_error("node {}: /prefill answered without a handle", name);
   }
   co_return std::move(j["handle"]);
+}
+
+asio::awaitable<void> release_handle(net::HostPort node, uint64_t handle) {
+  const std::string name = net::format_host_port(node.host, node.port);
+  net::HttpRequestSpec spec{.host = node.host, .port = node.port, .method = http::verb::post, .target = "/release",
+                            .body = nlohmann::json{{"handle", handle}}.dump(), .content_type = "application/json",
+                            .timeout_ms = 5000};
+  Result<net::HttpResponse> r = co_await net::http_request(std::move(spec));
+  spdlog::debug("router release node={} handle={} outcome={}", name, handle,
+                !r.ok() ? r.status().to_string() : std::to_string(r->status_code));
 }
 
 }  // namespace ppd::frontend

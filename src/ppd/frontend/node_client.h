@@ -72,6 +72,8 @@ class NodeStream {
   const std::string& node() const { return node_name_; }
   // True once the node answered at all (a status line); false for a failed connection.
   bool node_answered() const { return node_answered_; }
+  // True when the node refused the request (a non-2xx answer: draining, full, bad input).
+  bool node_refused() const { return node_refused_; }
 
   NodeStream(boost::asio::any_io_executor executor, std::string node_name, StreamWatch watch = {});  // use start()
 
@@ -89,12 +91,16 @@ class NodeStream {
   bool finished_ = false;      // a finished output was returned
   bool ended_ = false;
   bool node_answered_ = false;
+  bool node_refused_ = false;
   StreamWatch watch_;
   std::chrono::steady_clock::time_point last_line_;  // start() or the node's last line
   bool got_line_ = false;
   bool reader_done_ = false;  // the HTTP exchange ended
   Status watch_error_ = Status::Ok();  // why the watch gave the stream up
 };
+
+// POST /release of a handle (5 s deadline); the outcome is only logged (DEBUG).
+boost::asio::awaitable<void> release_handle(net::HostPort node, uint64_t handle);
 
 // POST /prefill; returns the "handle" object of the answer.
 boost::asio::awaitable<Result<nlohmann::json>> call_prefill(net::HostPort node, std::string body, int64_t timeout_ms);

@@ -23,6 +23,7 @@ nlohmann::json node_json(const router::NodeState& n) {
   return {{"name", n.name},
           {"kind", router::node_kind_name(n.kind)},
           {"healthy", n.healthy},
+          {"draining", n.load.draining},
           {"num_running", n.load.num_running},
           {"num_waiting", n.load.num_waiting},
           {"num_free_blocks", n.load.num_free_blocks},
@@ -35,11 +36,16 @@ nlohmann::json node_json(const router::NodeState& n) {
 asio::awaitable<void> handle_health(ResponseWriter& w, const RouterService& service, const router::ClusterView& view) {
   nlohmann::json nodes = nlohmann::json::array();
   bool any_decode = false;
+  bool all_accepting = true;
   for (const router::NodeState& n : view.nodes()) {
     nodes.push_back(node_json(n));
-    any_decode |= n.healthy && n.kind == router::NodeKind::kDecode;
+    any_decode |= n.accepting() && n.kind == router::NodeKind::kDecode;
+    all_accepting &= n.accepting();
   }
-  const nlohmann::json body = {{"status", any_decode ? "ok" : "unavailable"},
+  // ok: every node takes requests; degraded: some do not, but a decode node does; unavailable
+  // (503): no decode node takes requests, so every request would get 503.
+  const char* status = !any_decode ? "unavailable" : all_accepting ? "ok" : "degraded";
+  const nlohmann::json body = {{"status", status},
                                {"model", service.options().served_model_name},
                                {"num_active_requests", service.num_active()},
                                {"nodes", nodes}};

@@ -103,11 +103,11 @@ Status RouterService::admit() const {
   }
   bool any_room = false, any_healthy = false;
   for (const router::NodeState& n : view_->nodes()) {
-    if (!n.healthy || n.kind != router::NodeKind::kDecode) continue;
+    if (!n.accepting() || n.kind != router::NodeKind::kDecode) continue;
     any_healthy = true;
     any_room |= n.load.num_waiting <= options_.max_waiting_per_node;
   }
-  if (!any_healthy) return unavailable("no healthy decode node");
+  if (!any_healthy) return unavailable("no healthy decode node takes requests (all are down or draining)");
   if (!any_room) {
     return resource_exhausted("router: every decode node has more than {} requests waiting", options_.max_waiting_per_node);
   }
@@ -204,6 +204,7 @@ asio::awaitable<Status> RouterService::run(Prepared& p, net::ResponseWriter& wri
                       .token_timeout_ms = options_.token_timeout_ms};
     AttemptResult opened = co_await open_path(dispatch, *d, p.meta.id, p.plan.token_ids, p.api.sampling);
     if (d->path == Path::kRemote) reservation.prefill_done();  // the prefill node has answered
+    const std::optional<uint64_t> handle = opened.handle;
     if (opened.stream) {
       ResponseRelay relay(p.api, p.meta, prompts_.tokenizer(), writer, clock_);
       relay.on_first_token([&reservation] { reservation.first_token(); });
@@ -213,6 +214,7 @@ asio::awaitable<Status> RouterService::run(Prepared& p, net::ResponseWriter& wri
         finish(p, *d, relay);
         co_return Status::Ok();
       }
+      if (handle) release_after_failure(dispatch, *d, *handle);
       if (outcome.client_saw_bytes) {
         if (outcome.status.code() == StatusCode::kUnavailable) monitor_->report_failure(d->decode);
         co_return outcome.status;

@@ -4,6 +4,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "ppd/common/json_excerpt.h"
 #include "ppd/common/status.h"
 #include "ppd/model/json_reader.h"
 
@@ -119,6 +120,32 @@ asio::awaitable<void> handle_release(const HttpRequest& req, ResponseWriter& w, 
   co_await w.send_json(http::status::ok, released);
 }
 
+// POST /drain: {} or {"draining": true} drains, {"draining": false} takes requests again.
+asio::awaitable<void> handle_drain(const HttpRequest& req, ResponseWriter& w, NodeService& service) {
+  bool draining = true;
+  Status s = Status::Ok();
+  if (!req.body().empty()) {
+    Result<nlohmann::json> body = model::parse_json(req.body(), "request body");
+    s = !body.ok() ? body.status()
+        : !body->is_object() ? invalid_argument("request body: expected {{\"draining\": true|false}}")
+                             : check_known_keys(*body, {"draining"}, "");
+    if (s.ok() && body->contains("draining")) {
+      if ((*body)["draining"].is_boolean()) {
+        draining = (*body)["draining"].get<bool>();
+      } else {
+        s = invalid_argument("draining: expected true or false; got {}", json_excerpt((*body)["draining"]));
+      }
+    }
+  }
+  if (!s.ok()) {
+    co_await w.send_error(s);
+    co_return;
+  }
+  service.set_draining(draining);
+  const nlohmann::json answer = {{"status", service.draining() ? "draining" : "ok"}};
+  co_await w.send_json(http::status::ok, answer);
+}
+
 asio::awaitable<void> handle_events(ResponseWriter& w, Telemetry& telemetry) {
   std::shared_ptr<EventChannel> channel = telemetry.subscribe(co_await asio::this_coro::executor);
   Status s = co_await w.begin_stream("application/x-ndjson");
@@ -189,11 +216,7 @@ void add_node_routes(net::HttpServer* server, NodeService* service, Telemetry* t
   server->add_route(V::post, "/prefill", [=](const HttpRequest& r, ResponseWriter& w) { return handle_prefill(r, w, *service, m); });
   server->add_route(V::post, "/decode", [=](const HttpRequest& r, ResponseWriter& w) { return handle_decode(r, w, *service, m); });
   server->add_route(V::post, "/release", [=](const HttpRequest& r, ResponseWriter& w) { return handle_release(r, w, *service); });
-  server->add_route(V::post, "/drain", [=](const HttpRequest&, ResponseWriter& w) -> asio::awaitable<void> {
-    service->drain();
-    const nlohmann::json body = {{"status", "draining"}};
-    co_await w.send_json(http::status::ok, body);
-  });
+  server->add_route(V::post, "/drain", [=](const HttpRequest& r, ResponseWriter& w) { return handle_drain(r, w, *service); });
   server->add_route(V::get, "/events", [=](const HttpRequest&, ResponseWriter& w) { return handle_events(w, *telemetry); });
   server->add_route(V::get, "/health", [=](const HttpRequest&, ResponseWriter& w) { return handle_health(w, *service, *telemetry); });
   server->add_route(V::get, "/metrics", [=](const HttpRequest&, ResponseWriter& w) {

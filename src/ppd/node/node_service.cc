@@ -46,6 +46,13 @@ void NodeService::unpin(uint64_t handle) {
   telemetry_->set_num_pinned_handles(handles_.size());
 }
 
+void NodeService::set_draining(bool draining) {
+  draining_ = draining || stopped_;
+  if (telemetry_ == nullptr) return;
+  telemetry_->set_draining(draining_);
+  telemetry_->publish_load_report();
+}
+
 Status NodeService::admit(std::string_view kind, bool allowed_here) const {
   if (!allowed_here) {
     return failed_precondition("{}: not served by a {} node ({})", kind, node_role_name(options_.role), options_.name);

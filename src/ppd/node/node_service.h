@@ -77,8 +77,11 @@ class NodeService {
   // Releases expired handles every pin_timeout_ms / 4 (at least 10 ms) until the executor stops.
   boost::asio::awaitable<void> run_pin_expiry();
 
-  // Drain: new generate/prefill/decode requests get UNAVAILABLE; running ones finish.
-  void drain() { draining_ = true; }
+  // Drain (true): new generate/prefill/decode requests get UNAVAILABLE; running ones finish.
+  // false takes requests again (not after stop()). Either way the change goes out at once in a
+  // load report ("draining"), so routers stop (or resume) sending here.
+  void set_draining(bool draining);
+  void drain() { set_draining(true); }
   bool draining() const { return draining_; }
   // Ends run_pin_expiry() at its next tick; requests are refused as when draining.
   void stop() {

@@ -40,6 +40,11 @@ void Telemetry::record_transfer(int64_t bytes, int64_t duration_ns) {
   transfer_bytes_total_ += bytes;
 }
 
+void Telemetry::set_draining(bool draining) {
+  std::lock_guard lock(mu_);
+  draining_ = draining;
+}
+
 void Telemetry::set_num_pinned_handles(int n) {
   std::lock_guard lock(mu_);
   num_pinned_handles_ = n;
@@ -70,6 +75,7 @@ nlohmann::json Telemetry::load_snapshot() const {
           {"num_pending_prefill_tokens", last_.num_pending_prefill_tokens},
           {"num_free_blocks", last_.num_free_blocks},
           {"num_pinned_handles", num_pinned_handles_},
+          {"draining", draining_},
           {"num_steps", num_steps_},
           {"transfer_bytes_per_s", transfer_bytes_per_s_},
           {"transfer_bytes_total", transfer_bytes_total_}};

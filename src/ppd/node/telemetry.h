@@ -31,6 +31,7 @@ class Telemetry final : public StepObserver {
   void on_kv_events(std::vector<kv::KvEvent> events) override;
   void record_transfer(int64_t bytes, int64_t duration_ns);
   void set_num_pinned_handles(int n);
+  void set_draining(bool draining);  // reported as "draining" in every load snapshot
 
   // A new subscriber's channel; it receives JSON lines until it is closed or falls
   // kMaxBacklog lines behind (then it is closed and dropped).
@@ -54,6 +55,7 @@ class Telemetry final : public StepObserver {
   std::deque<engine::StepStats> recent_steps_;
   int64_t num_steps_ = 0;
   int num_pinned_handles_ = 0;
+  bool draining_ = false;
   double transfer_bytes_per_s_ = 0;  // exponentially weighted over pulls
   int64_t transfer_bytes_total_ = 0;
   std::vector<std::shared_ptr<EventChannel>> subscribers_;

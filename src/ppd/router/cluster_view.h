@@ -30,6 +30,7 @@ struct NodeLoad {
   int64_t num_pending_prefill_tokens = 0;
   int num_free_blocks = -1;  // allocatable: free plus evictable cached; < 0: not reported
   double transfer_bytes_per_s = 0;  // EWMA of the node's KV pulls; 0 before its first
+  bool draining = false;  // the node refuses new requests; those it runs finish
   // Derived by ClusterView::apply_load from the report's steps (the last value kept when they
   // have none):
   double mean_decode_context_tokens = 0;  // per decode sequence, over its steps with decodes
@@ -68,6 +69,8 @@ struct NodeState {
   int num_router_decoding = 0;
   double router_inverse_outputs = 0;
   int64_t last_report_ns = 0;
+  // Healthy and not draining: new requests may go here.
+  bool accepting() const { return healthy && !load.draining; }
 };
 
 // Block hash -> bit mask of the nodes holding it, in a flat open-addressing table (linear

@@ -30,7 +30,7 @@ Status validate(const ThresholdPolicyOptions& o) {
 }
 
 bool usable_prefill(const NodeState& n, const RouteInput& in) {
-  return n.healthy && n.kind == NodeKind::kPrefill &&
+  return n.accepting() && n.kind == NodeKind::kPrefill &&
          std::find(in.excluded.begin(), in.excluded.end(), n.id) == in.excluded.end();
 }
 

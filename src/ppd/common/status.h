@@ -25,6 +25,7 @@ enum class StatusCode {
   kDataLoss,            // corrupt or truncated data
   kUnimplemented,
   kInternal,            // HTTP 500
+  kUnauthenticated,     // HTTP 401: a missing or wrong API key or cluster secret
 };
 
 // Returns the code's name, e.g. "INVALID_ARGUMENT".

@@ -27,6 +27,7 @@ struct ClusterMonitor::Node {
   std::vector<NodeId> ids;  // one per kind
   int64_t last_line_ns = 0;
   bool incompatible = false;
+  std::string kv_address;  // from its /health
 };
 
 namespace {
@@ -131,6 +132,19 @@ const net::HostPort& ClusterMonitor::address(NodeId id) const {
   return nodes_.front()->address;
 }
 
+const std::string& ClusterMonitor::kv_address(NodeId id) const {
+  for (const auto& n : nodes_) {
+    if (std::find(n->ids.begin(), n->ids.end(), id) != n->ids.end()) return n->kv_address;
+  }
+  static const std::string kNone;
+  return kNone;
+}
+
+std::vector<std::pair<std::string, std::string>> secret_headers(const std::string& cluster_secret) {
+  if (cluster_secret.empty()) return {};
+  return {{"Authorization", "Bearer " + cluster_secret}};
+}
+
 std::vector<NodeId> ClusterMonitor::ids_of_same_node(NodeId id) const {
   for (const auto& n : nodes_) {
     if (std::find(n->ids.begin(), n->ids.end(), id) != n->ids.end()) return n->ids;
@@ -169,14 +183,21 @@ asio::awaitable<void> ClusterMonitor::follow(std::shared_ptr<Node> node) {
 
 asio::awaitable<Status> ClusterMonitor::follow_once(Node& node) {
   net::HttpRequestSpec health{.host = node.address.host, .port = node.address.port, .target = "/health",
+                              .headers = secret_headers(options_.cluster_secret),
                               .timeout_ms = options_.node_timeout_ms};
   Result<net::HttpResponse> r = co_await net::http_request(health);
   if (!r.ok()) co_return r.status();
+  if (r->status_code == 401) {
+    co_return Status(StatusCode::kUnauthenticated, "GET /health answered 401: the node wants a cluster secret (is "
+                                                   "--cluster-secret-file or PPD_CLUSTER_SECRET the same here?)");
+  }
   if (r->status_code != 200) co_return unavailable("GET /health answered {}", r->status_code);
   const nlohmann::json body = parse_peer_json(r->body);
   PPD_CO_ASSIGN_OR_RETURN(EngineFacts facts, parse_engine_facts(body, node.name));
   PPD_CO_RETURN_IF_ERROR(check_facts(node, facts));
+  if (auto kv = body.find("kv_address"); kv != body.end() && kv->is_string()) node.kv_address = kv->get<std::string>();
   net::HttpRequestSpec events{.host = node.address.host, .port = node.address.port, .target = "/events",
+                              .headers = secret_headers(options_.cluster_secret),
                               .timeout_ms = std::numeric_limits<int32_t>::max()};
   node.last_line_ns = clock_->now_ns();
   auto on_line = [this, &node](std::string_view line) { return apply_line(node, line); };

@@ -42,7 +42,11 @@ struct ClusterMonitorOptions {
   int64_t node_timeout_ms = 2000;  // no report for this long: unhealthy, reconnect; >= 1
   int64_t reconnect_ms = 200;      // first backoff after a failure, doubling up to 2 s
   router::StepTimeModelOptions step_model;
+  std::string cluster_secret;      // "": none; else sent to every node as a Bearer token
 };
+
+// The headers that present the cluster secret to a node (none without one).
+std::vector<std::pair<std::string, std::string>> secret_headers(const std::string& cluster_secret);
 
 class ClusterMonitor {
  public:
@@ -62,6 +66,10 @@ class ClusterMonitor {
   // The engine facts of the first node that answered; nullopt before.
   const std::optional<EngineFacts>& facts() const { return facts_; }
   const net::HostPort& address(NodeId id) const;
+  // The KV address the node gave in its /health ("" before it answered): the only one a handle
+  // from this node may name.
+  const std::string& kv_address(NodeId id) const;
+  const std::string& cluster_secret() const { return options_.cluster_secret; }
   // Every id of the node behind `id` (both kinds for a mixed node).
   std::vector<NodeId> ids_of_same_node(NodeId id) const;
   // A call to the node failed to connect: unhealthy until its stream reports again.

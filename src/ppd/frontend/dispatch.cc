@@ -41,11 +41,21 @@ asio::awaitable<void> until_unhealthy(const router::ClusterView* view, NodeId no
 
 // /prefill on `node`, given up when the node turns unhealthy before it answers.
 asio::awaitable<Result<nlohmann::json>> watched_prefill(const Dispatch& x, NodeId node, std::string body) {
-  auto ended = co_await (call_prefill(x.monitor->address(node), std::move(body), x.prefill_timeout_ms) ||
+  auto ended = co_await (call_prefill(x.monitor->address(node), std::move(body), x.prefill_timeout_ms,
+                                      x.monitor->cluster_secret()) ||
                          until_unhealthy(x.view, node));
   if (ended.index() == 0) co_return std::move(std::get<0>(ended));
   co_return unavailable("prefill node {}: its load reports stopped; the call is given up",
                         net::format_host_port(x.monitor->address(node).host, x.monitor->address(node).port));
+}
+
+// A handle may only send the decode node to the KV server its prefill node told the router of.
+Status check_kv_address(const nlohmann::json& handle, const std::string& known) {
+  auto it = handle.find("kv_address");
+  const std::string named = it != handle.end() && it->is_string() ? it->get<std::string>() : std::string();
+  if (!known.empty() && named == known) return Status::Ok();
+  return internal_error("prefill handle: kv_address \"{:.80}\" is not the prefill node's KV server \"{}\"", named,
+                        known);
 }
 
 }  // namespace
@@ -64,7 +74,8 @@ asio::awaitable<AttemptResult> open_path(const Dispatch& x, const router::RouteD
   const net::HostPort& decode = x.monitor->address(d.decode);
   if (d.path == Path::kLocal) {
     co_return AttemptResult{.stream = NodeStream::start(x.executor, decode, "/generate", body.dump(),
-                                                        x.stream_timeout_ms, watch_of(x, d.decode))};
+                                                        x.stream_timeout_ms, watch_of(x, d.decode),
+                                                        x.monitor->cluster_secret())};
   }
   Result<nlohmann::json> handle = co_await watched_prefill(x, *d.prefill, body.dump());
   if (!handle.ok()) {
@@ -75,16 +86,21 @@ asio::awaitable<AttemptResult> open_path(const Dispatch& x, const router::RouteD
   }
   std::optional<uint64_t> handle_id;
   if (auto it = handle->find("handle"); it != handle->end() && it->is_number_unsigned()) handle_id = it->get<uint64_t>();
+  if (Status s = check_kv_address(*handle, x.monitor->kv_address(*d.prefill)); !s.ok()) {
+    if (handle_id) release_after_failure(x, d, *handle_id);
+    co_return AttemptResult{.error = s, .retryable = true, .failed_node = d.prefill, .handle = handle_id};
+  }
   body["handle"] = std::move(*handle);
   body["transfer"] = std::string(router::transfer_mode_name(d.transfer));
   co_return AttemptResult{.stream = NodeStream::start(x.executor, decode, "/decode", body.dump(), x.stream_timeout_ms,
-                                                      watch_of(x, d.decode)),
+                                                      watch_of(x, d.decode), x.monitor->cluster_secret()),
                           .handle = handle_id};
 }
 
 void release_after_failure(const Dispatch& x, const router::RouteDecision& d, uint64_t handle) {
   if (!d.prefill) return;
-  asio::co_spawn(x.executor, release_handle(x.monitor->address(*d.prefill), handle), asio::detached);
+  asio::co_spawn(x.executor, release_handle(x.monitor->address(*d.prefill), handle, x.monitor->cluster_secret()),
+                 asio::detached);
 }
 
 AttemptResult attribute_stream_failure(const router::RouteDecision& d, const Status& error, const NodeStream& stream) {

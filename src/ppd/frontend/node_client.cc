@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "ppd/common/json_limits.h"
+#include "ppd/frontend/cluster_monitor.h"
 
 namespace ppd::frontend {
 namespace asio = boost::asio;
@@ -92,11 +93,12 @@ NodeStream::NodeStream(asio::any_io_executor executor, std::string node_name, St
 
 std::shared_ptr<NodeStream> NodeStream::start(asio::any_io_executor executor, const net::HostPort& node,
                                               std::string target, std::string body, int64_t timeout_ms,
-                                              StreamWatch watch) {
+                                              StreamWatch watch, const std::string& cluster_secret) {
   auto self = std::make_shared<NodeStream>(executor, net::format_host_port(node.host, node.port), std::move(watch));
   net::HttpRequestSpec spec{.host = node.host, .port = node.port, .method = http::verb::post,
                             .target = std::move(target), .body = std::move(body),
-                            .content_type = "application/json", .timeout_ms = timeout_ms};
+                            .content_type = "application/json", .headers = secret_headers(cluster_secret),
+                            .timeout_ms = timeout_ms};
   auto run = [self, spec = std::move(spec)]() -> asio::awaitable<void> {
     net::LineHandler on_line = [self](std::string_view line) -> Status {
       self->node_answered_ = true;
@@ -191,10 +193,12 @@ void NodeStream::cancel() {
   ended_ = true;
 }
 
-asio::awaitable<Result<nlohmann::json>> call_prefill(net::HostPort node, std::string body, int64_t timeout_ms) {
+asio::awaitable<Result<nlohmann::json>> call_prefill(net::HostPort node, std::string body, int64_t timeout_ms,
+                                                     std::string cluster_secret) {
   const std::string name = net::format_host_port(node.host, node.port);
   net::HttpRequestSpec spec{.host = node.host, .port = node.port, .method = http::verb::post, .target = "/prefill",
-                            .body = std::move(body), .content_type = "application/json", .timeout_ms = timeout_ms};
+                            .body = std::move(body), .content_type = "application/json",
+                            .headers = secret_headers(cluster_secret), .timeout_ms = timeout_ms};
   Result<net::HttpResponse> r = co_await net::http_request(std::move(spec));
   if (!r.ok()) co_return r.status();
   if (r->status_code != 200) co_return status_from_node_error(r->status_code, r->body, name);
@@ -205,11 +209,11 @@ asio::awaitable<Result<nlohmann::json>> call_prefill(net::HostPort node, std::st
   co_return std::move(j["handle"]);
 }
 
-asio::awaitable<void> release_handle(net::HostPort node, uint64_t handle) {
+asio::awaitable<void> release_handle(net::HostPort node, uint64_t handle, std::string cluster_secret) {
   const std::string name = net::format_host_port(node.host, node.port);
   net::HttpRequestSpec spec{.host = node.host, .port = node.port, .method = http::verb::post, .target = "/release",
                             .body = nlohmann::json{{"handle", handle}}.dump(), .content_type = "application/json",
-                            .timeout_ms = 5000};
+                            .headers = secret_headers(cluster_secret), .timeout_ms = 5000};
   Result<net::HttpResponse> r = co_await net::http_request(std::move(spec));
   spdlog::debug("router release node={} handle={} outcome={}", name, handle,
                 !r.ok() ? r.status().to_string() : std::to_string(r->status_code));

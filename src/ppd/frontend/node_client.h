@@ -59,7 +59,7 @@ class NodeStream {
   // Starts `POST target` with a JSON body on `node` and returns at once.
   static std::shared_ptr<NodeStream> start(boost::asio::any_io_executor executor, const net::HostPort& node,
                                            std::string target, std::string body, int64_t timeout_ms,
-                                           StreamWatch watch = {});
+                                           StreamWatch watch = {}, const std::string& cluster_secret = "");
 
   // The next output; nullopt after the last one of a complete stream. Errors: the node's
   // error answer or error line, a broken connection (UNAVAILABLE), a stream that ends
@@ -100,9 +100,10 @@ class NodeStream {
 };
 
 // POST /release of a handle (5 s deadline); the outcome is only logged (DEBUG).
-boost::asio::awaitable<void> release_handle(net::HostPort node, uint64_t handle);
+boost::asio::awaitable<void> release_handle(net::HostPort node, uint64_t handle, std::string cluster_secret);
 
 // POST /prefill; returns the "handle" object of the answer.
-boost::asio::awaitable<Result<nlohmann::json>> call_prefill(net::HostPort node, std::string body, int64_t timeout_ms);
+boost::asio::awaitable<Result<nlohmann::json>> call_prefill(net::HostPort node, std::string body, int64_t timeout_ms,
+                                                            std::string cluster_secret = "");
 
 }  // namespace ppd::frontend

@@ -45,6 +45,8 @@ http::status http_status_for(StatusCode code) {
       return http::status::service_unavailable;
     case StatusCode::kDeadlineExceeded:
       return http::status::gateway_timeout;
+    case StatusCode::kUnauthenticated:
+      return http::status::unauthorized;
     default:
       return http::status::internal_server_error;
   }

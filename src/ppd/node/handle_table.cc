@@ -2,9 +2,15 @@
 
 namespace ppd::node {
 
-void HandleTable::add(uint64_t handle, std::vector<std::span<const uint8_t>> blocks, int64_t created_ns) {
+bool HandleTable::add(uint64_t handle, uint64_t owner, std::vector<std::span<const uint8_t>> blocks,
+                      int64_t created_ns) {
   std::lock_guard lock(mu_);
-  handles_[handle] = Entry{std::move(blocks), created_ns};
+  return handles_.try_emplace(handle, Entry{owner, std::move(blocks), created_ns}).second;
+}
+
+bool HandleTable::contains(uint64_t handle) const {
+  std::lock_guard lock(mu_);
+  return handles_.contains(handle);
 }
 
 Result<std::vector<std::span<const uint8_t>>> HandleTable::resolve(uint64_t handle, std::span<const uint32_t> indices) {
@@ -23,27 +29,33 @@ Result<std::vector<std::span<const uint8_t>>> HandleTable::resolve(uint64_t hand
 }
 
 void HandleTable::release(uint64_t handle) {
+  uint64_t owner = 0;
   {
     std::lock_guard lock(mu_);
-    if (handles_.erase(handle) == 0) return;
+    auto it = handles_.find(handle);
+    if (it == handles_.end()) return;
+    owner = it->second.owner;
+    handles_.erase(it);
   }
-  unpin_(handle);
+  unpin_(owner);
 }
 
 std::vector<uint64_t> HandleTable::release_older_than(int64_t cutoff_ns) {
   std::vector<uint64_t> expired;
+  std::vector<uint64_t> owners;
   {
     std::lock_guard lock(mu_);
     for (auto it = handles_.begin(); it != handles_.end();) {
       if (it->second.created_ns < cutoff_ns) {
         expired.push_back(it->first);
+        owners.push_back(it->second.owner);
         it = handles_.erase(it);
       } else {
         ++it;
       }
     }
   }
-  for (uint64_t h : expired) unpin_(h);
+  for (uint64_t owner : owners) unpin_(owner);
   return expired;
 }
 

@@ -1,7 +1,8 @@
 // HandleTable: a prefill node's pinned handles, as the KV transfer server sees them. Each
-// handle maps to the bytes of its blocks (which the engine keeps pinned) and the time it was
-// made. release() (a decode node's, or expiry's) removes the handle and calls the unpin
-// function, which hands the blocks back to the engine. Thread-safe.
+// handle (a random id nobody can guess) maps to the bytes of its blocks (which the engine keeps
+// pinned for the request that owns them) and the time it was made. release() (a decode node's,
+// or expiry's) removes the handle and calls the unpin function with the owner, which hands the
+// blocks back to the engine. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -17,11 +18,13 @@ namespace ppd::node {
 
 class HandleTable final : public transfer::BlockSource {
  public:
-  // `unpin(handle)` runs after a handle is removed; it must not call back into the table.
-  explicit HandleTable(std::function<void(uint64_t)> unpin) : unpin_(std::move(unpin)) {}
+  // `unpin(owner)` runs after a handle is removed; it must not call back into the table.
+  explicit HandleTable(std::function<void(uint64_t owner)> unpin) : unpin_(std::move(unpin)) {}
 
-  // Publishes a handle. REQUIRES: the spans stay valid until unpin(handle) runs.
-  void add(uint64_t handle, std::vector<std::span<const uint8_t>> blocks, int64_t created_ns);
+  // Publishes a handle whose blocks `owner` (a request id) holds. Returns false (and adds
+  // nothing) when the handle is taken. REQUIRES: the spans stay valid until unpin(owner) runs.
+  bool add(uint64_t handle, uint64_t owner, std::vector<std::span<const uint8_t>> blocks, int64_t created_ns);
+  bool contains(uint64_t handle) const;
 
   Result<std::vector<std::span<const uint8_t>>> resolve(uint64_t handle, std::span<const uint32_t> indices) override;
   void release(uint64_t handle) override;
@@ -32,6 +35,7 @@ class HandleTable final : public transfer::BlockSource {
 
  private:
   struct Entry {
+    uint64_t owner = 0;
     std::vector<std::span<const uint8_t>> blocks;
     int64_t created_ns = 0;
   };

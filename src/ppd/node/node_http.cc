@@ -5,6 +5,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "ppd/common/json_excerpt.h"
+#include "ppd/common/secret.h"
 #include "ppd/common/status.h"
 #include "ppd/model/json_reader.h"
 
@@ -176,6 +177,7 @@ asio::awaitable<void> handle_health(ResponseWriter& w, NodeService& service, Tel
   body["type"] = "health";
   body["status"] = service.draining() ? "draining" : "ok";
   body["role"] = node_role_name(service.options().role);
+  body["kv_address"] = service.options().kv_address;
   body["num_pinned_handles"] = service.handles().size();
   body["invariants"] = invariants.ok() ? "ok" : invariants.to_string();
   body["engine"] = engine_info(service.engine());
@@ -210,16 +212,35 @@ Result<NodeMetrics> register_node_metrics(net::MetricsRegistry* r) {
 }
 
 void add_node_routes(net::HttpServer* server, NodeService* service, Telemetry* telemetry,
-                     net::MetricsRegistry* registry, NodeMetrics* m) {
+                     net::MetricsRegistry* registry, NodeMetrics* m, const std::string& cluster_secret) {
   using V = http::verb;
-  server->add_route(V::post, "/generate", [=](const HttpRequest& r, ResponseWriter& w) { return handle_generate(r, w, *service, m); });
-  server->add_route(V::post, "/prefill", [=](const HttpRequest& r, ResponseWriter& w) { return handle_prefill(r, w, *service, m); });
-  server->add_route(V::post, "/decode", [=](const HttpRequest& r, ResponseWriter& w) { return handle_decode(r, w, *service, m); });
-  server->add_route(V::post, "/release", [=](const HttpRequest& r, ResponseWriter& w) { return handle_release(r, w, *service); });
-  server->add_route(V::post, "/drain", [=](const HttpRequest& r, ResponseWriter& w) { return handle_drain(r, w, *service); });
-  server->add_route(V::get, "/events", [=](const HttpRequest&, ResponseWriter& w) { return handle_events(w, *telemetry); });
-  server->add_route(V::get, "/health", [=](const HttpRequest&, ResponseWriter& w) { return handle_health(w, *service, *telemetry); });
-  server->add_route(V::get, "/metrics", [=](const HttpRequest&, ResponseWriter& w) {
+  // Every route asks for the cluster secret when there is one.
+  auto add = [&](V method, std::string path, net::Handler handler) {
+    if (cluster_secret.empty()) {
+      server->add_route(method, std::move(path), std::move(handler));
+      return;
+    }
+    server->add_route(method, std::move(path),
+                      [secret = cluster_secret, handler = std::move(handler)](
+                          const HttpRequest& r, ResponseWriter& w) -> asio::awaitable<void> {
+                        if (bearer_matches(secret, r.header("authorization").value_or(""))) {
+                          co_await handler(r, w);
+                          co_return;
+                        }
+                        w.set_header("WWW-Authenticate", "Bearer");
+                        const Status refused(StatusCode::kUnauthenticated,
+                                             "cluster secret: missing or wrong; send \"Authorization: Bearer SECRET\"");
+                        co_await w.send_error(refused);
+                      });
+  };
+  add(V::post, "/generate", [=](const HttpRequest& r, ResponseWriter& w) { return handle_generate(r, w, *service, m); });
+  add(V::post, "/prefill", [=](const HttpRequest& r, ResponseWriter& w) { return handle_prefill(r, w, *service, m); });
+  add(V::post, "/decode", [=](const HttpRequest& r, ResponseWriter& w) { return handle_decode(r, w, *service, m); });
+  add(V::post, "/release", [=](const HttpRequest& r, ResponseWriter& w) { return handle_release(r, w, *service); });
+  add(V::post, "/drain", [=](const HttpRequest& r, ResponseWriter& w) { return handle_drain(r, w, *service); });
+  add(V::get, "/events", [=](const HttpRequest&, ResponseWriter& w) { return handle_events(w, *telemetry); });
+  add(V::get, "/health", [=](const HttpRequest&, ResponseWriter& w) { return handle_health(w, *service, *telemetry); });
+  add(V::get, "/metrics", [=](const HttpRequest&, ResponseWriter& w) {
     return handle_metrics(w, *telemetry, *registry, m);
   });
 }

@@ -23,8 +23,9 @@ struct NodeMetrics {
 
 Result<NodeMetrics> register_node_metrics(net::MetricsRegistry* registry);
 
-// Adds every route to `server`. All pointers must outlive the server.
+// Adds every route to `server`. All pointers must outlive the server. With a cluster secret,
+// every route answers 401 unless the request carries "Authorization: Bearer <secret>".
 void add_node_routes(net::HttpServer* server, NodeService* service, Telemetry* telemetry,
-                     net::MetricsRegistry* registry, NodeMetrics* metrics);
+                     net::MetricsRegistry* registry, NodeMetrics* metrics, const std::string& cluster_secret = "");
 
 }  // namespace ppd::node

@@ -46,7 +46,7 @@ Status NodeRuntime::start(const NodeRuntimeOptions& o, asio::any_io_executor exe
   PPD_ASSIGN_OR_RETURN(std::unique_ptr<engine::Engine> engine, engine::Engine::create(o.model_dir, o.engine, clock));
   telemetry_ = std::make_unique<Telemetry>(o.service.name, clock);
   loop_ = std::make_unique<EngineLoop>(std::move(engine), telemetry_.get());
-  tcp_ = std::make_unique<transfer::TcpKvTransport>(executor);
+  tcp_ = std::make_unique<transfer::TcpKvTransport>(executor, transfer::TcpTransportOptions{.secret = o.cluster_secret});
   transfer::KvTransport* transport = tcp_.get();
   if (o.link) {
     PPD_ASSIGN_OR_RETURN(link_, transfer::EmulatedLinkTransport::create(*tcp_, *o.link));
@@ -54,14 +54,15 @@ Status NodeRuntime::start(const NodeRuntimeOptions& o, asio::any_io_executor exe
   }
   service_ = std::make_unique<NodeService>(o.service, executor, loop_.get(), transport, telemetry_.get(), clock);
   kv_server_ = std::make_unique<transfer::TcpKvServer>(
-      executor, &service_->handles(), transfer::TcpServerOptions{.bind_address = o.host, .port = o.kv_port});
+      executor, &service_->handles(),
+      transfer::TcpServerOptions{.bind_address = o.host, .port = o.kv_port, .secret = o.cluster_secret});
   PPD_ASSIGN_OR_RETURN(kv_port_, kv_server_->start());
   // Handles name the KV port, known only once bound.
   service_->set_kv_address(join_host_port(o.host, kv_port_));
   PPD_ASSIGN_OR_RETURN(metrics_, register_node_metrics(&registry_));
   http_ = std::make_unique<net::HttpServer>(
       executor, net::HttpServerOptions{.bind_address = o.host, .port = o.http_port, .max_body_bytes = o.max_body_bytes});
-  add_node_routes(http_.get(), service_.get(), telemetry_.get(), &registry_, &metrics_);
+  add_node_routes(http_.get(), service_.get(), telemetry_.get(), &registry_, &metrics_, o.cluster_secret);
   PPD_ASSIGN_OR_RETURN(http_port_, http_->start());
   asio::co_spawn(executor, service_->run_pin_expiry(), asio::detached);
   asio::co_spawn(executor, run_load_reports(telemetry_.get(), o.load_report_ms, running_), asio::detached);

@@ -31,6 +31,9 @@ struct NodeRuntimeOptions {
   uint64_t max_body_bytes = 64 << 20;  // internal API request bodies
   int64_t load_report_ms = 100;     // period of load reports on /events; >= 1
   std::optional<transfer::EmulatedLinkOptions> link;  // shapes this node's pulls
+  // "": none. Else every HTTP route and KV connection requires it, and this node's own KV
+  // pulls present it (common/secret.h).
+  std::string cluster_secret;
 };
 
 class NodeRuntime {

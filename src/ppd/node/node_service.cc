@@ -7,6 +7,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <spdlog/spdlog.h>
 
+#include "ppd/common/secret.h"
+
 namespace ppd::node {
 namespace asio = boost::asio;
 
@@ -34,12 +36,12 @@ NodeService::NodeService(const NodeServiceOptions& options, asio::any_io_executo
       transport_(transport),
       telemetry_(telemetry),
       clock_(clock),
-      handles_([this](uint64_t handle) { unpin(handle); }) {}
+      handles_([this](uint64_t owner) { unpin(owner); }) {}
 
-void NodeService::unpin(uint64_t handle) {
-  auto release = [handle](engine::Engine& e) {
-    const bool released = e.release_held(RequestId{handle});
-    spdlog::debug("kv handle unpinned handle={} held={}", handle, released);
+void NodeService::unpin(uint64_t owner) {
+  auto release = [owner](engine::Engine& e) {
+    const bool released = e.release_held(RequestId{owner});
+    spdlog::debug("kv handle unpinned request={} held={}", owner, released);
     return released;
   };
   asio::co_spawn(executor_, loop_->call(std::move(release)), asio::detached);
@@ -86,15 +88,18 @@ asio::awaitable<Result<KvHandle>> NodeService::prefill(NodeRequest request) {
   }
   const std::shared_ptr<engine::HeldRequest> held = std::move((*out)->held);
   if (!held) co_return internal_error("prefill: request {} finished without holding its blocks", id.value);
-  KvHandle handle{.node = options_.name, .kv_address = options_.kv_address, .handle = id.value,
+  // Unguessable: a handle id is all a KV pull or a release names.
+  uint64_t handle_id = random_u64();
+  while (handle_id == 0 || handles_.contains(handle_id)) handle_id = random_u64();
+  KvHandle handle{.node = options_.name, .kv_address = options_.kv_address, .handle = handle_id,
                   .num_prompt_tokens = held->num_prompt_tokens, .block_size = loop_->engine().block_size(),
                   .num_cached_tokens = (*out)->num_cached_tokens, .block_hashes = held->block_hashes,
                   .first_token = held->first_token, .sampling_seed = held->sampling_seed};
   handle.block_ids = std::move(held->block_ids);
-  handles_.add(id.value, std::move(held->blocks), clock_->now_ns());
+  handles_.add(handle_id, id.value, std::move(held->blocks), clock_->now_ns());
   telemetry_->set_num_pinned_handles(handles_.size());
-  spdlog::debug("prefill id={} request_id={} prompt_tokens={} cached_tokens={} blocks={}", id.value,
-                request.request_id, handle.num_prompt_tokens, handle.num_cached_tokens, handle.num_blocks());
+  spdlog::debug("prefill id={} handle={:016x} request_id={} prompt_tokens={} cached_tokens={} blocks={}", id.value,
+                handle_id, request.request_id, handle.num_prompt_tokens, handle.num_cached_tokens, handle.num_blocks());
   co_return handle;
 }
 

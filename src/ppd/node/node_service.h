@@ -95,7 +95,7 @@ class NodeService {
   boost::asio::awaitable<Result<std::unique_ptr<TokenStream>>> submit(engine::RequestSpec spec);
   boost::asio::awaitable<Result<TransferStats>> pull_blocks(const KvHandle& handle, const engine::ImportTarget& target);
   void release_remote(const KvHandle& handle);
-  void unpin(uint64_t handle);  // a handle left the table: give its blocks back to the engine
+  void unpin(uint64_t owner);  // a handle left the table: give its owner's blocks back to the engine
 
   NodeServiceOptions options_;
   boost::asio::any_io_executor executor_;

@@ -6,12 +6,14 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "ppd/common/secret.h"
 #include "ppd/transfer/tcp_transport.h"
 #include "ppd/transfer/transfer_util.h"
 #include "ppd/transfer/wire_format.h"
@@ -20,10 +22,20 @@ namespace ppd::transfer {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
 constexpr size_t kMaxDrainBytes = size_t{1} << 20;
+
+// Reads exactly `buffer` unless `timeout_ms` passes first (then timed_out; the read is cancelled).
+asio::awaitable<boost::system::error_code> read_within(tcp::socket& socket, asio::mutable_buffer buffer,
+                                                       int64_t timeout_ms) {
+  asio::steady_timer timer(socket.get_executor(), std::chrono::milliseconds(timeout_ms));
+  auto done = co_await (asio::async_read(socket, buffer, kTuple) || timer.async_wait(kTuple));
+  if (done.index() == 1) co_return asio::error::timed_out;
+  co_return std::get<0>(std::get<0>(done));
+}
 
 // Answers a request with `status` (OK or an error) and no blocks. Returns false when the
 // write failed.
@@ -38,13 +50,16 @@ asio::awaitable<bool> write_status(tcp::socket& socket, const Status& status) {
 
 // Answers a request whose framing is broken, then closes the sending side and discards what
 // the peer still sends (bounded), so that the peer reads the answer before the close.
-asio::awaitable<void> reject(tcp::socket& socket, const Status& status) {
+asio::awaitable<void> reject(tcp::socket& socket, const Status& status, int64_t timeout_ms) {
   if (!co_await write_status(socket, status)) co_return;
   boost::system::error_code ignored;
   socket.shutdown(tcp::socket::shutdown_send, ignored);
   std::array<uint8_t, 4096> sink;
+  asio::steady_timer timer(socket.get_executor(), std::chrono::milliseconds(timeout_ms));
   for (size_t drained = 0; drained < kMaxDrainBytes;) {
-    auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink), kTuple);
+    auto done = co_await (socket.async_read_some(asio::buffer(sink), kTuple) || timer.async_wait(kTuple));
+    if (done.index() == 1) co_return;
+    auto [ec, n] = std::get<0>(done);
     if (ec) co_return;
     drained += n;
   }
@@ -112,6 +127,7 @@ struct TcpKvServer::State {
   // Each returns whether the connection stays open.
   asio::awaitable<bool> serve_pull(tcp::socket& socket, std::span<const uint8_t> payload);
   asio::awaitable<bool> serve_release(tcp::socket& socket, std::span<const uint8_t> payload);
+  asio::awaitable<bool> serve_hello(tcp::socket& socket, std::span<const uint8_t> payload, bool* authenticated);
 };
 
 std::optional<uint64_t> TcpKvServer::State::add_connection(const std::shared_ptr<tcp::socket>& socket) {
@@ -164,20 +180,28 @@ asio::awaitable<void> TcpKvServer::State::serve_connection(std::shared_ptr<State
 asio::awaitable<void> TcpKvServer::State::serve_requests(tcp::socket& socket) {
   const uint32_t max_payload_bytes = options.max_frame_bytes - wire::kRequestHeaderBytes;
   std::vector<uint8_t> payload;
+  bool authenticated = options.secret.empty();
   for (;;) {
     wire::RequestHeaderBytes header_bytes;
-    auto [ec, n] = co_await asio::async_read(socket, asio::buffer(header_bytes), kTuple);
-    if (ec) co_return;  // the peer closed, or stop()
+    if (co_await read_within(socket, asio::buffer(header_bytes), options.idle_timeout_ms)) {
+      co_return;  // the peer closed or idled, or stop()
+    }
     Result<wire::RequestHeader> header = wire::decode_request_header(header_bytes, max_payload_bytes);
     if (!header.ok()) {
-      co_await reject(socket, header.status());
+      co_await reject(socket, header.status(), options.read_timeout_ms);
+      co_return;
+    }
+    if (!authenticated && header->type != wire::RequestType::kHello) {
+      co_await reject(socket, Status(StatusCode::kUnauthenticated, "the first request must be a HELLO with the "
+                                                                   "cluster secret"), options.read_timeout_ms);
       co_return;
     }
     payload.resize(header->payload_bytes);
-    auto [ec2, n2] = co_await asio::async_read(socket, asio::buffer(payload), kTuple);
-    if (ec2) co_return;
+    if (co_await read_within(socket, asio::buffer(payload), options.read_timeout_ms)) co_return;
     bool keep_open = false;
-    if (header->type == wire::RequestType::kPull) {
+    if (header->type == wire::RequestType::kHello) {
+      keep_open = co_await serve_hello(socket, payload, &authenticated);
+    } else if (header->type == wire::RequestType::kPull) {
       keep_open = co_await serve_pull(socket, payload);
     } else {
       keep_open = co_await serve_release(socket, payload);
@@ -186,10 +210,26 @@ asio::awaitable<void> TcpKvServer::State::serve_requests(tcp::socket& socket) {
   }
 }
 
+asio::awaitable<bool> TcpKvServer::State::serve_hello(tcp::socket& socket, std::span<const uint8_t> payload,
+                                                      bool* authenticated) {
+  Result<std::string> secret = wire::decode_hello_payload(payload);
+  if (!secret.ok()) {
+    co_await reject(socket, secret.status(), options.read_timeout_ms);
+    co_return false;
+  }
+  if (!options.secret.empty() && !secret_equals(options.secret, *secret)) {
+    co_await reject(socket, Status(StatusCode::kUnauthenticated, "HELLO: wrong cluster secret"),
+                    options.read_timeout_ms);
+    co_return false;
+  }
+  *authenticated = true;
+  co_return co_await write_status(socket, Status::Ok());
+}
+
 asio::awaitable<bool> TcpKvServer::State::serve_pull(tcp::socket& socket, std::span<const uint8_t> payload) {
   Result<wire::PullPayload> pull = wire::decode_pull_payload(payload, options.max_blocks_per_request);
   if (!pull.ok()) {
-    co_await reject(socket, pull.status());
+    co_await reject(socket, pull.status(), options.read_timeout_ms);
     co_return false;
   }
   Result<std::vector<std::span<const uint8_t>>> spans = source->resolve(pull->handle, pull->indices);
@@ -202,7 +242,7 @@ asio::awaitable<bool> TcpKvServer::State::serve_pull(tcp::socket& socket, std::s
 asio::awaitable<bool> TcpKvServer::State::serve_release(tcp::socket& socket, std::span<const uint8_t> payload) {
   Result<uint64_t> handle = wire::decode_release_payload(payload);
   if (!handle.ok()) {
-    co_await reject(socket, handle.status());
+    co_await reject(socket, handle.status(), options.read_timeout_ms);
     co_return false;
   }
   source->release(*handle);
@@ -213,6 +253,14 @@ Status validate_tcp_server_options(const TcpServerOptions& options) {
   boost::system::error_code ec;
   asio::ip::make_address(options.bind_address, ec);
   if (ec) return invalid_argument("bind_address: must be an IP address literal; got \"{}\"", options.bind_address);
+  if (options.idle_timeout_ms < 1 || options.read_timeout_ms < 1) {
+    return invalid_argument("idle_timeout_ms and read_timeout_ms: must be >= 1; got {} and {}",
+                            options.idle_timeout_ms, options.read_timeout_ms);
+  }
+  if (options.secret.size() > wire::kMaxHelloPayloadBytes) {
+    return invalid_argument("secret: must be at most {} bytes; got {}", wire::kMaxHelloPayloadBytes,
+                            options.secret.size());
+  }
   if (options.max_blocks_per_request < 1 || options.max_blocks_per_request > (1u << 24)) {
     return invalid_argument("max_blocks_per_request: must be in [1, 16777216]; got {}",
                             options.max_blocks_per_request);

@@ -158,6 +158,16 @@ asio::awaitable<Status> release_once(tcp::socket& socket, Exchange& x) {
   co_return Status::Ok();
 }
 
+// Presents the cluster secret on a new connection (a HELLO answered OK).
+asio::awaitable<Status> say_hello(tcp::socket& socket, const std::string& secret, const std::string& context) {
+  Exchange x;
+  x.context = context + ": HELLO";
+  x.frame = wire::encode_hello_request(secret);
+  PPD_CO_ASSIGN_OR_RETURN(const wire::ResponseHeader header, co_await send_and_read_header(socket, x));
+  if (header.code != StatusCode::kOk) co_return co_await read_error(socket, header, x);
+  co_return Status::Ok();
+}
+
 }  // namespace
 
 Result<SourceAddress> parse_source_address(const std::string& source) {
@@ -225,6 +235,7 @@ asio::awaitable<Result<TcpKvTransport::Lease>> TcpKvTransport::acquire(const std
   if (ec2) co_return unavailable("{}: connect: {}", context, ec2.message());
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
+  if (!options_.secret.empty()) PPD_CO_RETURN_IF_ERROR(co_await say_hello(socket, options_.secret, context));
   co_return Lease{std::move(socket), false};
 }
 

@@ -12,17 +12,22 @@
 //     type 1 PULL:    u64 handle | u32 num_blocks | u32 indices[num_blocks]
 //                     (payload_length = 12 + 4 * num_blocks)
 //     type 2 RELEASE: u64 handle  (payload_length = 8)
+//     type 3 HELLO:   the cluster secret (payload_length <= 1024), answered OK or UNAUTHENTICATED;
+//                     a server with a secret takes no other request before a HELLO that matches,
+//                     and closes the connection after answering a wrong one
 //   response  = magic "PPDR" (4 bytes) | u16 status | u16 reserved = 0 | u32 num_blocks
 //               | u64 block_bytes | u32 message_length | message (message_length bytes)
 //     status is ppd::StatusCode as an integer: 0 OK, 1 INVALID_ARGUMENT, 2 NOT_FOUND,
 //     3 RESOURCE_EXHAUSTED, 4 FAILED_PRECONDITION, 5 UNAVAILABLE, 6 DEADLINE_EXCEEDED,
-//     7 ABORTED, 8 CANCELLED, 9 DATA_LOSS, 10 UNIMPLEMENTED, 11 INTERNAL. On error
+//     7 ABORTED, 8 CANCELLED, 9 DATA_LOSS, 10 UNIMPLEMENTED, 11 INTERNAL, 12 UNAUTHENTICATED. On error
 //     num_blocks = block_bytes = 0 and the message (UTF-8, <= 4096 bytes) says why; on OK
 //     message_length = 0. A RELEASE is answered by a header with num_blocks = 0.
 //   PULL OK   = the response header, then num_blocks times, in request order:
 //               u32 index | u32 reserved = 0 | u64 checksum (XXH3-64 of the block's bytes)
 //               | block_bytes bytes of block data
 //
+// Deadlines: a connection with no request for idle_timeout_ms is closed, and a request's
+// payload (or the peer's rest, after a rejected frame) must arrive within read_timeout_ms.
 // Server rules: wrong magic, version or type, payload_length above max_frame_bytes - 12,
 // num_blocks above max_blocks_per_request or disagreeing with payload_length are answered
 // with INVALID_ARGUMENT naming the field, the rule and the value, and the connection is
@@ -57,6 +62,9 @@ struct TcpServerOptions {
   // Largest request frame (12-byte header + payload) accepted; must hold a PULL of
   // max_blocks_per_request blocks (>= 24 + 4 * max_blocks_per_request).
   uint32_t max_frame_bytes = 1u << 20;
+  std::string secret;                // "": none; else the first request must be a matching HELLO
+  int64_t idle_timeout_ms = 60'000;  // between requests; >= 1
+  int64_t read_timeout_ms = 10'000;  // for the rest of a request once its header came; >= 1
 };
 
 // Checks every field; the error names the field, the rule and the value.
@@ -93,6 +101,7 @@ class TcpKvServer {
 struct TcpTransportOptions {
   // Idle connections kept per source for reuse; 0 (or less) closes each after use.
   int max_idle_connections_per_source = 4;
+  std::string secret;  // "": none; else each new connection starts with a HELLO carrying it
 };
 
 // Client side of the wire format. Pull errors: INVALID_ARGUMENT for a malformed source or

@@ -177,7 +177,7 @@ std::vector<MalformedCase> malformed_cases() {
   return {
       {"bad magic", bad_magic, "magic: must be \"PPDK\" (50 50 44 4b); got 50 50 44 58"},
       {"bad version", bad_version, "version: must be 1; got 7"},
-      {"bad type", with_header(9, 8, std::vector<uint8_t>(8)), "type: must be 1 (PULL) or 2 (RELEASE); got 9"},
+      {"bad type", with_header(9, 8, std::vector<uint8_t>(8)), "type: must be 1 (PULL), 2 (RELEASE) or 3 (HELLO); got 9"},
       {"oversized", with_header(1, 0xffffffffu, {}), "payload_length: must be <= 1048564; got 4294967295"},
       {"inconsistent", inconsistent, "num_blocks: 5 needs payload_length 32; got 24"},
       {"too many blocks", too_many, "num_blocks: must be <= 1024; got 2000"},

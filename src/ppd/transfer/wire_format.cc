@@ -57,6 +57,22 @@ std::vector<uint8_t> encode_release_request(uint64_t handle) {
   return frame;
 }
 
+std::vector<uint8_t> encode_hello_request(std::string_view secret) {
+  std::vector<uint8_t> frame(kRequestHeaderBytes + secret.size());
+  const RequestHeaderBytes h =
+      encode_request_header(static_cast<uint16_t>(RequestType::kHello), static_cast<uint32_t>(secret.size()));
+  std::memcpy(frame.data(), h.data(), h.size());
+  if (!secret.empty()) std::memcpy(frame.data() + kRequestHeaderBytes, secret.data(), secret.size());
+  return frame;
+}
+
+Result<std::string> decode_hello_payload(std::span<const uint8_t> payload) {
+  if (payload.size() > kMaxHelloPayloadBytes) {
+    return invalid_argument("payload_length: HELLO must be at most {}; got {}", kMaxHelloPayloadBytes, payload.size());
+  }
+  return std::string(payload.begin(), payload.end());
+}
+
 Result<RequestHeader> decode_request_header(std::span<const uint8_t, kRequestHeaderBytes> bytes,
                                             uint32_t max_payload_bytes) {
   if (std::memcmp(bytes.data(), kRequestMagic.data(), 4) != 0) {
@@ -65,8 +81,8 @@ Result<RequestHeader> decode_request_header(std::span<const uint8_t, kRequestHea
   const auto version = load_le<uint16_t>(bytes.data() + 4);
   if (version != kVersion) return invalid_argument("version: must be {}; got {}", kVersion, version);
   const auto type = load_le<uint16_t>(bytes.data() + 6);
-  if (type != static_cast<uint16_t>(RequestType::kPull) && type != static_cast<uint16_t>(RequestType::kRelease)) {
-    return invalid_argument("type: must be 1 (PULL) or 2 (RELEASE); got {}", type);
+  if (type < static_cast<uint16_t>(RequestType::kPull) || type > static_cast<uint16_t>(RequestType::kHello)) {
+    return invalid_argument("type: must be 1 (PULL), 2 (RELEASE) or 3 (HELLO); got {}", type);
   }
   const auto payload_bytes = load_le<uint32_t>(bytes.data() + 8);
   if (payload_bytes > max_payload_bytes) {
@@ -117,8 +133,9 @@ Result<ResponseHeader> decode_response_header(std::span<const uint8_t, kResponse
     return data_loss("response magic: must be \"PPDR\" (50 50 44 52); got {}", magic_text(bytes.data()));
   }
   const auto code = load_le<uint16_t>(bytes.data() + 4);
-  if (code > static_cast<uint16_t>(StatusCode::kInternal)) {
-    return data_loss("response status: must be in [0, {}]; got {}", static_cast<int>(StatusCode::kInternal), code);
+  if (code > static_cast<uint16_t>(StatusCode::kUnauthenticated)) {
+    return data_loss("response status: must be in [0, {}]; got {}", static_cast<int>(StatusCode::kUnauthenticated),
+                     code);
   }
   ResponseHeader h;
   h.code = static_cast<StatusCode>(code);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ppd/common/status.h"
@@ -22,7 +23,9 @@ constexpr size_t kPullPayloadFixedBytes = 12;   // u64 handle, u32 num_blocks
 constexpr size_t kReleasePayloadBytes = 8;      // u64 handle
 constexpr uint32_t kMaxMessageBytes = 4096;     // longer error messages are cut
 
-enum class RequestType : uint16_t { kPull = 1, kRelease = 2 };
+constexpr uint32_t kMaxHelloPayloadBytes = 1024;  // the cluster secret
+
+enum class RequestType : uint16_t { kPull = 1, kRelease = 2, kHello = 3 };
 
 struct RequestHeader {
   RequestType type = RequestType::kPull;
@@ -53,6 +56,7 @@ using BlockHeaderBytes = std::array<uint8_t, kBlockHeaderBytes>;
 // A whole request frame: header and payload.
 std::vector<uint8_t> encode_pull_request(uint64_t handle, std::span<const uint32_t> indices);
 std::vector<uint8_t> encode_release_request(uint64_t handle);
+std::vector<uint8_t> encode_hello_request(std::string_view secret);
 RequestHeaderBytes encode_request_header(uint16_t type, uint32_t payload_bytes);
 
 // Checks magic, version, type and payload_bytes <= max_payload_bytes.
@@ -61,6 +65,8 @@ Result<RequestHeader> decode_request_header(std::span<const uint8_t, kRequestHea
 // Checks num_blocks <= max_blocks and that the payload holds exactly num_blocks indices.
 Result<PullPayload> decode_pull_payload(std::span<const uint8_t> payload, uint32_t max_blocks);
 Result<uint64_t> decode_release_payload(std::span<const uint8_t> payload);
+// Checks payload_length <= kMaxHelloPayloadBytes; returns the secret presented.
+Result<std::string> decode_hello_payload(std::span<const uint8_t> payload);
 
 // message_bytes: length of the message that follows (<= kMaxMessageBytes; 0 when OK).
 ResponseHeaderBytes encode_response_header(StatusCode code, uint32_t num_blocks, uint64_t block_bytes,

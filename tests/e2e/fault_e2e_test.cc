@@ -1,6 +1,7 @@
 // Faults and hostile clients end to end on TinyStories-656K: `ppd up` keeping a cluster alive
 // through a node's death, and the router's handling of frozen, draining and dead nodes.
 #include <signal.h>
+#include <stdlib.h>
 
 #include <atomic>
 #include <chrono>
@@ -11,6 +12,12 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include "ppd/transfer/wire_format.h"
 #include "router_process.h"
 
 namespace ppd::testing {
@@ -36,9 +43,15 @@ bool wait_for_text(const fs::path& path, const std::string& needle, std::chrono:
   return false;
 }
 
+// The cluster secret these tests' `ppd up` clusters share (they inherit it from this process),
+// and the header that presents it to a node.
+constexpr char kSecret[] = "fault-e2e-cluster-secret-0123456789";
+const Headers kSecretHeader = {{"Authorization", std::string("Bearer ") + kSecret}};
+
 class FaultE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    ::setenv("PPD_CLUSTER_SECRET", kSecret, 1);
     model_ = tinystories();
     if (model_.empty()) GTEST_SKIP() << "PPD_SHARED_DIR is unset: TinyStories-656K is needed";
     dir_ = fs::temp_directory_path() / ("ppd-fault-e2e-" + std::to_string(::getpid()) + "-" +
@@ -49,17 +62,26 @@ class FaultE2eTest : public ::testing::Test {
   void TearDown() override {
     if (!HasFailure()) fs::remove_all(dir_);
   }
-  std::unique_ptr<PpdProcess> up(int num_decode, std::vector<std::string> extra = {}) {
+  std::unique_ptr<PpdProcess> up(int num_decode, std::vector<std::string> extra = {},
+                                 const std::string& router_flags = "") {
     std::vector<std::string> args = {"up", "--model", model_, "--prefill", "1", "--decode",
                                      std::to_string(num_decode), "--port", "0", "--threads", "2", "--kv-cache-mib",
                                      "64", "--log-dir", (dir_ / "up").string(), "--router-flags",
-                                     "--node-timeout-ms 1000", "--node-flags", "--load-report-ms 20"};
+                                     "--node-timeout-ms 1000 " + router_flags, "--node-flags", "--load-report-ms 20"};
     args.insert(args.end(), extra.begin(), extra.end());
     return std::make_unique<PpdProcess>(args, "ppd up ready", dir_, "up");
   }
   fs::path dir_;
   std::string model_;
 };
+
+// A chat request with `headers` is answered.
+void expect_served_with(uint16_t port, const Headers& headers) {
+  Result<net::HttpResponse> r = http_call(port, boost::beast::http::verb::post, "/v1/chat/completions",
+                                          chat_body({{"user", "Tell me a story"}}, 8).dump(), 60'000, headers);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(r->status_code, 200u) << r->body;
+}
 
 // Every request of a short conversation is answered.
 void expect_served(uint16_t port, int num_requests) {
@@ -217,7 +239,7 @@ nlohmann::json wait_status(uint16_t port, const std::string& want, int want_http
 }
 
 nlohmann::json post_drain(uint16_t node, const std::string& body) {
-  Result<net::HttpResponse> r = http_call(node, boost::beast::http::verb::post, "/drain", body, 5'000);
+  Result<net::HttpResponse> r = http_call(node, boost::beast::http::verb::post, "/drain", body, 5'000, kSecretHeader);
   EXPECT_TRUE(r.ok() && r->status_code == 200) << (r.ok() ? r->body : r.status().to_string());
   return r.ok() ? nlohmann::json::parse(r->body, nullptr, false) : nlohmann::json();
 }
@@ -248,7 +270,8 @@ TEST_F(FaultE2eTest, DrainingIsSeenByTheRouterAndCanBeUndone) {
   EXPECT_EQ(post_drain(d1, "{\"draining\": false}")["status"], "ok");
   wait_status(router, "ok", 200);
   expect_served(router, 2);
-  Result<net::HttpResponse> bad = http_call(d0, boost::beast::http::verb::post, "/drain", "{\"draining\": 1}");
+  Result<net::HttpResponse> bad =
+      http_call(d0, boost::beast::http::verb::post, "/drain", "{\"draining\": 1}", 5'000, kSecretHeader);
   ASSERT_TRUE(bad.ok());
   EXPECT_EQ(bad->status_code, 400u);
   EXPECT_NE(bad->body.find("draining: expected true or false; got 1"), std::string::npos) << bad->body;
@@ -269,16 +292,106 @@ TEST_F(FaultE2eTest, AFailedDecodeReleasesThePrefillHandle) {
   EXPECT_EQ(status, 503);  // its only decode node is frozen
   int pinned = -1;
   for (int i = 0; i < 100 && pinned != 0; ++i) {
-    Result<net::HttpResponse> h = http_call(prefill, boost::beast::http::verb::get, "/health", "", 5'000);
+    Result<net::HttpResponse> h = http_call(prefill, boost::beast::http::verb::get, "/health", "", 5'000, kSecretHeader);
     pinned = h.ok() ? nlohmann::json::parse(h->body)["num_pinned_handles"].get<int>() : -1;
     if (pinned != 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ::kill(decode0, SIGCONT);
   EXPECT_EQ(pinned, 0) << "the prefill node still pins the failed request's handle";
-  Result<net::HttpResponse> m = http_call(prefill, boost::beast::http::verb::get, "/metrics");
+  Result<net::HttpResponse> m = http_call(prefill, boost::beast::http::verb::get, "/metrics", "", 5'000, kSecretHeader);
   ASSERT_TRUE(m.ok());
   EXPECT_NE(m->body.find("ppd:node_requests_total{kind=\"prefill\",outcome=\"ok\"} 1"), std::string::npos)
       << m->body;
+}
+
+// One answer's HTTP status (0 when the exchange failed).
+unsigned status_of(uint16_t port, boost::beast::http::verb method, const std::string& target,
+                   const std::string& body = "", const Headers& headers = {}) {
+  Result<net::HttpResponse> r = http_call(port, method, target, body, 5'000, headers);
+  return r.ok() ? r->status_code : 0;
+}
+
+// Sends `frame` to a KV server and returns the status code of its answer.
+StatusCode kv_answer(const std::string& kv_address, const std::vector<uint8_t>& frame) {
+  boost::asio::io_context ctx;
+  boost::asio::ip::tcp::socket raw(ctx);
+  const size_t colon = kv_address.rfind(':');
+  raw.connect({boost::asio::ip::make_address(kv_address.substr(0, colon)),
+               static_cast<uint16_t>(std::stoi(kv_address.substr(colon + 1)))});
+  boost::asio::write(raw, boost::asio::buffer(frame));
+  transfer::wire::ResponseHeaderBytes header;
+  boost::asio::read(raw, boost::asio::buffer(header));
+  return transfer::wire::decode_response_header(header).value().code;
+}
+
+// Every attack on the inside of a `ppd up` cluster (which makes a cluster secret) is refused:
+// the router's /health names no node and /metrics needs the key; each node endpoint answers
+// 401 without the secret (a /decode whose handle names any KV server, a cross-origin text/plain
+// /drain, a /prefill flood); the KV port refuses a raw PULL or RELEASE of a guessed handle; and
+// the API key is on no command line and in no output. (On 0e2e9cf every one of them went through.)
+TEST_F(FaultE2eTest, WithTheClusterSecretEveryInsideAttackIsRefused) {
+  const std::string key = "client-api-key-0123456789";
+  { std::ofstream(dir_ / "key") << key << "\n"; }
+  std::unique_ptr<PpdProcess> cluster =
+      up(1, {"--api-key-file", (dir_ / "key").string()}, "--protect-status");
+  ASSERT_TRUE(cluster->started()) << cluster->log();
+  const uint16_t router = cluster->http_port();
+  using boost::beast::http::verb;
+  const Headers with_key = {{"Authorization", "Bearer " + key}};
+  // The router: no node list nor metrics without the key.
+  Result<net::HttpResponse> open_health = http_call(router, verb::get, "/health");
+  ASSERT_TRUE(open_health.ok());
+  EXPECT_EQ(open_health->body.find("nodes"), std::string::npos) << open_health->body;
+  EXPECT_EQ(status_of(router, verb::get, "/metrics"), 401u);
+  EXPECT_EQ(status_of(router, verb::get, "/metrics", "", with_key), 200u);
+  EXPECT_EQ(status_of(router, verb::post, "/v1/chat/completions", chat_body({{"user", "Hi"}}, 4).dump()), 401u);
+  Result<net::HttpResponse> health = http_call(router, verb::get, "/health", "", 5'000, with_key);
+  ASSERT_TRUE(health.ok());
+  const nlohmann::json nodes = nlohmann::json::parse(health->body)["nodes"];
+  ASSERT_EQ(nodes.size(), 2u) << health->body;
+  // Each node endpoint, without the secret and with a wrong one.
+  const Headers wrong = {{"Authorization", "Bearer not-the-cluster-secret-01234"}};
+  const std::string ssrf = R"({"request_id": "x", "token_ids": [1, 2, 3], "sampling": {},
+      "handle": {"node": "p", "kv_address": "169.254.169.254:80", "handle": 1, "num_prompt_tokens": 3,
+                 "block_size": 16, "num_cached_tokens": 0, "block_ids": [0], "block_hashes": ["0000000000000001"],
+                 "first_token": 1, "sampling_seed": 0}})";
+  const std::vector<std::tuple<verb, std::string, std::string>> calls = {
+      {verb::post, "/generate", R"({"request_id": "x", "token_ids": [1, 2, 3], "sampling": {}})"},
+      {verb::post, "/prefill", R"({"request_id": "x", "token_ids": [1, 2, 3], "sampling": {}})"},
+      {verb::post, "/decode", ssrf},
+      {verb::post, "/release", R"({"handle": 1})"},
+      {verb::post, "/drain", "draining"},
+      {verb::get, "/events", ""},
+      {verb::get, "/health", ""},
+      {verb::get, "/metrics", ""}};
+  for (const auto& n : nodes) {
+    const std::string name = n["name"];
+    const auto port = static_cast<uint16_t>(std::stoi(name.substr(name.rfind(':') + 1)));
+    for (const auto& [method, target, body] : calls) {
+      EXPECT_EQ(status_of(port, method, target, body), 401u) << name << target;
+      EXPECT_EQ(status_of(port, method, target, body, wrong), 401u) << name << target << " (wrong secret)";
+    }
+    EXPECT_EQ(status_of(port, verb::post, "/drain", "draining", {{"Content-Type", "text/plain"},
+                                                                 {"Origin", "http://evil.example"}}),
+              401u);
+    // The KV port: a raw PULL or RELEASE of a guessed handle, without a HELLO.
+    Result<net::HttpResponse> node_health = http_call(port, verb::get, "/health", "", 5'000, kSecretHeader);
+    ASSERT_TRUE(node_health.ok());
+    const std::string kv = nlohmann::json::parse(node_health->body)["kv_address"];
+    const std::vector<uint32_t> first = {0};
+    EXPECT_EQ(kv_answer(kv, transfer::wire::encode_pull_request(1, first)), StatusCode::kUnauthenticated);
+    EXPECT_EQ(kv_answer(kv, transfer::wire::encode_release_request(1)), StatusCode::kUnauthenticated);
+  }
+  expect_served_with(router, with_key);  // and the cluster itself still works
+  // The key is on no command line, and `ppd up` did not print it.
+  for (const char* child : {"router", "decode-0", "prefill-0"}) {
+    const pid_t pid = child_named(cluster->pid(), child);
+    std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+    const std::string args((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(args.find(key), std::string::npos) << child;
+    EXPECT_EQ(args.find(kSecret), std::string::npos) << child;
+  }
+  EXPECT_EQ(read_file(dir_ / "up.log").find(key), std::string::npos);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <limits>
 #include <thread>
 
 #include "engine_test_util.h"
@@ -140,6 +141,32 @@ TEST_F(NodeFaultTest, PinnedHandleNobodyPullsTimesOut) {
   node::NodeRequest decode = request();
   decode.handle = *handle;
   EXPECT_EQ(cluster_.run(d_->service->decode(decode)).status().code(), StatusCode::kNotFound);
+  expect_nothing_leaked();
+}
+
+// Handles nobody pulls may pin at most half the pool: past that a prefill is refused (429; the
+// router then prefills locally) instead of queueing for blocks that never come back.
+TEST_F(NodeFaultTest, PrefillIsRefusedWhileHalfThePoolIsPinned) {
+  start();
+  std::vector<node::KvHandle> handles;
+  for (uint64_t seed = 1;; ++seed) {
+    node::NodeRequest req = request();
+    req.token_ids = random_tokens(seed, 70, 3, 500);  // 5 blocks each
+    Result<node::KvHandle> handle = cluster_.run(p_->service->prefill(req));
+    if (!handle.ok()) {
+      EXPECT_EQ(handle.status().code(), StatusCode::kResourceExhausted);
+      EXPECT_EQ(handle.status().message(), "prefill: node p0 pins 35 of its 64 KV blocks for decode nodes that have "
+                                           "not pulled them; the limit is 32 (--max-pinned-fraction 0.5)");
+      break;
+    }
+    handles.push_back(*handle);
+    ASSERT_LT(handles.size(), 20u);
+  }
+  EXPECT_EQ(handles.size(), 7u);
+  for (const node::KvHandle& h : handles) p_->service->handles().release(h.handle);
+  expect_nothing_leaked();
+  EXPECT_TRUE(cluster_.run(p_->service->prefill(request())).ok());  // room again
+  p_->service->handles().release_older_than(std::numeric_limits<int64_t>::max());
   expect_nothing_leaked();
 }
 

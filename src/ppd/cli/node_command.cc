@@ -9,6 +9,7 @@
 
 #include "ppd/cli/commands.h"
 #include "ppd/cli/model_source.h"
+#include "ppd/common/secret.h"
 #include "ppd/node/node_runtime.h"
 
 namespace ppd::cli {
@@ -23,12 +24,14 @@ struct NodeFlags {
   int64_t link_latency_us = 0;
   int http_port = 0;
   int kv_port = 0;
+  std::string cluster_secret_file;
 };
 
 Status run_node(NodeFlags& f) {
   node::NodeRuntimeOptions& o = f.options;
   PPD_ASSIGN_OR_RETURN(o.service.role, node::parse_node_role(f.role));
   PPD_ASSIGN_OR_RETURN(o.model_dir, resolve_model_arg(f.model));
+  PPD_ASSIGN_OR_RETURN(o.cluster_secret, load_cluster_secret(f.cluster_secret_file));
   o.engine.kv_cache_bytes = f.kv_cache_mib << 20;
   o.http_port = static_cast<uint16_t>(f.http_port);
   o.kv_port = static_cast<uint16_t>(f.kv_port);
@@ -86,6 +89,13 @@ void register_node_command(CLI::App& app, int* exit_code) {
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--link-latency-us", f->link_latency_us, "With --link-bytes-per-s: latency added per pull")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--max-pinned-fraction", o.service.max_pinned_fraction,
+                  "Prefill node: refuse new prefills (429; the router then prefills locally) while handles pin more "
+                  "than this share of the KV pool")->check(CLI::Range(0.01, 1.0))->capture_default_str();
+  cmd->add_option("--cluster-secret-file", f->cluster_secret_file,
+                  "File whose first line is the cluster secret; every endpoint and KV connection then requires it, "
+                  "and this node's KV pulls present it (default: $PPD_CLUSTER_SECRET; neither: open, for one "
+                  "machine)");
   cmd->add_option("--load-report-ms", o.load_report_ms, "Period of load reports on /events")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--max-body-bytes", o.max_body_bytes, "Largest internal API request body, in bytes")

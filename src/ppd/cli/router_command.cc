@@ -10,6 +10,7 @@
 #include "ppd/cli/commands.h"
 #include "ppd/cli/model_source.h"
 #include "ppd/cli/policy_flags.h"
+#include "ppd/common/secret.h"
 #include "ppd/frontend/router_runtime.h"
 
 namespace ppd::cli {
@@ -22,6 +23,8 @@ struct RouterFlags {
   std::vector<std::string> decode;
   PolicyFlags policy;
   int port = 8000;
+  std::string api_key_file;
+  std::string cluster_secret_file;
 };
 
 Result<std::vector<net::HostPort>> parse_nodes(const std::vector<std::string>& list, std::string_view flag) {
@@ -41,6 +44,11 @@ Status resolve(RouterFlags& f) {
   PPD_ASSIGN_OR_RETURN(o.decode, parse_nodes(f.decode, "--decode"));
   o.port = static_cast<uint16_t>(f.port);
   o.policy = resolve_policy_flags(f.policy);
+  if (!f.api_key_file.empty()) {
+    if (!o.service.api_key.empty()) return invalid_argument("--api-key and --api-key-file: give one, not both");
+    PPD_ASSIGN_OR_RETURN(o.service.api_key, read_secret_file(f.api_key_file, "--api-key-file"));
+  }
+  PPD_ASSIGN_OR_RETURN(o.monitor.cluster_secret, load_cluster_secret(f.cluster_secret_file));
   return Status::Ok();
 }
 
@@ -73,7 +81,15 @@ void register_router_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--host", o.host, "Address to bind")->capture_default_str();
   cmd->add_option("--port", f->port, "Port (0: any free port)")->check(CLI::Range(0, 65535))->capture_default_str();
   cmd->add_option("--served-model-name", o.service.served_model_name, "The `model` clients must name (default: the model directory's name)");
-  cmd->add_option("--api-key", o.service.api_key, "Require \"Authorization: Bearer KEY\" (default: no authentication)");
+  cmd->add_option("--api-key", o.service.api_key, "Require \"Authorization: Bearer KEY\" (default: no authentication); "
+                                                  "`ps` shows it, so prefer --api-key-file");
+  cmd->add_option("--api-key-file", f->api_key_file, "File whose first line is the API key (as --api-key)");
+  cmd->add_flag("--protect-status", o.service.protect_status,
+                "With an API key, /metrics and the node details of /health need it too; /health without the key "
+                "says only its status");
+  cmd->add_option("--cluster-secret-file", f->cluster_secret_file,
+                  "File whose first line is the cluster secret the nodes require (default: $PPD_CLUSTER_SECRET; "
+                  "neither: none)");
   cmd->add_option("--chat-template", o.chat_template, "auto, chatml, llama-2, llama-3 or plain")->capture_default_str();
   cmd->add_option("--max-body-bytes", o.max_body_bytes, "Largest request body; larger ones get 413")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--max-active-requests", o.service.max_active_requests, "Requests in flight before 429")->check(CLI::PositiveNumber)->capture_default_str();

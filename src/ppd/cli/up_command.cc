@@ -4,8 +4,11 @@
 // then the nodes.
 // SIGINT and SIGTERM are blocked in every thread (before any exists) and taken with
 // sigtimedwait(), so no handler runs; the children start with an empty signal mask.
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -23,6 +26,7 @@
 #include "ppd/cli/model_source.h"
 #include "ppd/cli/up_cluster.h"
 #include "ppd/cli/up_plan.h"
+#include "ppd/common/secret.h"
 
 namespace ppd::cli {
 namespace {
@@ -47,6 +51,16 @@ int take_stop_signal(int64_t timeout_ms) {
   const timespec timeout{.tv_sec = timeout_ms / 1000, .tv_nsec = (timeout_ms % 1000) * 1'000'000};
   const int signal_number = sigtimedwait(&set, nullptr, &timeout);
   return signal_number > 0 ? signal_number : 0;
+}
+
+// Creates (or truncates) `path` readable and writable by this user only, and writes `text`.
+Status write_private_file(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return unavailable("cannot write {}: {}", path, std::strerror(errno));
+  const bool ok = ::fchmod(fd, 0600) == 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (!ok) return unavailable("cannot write {}: {}", path, std::strerror(errno));
+  return Status::Ok();
 }
 
 Result<std::string> make_log_dir(const std::string& log_dir) {
@@ -115,7 +129,8 @@ void announce(const UpOptions& o, const Ready& router, const std::string& log_di
   // The router names the model clients must ask for in its ready line.
   const Result<std::string> model = ready_line_value(router.line, "model");
   const std::string model_field = model.ok() ? fmt::format("\"model\": \"{}\", ", *model) : "";
-  const std::string auth = o.api_key.empty() ? "" : fmt::format(" -H 'Authorization: Bearer {}'", o.api_key);
+  const std::string auth =
+      o.api_key_file.empty() ? "" : fmt::format(" -H \"Authorization: Bearer $(cat {})\"", o.api_key_file);
   progress(fmt::format("try: curl http://{}/v1/chat/completions -H 'Content-Type: application/json'{} "
                        "-d '{{{}\"messages\": [{{\"role\": \"user\", \"content\": \"Tell me a story.\"}}], "
                        "\"max_tokens\": 32}}'",
@@ -134,7 +149,26 @@ int supervise(UpCluster& cluster) {
   }
 }
 
-int run_up(const UpOptions& o) {
+// Keeps secrets off every command line: an --api-key goes into a file only this user can read
+// (the router gets --api-key-file), and without a --cluster-secret-file the children share a
+// secret through $PPD_CLUSTER_SECRET, generated here unless already set.
+Status prepare_secrets(UpOptions& o, const std::string& log_dir) {
+  if (!o.api_key.empty()) {
+    if (!o.api_key_file.empty()) return invalid_argument("--api-key and --api-key-file: give one, not both");
+    o.api_key_file = (std::filesystem::path(log_dir) / "api-key").string();
+    PPD_RETURN_IF_ERROR(write_private_file(o.api_key_file, o.api_key + "\n"));
+    o.api_key.clear();
+  }
+  if (o.cluster_secret_file.empty()) {
+    PPD_ASSIGN_OR_RETURN(const std::string inherited, load_cluster_secret(""));
+    if (inherited.empty()) ::setenv(std::string(kClusterSecretEnv).c_str(), generate_secret().c_str(), 1);
+    progress(inherited.empty() ? "cluster secret: a new one, in the children's environment (PPD_CLUSTER_SECRET)"
+                               : "cluster secret: PPD_CLUSTER_SECRET from this environment");
+  }
+  return Status::Ok();
+}
+
+int run_up(UpOptions o) {
   // Before any thread exists, so that every thread inherits the mask.
   const sigset_t signals = stop_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
@@ -146,6 +180,10 @@ int run_up(const UpOptions& o) {
   const Result<std::string> log_dir = make_log_dir(o.log_dir);
   if (!log_dir.ok()) {
     progress(log_dir.status().message());
+    return 1;
+  }
+  if (const Status s = prepare_secrets(o, *log_dir); !s.ok()) {
+    progress(s.message());
     return 1;
   }
   UpCluster cluster(*log_dir, o.startup_timeout_ms, o.restart, progress);
@@ -171,7 +209,9 @@ void register_up_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--prefill", o->num_prefill, "Prefill nodes")->check(CLI::Range(0, 256))->capture_default_str();
   cmd->add_option("--decode", o->num_decode, "Decode nodes")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--policy", o->policy, "Router policy (checked by the router)")->capture_default_str();
-  cmd->add_option("--host", o->host, "Address every server binds to")->capture_default_str();
+  cmd->add_option("--host", o->host, "Address the router binds to (the public side)")->capture_default_str();
+  cmd->add_option("--node-host", o->node_host, "Address the nodes bind to (the internal side; keep it private)")
+      ->capture_default_str();
   cmd->add_option("--port", o->port, "Router HTTP port (0: any free port); nodes take free ports")
       ->check(CLI::Range(0, 65535))->capture_default_str();
   cmd->add_option("--threads", o->num_threads, "Compute threads for all nodes together; each node gets "
@@ -186,7 +226,13 @@ void register_up_command(CLI::App& app, int* exit_code) {
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--link-latency-us", o->link_latency_us, "Decode nodes: latency added per KV pull (0: none)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
-  cmd->add_option("--api-key", o->api_key, "API key the router requires (empty: none)")->capture_default_str();
+  cmd->add_option("--api-key", o->api_key, "API key the router requires (empty: none); handed to the router in a "
+                                           "private file under --log-dir, never on its command line")
+      ->capture_default_str();
+  cmd->add_option("--api-key-file", o->api_key_file, "File whose first line is the API key (instead of --api-key)");
+  cmd->add_option("--cluster-secret-file", o->cluster_secret_file,
+                  "File whose first line is the cluster secret every node and the router share (default: "
+                  "$PPD_CLUSTER_SECRET, or a new random one handed to the children in their environment)");
   cmd->add_option("--router-flags", o->router_flags, "Extra flags for the router, split on whitespace")
       ->capture_default_str();
   cmd->add_option("--node-flags", o->node_flags, "Extra flags for every node, split on whitespace")

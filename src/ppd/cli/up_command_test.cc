@@ -35,7 +35,8 @@ TEST(UpPlanTest, NodesArePrefillThenDecodeWithTheSameModelDirectory) {
   o.num_threads = 7;
   o.kv_cache_mib = 256;
   o.block_size = 32;
-  o.host = "127.0.0.2";
+  o.host = "0.0.0.0";  // the router's; the nodes keep to node_host
+  o.node_host = "127.0.0.2";
   const std::vector<ChildPlan> plans = plan_nodes(o, "/bin/ppd", "/models/tiny");
   ASSERT_EQ(plans.size(), 3u);
   EXPECT_EQ(plans[0].name, "prefill-0");
@@ -81,15 +82,21 @@ TEST(UpPlanTest, RouterGetsTargetsPolicyAndExtraFlags) {
   UpOptions o;
   o.policy = "pd";
   o.port = 9000;
-  o.api_key = "secret";
+  o.api_key = "never-on-a-command-line";
+  o.api_key_file = "/logs/api-key";
+  o.cluster_secret_file = "/etc/ppd/secret";
   o.router_flags = " --max-body-bytes 1000 ";
   const ChildPlan plan =
       plan_router(o, "/bin/ppd", "/m", {.prefill = {"127.0.0.1:1", "127.0.0.1:2"}, .decode = {"127.0.0.1:3"}});
   EXPECT_EQ(plan.name, "router");
   EXPECT_EQ(plan.role, ChildRole::kRouter);
   EXPECT_EQ(plan.argv, (Args{"/bin/ppd", "router", "--model", "/m", "--prefill", "127.0.0.1:1,127.0.0.1:2", "--decode",
-                             "127.0.0.1:3", "--policy", "pd", "--host", "127.0.0.1", "--port", "9000", "--api-key",
-                             "secret", "--max-body-bytes", "1000"}));
+                             "127.0.0.1:3", "--policy", "pd", "--host", "127.0.0.1", "--port", "9000",
+                             "--api-key-file", "/logs/api-key", "--cluster-secret-file", "/etc/ppd/secret",
+                             "--max-body-bytes", "1000"}));
+  const ChildPlan node = plan_nodes(o, "/bin/ppd", "/m")[0];
+  const Args node_tail(node.argv.end() - 2, node.argv.end());
+  EXPECT_EQ(node_tail, (Args{"--cluster-secret-file", "/etc/ppd/secret"}));
 }
 
 TEST(UpPlanTest, RouterWithoutPrefillNodesHasNoPrefillFlag) {

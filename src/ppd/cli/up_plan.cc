@@ -31,7 +31,7 @@ ChildPlan plan_node(const UpOptions& o, const std::string& binary, const std::st
   ChildPlan plan{.name = fmt::format("{}-{}", decode ? "decode" : "prefill", index), .role = role};
   const int num_nodes = o.num_prefill + o.num_decode;
   plan.argv = {binary, "node", "--role", decode ? "decode" : "prefill", "--model", model_dir, "--name", plan.name,
-               "--host", o.host, "--port", "0", "--kv-port", "0",
+               "--host", o.node_host, "--port", "0", "--kv-port", "0",
                "--threads", std::to_string(threads_per_node(o.num_threads, num_nodes)),
                "--kv-cache-mib", std::to_string(o.kv_cache_mib), "--block-size", std::to_string(o.block_size)};
   // Only decode nodes pull KV, so only they get the emulated link.
@@ -41,6 +41,7 @@ ChildPlan plan_node(const UpOptions& o, const std::string& binary, const std::st
   if (decode && o.link_latency_us > 0) {
     plan.argv.insert(plan.argv.end(), {"--link-latency-us", std::to_string(o.link_latency_us)});
   }
+  if (!o.cluster_secret_file.empty()) plan.argv.insert(plan.argv.end(), {"--cluster-secret-file", o.cluster_secret_file});
   append_flags(&plan.argv, o.node_flags);
   return plan;
 }
@@ -82,7 +83,10 @@ ChildPlan plan_router(const UpOptions& options, const std::string& binary, const
   }
   plan.argv.insert(plan.argv.end(), {"--decode", fmt::format("{}", fmt::join(targets.decode, ",")), "--policy",
                                      options.policy, "--host", options.host, "--port", std::to_string(options.port)});
-  if (!options.api_key.empty()) plan.argv.insert(plan.argv.end(), {"--api-key", options.api_key});
+  if (!options.api_key_file.empty()) plan.argv.insert(plan.argv.end(), {"--api-key-file", options.api_key_file});
+  if (!options.cluster_secret_file.empty()) {
+    plan.argv.insert(plan.argv.end(), {"--cluster-secret-file", options.cluster_secret_file});
+  }
   append_flags(&plan.argv, options.router_flags);
   return plan;
 }

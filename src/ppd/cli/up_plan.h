@@ -18,14 +18,17 @@ struct UpOptions {
   int num_prefill = 1;              // prefill nodes, >= 0
   int num_decode = 1;               // decode nodes, >= 1
   std::string policy = "ppd";       // router policy, checked by the router
-  std::string host = "127.0.0.1";   // every server of the cluster binds here
+  std::string host = "127.0.0.1";   // the router binds here (the public side)
+  std::string node_host = "127.0.0.1";  // the nodes bind here (the internal side)
   int port = 8000;                  // router HTTP port; the nodes take free ports
   int num_threads = 1;              // compute threads for all nodes together
   int64_t kv_cache_mib = 1024;      // KV block pool per node, MiB
   int block_size = 16;              // tokens per KV block
   double link_bytes_per_s = 0;      // decode nodes' emulated KV link bandwidth; 0: off
   int64_t link_latency_us = 0;      // decode nodes' emulated KV link latency; 0: none
-  std::string api_key;              // "": the router asks for none
+  std::string api_key;              // "": the router asks for none; written to a file for the router
+  std::string api_key_file;         // passed to the router as --api-key-file
+  std::string cluster_secret_file;  // passed to every child; "": $PPD_CLUSTER_SECRET (made if unset)
   std::string router_flags;         // extra router flags, split on whitespace
   std::string node_flags;           // extra flags for every node, split on whitespace
   std::string log_dir;              // "": a new ppd-up-XXXXXX directory under $TMPDIR or /tmp
@@ -56,12 +59,14 @@ int threads_per_node(int num_threads, int num_nodes);
 std::vector<std::string> split_flags(std::string_view flags);
 
 // Returns the prefill nodes, then the decode nodes: `<binary> node --role ... --model <model_dir>
-// --name ... --host ... --port 0 --kv-port 0 --threads ... --kv-cache-mib ... --block-size ...`,
-// the link flags (decode nodes only, those set), then options.node_flags.
+// --name ... --host <node_host> --port 0 --kv-port 0 --threads ... --kv-cache-mib ... --block-size
+// ...`, the link flags (decode nodes only, those set), --cluster-secret-file when set, then
+// options.node_flags.
 std::vector<ChildPlan> plan_nodes(const UpOptions& options, const std::string& binary, const std::string& model_dir);
 
 // Returns `<binary> router --model <model_dir> [--prefill a,b] --decode c,d --policy ... --host ...
-// --port ... [--api-key ...]` and then options.router_flags; --prefill only with prefill targets.
+// --port ... [--api-key-file ...] [--cluster-secret-file ...]` and then options.router_flags;
+// --prefill only with prefill targets. The API key itself never goes on a command line.
 ChildPlan plan_router(const UpOptions& options, const std::string& binary, const std::string& model_dir,
                       const RouterTargets& targets);
 

@@ -81,8 +81,10 @@ asio::awaitable<AttemptResult> open_path(const Dispatch& x, const router::RouteD
   if (!handle.ok()) {
     // A node's own answer names it ("node h:p: ..."); a failed connection names the URL.
     const bool answered = handle.status().message().starts_with("node ");
+    // A full prefill node (429) sends the retry down the local path.
     co_return AttemptResult{.error = handle.status(), .retryable = retryable_code(handle.status().code()),
-                            .failed_node = d.prefill, .unreachable = !answered, .remote_failed = false};
+                            .failed_node = d.prefill, .unreachable = !answered,
+                            .remote_failed = handle.status().code() == StatusCode::kResourceExhausted};
   }
   std::optional<uint64_t> handle_id;
   if (auto it = handle->find("handle"); it != handle->end() && it->is_number_unsigned()) handle_id = it->get<uint64_t>();

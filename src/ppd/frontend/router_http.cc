@@ -33,7 +33,8 @@ nlohmann::json node_json(const router::NodeState& n) {
           {"step_model_us", n.step_model.coefficients()}};
 }
 
-asio::awaitable<void> handle_health(ResponseWriter& w, const RouterService& service, const router::ClusterView& view) {
+asio::awaitable<void> handle_health(ResponseWriter& w, const RouterService& service, const router::ClusterView& view,
+                                    bool details) {
   nlohmann::json nodes = nlohmann::json::array();
   bool any_decode = false;
   bool all_accepting = true;
@@ -45,10 +46,12 @@ asio::awaitable<void> handle_health(ResponseWriter& w, const RouterService& serv
   // ok: every node takes requests; degraded: some do not, but a decode node does; unavailable
   // (503): no decode node takes requests, so every request would get 503.
   const char* status = !any_decode ? "unavailable" : all_accepting ? "ok" : "degraded";
-  const nlohmann::json body = {{"status", status},
-                               {"model", service.options().served_model_name},
-                               {"num_active_requests", service.num_active()},
-                               {"nodes", nodes}};
+  nlohmann::json body = {{"status", status}};
+  if (details) {
+    body["model"] = service.options().served_model_name;
+    body["num_active_requests"] = service.num_active();
+    body["nodes"] = std::move(nodes);
+  }
   co_await w.send_json(any_decode ? http::status::ok : http::status::service_unavailable, body);
 }
 
@@ -72,12 +75,15 @@ void add_router_routes(net::HttpServer* server, RouterService* service, const ro
     const nlohmann::json body = router::models_body(service->options().served_model_name, created);
     co_await w.send_json(http::status::ok, body);
   });
-  server->add_route(V::get, "/health", [service, view](const HttpRequest&, ResponseWriter& w) {
-    return handle_health(w, *service, *view);
+  const bool protect = service->options().protect_status;
+  server->add_route(V::get, "/health", [service, view, protect](const HttpRequest& r, ResponseWriter& w) {
+    return handle_health(w, *service, *view, !protect || service->authorized(r));
   });
-  server->add_route(V::get, "/metrics", [registry](const HttpRequest&, ResponseWriter& w) -> asio::awaitable<void> {
-    co_await w.send_text(http::status::ok, net::kPrometheusContentType, registry->render());
-  });
+  server->add_route(V::get, "/metrics",
+                    [registry, service, protect](const HttpRequest& r, ResponseWriter& w) -> asio::awaitable<void> {
+                      if (protect && !co_await check_auth(r, w, *service)) co_return;
+                      co_await w.send_text(http::status::ok, net::kPrometheusContentType, registry->render());
+                    });
 }
 
 }  // namespace ppd::frontend

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "ppd/common/secret.h"
 #include "ppd/frontend/dispatch.h"
 #include "ppd/frontend/response_relay.h"
 #include "ppd/kv/block_hash.h"
@@ -85,8 +86,7 @@ RouterService::RouterService(RouterServiceOptions options, router::ClusterView* 
 
 bool RouterService::authorized(const net::HttpRequest& request) const {
   if (options_.api_key.empty()) return true;
-  const std::optional<std::string_view> header = request.header("authorization");
-  return header && *header == "Bearer " + options_.api_key;
+  return bearer_matches(options_.api_key, request.header("authorization").value_or(""));
 }
 
 double RouterService::request_rate() {

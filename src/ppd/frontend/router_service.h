@@ -32,6 +32,7 @@ namespace ppd::frontend {
 struct RouterServiceOptions {
   std::string served_model_name;  // the only `model` accepted; also listed by /v1/models
   std::string api_key;            // "": no authentication
+  bool protect_status = false;    // with a key: /metrics and /health's node details need it
   int max_active_requests = 4096;  // more in flight: 429; >= 1
   int max_waiting_per_node = 256;  // every healthy decode node queues more: 429; >= 1
   int max_attempts = 3;            // tries before the first token, across paths and nodes; >= 1

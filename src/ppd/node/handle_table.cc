@@ -5,7 +5,15 @@ namespace ppd::node {
 bool HandleTable::add(uint64_t handle, uint64_t owner, std::vector<std::span<const uint8_t>> blocks,
                       int64_t created_ns) {
   std::lock_guard lock(mu_);
-  return handles_.try_emplace(handle, Entry{owner, std::move(blocks), created_ns}).second;
+  const auto size = static_cast<int64_t>(blocks.size());
+  if (!handles_.try_emplace(handle, Entry{owner, std::move(blocks), created_ns}).second) return false;
+  num_blocks_ += size;
+  return true;
+}
+
+int64_t HandleTable::num_blocks() const {
+  std::lock_guard lock(mu_);
+  return num_blocks_;
 }
 
 bool HandleTable::contains(uint64_t handle) const {
@@ -35,6 +43,7 @@ void HandleTable::release(uint64_t handle) {
     auto it = handles_.find(handle);
     if (it == handles_.end()) return;
     owner = it->second.owner;
+    num_blocks_ -= static_cast<int64_t>(it->second.blocks.size());
     handles_.erase(it);
   }
   unpin_(owner);
@@ -49,6 +58,7 @@ std::vector<uint64_t> HandleTable::release_older_than(int64_t cutoff_ns) {
       if (it->second.created_ns < cutoff_ns) {
         expired.push_back(it->first);
         owners.push_back(it->second.owner);
+        num_blocks_ -= static_cast<int64_t>(it->second.blocks.size());
         it = handles_.erase(it);
       } else {
         ++it;

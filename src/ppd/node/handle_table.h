@@ -25,6 +25,8 @@ class HandleTable final : public transfer::BlockSource {
   // nothing) when the handle is taken. REQUIRES: the spans stay valid until unpin(owner) runs.
   bool add(uint64_t handle, uint64_t owner, std::vector<std::span<const uint8_t>> blocks, int64_t created_ns);
   bool contains(uint64_t handle) const;
+  // Blocks pinned by all handles together.
+  int64_t num_blocks() const;
 
   Result<std::vector<std::span<const uint8_t>>> resolve(uint64_t handle, std::span<const uint32_t> indices) override;
   void release(uint64_t handle) override;
@@ -42,6 +44,7 @@ class HandleTable final : public transfer::BlockSource {
   std::function<void(uint64_t)> unpin_;
   mutable std::mutex mu_;
   std::unordered_map<uint64_t, Entry> handles_;
+  int64_t num_blocks_ = 0;
 };
 
 }  // namespace ppd::node

@@ -71,8 +71,22 @@ asio::awaitable<Result<std::unique_ptr<TokenStream>>> NodeService::generate(Node
   co_return stream;
 }
 
+Status NodeService::check_pinned_room() const {
+  const engine::Engine& e = loop_->engine();
+  const int64_t pool = e.options().num_kv_blocks > 0
+                           ? e.options().num_kv_blocks
+                           : e.options().kv_cache_bytes / static_cast<int64_t>(std::max<size_t>(e.block_bytes(), 1));
+  const auto limit = static_cast<int64_t>(options_.max_pinned_fraction * static_cast<double>(pool));
+  const int64_t pinned = handles_.num_blocks();
+  if (pinned <= limit) return Status::Ok();
+  return resource_exhausted("prefill: node {} pins {} of its {} KV blocks for decode nodes that have not pulled them; "
+                            "the limit is {} (--max-pinned-fraction {})",
+                            options_.name, pinned, pool, limit, options_.max_pinned_fraction);
+}
+
 asio::awaitable<Result<KvHandle>> NodeService::prefill(NodeRequest request) {
   if (Status s = admit("prefill", options_.role != NodeRole::kDecode); !s.ok()) co_return s;
+  if (Status s = check_pinned_room(); !s.ok()) co_return s;
   sched::SamplingParams params = std::move(request.sampling);
   params.max_tokens = 1;
   params.min_tokens = std::min(params.min_tokens, 1);

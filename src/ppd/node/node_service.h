@@ -34,6 +34,9 @@ struct NodeServiceOptions {
   std::string kv_address;                // this node's KV server, as peers reach it
   int64_t pin_timeout_ms = 30'000;       // a handle nobody released by then is unpinned
   int64_t transfer_timeout_ms = 30'000;  // deadline of one KV pull
+  // A prefill is refused (RESOURCE_EXHAUSTED, 429) while handles pin more than this share of
+  // the KV pool, so that callers that never pull cannot starve the node; in (0, 1].
+  double max_pinned_fraction = 0.5;
 };
 
 struct TransferStats {
@@ -91,6 +94,7 @@ class NodeService {
 
  private:
   Status admit(std::string_view kind, bool allowed_here) const;
+  Status check_pinned_room() const;
   // Queues `spec` and routes its outputs to the returned stream.
   boost::asio::awaitable<Result<std::unique_ptr<TokenStream>>> submit(engine::RequestSpec spec);
   boost::asio::awaitable<Result<TransferStats>> pull_blocks(const KvHandle& handle, const engine::ImportTarget& target);

@@ -60,6 +60,7 @@ class FaultE2eTest : public ::testing::Test {
     fs::create_directories(dir_);
   }
   void TearDown() override {
+    ::unsetenv("PPD_CLUSTER_SECRET");
     if (!HasFailure()) fs::remove_all(dir_);
   }
   std::unique_ptr<PpdProcess> up(int num_decode, std::vector<std::string> extra = {},

@@ -56,7 +56,9 @@ Result<int64_t> parse_timestamp(std::string_view s) {
   if (s.size() < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':') return fail();
   const int64_t y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2);
   const int64_t h = digits(s, 11, 2), mi = digits(s, 14, 2), sec = digits(s, 17, 2);
-  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) return fail();
+  // Nanoseconds since 1970 fit in int64 until 2262.
+  if (y < 1970 || y > 2200) return invalid_argument("TIMESTAMP: the year must be in [1970, 2200]; got \"{}\"", s);
+  if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) return fail();
   if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) return fail();
   int64_t fraction_ns = 0;
   if (s.size() > 19) {

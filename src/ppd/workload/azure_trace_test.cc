@@ -112,6 +112,9 @@ TEST_F(AzureErrorTest, MalformedRowsNameThePathLineColumnAndValue) {
   const std::string bad_time = "TIMESTAMP: must be \"YYYY-MM-DD hh:mm:ss[.fraction]\"; got ";
   EXPECT_EQ(error_of(head + "2023-13-16 18:15:47,3,4\n"),
             "azure trace P: line 3: " + bad_time + "\"2023-13-16 18:15:47\"");
+  // Found by fuzz_traces: a year past 2262 overflowed the nanoseconds (UBSan).
+  EXPECT_EQ(error_of(head + "2849-11-16 18:15:46,3,4\n"),
+            "azure trace P: line 3: TIMESTAMP: the year must be in [1970, 2200]; got \"2849-11-16 18:15:46\"");
   EXPECT_EQ(error_of(head + "2023-02-29 18:15:47,3,4\n"),
             "azure trace P: line 3: " + bad_time + "\"2023-02-29 18:15:47\"");
   EXPECT_EQ(error_of(head + "2023-11-16T18:15:47,3,4\n"),

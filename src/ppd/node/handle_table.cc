@@ -1,5 +1,8 @@
 #include "ppd/node/handle_table.h"
 
+#include <algorithm>
+#include <iterator>
+
 namespace ppd::node {
 
 bool HandleTable::add(uint64_t handle, uint64_t owner, std::vector<std::span<const uint8_t>> blocks,
@@ -18,13 +21,21 @@ int64_t HandleTable::num_blocks() const {
 
 bool HandleTable::contains(uint64_t handle) const {
   std::lock_guard lock(mu_);
-  return handles_.contains(handle);
+  auto it = handles_.find(handle);
+  return it != handles_.end() && !it->second.released;
+}
+
+uint64_t HandleTable::erase_locked(std::unordered_map<uint64_t, Entry>::iterator it) {
+  const uint64_t owner = it->second.owner;
+  num_blocks_ -= static_cast<int64_t>(it->second.blocks.size());
+  handles_.erase(it);
+  return owner;
 }
 
 Result<std::vector<std::span<const uint8_t>>> HandleTable::resolve(uint64_t handle, std::span<const uint32_t> indices) {
   std::lock_guard lock(mu_);
   auto it = handles_.find(handle);
-  if (it == handles_.end()) return not_found("kv handle {}: unknown, released or expired", handle);
+  if (it == handles_.end() || it->second.released) return not_found("kv handle {}: unknown, released or expired", handle);
   std::vector<std::span<const uint8_t>> out;
   out.reserve(indices.size());
   for (uint32_t i : indices) {
@@ -33,7 +44,19 @@ Result<std::vector<std::span<const uint8_t>>> HandleTable::resolve(uint64_t hand
     }
     out.push_back(it->second.blocks[i]);
   }
+  ++it->second.num_sending;
   return out;
+}
+
+void HandleTable::end_send(uint64_t handle) {
+  uint64_t owner = 0;
+  {
+    std::lock_guard lock(mu_);
+    auto it = handles_.find(handle);
+    if (it == handles_.end() || --it->second.num_sending > 0 || !it->second.released) return;
+    owner = erase_locked(it);
+  }
+  unpin_(owner);
 }
 
 void HandleTable::release(uint64_t handle) {
@@ -41,10 +64,12 @@ void HandleTable::release(uint64_t handle) {
   {
     std::lock_guard lock(mu_);
     auto it = handles_.find(handle);
-    if (it == handles_.end()) return;
-    owner = it->second.owner;
-    num_blocks_ -= static_cast<int64_t>(it->second.blocks.size());
-    handles_.erase(it);
+    if (it == handles_.end() || it->second.released) return;
+    if (it->second.num_sending > 0) {
+      it->second.released = true;  // end_send() unpins
+      return;
+    }
+    owner = erase_locked(it);
   }
   unpin_(owner);
 }
@@ -55,14 +80,12 @@ std::vector<uint64_t> HandleTable::release_older_than(int64_t cutoff_ns) {
   {
     std::lock_guard lock(mu_);
     for (auto it = handles_.begin(); it != handles_.end();) {
-      if (it->second.created_ns < cutoff_ns) {
+      const auto next = std::next(it);
+      if (it->second.created_ns < cutoff_ns && it->second.num_sending == 0 && !it->second.released) {
         expired.push_back(it->first);
-        owners.push_back(it->second.owner);
-        num_blocks_ -= static_cast<int64_t>(it->second.blocks.size());
-        it = handles_.erase(it);
-      } else {
-        ++it;
+        owners.push_back(erase_locked(it));
       }
+      it = next;
     }
   }
   for (uint64_t owner : owners) unpin_(owner);
@@ -71,7 +94,8 @@ std::vector<uint64_t> HandleTable::release_older_than(int64_t cutoff_ns) {
 
 int HandleTable::size() const {
   std::lock_guard lock(mu_);
-  return static_cast<int>(handles_.size());
+  return static_cast<int>(std::count_if(handles_.begin(), handles_.end(),
+                                        [](const auto& entry) { return !entry.second.released; }));
 }
 
 }  // namespace ppd::node

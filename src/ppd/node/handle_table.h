@@ -2,7 +2,9 @@
 // handle (a random id nobody can guess) maps to the bytes of its blocks (which the engine keeps
 // pinned for the request that owns them) and the time it was made. release() (a decode node's,
 // or expiry's) removes the handle and calls the unpin function with the owner, which hands the
-// blocks back to the engine. Thread-safe.
+// blocks back to the engine; while a send of its blocks is in flight (resolve() until
+// end_send()) the unpin waits for the last send to end, so no block is reused under a transfer.
+// Expiry skips handles with a send in flight. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +31,7 @@ class HandleTable final : public transfer::BlockSource {
   int64_t num_blocks() const;
 
   Result<std::vector<std::span<const uint8_t>>> resolve(uint64_t handle, std::span<const uint32_t> indices) override;
+  void end_send(uint64_t handle) override;
   void release(uint64_t handle) override;
 
   // Releases every handle made before `cutoff_ns`; returns them.
@@ -40,7 +43,11 @@ class HandleTable final : public transfer::BlockSource {
     uint64_t owner = 0;
     std::vector<std::span<const uint8_t>> blocks;
     int64_t created_ns = 0;
+    int num_sending = 0;    // resolves not yet ended
+    bool released = false;  // unpin when num_sending drops to 0
   };
+  // Removes the entry; returns its owner (to unpin). REQUIRES: mu_ held.
+  uint64_t erase_locked(std::unordered_map<uint64_t, Entry>::iterator it);
   std::function<void(uint64_t)> unpin_;
   mutable std::mutex mu_;
   std::unordered_map<uint64_t, Entry> handles_;

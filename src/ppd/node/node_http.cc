@@ -111,7 +111,7 @@ asio::awaitable<void> handle_release(const HttpRequest& req, ResponseWriter& w, 
     co_return;
   }
   const uint64_t h = (*body)["handle"].get<uint64_t>();
-  const bool known = service.handles().resolve(h, {}).ok();
+  const bool known = service.handles().contains(h);
   service.handles().release(h);
   if (!known) {
     co_await w.send_error(not_found("handle {}: unknown, released or expired", h));

@@ -34,6 +34,11 @@ Result<PullResult> copy_blocks(BlockSource& source, const PullRequest& request,
   const std::string context = fmt::format("kv pull from {} handle {}", request.source, request.handle);
   Result<std::vector<std::span<const uint8_t>>> spans = source.resolve(request.handle, request.indices);
   if (!spans.ok()) return spans.status().with_context(context);
+  struct EndSend {
+    BlockSource& source;
+    uint64_t handle;
+    ~EndSend() { source.end_send(handle); }
+  } end_send{source, request.handle};
   if (spans->size() != dest.size()) {
     return internal_error("{}: block source resolved {} blocks for {} indices", context, spans->size(), dest.size());
   }

@@ -27,10 +27,13 @@ class BlockSource {
  public:
   virtual ~BlockSource() = default;
   // Bytes of the blocks `indices` of `handle`, in that order. NOT_FOUND for an unknown or
-  // released handle, INVALID_ARGUMENT for an index past its blocks.
+  // released handle, INVALID_ARGUMENT for an index past its blocks. A successful resolve starts
+  // a send: the bytes stay valid (a release or expiry meanwhile waits) until end_send(handle).
   // Thread-safe: called from the transport's threads.
   virtual Result<std::vector<std::span<const uint8_t>>> resolve(uint64_t handle,
                                                                std::span<const uint32_t> indices) = 0;
+  // Ends the send a successful resolve() began. Default: nothing (blocks that never move).
+  virtual void end_send(uint64_t /*handle*/) {}
   // Drops the pin. Unknown handles are ignored (the pin may have timed out). Thread-safe.
   virtual void release(uint64_t handle) = 0;
 };

@@ -28,6 +28,16 @@ namespace {
 
 constexpr size_t kMaxDrainBytes = size_t{1} << 20;
 
+// Calls end_send() for a successful resolve() when it goes out of scope.
+struct SendLease {
+  BlockSource* source;
+  uint64_t handle;
+  SendLease(BlockSource* s, uint64_t h) : source(s), handle(h) {}
+  SendLease(const SendLease&) = delete;
+  SendLease& operator=(const SendLease&) = delete;
+  ~SendLease() { source->end_send(handle); }
+};
+
 // Reads exactly `buffer` unless `timeout_ms` passes first (then timed_out; the read is cancelled).
 asio::awaitable<boost::system::error_code> read_within(tcp::socket& socket, asio::mutable_buffer buffer,
                                                        int64_t timeout_ms) {
@@ -234,6 +244,8 @@ asio::awaitable<bool> TcpKvServer::State::serve_pull(tcp::socket& socket, std::s
   }
   Result<std::vector<std::span<const uint8_t>>> spans = source->resolve(pull->handle, pull->indices);
   if (!spans.ok()) co_return co_await write_status(socket, spans.status());
+  // The send ends however this coroutine ends (an exception or cancellation included).
+  const SendLease lease{source, pull->handle};
   Result<uint64_t> block_bytes = uniform_block_bytes(*spans, pull->indices.size());
   if (!block_bytes.ok()) co_return co_await write_status(socket, block_bytes.status());
   co_return co_await stream_blocks(socket, *spans, pull->indices, *block_bytes);

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Soak test: N concurrent multi-turn chat streams for M minutes against a `ppd up` cluster
-(1 prefill, 2 decode nodes), with a fault every F seconds, in turn: a decode node killed
+(1 prefill, 2 decode nodes), with a fault F seconds after the previous one ended, in turn: a decode node killed
 (`ppd up` restarts it), a decode node stopped for 10 s (SIGSTOP, then SIGCONT), a decode node
 drained for 10 s, the prefill node killed. Standard library only.
 
@@ -38,12 +38,15 @@ def parse_args():
     p.add_argument("--model", default=default_model, help="model directory or preset (default: %(default)s)")
     p.add_argument("--streams", type=int, default=100, help="concurrent conversations (default: %(default)s)")
     p.add_argument("--minutes", type=float, default=10, help="length of the run (default: %(default)s)")
-    p.add_argument("--fault-every-s", type=float, default=60, help="seconds between faults; 0: none (default: %(default)s)")
+    p.add_argument("--fault-every-s", type=float, default=60,
+                   help="seconds from the end of one fault to the next; 0: none (default: %(default)s)")
     p.add_argument("--max-tokens", type=int, default=24, help="output tokens per turn (default: %(default)s)")
     p.add_argument("--timeout-s", type=float, default=120, help="client deadline of one request (default: %(default)s)")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 2, help="ppd up --threads (default: %(default)s)")
     p.add_argument("--out", default="soak-out", help="directory for the log, rss.csv and summary.json (default: %(default)s)")
     p.add_argument("--seed", type=int, default=1, help="seed of the conversations' texts (default: %(default)s)")
+    p.add_argument("--router-flags", default="", help="extra flags for the router, e.g. "
+                   "\"--conversation-store-tokens 2000000\" so that its bounded answer store fills early")
     a = p.parse_args()
     for name in ("streams", "max_tokens", "threads"):
         if getattr(a, name) < 1:
@@ -63,7 +66,8 @@ class Cluster:
         self.proc = subprocess.Popen(
             [a.ppd, "up", "--model", a.model, "--prefill", "1", "--decode", "2", "--port", "0",
              "--threads", str(a.threads), "--kv-cache-mib", "256", "--log-dir", os.path.join(a.out, "logs"),
-             "--router-flags", "--node-timeout-ms 2000 --first-token-timeout-ms 60000 --token-timeout-ms 20000"],
+             "--router-flags",
+             "--node-timeout-ms 2000 --first-token-timeout-ms 60000 --token-timeout-ms 20000 " + a.router_flags],
             stdout=subprocess.PIPE, stderr=self.log, env=env, text=True)
         line = self.proc.stdout.readline()
         if not line.startswith("ppd up ready"):
@@ -71,6 +75,8 @@ class Cluster:
         fields = dict(w.split("=", 1) for w in line.split() if "=" in w)
         self.host, port = fields["http"].rsplit(":", 1)
         self.port = int(port)
+        models = get_json(self.host, self.port, "/v1/models") or {}
+        self.model = (models.get("data") or [{}])[0].get("id", "")
 
     def child(self, name):
         for pid in os.listdir("/proc"):
@@ -83,7 +89,11 @@ class Cluster:
                     args = f.read().split(b"\0")
             except (OSError, IndexError, ValueError):
                 continue
-            if ppid == self.proc.pid and b"--name" in args and args[args.index(b"--name") + 1] == name.encode():
+            if ppid != self.proc.pid:
+                continue
+            if name == "router" and len(args) > 1 and args[1] == b"router":
+                return int(pid)
+            if b"--name" in args and args[args.index(b"--name") + 1] == name.encode():
                 return int(pid)
         return None
 
@@ -144,7 +154,7 @@ class Stats:
 
 def one_request(cluster, messages, a):
     """Streams one chat turn. Returns (start, first_byte, end, outcome, text)."""
-    body = json.dumps({"model": "any", "messages": messages, "max_tokens": a.max_tokens, "stream": True,
+    body = json.dumps({"model": cluster.model, "messages": messages, "max_tokens": a.max_tokens, "stream": True,
                        "temperature": 0.8, "ignore_eos": True})
     start = time.monotonic()
     first = None
@@ -242,7 +252,19 @@ def rss_loop(cluster, a, stop, samples):
                     continue
                 samples.append((t, name, kib))
                 out.write(f"{t:.0f},{name},{kib}\n")
+            tokens = store_tokens(cluster)
+            if tokens is not None:
+                out.write(f"{t:.0f},router_store_tokens,{tokens}\n")
             out.flush()
+
+
+def store_tokens(cluster):
+    """The router's ppd:router_conversation_store_tokens gauge (its bounded answer store)."""
+    status, body = call(cluster.host, cluster.port, "GET", "/metrics")
+    for line in body.decode(errors="replace").splitlines() if status == 200 else []:
+        if line.startswith("ppd:router_conversation_store_tokens"):
+            return int(float(line.rsplit(" ", 1)[1]))
+    return None
 
 
 def pct(values, q):
@@ -250,6 +272,10 @@ def pct(values, q):
         return float("nan")
     values = sorted(values)
     return values[min(len(values) - 1, int(q / 100 * len(values)))]
+
+
+def samples_of(samples, name):
+    return [kib for _, n, kib in samples if n == name]
 
 
 def check_nodes(cluster):
@@ -276,7 +302,7 @@ def main():
     global T0
     a = parse_args()
     os.makedirs(a.out, exist_ok=True)
-    print(f"soak: {a.streams} streams for {a.minutes} min, a fault every {a.fault_every_s} s; machine: "
+    print(f"soak: {a.streams} streams for {a.minutes} min, a fault {a.fault_every_s} s after the last; machine: "
           f"{os.cpu_count()} cores, {open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()}",
           flush=True)
     cluster = Cluster(a)
@@ -314,10 +340,12 @@ def main():
     summary = {
         "streams": a.streams, "minutes": a.minutes, "faults": [f[2] for f in stats.faults],
         "requests": len(stats.records), "outcomes": kinds,
-        "ttft_s": {"p50": pct(ttft, 50), "p90": pct(ttft, 90), "p99": pct(ttft, 99),
+        "ttft_s (to the first SSE line)": {"p50": pct(ttft, 50), "p90": pct(ttft, 90), "p99": pct(ttft, 99),
                    "mean": statistics.fmean(ttft) if ttft else None},
         "hangs": len(hangs), "failed_before_first_byte_during_fault": len(unretried),
         "node_problems": node_problems, "router_rss_growth_last_5_min": router_growth,
+        "router_rss_kib_first_last": [samples_of(samples, "router")[0], samples_of(samples, "router")[-1]]
+        if samples_of(samples, "router") else None,
     }
     with open(os.path.join(a.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)

@@ -109,6 +109,10 @@ void register_router_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--stream-timeout-ms", o.service.stream_timeout_ms,
                   "Deadline of one whole /generate or /decode stream")
       ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}))->capture_default_str();
+  cmd->add_option("--conversation-store-tokens", o.service.conversation_store_tokens,
+                  "Token ids of earlier answers kept for reusing them exactly in later turns (4 bytes each, "
+                  "least recently used out first)")->check(CLI::Range(int64_t{1}, int64_t{1} << 32))
+      ->capture_default_str();
   cmd->add_option("--prepare-threads", o.service.num_prepare_threads,
                   "Threads that parse, render and tokenize requests, off the event loop that serves and follows "
                   "the nodes")->check(CLI::Range(1, 256))->capture_default_str();

@@ -33,6 +33,9 @@ Result<RouterMetrics> register_router_metrics(net::MetricsRegistry* r) {
   PPD_ASSIGN_OR_RETURN(m.retries, r->counter("ppd:router_retries_total",
                                              "Attempts retried on another path or node before the first token", {"reason"}));
   PPD_ASSIGN_OR_RETURN(m.active_requests, r->gauge("ppd:router_active_requests", "Requests in flight"));
+  PPD_ASSIGN_OR_RETURN(m.store_tokens, r->gauge("ppd:router_conversation_store_tokens",
+                                                "Token ids of earlier answers the router keeps for reuse "
+                                                "(--conversation-store-tokens bounds it)"));
   PPD_ASSIGN_OR_RETURN(m.prediction_error,
                        r->histogram("ppd:router_prediction_error_ratio",
                                     "|predicted - taken| / taken of the policy's TTFT and TPOT predictions for the path "

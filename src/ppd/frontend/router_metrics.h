@@ -22,6 +22,7 @@ struct RouterMetrics {
   net::CounterFamily* requests = nullptr;  // {outcome}: ok, or the error code's name
   net::CounterFamily* retries = nullptr;   // {reason}
   net::GaugeFamily* active_requests = nullptr;
+  net::GaugeFamily* store_tokens = nullptr;  // ppd:router_conversation_store_tokens
   // |predicted - taken| / taken of the path taken, for policies that predict (ppd):
   // {quantity ("ttft", "tpot"), turn, path}.
   net::HistogramFamily* prediction_error = nullptr;

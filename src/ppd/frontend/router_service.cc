@@ -266,6 +266,7 @@ void RouterService::finish(Prepared& p, const RouteDecision& d, const ResponseRe
     std::span<const TokenId> answer = relay.output_ids();
     if (relay.finish_reason() == "stop") answer = answer.first(answer.size() - 1);
     prompts_.remember(p.api, p.plan, relay.text(), answer, store_);
+    metrics_->store_tokens->with({}).set(static_cast<double>(store_.num_tokens()));
   }
   if (!p.session.empty()) {
     if (sessions_.size() >= options_.max_sessions && !sessions_.contains(p.session)) sessions_.erase(sessions_.begin());

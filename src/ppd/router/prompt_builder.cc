@@ -90,6 +90,7 @@ Result<PromptPlan> PromptBuilder::build_chat(const ApiRequest& request, Conversa
     plan.token_ids = *ids;
     plan.token_ids.insert(plan.token_ids.end(), rest.begin(), rest.end());
     plan.num_reused_tokens = static_cast<int>(ids->size());
+    plan.reused_key_bytes = key->size();
     plan.num_history_tokens = plan.num_reused_tokens;
     return plan;
   }
@@ -117,6 +118,7 @@ void PromptBuilder::remember(const ApiRequest& request, const PromptPlan& plan, 
   std::vector<TokenId> ids = plan.token_ids;
   ids.insert(ids.end(), answer_ids.begin(), answer_ids.end());
   store.put(*key, std::move(ids));
+  if (plan.reused_key_bytes > 0) store.erase(std::string_view(plan.text).substr(0, plan.reused_key_bytes));
 }
 
 }  // namespace ppd::router

@@ -24,6 +24,7 @@ struct PromptPlan {
   std::vector<TokenId> token_ids;
   int num_history_tokens = 0;  // tokens before the new user message (n_ctx)
   int num_reused_tokens = 0;   // ids taken from the conversation store
+  size_t reused_key_bytes = 0;  // the store entry they came from: the first bytes of `text`
   int turn = 1;                // 1 + the assistant messages in a chat history; 1 for completions
   std::string text;  // the rendered prompt; empty for token-id prompts
 };
@@ -43,8 +44,9 @@ class PromptBuilder {
 
   // Records a finished chat answer: the conversation's text up to the end of the answer, as
   // the template renders it, stands for the prompt's ids followed by the answer's ids
-  // (without a final stop token, whose KV no node computed). Completions are not recorded.
-  // Mutates `store`.
+  // (without a final stop token, whose KV no node computed). The entry this prompt reused is
+  // dropped: the new one extends it, and the conversation goes on from there. Completions are
+  // not recorded. Mutates `store`.
   void remember(const ApiRequest& request, const PromptPlan& plan, std::string_view answer_text,
                 std::span<const TokenId> answer_ids, ConversationStore& store) const;
 

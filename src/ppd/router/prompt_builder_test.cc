@@ -100,6 +100,11 @@ TEST(PromptBuilderTest, SecondTurnReusesTheExactIdsOfTheFirst) {
   const std::vector<TokenId> rest = *qwen().encode("<|im_end|>\n<|im_start|>user\nworld<|im_end|>\n<|im_start|>assistant\n");
   EXPECT_TRUE(std::equal(rest.begin(), rest.end(), second.token_ids.begin() + static_cast<long>(expected.size())));
   EXPECT_EQ(second.token_ids.size(), expected.size() + rest.size());
+  // Its answer replaces the first turn's entry: a conversation keeps one.
+  builder.remember(chat({{"user", "Hello"}, {"assistant", "Hello world"}, {"user", "world"}}), second, "Bye",
+                   bytes_of("Bye"), store);
+  EXPECT_EQ(store.size(), 1u);
+  EXPECT_EQ(store.num_tokens(), static_cast<int64_t>(second.token_ids.size() + 3));
 }
 
 TEST(PromptBuilderTest, AnEditedAnswerIsTokenizedAfresh) {

@@ -42,20 +42,20 @@ class BenchServeTest : public ::testing::Test {
 
   // `ppd bench serve` against the cluster with the distribution workload: `num_conversations`
   // of 3 turns (20-token first message, 8-token later ones, 8-token answers) at `rate`.
-  std::unique_ptr<cli::ChildProcess> start_bench(int num_conversations, double rate) {
+  std::unique_ptr<launch::ChildProcess> start_bench(int num_conversations, double rate) {
     std::vector<std::string> argv = {PPD_BINARY, "bench", "serve", "--endpoint", "http://" + up_->http_address(),
                                      "--workload", "distribution", "--num-conversations",
                                      std::to_string(num_conversations), "--min-turns", "3", "--max-turns", "3",
                                      "--first-user-tokens", "20", "--user-tokens", "8", "--output-tokens", "8",
                                      "--rate", std::to_string(rate), "--tokenizer", model_, "--json",
                                      (dir_ / "out.json").string(), "--records", "--no-progress"};
-    Result<std::unique_ptr<cli::ChildProcess>> child =
-        cli::ChildProcess::spawn({.argv = std::move(argv), .stderr_path = (dir_ / "bench.log").string()});
+    Result<std::unique_ptr<launch::ChildProcess>> child =
+        launch::ChildProcess::spawn({.argv = std::move(argv), .stderr_path = (dir_ / "bench.log").string()});
     EXPECT_TRUE(child.ok()) << child.status().to_string();
     return child.ok() ? std::move(*child) : nullptr;
   }
 
-  static int wait_exit(cli::ChildProcess& child) {
+  static int wait_exit(launch::ChildProcess& child) {
     for (int i = 0; i < 6000; ++i) {
       if (const std::optional<int> status = child.poll_exit()) return *status;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -88,7 +88,7 @@ class BenchServeTest : public ::testing::Test {
 };
 
 TEST_F(BenchServeTest, MeasuresEveryTurnAndReadsTheRoutersCounters) {
-  std::unique_ptr<cli::ChildProcess> bench = start_bench(4, 5);
+  std::unique_ptr<launch::ChildProcess> bench = start_bench(4, 5);
   ASSERT_NE(bench, nullptr);
   ASSERT_EQ(wait_exit(*bench), 0) << bench->stderr_tail(20);
   const nlohmann::json j = result();
@@ -112,7 +112,7 @@ TEST_F(BenchServeTest, MeasuresEveryTurnAndReadsTheRoutersCounters) {
 }
 
 TEST_F(BenchServeTest, ASignalStopsTheRunAndWhatFinishedIsWritten) {
-  std::unique_ptr<cli::ChildProcess> bench = start_bench(200, 20);
+  std::unique_ptr<launch::ChildProcess> bench = start_bench(200, 20);
   ASSERT_NE(bench, nullptr);
   for (int i = 0; i < 3000 && finished_requests() < 5; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ASSERT_GE(finished_requests(), 5);

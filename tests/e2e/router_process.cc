@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "ppd/cli/up_plan.h"
+#include "ppd/launch/up_plan.h"
 
 namespace ppd::testing {
 
@@ -17,8 +17,8 @@ using boost::beast::http::verb;
 PpdProcess::PpdProcess(std::vector<std::string> args, const std::string& ready_prefix,
                        const std::filesystem::path& dir, const std::string& name) {
   args.insert(args.begin(), PPD_BINARY);
-  Result<std::unique_ptr<cli::ChildProcess>> child =
-      cli::ChildProcess::spawn({.argv = std::move(args), .stderr_path = (dir / (name + ".log")).string()});
+  Result<std::unique_ptr<launch::ChildProcess>> child =
+      launch::ChildProcess::spawn({.argv = std::move(args), .stderr_path = (dir / (name + ".log")).string()});
   if (!child.ok()) {
     ADD_FAILURE() << name << ": " << child.status().message();
     return;
@@ -29,7 +29,7 @@ PpdProcess::PpdProcess(std::vector<std::string> args, const std::string& ready_p
     ADD_FAILURE() << name << ": " << line.status().message();
     return;
   }
-  Result<std::string> http = cli::ready_line_value(*line, "http");
+  Result<std::string> http = launch::ready_line_value(*line, "http");
   Result<net::HostPort> hp = http.ok() ? net::parse_host_port(*http) : Result<net::HostPort>(http.status());
   if (!hp.ok()) {
     ADD_FAILURE() << name << ": bad ready line \"" << *line << "\": " << hp.status().message();

@@ -1,6 +1,6 @@
 // Test support for the router's process-level tests: a `ppd` child process (node, router or
 // up) started with its flags, its ready line's http= port read; OpenAI requests over HTTP
-// (whole or as SSE events). Built on cli::ChildProcess. Test-only; not thread-safe.
+// (whole or as SSE events). Built on launch::ChildProcess. Test-only; not thread-safe.
 #pragma once
 
 #include <filesystem>
@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "node_process.h"
-#include "ppd/cli/child_process.h"
+#include "ppd/launch/child_process.h"
 
 namespace ppd::testing {
 
@@ -31,7 +31,7 @@ class PpdProcess {
   std::string log() const { return child_ ? child_->stderr_tail(40) : ""; }
 
  private:
-  std::unique_ptr<cli::ChildProcess> child_;
+  std::unique_ptr<launch::ChildProcess> child_;
   uint16_t http_port_ = 0;
 };
 

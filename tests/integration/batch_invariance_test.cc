@@ -16,8 +16,8 @@ int vocab_of(const std::string& dir) {
   return config.ok() ? config->vocab_size : 0;
 }
 
-sched::SamplingParams seeded(int max_tokens, uint64_t seed) {
-  sched::SamplingParams p;
+request::SamplingParams seeded(int max_tokens, uint64_t seed) {
+  request::SamplingParams p;
   p.temperature = 0.8;
   p.top_p = 0.9;
   p.top_k = 50;

@@ -71,7 +71,7 @@ TEST(EngineRequestErrorsTest, BadRequestsAreRejectedAndTheEngineKeepsServing) {
   PPD_REQUIRE_TINYSTORIES(dir);
   auto engine = make_engine(dir, test_options());
   ASSERT_NE(engine, nullptr);
-  auto add_error = [&](std::vector<TokenId> prompt, sched::SamplingParams p) {
+  auto add_error = [&](std::vector<TokenId> prompt, request::SamplingParams p) {
     Result<RequestId> r = engine->add_request({.prompt = std::move(prompt), .params = p});
     EXPECT_FALSE(r.ok());
     return r.ok() ? std::string() : r.status().message();
@@ -82,10 +82,10 @@ TEST(EngineRequestErrorsTest, BadRequestsAreRejectedAndTheEngineKeepsServing) {
             "max_tokens: must be in [1, 509] for a 3-token prompt and max_model_len 512; got 510");
   EXPECT_EQ(add_error({1, 2, 3}, greedy(0)),
             "max_tokens: must be in [1, 509] for a 3-token prompt and max_model_len 512; got 0");
-  sched::SamplingParams hot = greedy(4);
+  request::SamplingParams hot = greedy(4);
   hot.temperature = 2.5;
   EXPECT_EQ(add_error({1}, hot), "temperature: must be in [0, 2]; got 2.5");
-  sched::SamplingParams nucleus = greedy(4);
+  request::SamplingParams nucleus = greedy(4);
   nucleus.top_p = 1.5;
   EXPECT_EQ(add_error({1}, nucleus), "top_p: must be in (0, 1]; got 1.5");
   EXPECT_EQ(add_error({1, 9999}, greedy(4)), "prompt: token id 9999 at index 1 outside the vocabulary [0, 2048)");

@@ -68,7 +68,7 @@ TEST(GoldenTest, StopsAtEosWhenNotIgnored) {
   PPD_REQUIRE_TINYSTORIES(dir);
   auto engine = make_engine(dir, test_options());
   ASSERT_NE(engine, nullptr);
-  sched::SamplingParams p = greedy(400);
+  request::SamplingParams p = greedy(400);
   p.ignore_eos = false;
   const Completion c = run_one(*engine, {1}, p);
   EXPECT_EQ(c.finish_reason, sched::FinishReason::kStop);
@@ -81,7 +81,7 @@ TEST(GoldenTest, MinTokensMasksEosUntilReached) {
   PPD_REQUIRE_TINYSTORIES(dir);
   auto engine = make_engine(dir, test_options());
   ASSERT_NE(engine, nullptr);
-  sched::SamplingParams p = greedy(170);
+  request::SamplingParams p = greedy(170);
   p.ignore_eos = false;
   p.min_tokens = 150;
   const Completion c = run_one(*engine, {1}, p);
@@ -98,7 +98,7 @@ TEST(GoldenTest, StopTokenIdsEndTheRequestAfterMinTokens) {
   PPD_REQUIRE_TINYSTORIES(dir);
   auto engine = make_engine(dir, test_options());
   ASSERT_NE(engine, nullptr);
-  sched::SamplingParams p = greedy(60);
+  request::SamplingParams p = greedy(60);
   p.stop_token_ids = {282};  // the third reference token
   Completion c = run_one(*engine, {1}, p);
   EXPECT_EQ(c.finish_reason, sched::FinishReason::kStop);

@@ -18,8 +18,8 @@ namespace {
 
 using engine::Engine;
 
-sched::SamplingParams seeded(int max_tokens) {
-  sched::SamplingParams p;
+request::SamplingParams seeded(int max_tokens) {
+  request::SamplingParams p;
   p.max_tokens = max_tokens;
   p.temperature = 0.8f;
   p.top_k = 20;
@@ -28,13 +28,13 @@ sched::SamplingParams seeded(int max_tokens) {
 }
 
 // Prefill-only copy of `params`: one output token, blocks held.
-engine::RequestSpec prefill_spec(const std::vector<TokenId>& prompt, sched::SamplingParams params) {
+engine::RequestSpec prefill_spec(const std::vector<TokenId>& prompt, request::SamplingParams params) {
   params.max_tokens = 1;
   params.min_tokens = std::min(params.min_tokens, 1);
   return {.prompt = prompt, .params = params, .blocks_on_finish = sched::BlocksOnFinish::kHold};
 }
 
-RequestId run_prefill(Engine& p, const std::vector<TokenId>& prompt, const sched::SamplingParams& params) {
+RequestId run_prefill(Engine& p, const std::vector<TokenId>& prompt, const request::SamplingParams& params) {
   Result<RequestId> id = p.add_request(prefill_spec(prompt, params));
   EXPECT_TRUE(id.ok()) << id.status().to_string();
   run_all(p);
@@ -44,7 +44,7 @@ RequestId run_prefill(Engine& p, const std::vector<TokenId>& prompt, const sched
 // Imports `held` into `d`, copying the blocks d asks for; returns d's completion and the
 // number of blocks moved.
 Completion import_and_decode(Engine& d, const engine::HeldRequest& held, const std::vector<TokenId>& prompt,
-                             sched::SamplingParams params, sched::ImportMode mode, int* num_moved) {
+                             request::SamplingParams params, sched::ImportMode mode, int* num_moved) {
   params.seed = held.sampling_seed;
   Result<engine::ImportTarget> target =
       d.begin_import({.request = {.prompt = prompt, .params = params}, .first_token = held.first_token, .mode = mode});
@@ -90,7 +90,7 @@ TEST_P(RemotePathTest, FullAndDeltaImportsDecodeLikeTheLocalPath) {
   run_one(*d, turn1, greedy(1));
   run_one(*local, turn1, greedy(1));
 
-  for (const sched::SamplingParams& params : {greedy(24), seeded(24)}) {
+  for (const request::SamplingParams& params : {greedy(24), seeded(24)}) {
     const Completion expected = run_one(*local, turn2, params);
     const RequestId held_id = run_prefill(*p, turn2, params);
     const std::optional<engine::HeldRequest> held = p->held(held_id);

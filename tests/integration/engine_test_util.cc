@@ -24,8 +24,8 @@ std::unique_ptr<engine::Engine> make_engine(const std::string& dir, const engine
   return engine.ok() ? std::move(*engine) : nullptr;
 }
 
-sched::SamplingParams greedy(int max_tokens, bool return_logits) {
-  sched::SamplingParams p;
+request::SamplingParams greedy(int max_tokens, bool return_logits) {
+  request::SamplingParams p;
   p.temperature = 0.0;
   p.max_tokens = max_tokens;
   p.ignore_eos = true;
@@ -54,7 +54,7 @@ std::map<uint64_t, Completion> run_all(engine::Engine& engine) {
   return done;
 }
 
-Completion run_one(engine::Engine& engine, std::vector<TokenId> prompt, const sched::SamplingParams& params) {
+Completion run_one(engine::Engine& engine, std::vector<TokenId> prompt, const request::SamplingParams& params) {
   Result<RequestId> id = engine.add_request({.prompt = std::move(prompt), .params = params});
   EXPECT_TRUE(id.ok()) << id.status().to_string();
   if (!id.ok()) return {};

@@ -25,14 +25,14 @@ engine::EngineOptions test_options(int num_blocks = 512, int num_threads = 1);
 // Creates an engine or fails the test (returns null).
 std::unique_ptr<engine::Engine> make_engine(const std::string& dir, const engine::EngineOptions& options);
 
-sched::SamplingParams greedy(int max_tokens, bool return_logits = false);
+request::SamplingParams greedy(int max_tokens, bool return_logits = false);
 
 // Steps until no request is left; checks invariants after every step. Returns the
 // completions by request id.
 std::map<uint64_t, Completion> run_all(engine::Engine& engine);
 
 // Adds one request and runs everything to the end; returns that request's completion.
-Completion run_one(engine::Engine& engine, std::vector<TokenId> prompt, const sched::SamplingParams& params);
+Completion run_one(engine::Engine& engine, std::vector<TokenId> prompt, const request::SamplingParams& params);
 
 // Largest |a - b| over two equally shaped logit sets (infinity if shapes differ).
 float max_abs_diff(const std::vector<std::vector<float>>& a, const std::vector<std::vector<float>>& b);

@@ -10,12 +10,12 @@
 
 #include <fmt/format.h>
 
-#include "ppd/bench/compare_report.h"
+#include "ppd/loadgen/compare_report.h"
 #include "ppd/cli/bench_serve.h"
 #include "ppd/cli/bench_workload_flags.h"
-#include "ppd/cli/child_process.h"
-#include "ppd/cli/model_source.h"
-#include "ppd/cli/up_plan.h"
+#include "ppd/launch/child_process.h"
+#include "ppd/model/model_source.h"
+#include "ppd/launch/up_plan.h"
 #include "ppd/common/file.h"
 #include "ppd/kernels/blas_core.h"
 
@@ -43,7 +43,7 @@ struct CompareFlags {
   std::string node_flags;
   std::string command_line;
   WorkloadFlags workload;
-  bench::LoadOptions load;
+  loadgen::LoadOptions load;
   SloFlags slo;
 };
 
@@ -75,8 +75,8 @@ Result<std::string> policy_router_flags(const CompareFlags& f, const std::string
 
 // A running `ppd up`; stopped (SIGTERM, then SIGKILL) when destroyed.
 struct Cluster {
-  std::unique_ptr<ChildProcess> up;
-  bench::Endpoint endpoint;
+  std::unique_ptr<launch::ChildProcess> up;
+  loadgen::Endpoint endpoint;
   ~Cluster() {
     if (up) up->terminate(kClusterStopGraceMs);
   }
@@ -86,7 +86,7 @@ Result<std::unique_ptr<Cluster>> start_cluster(const CompareFlags& f, const std:
                                                const std::string& label, const std::string& log_dir) {
   std::string policy;
   PPD_ASSIGN_OR_RETURN(const std::string router_flags, policy_router_flags(f, label, &policy));
-  PPD_ASSIGN_OR_RETURN(const std::string binary, self_binary_path());
+  PPD_ASSIGN_OR_RETURN(const std::string binary, launch::self_binary_path());
   std::filesystem::create_directories(log_dir);
   std::vector<std::string> argv = {binary, "up", "--model", model_dir, "--prefill", std::to_string(f.num_prefill),
                                    "--decode", std::to_string(f.num_decode), "--policy", policy, "--port", "0",
@@ -96,29 +96,29 @@ Result<std::unique_ptr<Cluster>> start_cluster(const CompareFlags& f, const std:
                                    "--link-latency-us", std::to_string(f.link_latency_us),
                                    "--router-flags", router_flags, "--node-flags", f.node_flags};
   auto cluster = std::make_unique<Cluster>();
-  PPD_ASSIGN_OR_RETURN(cluster->up, ChildProcess::spawn({.argv = std::move(argv),
+  PPD_ASSIGN_OR_RETURN(cluster->up, launch::ChildProcess::spawn({.argv = std::move(argv),
                                                          .stderr_path = log_dir + "/up.log"}));
   PPD_ASSIGN_OR_RETURN(const std::string line, cluster->up->wait_for_line("ppd up ready", kClusterReadyTimeoutMs));
-  PPD_ASSIGN_OR_RETURN(const std::string http, ready_line_value(line, "http"));
-  PPD_ASSIGN_OR_RETURN(cluster->endpoint, bench::parse_endpoint("http://" + http));
+  PPD_ASSIGN_OR_RETURN(const std::string http, launch::ready_line_value(line, "http"));
+  PPD_ASSIGN_OR_RETURN(cluster->endpoint, loadgen::parse_endpoint("http://" + http));
   return cluster;
 }
 
 // One run: repeat `repeat` draws its workload with seed --seed + repeat.
-Result<bench::RunEntry> run_point(const CompareFlags& f, const std::string& model_dir, const std::string& label,
+Result<loadgen::RunEntry> run_point(const CompareFlags& f, const std::string& model_dir, const std::string& label,
                                   double rate, int repeat, const tokenizer::Tokenizer& tok, std::string* workload_text) {
   WorkloadFlags workload = f.workload;
   workload.seed += static_cast<uint64_t>(repeat);
-  bench::LoadOptions load = f.load;
+  loadgen::LoadOptions load = f.load;
   load.seed = workload.seed;
-  const bench::PromptText text(&tok, workload.seed);
+  const loadgen::PromptText text(&tok, workload.seed);
   PPD_ASSIGN_OR_RETURN(const workload::Workload w, build_workload(workload, rate, text));
   *workload_text = describe_workload(f.workload, w);
   const std::string log_dir = fmt::format("{}/logs/{}-rate{:g}-repeat{}", f.out_dir, label, rate, repeat);
   std::cerr << fmt::format("ppd bench compare: {} at {:g} conversations/s, repeat {} of {} (seed {}; {}); cluster logs in "
                            "{}\n", label, rate, repeat + 1, f.repeats, workload.seed, *workload_text, log_dir);
   PPD_ASSIGN_OR_RETURN(const std::unique_ptr<Cluster> cluster, start_cluster(f, model_dir, label, log_dir));
-  PPD_ASSIGN_OR_RETURN(bench::RunEntry entry, bench::run_and_measure(cluster->endpoint, w, text, load,
+  PPD_ASSIGN_OR_RETURN(loadgen::RunEntry entry, loadgen::run_and_measure(cluster->endpoint, w, text, load,
                                                                      {.label = label, .rate = rate, .slo = to_slo(f.slo)}));
   entry.repeat = repeat;
   return entry;
@@ -142,43 +142,43 @@ std::string cluster_text(const CompareFlags& f, const std::string& model_dir) {
 }
 
 Status write_outputs(const CompareFlags& f, const std::string& model_dir, const std::string& workload_text,
-                     const std::vector<bench::RunEntry>& runs, bool final_pass) {
+                     const std::vector<loadgen::RunEntry>& runs, bool final_pass) {
   nlohmann::json j = {{"tool", "ppd bench compare"}, {"machine", kernels::describe_machine_and_blas()},
                       {"cluster", cluster_text(f, model_dir)}, {"workload", workload_text},
                       {"command", f.command_line}, {"runs", nlohmann::json::array()}};
-  for (const bench::RunEntry& e : runs) j["runs"].push_back(bench::to_json(e, false));
+  for (const loadgen::RunEntry& e : runs) j["runs"].push_back(loadgen::to_json(e, false));
   PPD_RETURN_IF_ERROR(write_file(f.out_dir + "/results.json", j.dump(2) + "\n"));
-  bench::CompareContext context{.title = "ppd bench compare: routing policies on a local cluster",
+  loadgen::CompareContext context{.title = "ppd bench compare: routing policies on a local cluster",
                                 .machine = kernels::describe_machine_and_blas(), .cluster = cluster_text(f, model_dir),
                                 .workload = workload_text, .command = f.command_line, .slo = slo_text(f.slo),
                                 .baseline = f.baseline};
   if (final_pass) {
     const Result<std::vector<std::string>> drawn = render_plots(
-        bench::latency_plots(bench::median_entries(runs), "turn latency by policy (medians)", f.out_dir), f.out_dir);
+        loadgen::latency_plots(loadgen::median_entries(runs), "turn latency by policy (medians)", f.out_dir), f.out_dir);
     if (drawn.ok()) context.plots = *drawn;
     if (!drawn.ok()) std::cerr << "ppd bench compare: plots: " << drawn.status().message() << "\n";
   }
-  return write_file(f.out_dir + "/report.md", bench::compare_markdown(runs, context));
+  return write_file(f.out_dir + "/report.md", loadgen::compare_markdown(runs, context));
 }
 
 Status run_compare(const CompareFlags& f) {
   if (f.rates.empty()) return invalid_argument("--rate: give at least one rate");
   PPD_RETURN_IF_ERROR(check_rates(f.rates));
-  PPD_ASSIGN_OR_RETURN(const std::string model_dir, resolve_model_arg(f.model));
+  PPD_ASSIGN_OR_RETURN(const std::string model_dir, model::resolve_model_arg(f.model));
   PPD_ASSIGN_OR_RETURN(const tokenizer::Tokenizer tok, tokenizer::Tokenizer::load(model_dir));
   for (const std::string& label : f.policies) {
     std::string policy;
     PPD_RETURN_IF_ERROR(policy_router_flags(f, label, &policy).status());  // every label is sound before a long run
   }
   std::filesystem::create_directories(f.out_dir);
-  std::vector<bench::RunEntry> runs;
+  std::vector<loadgen::RunEntry> runs;
   std::string workload_text;
   // Repeats outermost: a drift of the machine's speed reaches every policy alike.
   for (int repeat = 0; repeat < f.repeats; ++repeat) {
     for (const std::string& label : f.policies) {
       for (const double rate : f.rates) {
-        PPD_ASSIGN_OR_RETURN(bench::RunEntry entry, run_point(f, model_dir, label, rate, repeat, tok, &workload_text));
-        std::cout << bench::format_entry(entry) << std::flush;
+        PPD_ASSIGN_OR_RETURN(loadgen::RunEntry entry, run_point(f, model_dir, label, rate, repeat, tok, &workload_text));
+        std::cout << loadgen::format_entry(entry) << std::flush;
         const bool interrupted = entry.load.interrupted;
         runs.push_back(std::move(entry));
         PPD_RETURN_IF_ERROR(write_outputs(f, model_dir, workload_text, runs, /*final_pass=*/interrupted));
@@ -230,7 +230,7 @@ void register_bench_compare(CLI::App* bench, int* exit_code) {
   add_slo_flags(cmd, &f->slo);
   cmd->callback([f, exit_code] {
     f->load.seed = f->workload.seed;
-    f->command_line = self_command_line();
+    f->command_line = launch::self_command_line();
     const Status status = run_compare(*f);
     if (!status.ok()) std::cerr << "ppd bench compare: " << status.message() << "\n";
     *exit_code = status.ok() ? 0 : 1;

@@ -7,7 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "ppd/bench/run_report.h"
+#include "ppd/loadgen/run_report.h"
 #include "ppd/common/status.h"
 
 namespace ppd::cli {
@@ -17,7 +17,7 @@ void register_bench_compare(CLI::App* bench, int* exit_code);
 
 // Writes each script to <dir>/<png stem>.gp and runs gnuplot on it. Returns the image names
 // drawn; FAILED_PRECONDITION naming gnuplot when it is missing or fails (the scripts stay).
-Result<std::vector<std::string>> render_plots(const std::vector<bench::PlotScript>& plots, const std::string& dir);
+Result<std::vector<std::string>> render_plots(const std::vector<loadgen::PlotScript>& plots, const std::string& dir);
 
 // "--rate": every value > 0; INVALID_ARGUMENT "--rate: must be > 0; got -1" otherwise.
 Status check_rates(const std::vector<double>& rates);

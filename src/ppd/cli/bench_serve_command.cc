@@ -8,10 +8,10 @@
 
 #include <fmt/format.h>
 
-#include "ppd/bench/router_stats.h"
+#include "ppd/loadgen/router_stats.h"
 #include "ppd/cli/bench_serve.h"
 #include "ppd/cli/bench_workload_flags.h"
-#include "ppd/cli/child_process.h"
+#include "ppd/launch/child_process.h"
 #include "ppd/common/cpu_features.h"
 #include "ppd/common/file.h"
 
@@ -27,7 +27,7 @@ struct ServeFlags {
   bool with_records = false;
   std::string plot_dir;
   WorkloadFlags workload;
-  bench::LoadOptions load;
+  loadgen::LoadOptions load;
   SloFlags slo;
 };
 
@@ -37,35 +37,35 @@ Result<std::optional<tokenizer::Tokenizer>> load_tokenizer(const std::string& di
   return std::optional<tokenizer::Tokenizer>(std::move(t));
 }
 
-nlohmann::json serve_json(const ServeFlags& f, const std::string& workload, const std::vector<bench::RunEntry>& runs) {
+nlohmann::json serve_json(const ServeFlags& f, const std::string& workload, const std::vector<loadgen::RunEntry>& runs) {
   nlohmann::json j = {{"tool", "ppd bench serve"}, {"machine", describe_machine()}, {"endpoint", f.endpoint},
                       {"workload", workload},      {"runs", nlohmann::json::array()}};
-  for (const bench::RunEntry& e : runs) j["runs"].push_back(bench::to_json(e, f.with_records));
+  for (const loadgen::RunEntry& e : runs) j["runs"].push_back(loadgen::to_json(e, f.with_records));
   return j;
 }
 
 // One rate: its workload, the run, the router's share of counters.
-Result<bench::RunEntry> run_one(const ServeFlags& f, const bench::Endpoint& endpoint, double rate,
-                                const bench::PromptText& text, std::string* description) {
+Result<loadgen::RunEntry> run_one(const ServeFlags& f, const loadgen::Endpoint& endpoint, double rate,
+                                const loadgen::PromptText& text, std::string* description) {
   PPD_ASSIGN_OR_RETURN(const workload::Workload w, build_workload(f.workload, rate, text));
   *description = describe_workload(f.workload, w);
   std::cerr << fmt::format("ppd bench serve: {} at {}\n", *description,
                            rate > 0 ? fmt::format("{:g} conversations/s", rate) : "the trace's timestamps");
-  return bench::run_and_measure(endpoint, w, text, f.load, {.label = f.label, .rate = rate, .slo = to_slo(f.slo)});
+  return loadgen::run_and_measure(endpoint, w, text, f.load, {.label = f.label, .rate = rate, .slo = to_slo(f.slo)});
 }
 
 Status run_serve(const ServeFlags& f) {
   PPD_RETURN_IF_ERROR(check_rates(f.rates));
-  PPD_ASSIGN_OR_RETURN(const bench::Endpoint endpoint, bench::parse_endpoint(f.endpoint));
-  PPD_RETURN_IF_ERROR(bench::probe_endpoint(endpoint, f.load).status());
+  PPD_ASSIGN_OR_RETURN(const loadgen::Endpoint endpoint, loadgen::parse_endpoint(f.endpoint));
+  PPD_RETURN_IF_ERROR(loadgen::probe_endpoint(endpoint, f.load).status());
   PPD_ASSIGN_OR_RETURN(const std::optional<tokenizer::Tokenizer> tok, load_tokenizer(f.tokenizer_dir));
-  const bench::PromptText text(tok ? &*tok : nullptr, f.workload.seed);
+  const loadgen::PromptText text(tok ? &*tok : nullptr, f.workload.seed);
   std::vector<double> rates = f.rates.empty() ? std::vector<double>{0} : f.rates;
-  std::vector<bench::RunEntry> runs;
+  std::vector<loadgen::RunEntry> runs;
   std::string description;
   for (const double rate : rates) {
-    PPD_ASSIGN_OR_RETURN(bench::RunEntry entry, run_one(f, endpoint, rate, text, &description));
-    std::cout << bench::format_entry(entry) << std::flush;
+    PPD_ASSIGN_OR_RETURN(loadgen::RunEntry entry, run_one(f, endpoint, rate, text, &description));
+    std::cout << loadgen::format_entry(entry) << std::flush;
     const bool interrupted = entry.load.interrupted;
     runs.push_back(std::move(entry));
     if (!f.json_path.empty()) PPD_RETURN_IF_ERROR(write_file(f.json_path, serve_json(f, description, runs).dump(2) + "\n"));
@@ -74,15 +74,15 @@ Status run_serve(const ServeFlags& f) {
   if (!f.plot_dir.empty()) {
     std::filesystem::create_directories(f.plot_dir);
     const Result<std::vector<std::string>> drawn =
-        render_plots(bench::latency_plots(runs, "ppd bench serve: " + f.endpoint, f.plot_dir), f.plot_dir);
+        render_plots(loadgen::latency_plots(runs, "ppd bench serve: " + f.endpoint, f.plot_dir), f.plot_dir);
     if (!drawn.ok()) std::cerr << "ppd bench serve: plots: " << drawn.status().message() << "\n";
   }
   return Status::Ok();
 }
 
 Status run_gnuplot(const std::string& script_path) {
-  PPD_ASSIGN_OR_RETURN(std::unique_ptr<ChildProcess> gnuplot,
-                       ChildProcess::spawn({.argv = {"/usr/bin/gnuplot", script_path},
+  PPD_ASSIGN_OR_RETURN(std::unique_ptr<launch::ChildProcess> gnuplot,
+                       launch::ChildProcess::spawn({.argv = {"/usr/bin/gnuplot", script_path},
                                             .stderr_path = script_path + ".log", .new_process_group = false}));
   for (int waited_ms = 0; waited_ms < 60'000; waited_ms += 20) {
     if (const std::optional<int> status = gnuplot->poll_exit()) {
@@ -108,9 +108,9 @@ Status check_rates(const std::vector<double>& rates) {
   return Status::Ok();
 }
 
-Result<std::vector<std::string>> render_plots(const std::vector<bench::PlotScript>& plots, const std::string& dir) {
+Result<std::vector<std::string>> render_plots(const std::vector<loadgen::PlotScript>& plots, const std::string& dir) {
   std::vector<std::string> drawn;
-  for (const bench::PlotScript& p : plots) {
+  for (const loadgen::PlotScript& p : plots) {
     const std::string script = (std::filesystem::path(dir) / (std::filesystem::path(p.png_name).stem().string() + ".gp")).string();
     PPD_RETURN_IF_ERROR(write_file(script, p.script));
     PPD_RETURN_IF_ERROR(run_gnuplot(script));

@@ -56,7 +56,7 @@ Result<workload::Workload> distribution(const WorkloadFlags& f) {
   return workload::make_distribution_workload(o);
 }
 
-Result<workload::Workload> trace(const WorkloadFlags& f, const bench::PromptText& count) {
+Result<workload::Workload> trace(const WorkloadFlags& f, const loadgen::PromptText& count) {
   const std::string path = f.trace.empty() ? default_trace(f.kind) : f.trace;
   if (f.kind == "sharegpt") {
     if (f.trace.empty()) return invalid_argument("--trace: the sharegpt workload needs a file; got none");
@@ -71,7 +71,7 @@ Result<workload::Workload> trace(const WorkloadFlags& f, const bench::PromptText
   return f.kind == "mooncake" ? workload::read_mooncake_trace(path, o) : workload::read_azure_trace(path, o);
 }
 
-Result<workload::Workload> shapes(const WorkloadFlags& f, const bench::PromptText& count) {
+Result<workload::Workload> shapes(const WorkloadFlags& f, const loadgen::PromptText& count) {
   if (f.kind == "paper") return paper(f);
   if (f.kind == "distribution") return distribution(f);
   if (f.kind == "mooncake" || f.kind == "azure" || f.kind == "sharegpt") return trace(f, count);
@@ -119,7 +119,7 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags* f) {
   cmd->add_option("--seed", f->seed, "Seed of the conversations, arrivals and texts")->capture_default_str();
 }
 
-void add_load_flags(CLI::App* cmd, bench::LoadOptions* o) {
+void add_load_flags(CLI::App* cmd, loadgen::LoadOptions* o) {
   cmd->add_option("--concurrency", o->max_concurrency, "Requests in flight at most (0: no limit)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--warmup", o->num_warmup_conversations, "Run the first N conversations unmeasured")
@@ -143,9 +143,9 @@ void add_slo_flags(CLI::App* cmd, SloFlags* f) {
       ->capture_default_str();
 }
 
-metrics::Slo to_slo(const SloFlags& f) { return metrics::Slo{.ttft_ms = f.ttft_ms, .tpot_ms = f.tpot_ms, .e2e_ms = f.e2e_ms}; }
+stats::Slo to_slo(const SloFlags& f) { return stats::Slo{.ttft_ms = f.ttft_ms, .tpot_ms = f.tpot_ms, .e2e_ms = f.e2e_ms}; }
 
-Result<workload::Workload> build_workload(const WorkloadFlags& f, double rate, const bench::PromptText& count) {
+Result<workload::Workload> build_workload(const WorkloadFlags& f, double rate, const loadgen::PromptText& count) {
   if (f.min_turns > f.max_turns) {
     return invalid_argument("--min-turns: must be <= --max-turns {}; got {}", f.max_turns, f.min_turns);
   }

@@ -9,9 +9,9 @@
 
 #include <CLI/CLI.hpp>
 
-#include "ppd/bench/load_generator.h"
-#include "ppd/bench/prompt_text.h"
-#include "ppd/metrics/summary.h"
+#include "ppd/loadgen/load_generator.h"
+#include "ppd/loadgen/prompt_text.h"
+#include "ppd/stats/summary.h"
 #include "ppd/workload/workload.h"
 
 namespace ppd::cli {
@@ -39,15 +39,15 @@ struct SloFlags {
 };
 
 void add_workload_flags(CLI::App* cmd, WorkloadFlags* f);
-void add_load_flags(CLI::App* cmd, bench::LoadOptions* o);
+void add_load_flags(CLI::App* cmd, loadgen::LoadOptions* o);
 void add_slo_flags(CLI::App* cmd, SloFlags* f);
-metrics::Slo to_slo(const SloFlags& f);
+stats::Slo to_slo(const SloFlags& f);
 
 // The workload with arrivals: Poisson at `rate` (> 0) from the seed, or the trace's timestamps
 // when rate is 0 and the kind is a trace. `count` counts tokens of ShareGPT texts. Errors name
 // the flag: a bad range ("--user-tokens: must be MIN:MAX with 1 <= MIN <= MAX; got \"9:3\""), a
 // rate <= 0 where one is needed, a missing or malformed trace.
-Result<workload::Workload> build_workload(const WorkloadFlags& f, double rate, const bench::PromptText& count);
+Result<workload::Workload> build_workload(const WorkloadFlags& f, double rate, const loadgen::PromptText& count);
 
 // A one-line description for reports, e.g. "paper set, scale 0.25, 90 conversations, 180 turns".
 std::string describe_workload(const WorkloadFlags& f, const workload::Workload& w);

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "ppd/cli/commands.h"
-#include "ppd/cli/model_source.h"
+#include "ppd/model/model_source.h"
 #include "ppd/common/clock.h"
 #include "ppd/engine/engine.h"
 #include "ppd/tokenizer/chat_template.h"
@@ -43,7 +43,7 @@ Result<std::vector<TokenId>> prompt_tokens(const GenerateFlags& f, const tokeniz
 }
 
 Status run_generate(const GenerateFlags& f) {
-  PPD_ASSIGN_OR_RETURN(const std::string dir, resolve_model_arg(f.model));
+  PPD_ASSIGN_OR_RETURN(const std::string dir, model::resolve_model_arg(f.model));
   PPD_ASSIGN_OR_RETURN(const tokenizer::Tokenizer tok, tokenizer::Tokenizer::load(dir));
   PPD_ASSIGN_OR_RETURN(std::vector<TokenId> prompt, prompt_tokens(f, tok));
   SteadyClock clock;
@@ -52,7 +52,7 @@ Status run_generate(const GenerateFlags& f) {
   options.kernels = f.kernels;
   options.kv_cache_bytes = int64_t{256} << 20;
   PPD_ASSIGN_OR_RETURN(auto engine, engine::Engine::create(dir, options, &clock));
-  sched::SamplingParams params;
+  request::SamplingParams params;
   params.temperature = f.temperature;
   params.top_k = f.top_k;
   params.top_p = f.top_p;

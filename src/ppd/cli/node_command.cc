@@ -8,7 +8,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "ppd/cli/commands.h"
-#include "ppd/cli/model_source.h"
+#include "ppd/model/model_source.h"
 #include "ppd/common/secret.h"
 #include "ppd/node/node_runtime.h"
 
@@ -30,7 +30,7 @@ struct NodeFlags {
 Status run_node(NodeFlags& f) {
   node::NodeRuntimeOptions& o = f.options;
   PPD_ASSIGN_OR_RETURN(o.service.role, node::parse_node_role(f.role));
-  PPD_ASSIGN_OR_RETURN(o.model_dir, resolve_model_arg(f.model));
+  PPD_ASSIGN_OR_RETURN(o.model_dir, model::resolve_model_arg(f.model));
   PPD_ASSIGN_OR_RETURN(o.cluster_secret, load_cluster_secret(f.cluster_secret_file));
   o.engine.kv_cache_bytes = f.kv_cache_mib << 20;
   o.http_port = static_cast<uint16_t>(f.http_port);

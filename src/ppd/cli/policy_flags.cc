@@ -5,7 +5,7 @@
 namespace ppd::cli {
 
 void add_policy_flags(CLI::App* cmd, PolicyFlags* f, const std::string& guard_flags) {
-  router::PolicyOptions& p = f->policy;
+  routing::PolicyOptions& p = f->policy;
   cmd->add_option("--policy", p.name, "Routing policy: pd (always remote), pd-full (pd with --transfer full), local "
                                       "(turn 2+ on the decode node holding the conversation), split (a fixed share "
                                       "of turn 2+ local, --split-local-share), threshold (Dynamo's rule), table (the "
@@ -38,11 +38,11 @@ void add_policy_flags(CLI::App* cmd, PolicyFlags* f, const std::string& guard_fl
       ->capture_default_str();
 }
 
-router::PolicyOptions resolve_policy_flags(const PolicyFlags& f) {
-  router::PolicyOptions o = f.policy;
+routing::PolicyOptions resolve_policy_flags(const PolicyFlags& f) {
+  routing::PolicyOptions o = f.policy;
   const bool full = f.transfer == "full" || o.name == "pd-full";
   if (o.name == "pd-full") o.name = "pd";
-  const router::TransferMode mode = full ? router::TransferMode::kFull : router::TransferMode::kDelta;
+  const routing::TransferMode mode = full ? routing::TransferMode::kFull : routing::TransferMode::kDelta;
   o.pd.transfer = mode;
   o.split.transfer = mode;
   o.ppd.transfer = mode;

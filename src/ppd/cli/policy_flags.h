@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "ppd/router/policies.h"
+#include "ppd/routing/policies.h"
 
 namespace CLI {
 class App;
@@ -13,7 +13,7 @@ class App;
 namespace ppd::cli {
 
 struct PolicyFlags {
-  router::PolicyOptions policy;  // name (pd-full allowed: pd with full transfers), weights, thresholds, table file
+  routing::PolicyOptions policy;  // name (pd-full allowed: pd with full transfers), weights, thresholds, table file
   std::string transfer = "delta";
   double guard_ttft_ms = 0;  // ppd's hard SLO guards; 0: off
   double guard_tpot_ms = 0;
@@ -28,6 +28,6 @@ struct PolicyFlags {
 void add_policy_flags(CLI::App* cmd, PolicyFlags* f, const std::string& guard_flags);
 
 // The policy options the flags describe. Pure.
-router::PolicyOptions resolve_policy_flags(const PolicyFlags& f);
+routing::PolicyOptions resolve_policy_flags(const PolicyFlags& f);
 
 }  // namespace ppd::cli

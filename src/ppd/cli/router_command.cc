@@ -8,16 +8,16 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "ppd/cli/commands.h"
-#include "ppd/cli/model_source.h"
+#include "ppd/model/model_source.h"
 #include "ppd/cli/policy_flags.h"
 #include "ppd/common/secret.h"
-#include "ppd/frontend/router_runtime.h"
+#include "ppd/router/router_runtime.h"
 
 namespace ppd::cli {
 namespace {
 
 struct RouterFlags {
-  frontend::RouterRuntimeOptions options;
+  router::RouterRuntimeOptions options;
   std::string model;
   std::vector<std::string> prefill;
   std::vector<std::string> decode;
@@ -38,8 +38,8 @@ Result<std::vector<net::HostPort>> parse_nodes(const std::vector<std::string>& l
 }
 
 Status resolve(RouterFlags& f) {
-  frontend::RouterRuntimeOptions& o = f.options;
-  PPD_ASSIGN_OR_RETURN(o.model_dir, resolve_model_arg(f.model));
+  router::RouterRuntimeOptions& o = f.options;
+  PPD_ASSIGN_OR_RETURN(o.model_dir, model::resolve_model_arg(f.model));
   PPD_ASSIGN_OR_RETURN(o.prefill, parse_nodes(f.prefill, "--prefill"));
   PPD_ASSIGN_OR_RETURN(o.decode, parse_nodes(f.decode, "--decode"));
   o.port = static_cast<uint16_t>(f.port);
@@ -56,8 +56,8 @@ Status run_router(RouterFlags& f) {
   PPD_RETURN_IF_ERROR(resolve(f));
   boost::asio::io_context io;
   SteadyClock clock;
-  PPD_ASSIGN_OR_RETURN(std::unique_ptr<frontend::RouterRuntime> router,
-                       frontend::RouterRuntime::create(f.options, io.get_executor(), &clock));
+  PPD_ASSIGN_OR_RETURN(std::unique_ptr<router::RouterRuntime> router,
+                       router::RouterRuntime::create(f.options, io.get_executor(), &clock));
   std::cout << "ppd router ready http=" << net::format_host_port(f.options.host, router->port())
             << " policy=" << f.options.policy.name << " model=" << router->served_model_name() << std::endl;
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -73,7 +73,7 @@ Status run_router(RouterFlags& f) {
 
 void register_router_command(CLI::App& app, int* exit_code) {
   auto f = std::make_shared<RouterFlags>();
-  frontend::RouterRuntimeOptions& o = f->options;
+  router::RouterRuntimeOptions& o = f->options;
   CLI::App* cmd = app.add_subcommand("router", "Run the OpenAI-compatible router in front of prefill and decode nodes");
   cmd->add_option("--model", f->model, "Model directory or preset the nodes serve (tokenizer, chat template, identity)")->required();
   cmd->add_option("--prefill", f->prefill, "Prefill nodes' internal API addresses, comma-separated HOST:PORT")->delimiter(',');

@@ -13,9 +13,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "ppd/cli/bench_engine.h"
-#include "ppd/cli/bench_interference.h"
-#include "ppd/cli/bench_util.h"
+#include "ppd/microbench/bench_engine.h"
+#include "ppd/microbench/bench_interference.h"
+#include "ppd/microbench/bench_util.h"
 #include "ppd/cli/node_step_log.h"
 #include "ppd/cli/sim_commands.h"
 #include "ppd/common/file.h"
@@ -40,7 +40,7 @@ constexpr int kDecodeSteps = 32;  // steady decode steps timed per batch size
 
 // The two mixed steps of one interference row. The decoding sequences' context grows during
 // the row; the midpoint of its timed steps is used.
-void add_mixed_samples(const InterferenceBenchOptions& o, const InterferenceRow& row, std::vector<sim::MeasuredStep>* out) {
+void add_mixed_samples(const microbench::InterferenceBenchOptions& o, const microbench::InterferenceRow& row, std::vector<sim::MeasuredStep>* out) {
   const int64_t context = o.context_tokens + row.batch + 2 + 2 * (o.repeats + 1);
   const sim::StepShape decode{.decode_context_tokens = std::vector<int64_t>(static_cast<size_t>(row.batch), context)};
   sim::StepShape full = decode, append = decode;
@@ -52,7 +52,7 @@ void add_mixed_samples(const InterferenceBenchOptions& o, const InterferenceRow&
 
 // The engine benchmark's rows at one context: a lone prefill of `context` tokens, and steady
 // decode steps of each batch (contexts at the midpoint of the timed steps).
-Status add_engine_samples(const EngineBenchRow& row, int context, std::vector<sim::MeasuredStep>* out) {
+Status add_engine_samples(const microbench::EngineBenchRow& row, int context, std::vector<sim::MeasuredStep>* out) {
   int n = 0, batch = 0, ctx = 0;
   if (std::sscanf(row.test.c_str(), "prefill %d", &n) == 1) {
     out->push_back({.shape = {.prefill_chunks = {{.num_tokens = n, .num_context_tokens = 0, .samples = true}}},
@@ -122,16 +122,16 @@ Status run_refit(const CalibrateFlags& f) {
 Status run_calibrate(const CalibrateFlags& f) {
   std::vector<sim::MeasuredStep> samples;
   for (const int context : f.contexts) {
-    const EngineBenchOptions e{.models = {f.model}, .threads = {f.threads}, .prompt_tokens = context,
+    const microbench::EngineBenchOptions e{.models = {f.model}, .threads = {f.threads}, .prompt_tokens = context,
                                .context_tokens = context, .batches = f.batches, .decode_steps = kDecodeSteps,
                                .repeats = f.repeats, .probe_limits = false};
-    PPD_ASSIGN_OR_RETURN(const std::vector<EngineBenchRow> engine_rows, run_engine_bench(e, std::cerr));
-    for (const EngineBenchRow& row : engine_rows) PPD_RETURN_IF_ERROR(add_engine_samples(row, context, &samples));
-    InterferenceBenchOptions o{.model = f.model, .threads = f.threads, .batches = f.batches, .context_tokens = context,
+    PPD_ASSIGN_OR_RETURN(const std::vector<microbench::EngineBenchRow> engine_rows, microbench::run_engine_bench(e, std::cerr));
+    for (const microbench::EngineBenchRow& row : engine_rows) PPD_RETURN_IF_ERROR(add_engine_samples(row, context, &samples));
+    microbench::InterferenceBenchOptions o{.model = f.model, .threads = f.threads, .batches = f.batches, .context_tokens = context,
                                .prefill_tokens = context, .append_tokens = std::max(16, context / 4),
                                .append_cached_tokens = std::max(16, context / 16 * 16), .repeats = f.repeats};
-    PPD_ASSIGN_OR_RETURN(const std::vector<InterferenceRow> rows, run_interference_bench(o, std::cerr));
-    for (const InterferenceRow& row : rows) add_mixed_samples(o, row, &samples);
+    PPD_ASSIGN_OR_RETURN(const std::vector<microbench::InterferenceRow> rows, microbench::run_interference_bench(o, std::cerr));
+    for (const microbench::InterferenceRow& row : rows) add_mixed_samples(o, row, &samples);
   }
   const std::string name = fmt::format("cpu {}, {} thread{}, {}", f.model, f.threads, f.threads == 1 ? "" : "s",
                                        kernels::describe_machine_and_blas());

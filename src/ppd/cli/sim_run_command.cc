@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "ppd/bench/run_report.h"
+#include "ppd/loadgen/run_report.h"
 #include "ppd/cli/bench_serve.h"
 #include "ppd/cli/bench_workload_flags.h"
 #include "ppd/cli/sim_commands.h"
@@ -57,8 +57,8 @@ Result<sim::SimResult> simulate(const SimSetup& setup, const workload::Workload&
   return r;
 }
 
-Result<bench::RunEntry> run_one(const SimSetup& setup, const SimRunFlags& f, double rate, std::string* description) {
-  const bench::PromptText count(nullptr, f.workload.seed);
+Result<loadgen::RunEntry> run_one(const SimSetup& setup, const SimRunFlags& f, double rate, std::string* description) {
+  const loadgen::PromptText count(nullptr, f.workload.seed);
   PPD_ASSIGN_OR_RETURN(const workload::Workload w, build_workload(f.workload, rate, count));
   *description = describe_workload(f.workload, w);
   const auto start = std::chrono::steady_clock::now();
@@ -67,19 +67,19 @@ Result<bench::RunEntry> run_one(const SimSetup& setup, const SimRunFlags& f, dou
   std::cerr << fmt::format("ppd sim: {} at {}: {:.1f} simulated s, {} events, {} steps in {:.2f} s wall\n", *description,
                            rate > 0 ? fmt::format("{:g} conversations/s", rate) : "the trace's timestamps",
                            r.simulated_s, r.num_events, r.num_steps, wall_s);
-  bench::LoadResult load{.model = f.cluster.model, .records = std::move(r.records),
+  loadgen::LoadResult load{.model = f.cluster.model, .records = std::move(r.records),
                          .num_warmup_requests = r.num_warmup_requests, .num_skipped_turns = r.num_skipped_turns,
                          .duration_s = r.duration_s};
-  bench::RunEntry e = bench::make_entry(f.cluster.policy.policy.name, rate, std::move(load), to_slo(f.slo));
+  loadgen::RunEntry e = loadgen::make_entry(f.cluster.policy.policy.name, rate, std::move(load), to_slo(f.slo));
   e.router = r.router;
   return e;
 }
 
 nlohmann::json result_json(const SimRunFlags& f, const SimSetup& setup, const std::string& workload,
-                           const std::vector<bench::RunEntry>& runs) {
+                           const std::vector<loadgen::RunEntry>& runs) {
   nlohmann::json j = {{"tool", "ppd sim"}, {"cost_model", setup.cost_name}, {"cluster", sim_flags_json(f.cluster)},
                       {"kv_blocks_per_node", setup.cluster.node.kv_cache.num_blocks}, {"workload", workload}, {"runs", nlohmann::json::array()}};
-  for (const bench::RunEntry& e : runs) j["runs"].push_back(bench::to_json(e, f.with_records));
+  for (const loadgen::RunEntry& e : runs) j["runs"].push_back(loadgen::to_json(e, f.with_records));
   return j;
 }
 
@@ -89,11 +89,11 @@ Status run_sim(const SimRunFlags& f) {
   if (!f.trace_path.empty() && f.rates.size() > 1) return invalid_argument("--chrome-trace: give one --rate with it");
   PPD_ASSIGN_OR_RETURN(const SimSetup setup, make_sim_setup(f.cluster));
   const std::vector<double> rates = f.rates.empty() ? std::vector<double>{0} : f.rates;
-  std::vector<bench::RunEntry> runs;
+  std::vector<loadgen::RunEntry> runs;
   std::string description;
   for (const double rate : rates) {
-    PPD_ASSIGN_OR_RETURN(bench::RunEntry entry, run_one(setup, f, rate, &description));
-    std::cout << bench::format_entry(entry) << std::flush;
+    PPD_ASSIGN_OR_RETURN(loadgen::RunEntry entry, run_one(setup, f, rate, &description));
+    std::cout << loadgen::format_entry(entry) << std::flush;
     runs.push_back(std::move(entry));
   }
   if (!f.json_path.empty()) PPD_RETURN_IF_ERROR(write_file(f.json_path, result_json(f, setup, description, runs).dump(2) + "\n"));

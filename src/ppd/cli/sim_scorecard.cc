@@ -8,10 +8,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "ppd/bench/prompt_text.h"
+#include "ppd/loadgen/prompt_text.h"
 #include "ppd/cli/sim_sweep.h"
 #include "ppd/common/file.h"
-#include "ppd/router/table_policy.h"
+#include "ppd/routing/table_policy.h"
 #include "ppd/sim/profile_cost_model.h"
 #include "ppd/workload/synthetic.h"
 
@@ -76,7 +76,7 @@ Result<std::vector<WorkloadCell>> workload_cells(const ScorecardOptions& o) {
     }
   }
   for (WorkloadCell& c : cells) {
-    const bench::PromptText count(nullptr, c.flags.seed);
+    const loadgen::PromptText count(nullptr, c.flags.seed);
     PPD_ASSIGN_OR_RETURN(const workload::Workload w, build_workload(c.flags, 1.0, count));
     fill_means(w, &c);
   }
@@ -108,8 +108,8 @@ std::string link_name(double bytes_per_s) { return fmt::format("{:g}GBps", bytes
 PolicyRun policy_run(const std::string& label, const ScoreCell& cell, const sim::SimResult& s) {
   PolicyRun run{.policy = label};
   for (int k = 0; k < 2; ++k) {
-    const metrics::RunSummary sum =
-        metrics::summarize(s.records, s.duration_s, {.ttft_ms = cell.slo[k].ttft_ms, .tpot_ms = cell.slo[k].tpot_ms});
+    const stats::RunSummary sum =
+        stats::summarize(s.records, s.duration_s, {.ttft_ms = cell.slo[k].ttft_ms, .tpot_ms = cell.slo[k].tpot_ms});
     run.attainment[k] = sum.all.slo_attainment;
     run.goodput_rps[k] = sum.all.goodput_rps;
     if (k > 0) continue;
@@ -124,7 +124,7 @@ PolicyRun policy_run(const std::string& label, const ScoreCell& cell, const sim:
   for (const sim::DecisionRecord& d : s.decisions) {
     if (d.turn < 2) continue;
     ++later;
-    local += d.path == router::Path::kLocal;
+    local += d.path == routing::Path::kLocal;
     if (d.predicted && d.ttft_s > 0) run.t2_ttft_ape.push_back(std::abs(d.predicted_ttft_s - d.ttft_s) / d.ttft_s);
   }
   run.t2_local_share = later > 0 ? static_cast<double>(local) / static_cast<double>(later) : 0;
@@ -135,7 +135,7 @@ PolicyRun policy_run(const std::string& label, const ScoreCell& cell, const sim:
 Result<std::vector<std::string>> build_tables(const ScorecardOptions& o,
                                               const std::function<void(std::string_view, size_t, size_t)>& progress) {
   std::vector<double> rates = o.table_rates;
-  if (rates.empty()) rates.assign(router::kPaperRatePoints.begin(), router::kPaperRatePoints.end());
+  if (rates.empty()) rates.assign(routing::kPaperRatePoints.begin(), routing::kPaperRatePoints.end());
   std::vector<SweepPoint> points;
   std::vector<std::string> files;
   for (const std::string& profile : o.profiles) {

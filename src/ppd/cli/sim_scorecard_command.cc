@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "ppd/bench/progress_bar.h"
+#include "ppd/loadgen/progress_bar.h"
 #include "ppd/cli/sim_commands.h"
 #include "ppd/cli/sim_scorecard.h"
 #include "ppd/cli/sim_sweep.h"
@@ -41,7 +41,7 @@ std::string report_header(const ScorecardFlags& f, double wall_s) {
 Status run_scorecard_command(const ScorecardFlags& f) {
   kernels::set_blas_threads(1);  // the simulator does no linear algebra
   const auto start = std::chrono::steady_clock::now();
-  const bool tty = bench::stream_is_terminal(std::cerr);
+  const bool tty = loadgen::stream_is_terminal(std::cerr);
   auto progress = [&](std::string_view phase, size_t done, size_t total) {
     print_sweep_progress(fmt::format("scorecard {}", phase), done, total, start, tty);
   };

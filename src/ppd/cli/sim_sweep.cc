@@ -11,13 +11,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "ppd/bench/prompt_text.h"
+#include "ppd/loadgen/prompt_text.h"
 #include "ppd/workload/synthetic.h"
 
 namespace ppd::cli {
 namespace {
 
-SweepResult run_point(const SimClusterFlags& base, const SweepPoint& p, const metrics::Slo& slo, int template_tokens,
+SweepResult run_point(const SimClusterFlags& base, const SweepPoint& p, const stats::Slo& slo, int template_tokens,
                       const std::function<void(const sim::SimResult&)>& inspect) {
   SweepResult r{.point = p};
   SimClusterFlags flags = base;
@@ -31,7 +31,7 @@ SweepResult run_point(const SimClusterFlags& base, const SweepPoint& p, const me
   }
   if (!p.profile.empty()) flags.profile = p.profile;
   Result<SimSetup> setup = make_sim_setup(flags);
-  const bench::PromptText count(nullptr, p.workload.seed);
+  const loadgen::PromptText count(nullptr, p.workload.seed);
   Result<workload::Workload> w = setup.ok() ? build_workload(p.workload, p.rate, count) : setup.status();
   if (!w.ok()) {
     r.status = w.status();
@@ -44,7 +44,7 @@ SweepResult run_point(const SimClusterFlags& base, const SweepPoint& p, const me
     return r;
   }
   if (inspect) inspect(*s);
-  r.summary = metrics::summarize(s->records, s->duration_s, slo);
+  r.summary = stats::summarize(s->records, s->duration_s, slo);
   r.router = s->router;
   r.simulated_s = s->simulated_s;
   return r;
@@ -84,7 +84,7 @@ Result<std::pair<int, int>> parse_split(const std::string& text) {
 }
 
 std::vector<SweepResult> run_sweep(const SimClusterFlags& base, const std::vector<SweepPoint>& points,
-                                   const metrics::Slo& slo, int template_tokens, int jobs,
+                                   const stats::Slo& slo, int template_tokens, int jobs,
                                    const std::function<void(size_t, size_t)>& progress, const SweepInspector& inspect) {
   std::vector<SweepResult> results(points.size());
   std::atomic<size_t> next{0};
@@ -149,8 +149,8 @@ nlohmann::json build_lookup_table(const std::vector<SweepResult>& results, const
     nlohmann::json cell = {{"context", remote.point.cell.substr(0, slash)},
                            {"io", remote.point.cell.substr(slash + 1)},
                            {"rate", remote.point.rate * 2}};
-    const metrics::GroupSummary& x0 = remote.summary.turn2plus;
-    const metrics::GroupSummary& x1 = local.summary.turn2plus;
+    const stats::GroupSummary& x0 = remote.summary.turn2plus;
+    const stats::GroupSummary& x1 = local.summary.turn2plus;
     if (!remote.status.ok() || x0.num_ok == 0) {
       cell["remote_failed"] = true;
     } else if (!local.status.ok() || x1.num_ok == 0) {

@@ -13,8 +13,8 @@
 
 #include "ppd/cli/bench_workload_flags.h"
 #include "ppd/cli/sim_setup.h"
-#include "ppd/metrics/router_counters.h"
-#include "ppd/metrics/summary.h"
+#include "ppd/stats/router_counters.h"
+#include "ppd/stats/summary.h"
 
 namespace ppd::cli {
 
@@ -33,8 +33,8 @@ struct SweepPoint {
 struct SweepResult {
   SweepPoint point;
   Status status = Status::Ok();  // a point that could not run says why here
-  metrics::RunSummary summary;
-  metrics::RouterCounters router;
+  stats::RunSummary summary;
+  stats::RouterCounters router;
   double simulated_s = 0;
 };
 
@@ -54,7 +54,7 @@ using SweepInspector = std::function<void(size_t index, const sim::SimResult&)>;
 // `progress(done, total)` is called from the calling thread as points finish. Every point's
 // cluster starts from `base` with the point's split, link, policy and profile; its client adds
 // `template_tokens` to every user message. `inspect`, when set, sees every simulation.
-std::vector<SweepResult> run_sweep(const SimClusterFlags& base, const std::vector<SweepPoint>& points, const metrics::Slo& slo,
+std::vector<SweepResult> run_sweep(const SimClusterFlags& base, const std::vector<SweepPoint>& points, const stats::Slo& slo,
                                    int template_tokens, int jobs, const std::function<void(size_t, size_t)>& progress,
                                    const SweepInspector& inspect = {});
 

@@ -9,13 +9,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "ppd/bench/progress_bar.h"
+#include "ppd/loadgen/progress_bar.h"
 #include "ppd/cli/bench_serve.h"
 #include "ppd/cli/sim_commands.h"
 #include "ppd/cli/sim_sweep.h"
 #include "ppd/common/file.h"
 #include "ppd/kernels/kernels.h"
-#include "ppd/router/table_policy.h"
+#include "ppd/routing/table_policy.h"
 
 namespace ppd::cli {
 namespace {
@@ -66,7 +66,7 @@ std::string format_row(const SweepResult& r) {
                                        p.num_decode), p.rate, p.link_bytes_per_s, p.policy,
                                        p.cell.empty() ? p.workload.kind : p.cell);
   if (!r.status.ok()) return head + "  error: " + r.status.message() + "\n";
-  const metrics::RunSummary& s = r.summary;
+  const stats::RunSummary& s = r.summary;
   return head + fmt::format(" {:>9.1f} {:>9.1f} {:>9.1f} {:>8.2f} {:>8.2f} {:>6.1f} {:>8.2f}\n", s.turn1.ttft_ms.mean,
                             s.turn2plus.ttft_ms.mean, s.turn2plus.ttft_ms.p99, s.turn2plus.tpot_ms.mean,
                             s.turn2plus.tpot_ms.p99, 100 * s.all.slo_attainment, s.all.goodput_rps);
@@ -81,7 +81,7 @@ nlohmann::json point_json(const SweepResult& r) {
     j["error"] = r.status.message();
     return j;
   }
-  j["summary"] = metrics::to_json(r.summary);
+  j["summary"] = stats::to_json(r.summary);
   j["router"] = {{"kv_transfer_bytes", r.router.kv_transfer_bytes}, {"local_decisions", r.router.local_decisions},
                  {"remote_decisions", r.router.remote_decisions}};
   return j;
@@ -91,7 +91,7 @@ Status run_sweep_command(const SweepFlags& f) {
   kernels::set_blas_threads(1);  // the simulator does no linear algebra: park OpenBLAS's spinning pool
   PPD_RETURN_IF_ERROR(make_sim_setup(f.cluster).status());  // the base flags are sound before a long run
   std::vector<double> table_rates = f.table_rates;
-  if (table_rates.empty()) table_rates.assign(router::kPaperRatePoints.begin(), router::kPaperRatePoints.end());
+  if (table_rates.empty()) table_rates.assign(routing::kPaperRatePoints.begin(), routing::kPaperRatePoints.end());
   std::vector<SweepPoint> points;
   if (!f.table_path.empty()) {
     PPD_RETURN_IF_ERROR(check_rates(table_rates));
@@ -100,7 +100,7 @@ Status run_sweep_command(const SweepFlags& f) {
     PPD_ASSIGN_OR_RETURN(points, grid_points(f));
   }
   const auto start = std::chrono::steady_clock::now();
-  const bool tty = bench::stream_is_terminal(std::cerr);
+  const bool tty = loadgen::stream_is_terminal(std::cerr);
   const std::vector<SweepResult> results = run_sweep(f.cluster, points, to_slo(f.slo), f.template_tokens, f.jobs,
                                                      [&](size_t done, size_t total) { print_sweep_progress("sweep", done, total, start, tty); });
   std::cout << fmt::format("{:>5} {:>8} {:>9} {:<10} {:<13} {:>9} {:>9} {:>9} {:>8} {:>8} {:>6} {:>8}\n", "split", "conv/s",
@@ -113,7 +113,7 @@ Status run_sweep_command(const SweepFlags& f) {
   }
   if (!f.json_path.empty()) PPD_RETURN_IF_ERROR(write_file(f.json_path, out.dump(2) + "\n"));
   if (!f.table_path.empty()) {
-    const router::PolicyOptions& p = f.cluster.policy.policy;
+    const routing::PolicyOptions& p = f.cluster.policy.policy;
     const nlohmann::json table = build_lookup_table(results, table_rates, p.ppd.w_ttft, p.ppd.w_tpot);
     PPD_RETURN_IF_ERROR(write_file(f.table_path, table.dump(2) + "\n"));
     std::cerr << fmt::format("ppd sim sweep: lookup table of {} cells written to {}\n", table["cells"].size(), f.table_path);

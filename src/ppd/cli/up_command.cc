@@ -21,11 +21,11 @@
 
 #include <fmt/format.h>
 
-#include "ppd/cli/child_process.h"
+#include "ppd/launch/child_process.h"
 #include "ppd/cli/commands.h"
-#include "ppd/cli/model_source.h"
-#include "ppd/cli/up_cluster.h"
-#include "ppd/cli/up_plan.h"
+#include "ppd/model/model_source.h"
+#include "ppd/launch/up_cluster.h"
+#include "ppd/launch/up_plan.h"
 #include "ppd/common/secret.h"
 
 namespace ppd::cli {
@@ -85,7 +85,7 @@ struct Ready {
 };
 
 // Waits for m's ready line. CANCELLED on SIGINT/SIGTERM.
-Result<Ready> wait_ready(UpCluster& cluster, UpMember& m, Clock::time_point deadline, int64_t timeout_ms) {
+Result<Ready> wait_ready(launch::UpCluster& cluster, launch::UpMember& m, Clock::time_point deadline, int64_t timeout_ms) {
   for (;;) {
     if (take_stop_signal(0) != 0) return Status(StatusCode::kCancelled, "interrupted while starting");
     const int64_t left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
@@ -96,7 +96,7 @@ Result<Ready> wait_ready(UpCluster& cluster, UpMember& m, Clock::time_point dead
     }
     Result<std::string> line = m.process->wait_for_line(m.ready_prefix, std::min(left_ms, kPollMs));
     if (line.ok()) {
-      PPD_ASSIGN_OR_RETURN(std::string http, ready_line_value(*line, "http"));
+      PPD_ASSIGN_OR_RETURN(std::string http, launch::ready_line_value(*line, "http"));
       cluster.mark_ready(m, *line);
       progress(fmt::format("{} ready at http://{}", m.plan.name, http));
       return Ready{*std::move(line), std::move(http)};
@@ -106,28 +106,28 @@ Result<Ready> wait_ready(UpCluster& cluster, UpMember& m, Clock::time_point dead
 }
 
 // Starts the nodes, waits for all of them, then starts the router and returns its ready line.
-Result<Ready> start_cluster(const UpOptions& o, const std::string& model_dir, UpCluster* cluster) {
-  PPD_ASSIGN_OR_RETURN(const std::string binary, self_binary_path());
-  for (ChildPlan& plan : plan_nodes(o, binary, model_dir)) {
+Result<Ready> start_cluster(const launch::UpOptions& o, const std::string& model_dir, launch::UpCluster* cluster) {
+  PPD_ASSIGN_OR_RETURN(const std::string binary, launch::self_binary_path());
+  for (launch::ChildPlan& plan : launch::plan_nodes(o, binary, model_dir)) {
     PPD_RETURN_IF_ERROR(cluster->start(std::move(plan), "ppd node ready"));
   }
   const auto timeout = std::chrono::milliseconds(o.startup_timeout_ms);
   const Clock::time_point nodes_deadline = Clock::now() + timeout;
-  RouterTargets targets;
-  for (UpMember& m : cluster->members()) {
+  launch::RouterTargets targets;
+  for (launch::UpMember& m : cluster->members()) {
     PPD_ASSIGN_OR_RETURN(Ready ready, wait_ready(*cluster, m, nodes_deadline, o.startup_timeout_ms));
-    (m.plan.role == ChildRole::kPrefill ? targets.prefill : targets.decode).push_back(std::move(ready.http));
+    (m.plan.role == launch::ChildRole::kPrefill ? targets.prefill : targets.decode).push_back(std::move(ready.http));
   }
-  PPD_RETURN_IF_ERROR(cluster->start(plan_router(o, binary, model_dir, targets), "ppd router ready"));
+  PPD_RETURN_IF_ERROR(cluster->start(launch::plan_router(o, binary, model_dir, targets), "ppd router ready"));
   return wait_ready(*cluster, cluster->members().back(), Clock::now() + timeout, o.startup_timeout_ms);
 }
 
-void announce(const UpOptions& o, const Ready& router, const std::string& log_dir) {
+void announce(const launch::UpOptions& o, const Ready& router, const std::string& log_dir) {
   std::cout << fmt::format("ppd up ready http={} policy={} prefill={} decode={} logs={}", router.http, o.policy,
                            o.num_prefill, o.num_decode, log_dir)
             << std::endl;
   // The router names the model clients must ask for in its ready line.
-  const Result<std::string> model = ready_line_value(router.line, "model");
+  const Result<std::string> model = launch::ready_line_value(router.line, "model");
   const std::string model_field = model.ok() ? fmt::format("\"model\": \"{}\", ", *model) : "";
   const std::string auth =
       o.api_key_file.empty() ? "" : fmt::format(" -H \"Authorization: Bearer $(cat {})\"", o.api_key_file);
@@ -139,7 +139,7 @@ void announce(const UpOptions& o, const Ready& router, const std::string& log_di
 }
 
 // Runs until a stop signal (returns 0) or until the cluster cannot serve on (returns 1).
-int supervise(UpCluster& cluster) {
+int supervise(launch::UpCluster& cluster) {
   for (;;) {
     if (const int signal_number = take_stop_signal(kPollMs); signal_number != 0) {
       progress(fmt::format("got {}; stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM"));
@@ -152,7 +152,7 @@ int supervise(UpCluster& cluster) {
 // Keeps secrets off every command line: an --api-key goes into a file only this user can read
 // (the router gets --api-key-file), and without a --cluster-secret-file the children share a
 // secret through $PPD_CLUSTER_SECRET, generated here unless already set.
-Status prepare_secrets(UpOptions& o, const std::string& log_dir) {
+Status prepare_secrets(launch::UpOptions& o, const std::string& log_dir) {
   if (!o.api_key.empty()) {
     if (!o.api_key_file.empty()) return invalid_argument("--api-key and --api-key-file: give one, not both");
     o.api_key_file = (std::filesystem::path(log_dir) / "api-key").string();
@@ -168,11 +168,11 @@ Status prepare_secrets(UpOptions& o, const std::string& log_dir) {
   return Status::Ok();
 }
 
-int run_up(UpOptions o) {
+int run_up(launch::UpOptions o) {
   // Before any thread exists, so that every thread inherits the mask.
   const sigset_t signals = stop_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  const Result<std::string> model_dir = resolve_model_arg(o.model);  // a preset is synthesized here, once
+  const Result<std::string> model_dir = model::resolve_model_arg(o.model);  // a preset is synthesized here, once
   if (!model_dir.ok()) {
     progress(model_dir.status().message());
     return 1;
@@ -186,7 +186,7 @@ int run_up(UpOptions o) {
     progress(s.message());
     return 1;
   }
-  UpCluster cluster(*log_dir, o.startup_timeout_ms, o.restart, progress);
+  launch::UpCluster cluster(*log_dir, o.startup_timeout_ms, o.restart, progress);
   const Result<Ready> router = start_cluster(o, *model_dir, &cluster);
   if (!router.ok()) {
     const bool interrupted = router.status().code() == StatusCode::kCancelled;
@@ -200,7 +200,7 @@ int run_up(UpOptions o) {
 }  // namespace
 
 void register_up_command(CLI::App& app, int* exit_code) {
-  auto o = std::make_shared<UpOptions>();
+  auto o = std::make_shared<launch::UpOptions>();
   o->num_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   CLI::App* cmd = app.add_subcommand("up", "Start a local cluster (prefill nodes, decode nodes, router) as child "
                                            "processes; Ctrl-C stops all of it");

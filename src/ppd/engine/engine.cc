@@ -178,10 +178,10 @@ Engine::Engine(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Engine::~Engine() = default;
 
 Result<std::unique_ptr<sched::Sequence>> make_sequence(Engine::State& s, RequestSpec spec) {
-  const sched::RequestLimits limits{.max_model_len = s.max_model_len, .vocab_size = s.config.vocab_size};
-  PPD_RETURN_IF_ERROR(sched::validate_request(spec.prompt, spec.params, limits));
+  const request::RequestLimits limits{.max_model_len = s.max_model_len, .vocab_size = s.config.vocab_size};
+  PPD_RETURN_IF_ERROR(request::validate_request(spec.prompt, spec.params, limits));
   const int num_prompt = static_cast<int>(spec.prompt.size());
-  const int max_tokens = sched::resolve_max_tokens(num_prompt, spec.params, limits);
+  const int max_tokens = request::resolve_max_tokens(num_prompt, spec.params, limits);
   if (!s.scheduler->fits_cache(num_prompt + max_tokens)) {
     return resource_exhausted("request: {} prompt + {} output tokens need {} KV blocks; the pool holds {}",
                               num_prompt, max_tokens, kv::num_blocks_for(num_prompt + max_tokens, s.options.block_size),

@@ -18,7 +18,7 @@
 #include "ppd/common/status.h"
 #include "ppd/kv/kv_event.h"
 #include "ppd/model/model_config.h"
-#include "ppd/sched/sampling_params.h"
+#include "ppd/request/sampling_params.h"
 #include "ppd/sched/scheduler.h"
 
 namespace ppd::engine {
@@ -37,7 +37,7 @@ struct EngineOptions {
 struct RequestSpec {
   std::optional<RequestId> id;  // unset: the engine assigns the next free id
   std::vector<TokenId> prompt;
-  sched::SamplingParams params;
+  request::SamplingParams params;
   // kHold: a prefill node's request; when it finishes its blocks stay pinned (see held()).
   sched::BlocksOnFinish blocks_on_finish = sched::BlocksOnFinish::kRelease;
 };

@@ -50,7 +50,7 @@ TokenId Sampler::sample(const SampleRequest& request) {
 }
 
 TokenId Sampler::sample_random(std::span<const float> logits, const SampleRequest& request) {
-  const sched::SamplingParams& params = *request.params;
+  const request::SamplingParams& params = *request.params;
   const float inv_t = static_cast<float>(1.0 / params.temperature);
   const float max_logit = logits[static_cast<size_t>(argmax(logits))];
   candidates_.clear();
@@ -74,7 +74,7 @@ TokenId Sampler::sample_random(std::span<const float> logits, const SampleReques
   return candidates_.back().second;
 }
 
-void Sampler::keep_top_candidates(const sched::SamplingParams& params) {
+void Sampler::keep_top_candidates(const request::SamplingParams& params) {
   auto by_prob = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
   double mass_total = 1.0;
   if (params.top_k > 0 && static_cast<size_t>(params.top_k) < candidates_.size()) {

@@ -10,14 +10,14 @@
 #include <vector>
 
 #include "ppd/common/ids.h"
-#include "ppd/sched/sampling_params.h"
+#include "ppd/request/sampling_params.h"
 #include "ppd/sched/sequence.h"
 
 namespace ppd::engine {
 
 struct SampleRequest {
   std::span<const float> logits;  // [vocab]
-  const sched::SamplingParams* params = nullptr;
+  const request::SamplingParams* params = nullptr;
   uint64_t seed = 0;
   int output_index = 0;                  // index of the token being sampled
   std::span<const TokenId> masked_ids;  // ids that may not be drawn (EOS before min_tokens)
@@ -36,7 +36,7 @@ class Sampler {
   // REQUIRES: logits hold no NaN and at least one finite value.
   TokenId sample_random(std::span<const float> logits, const SampleRequest& request);
   // Leaves in candidates_ the tokens top-k and top-p keep, with their probabilities.
-  void keep_top_candidates(const sched::SamplingParams& params);
+  void keep_top_candidates(const request::SamplingParams& params);
 
   std::vector<float> work_;                             // [vocab] logits with masked ids at -inf
   std::vector<std::pair<float, TokenId>> candidates_;  // (probability, id)

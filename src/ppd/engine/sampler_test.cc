@@ -10,8 +10,8 @@
 namespace ppd::engine {
 namespace {
 
-sched::SamplingParams random_params(double temperature, int top_k = 0, double top_p = 1.0) {
-  sched::SamplingParams p;
+request::SamplingParams random_params(double temperature, int top_k = 0, double top_p = 1.0) {
+  request::SamplingParams p;
   p.temperature = temperature;
   p.top_k = top_k;
   p.top_p = top_p;
@@ -21,7 +21,7 @@ sched::SamplingParams random_params(double temperature, int top_k = 0, double to
 TEST(SamplerTest, GreedyTakesTheFirstMaximum) {
   Sampler s;
   const std::vector<float> logits = {0.5f, 3.0f, -1.0f, 3.0f};
-  sched::SamplingParams p = random_params(0.0);
+  request::SamplingParams p = random_params(0.0);
   EXPECT_EQ(s.sample({.logits = logits, .params = &p}), 1);
   const std::vector<TokenId> masked = {1};
   EXPECT_EQ(s.sample({.logits = logits, .params = &p, .masked_ids = masked}), 3);
@@ -33,7 +33,7 @@ TEST(SamplerTest, SameSeedAndIndexSameToken) {
   Sampler s;
   std::vector<float> logits(100);
   for (int i = 0; i < 100; ++i) logits[static_cast<size_t>(i)] = std::sin(static_cast<float>(i));
-  sched::SamplingParams p = random_params(1.0);
+  request::SamplingParams p = random_params(1.0);
   for (int index = 0; index < 20; ++index) {
     const TokenId a = s.sample({.logits = logits, .params = &p, .seed = 7, .output_index = index});
     const TokenId b = s.sample({.logits = logits, .params = &p, .seed = 7, .output_index = index});
@@ -48,7 +48,7 @@ TEST(SamplerTest, SameSeedAndIndexSameToken) {
 }
 
 // Draw many samples and compare frequencies with the distribution the parameters define.
-std::map<TokenId, double> frequencies(const std::vector<float>& logits, const sched::SamplingParams& p, int n) {
+std::map<TokenId, double> frequencies(const std::vector<float>& logits, const request::SamplingParams& p, int n) {
   Sampler s;
   std::map<TokenId, double> freq;
   for (int i = 0; i < n; ++i) freq[s.sample({.logits = logits, .params = &p, .seed = 1, .output_index = i})] += 1.0 / n;
@@ -87,7 +87,7 @@ TEST(SamplerTest, MaskedIdsAreNeverDrawn) {
   const std::vector<float> logits = {5.0f, 0.0f, 0.0f};
   const std::vector<TokenId> masked = {0};
   Sampler s;
-  sched::SamplingParams p = random_params(1.0);
+  request::SamplingParams p = random_params(1.0);
   for (int i = 0; i < 200; ++i) {
     EXPECT_NE(s.sample({.logits = logits, .params = &p, .seed = 3, .output_index = i, .masked_ids = masked}), 0);
   }
@@ -98,7 +98,7 @@ TEST(SamplerTest, NonFiniteLogitsGiveAnInvalidToken) {
   const float nan = std::nanf("");
   const float inf = std::numeric_limits<float>::infinity();
   for (double temperature : {0.0, 1.0}) {
-    sched::SamplingParams p = random_params(temperature);
+    request::SamplingParams p = random_params(temperature);
     EXPECT_EQ(s.sample({.logits = std::vector<float>{nan, 1.0f, 2.0f}, .params = &p}), sched::kInvalidToken);
     EXPECT_EQ(s.sample({.logits = std::vector<float>{1.0f, 2.0f, nan}, .params = &p}), sched::kInvalidToken);
     EXPECT_EQ(s.sample({.logits = std::vector<float>{1.0f, inf}, .params = &p}), sched::kInvalidToken);
@@ -113,7 +113,7 @@ TEST(SamplerTest, TinyTemperatureIsGreedy) {
   std::vector<float> logits(100, 0.0f);
   logits[7] = 1.0f;
   for (double t : {1e-3, 1e-6, 1e-30, 1e-39, 1e-40}) {
-    sched::SamplingParams p = random_params(t);
+    request::SamplingParams p = random_params(t);
     for (int i = 0; i < 20; ++i) EXPECT_EQ(s.sample({.logits = logits, .params = &p, .seed = 5, .output_index = i}), 7) << t;
   }
 }

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "ppd/net/http_server.h"
-#include "ppd/net/metrics.h"
+#include "ppd/net/prometheus.h"
 #include "ppd/node/node_service.h"
 #include "ppd/node/telemetry.h"
 

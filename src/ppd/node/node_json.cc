@@ -24,8 +24,8 @@ Result<std::vector<TokenId>> read_token_ids(const nlohmann::json& object, std::s
   return ids;
 }
 
-Result<sched::SamplingParams> parse_sampling(const nlohmann::json& j) {
-  sched::SamplingParams p;
+Result<request::SamplingParams> parse_sampling(const nlohmann::json& j) {
+  request::SamplingParams p;
   if (j.is_null()) return p;
   if (!j.is_object()) return invalid_argument("sampling: expected an object; got {}", json_excerpt(j));
   PPD_RETURN_IF_ERROR(check_known_keys(j, {"temperature", "top_k", "top_p", "max_tokens", "min_tokens", "ignore_eos",

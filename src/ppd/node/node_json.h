@@ -23,7 +23,7 @@ namespace ppd::node {
 struct NodeRequest {
   std::string request_id;  // the caller's id, for logs (router → P → D); may be empty
   std::vector<TokenId> token_ids;
-  sched::SamplingParams sampling;
+  request::SamplingParams sampling;
   std::optional<KvHandle> handle;          // decode only
   sched::ImportMode mode = sched::ImportMode::kDelta;  // decode only: "transfer": "delta" | "full"
 };

@@ -13,7 +13,7 @@
 
 #include "ppd/engine/engine.h"
 #include "ppd/net/http_server.h"
-#include "ppd/net/metrics.h"
+#include "ppd/net/prometheus.h"
 #include "ppd/node/node_http.h"
 #include "ppd/node/node_service.h"
 #include "ppd/transfer/emulated_link.h"

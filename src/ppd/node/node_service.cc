@@ -87,7 +87,7 @@ Status NodeService::check_pinned_room() const {
 asio::awaitable<Result<KvHandle>> NodeService::prefill(NodeRequest request) {
   if (Status s = admit("prefill", options_.role != NodeRole::kDecode); !s.ok()) co_return s;
   if (Status s = check_pinned_room(); !s.ok()) co_return s;
-  sched::SamplingParams params = std::move(request.sampling);
+  request::SamplingParams params = std::move(request.sampling);
   params.max_tokens = 1;
   params.min_tokens = std::min(params.min_tokens, 1);
   engine::RequestSpec spec{.prompt = std::move(request.token_ids), .params = std::move(params),

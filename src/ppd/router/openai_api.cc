@@ -204,7 +204,7 @@ Status check_unsupported(const json& j, ApiKind kind) {
   return Status::Ok();
 }
 
-Status read_temperature_top_p(const json& j, sched::SamplingParams& p) {
+Status read_temperature_top_p(const json& j, request::SamplingParams& p) {
   PPD_ASSIGN_OR_RETURN(const std::optional<double> temperature, read_number(j, "temperature"));
   if (temperature && !(*temperature >= 0.0 && *temperature <= 2.0)) {
     return rule_error("temperature", "must be in [0, 2]", *find_field(j, "temperature"));
@@ -217,7 +217,7 @@ Status read_temperature_top_p(const json& j, sched::SamplingParams& p) {
 }
 
 // max_tokens, or for chat max_completion_tokens (which wins), and min_tokens.
-Status read_length_limits(const json& j, ApiKind kind, sched::SamplingParams& p) {
+Status read_length_limits(const json& j, ApiKind kind, request::SamplingParams& p) {
   PPD_ASSIGN_OR_RETURN(p.max_tokens, read_int(j, "max_tokens", 1));
   if (kind == ApiKind::kChat) {
     PPD_ASSIGN_OR_RETURN(const std::optional<int> max_completion_tokens, read_int(j, "max_completion_tokens", 1));
@@ -241,8 +241,8 @@ Result<std::optional<uint64_t>> read_seed(const json& j) {
   return std::optional<uint64_t>(static_cast<uint64_t>(*i));
 }
 
-Result<sched::SamplingParams> parse_sampling(const json& j, ApiKind kind) {
-  sched::SamplingParams p;
+Result<request::SamplingParams> parse_sampling(const json& j, ApiKind kind) {
+  request::SamplingParams p;
   PPD_RETURN_IF_ERROR(read_temperature_top_p(j, p));
   PPD_ASSIGN_OR_RETURN(const std::optional<int> top_k, read_int(j, "top_k", -1));
   p.top_k = std::max(top_k.value_or(0), 0);  // vLLM's -1 means off, as does 0

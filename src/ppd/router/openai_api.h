@@ -16,7 +16,7 @@
 
 #include "ppd/common/ids.h"
 #include "ppd/common/status.h"
-#include "ppd/sched/sampling_params.h"
+#include "ppd/request/sampling_params.h"
 #include "ppd/tokenizer/chat_template.h"
 
 namespace ppd::router {
@@ -31,7 +31,7 @@ struct ApiRequest {
   std::optional<std::vector<TokenId>> prompt_token_ids;  // completion, prompt as ids
   // temperature, top_p, top_k, max_tokens (or max_completion_tokens), min_tokens,
   // ignore_eos, seed, stop_token_ids. Defaults as OpenAI's: temperature 1, top_p 1.
-  sched::SamplingParams sampling;
+  request::SamplingParams sampling;
   std::vector<std::string> stop;  // stop strings, at most 4, none empty
   bool stream = false;
   bool include_usage = false;     // stream_options.include_usage

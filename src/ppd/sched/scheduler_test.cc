@@ -11,6 +11,11 @@
 namespace ppd::sched {
 namespace {
 
+using request::RequestLimits;
+using request::SamplingParams;
+using request::resolve_max_tokens;
+using request::validate_request;
+
 constexpr int kVocab = 50;
 constexpr TokenId kEos = 0;
 

@@ -10,7 +10,7 @@
 #include "ppd/common/check.h"
 #include "ppd/common/ids.h"
 #include "ppd/kv/block_table.h"
-#include "ppd/sched/sampling_params.h"
+#include "ppd/request/sampling_params.h"
 
 namespace ppd::sched {
 
@@ -39,7 +39,7 @@ struct SequenceOptions {
   RequestId id;
   // With capacity for max_tokens more, it becomes the sequence's token list without a copy.
   std::vector<TokenId> prompt;
-  SamplingParams params;
+  request::SamplingParams params;
   int max_tokens = 0;                  // resolved output limit (resolve_max_tokens)
   std::vector<TokenId> eos_token_ids;  // the model's; ignored when params.ignore_eos
   uint64_t sampling_seed = 0;          // resolved seed
@@ -51,7 +51,7 @@ class alignas(64) Sequence {
   explicit Sequence(SequenceOptions options);
 
   RequestId id() const { return id_; }
-  const SamplingParams& params() const { return options_.params; }
+  const request::SamplingParams& params() const { return options_.params; }
   uint64_t sampling_seed() const { return options_.sampling_seed; }
   BlocksOnFinish blocks_on_finish() const { return options_.blocks_on_finish; }
   SequenceStatus status() const { return status_; }

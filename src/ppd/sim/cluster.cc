@@ -12,7 +12,7 @@
 namespace ppd::sim {
 namespace {
 
-using router::Path;
+using routing::Path;
 
 // A node's copy of a prompt, with room for `max_tokens` outputs so that the sequence takes
 // it over without copying it again.
@@ -28,7 +28,7 @@ constexpr size_t kMaxReportSteps = 256;  // as node::Telemetry::kMaxSteps
 struct NodeSlot {
   std::unique_ptr<SimNode> node;
   int64_t step_start_ns = 0;
-  std::vector<router::StepSample> steps;  // since the last load report
+  std::vector<routing::StepSample> steps;  // since the last load report
   double transfer_bytes_per_s = 0;        // EWMA of pulls, as node::Telemetry keeps it
   std::deque<RequestId> pending_imports;  // decode node: remote requests waiting for blocks
   // Import calls that reached the node during a step: as on a real node, whose engine thread
@@ -42,8 +42,8 @@ struct NodeSlot {
 
 // A request between its arrival and its end.
 struct Flight {
-  router::RouteDecision decision;
-  router::Reservation reservation;
+  routing::RouteDecision decision;
+  routing::Reservation reservation;
   std::span<const TokenId> prompt;  // the client's, valid until the end
   std::span<const BlockHash> prompt_hashes;
   int max_tokens = 0;
@@ -60,16 +60,16 @@ struct Message {
   int node = 0;
   std::vector<kv::KvEvent> events;
   bool is_load = false;
-  router::NodeLoad load;
-  std::vector<router::StepSample> steps;
+  routing::NodeLoad load;
+  std::vector<routing::StepSample> steps;
 };
 
-router::StepSample step_sample(const StepShape& shape, int64_t duration_ns) {
-  router::StepSample s{.num_prefill_tokens = static_cast<int>(shape.num_prefill_tokens()),
+routing::StepSample step_sample(const StepShape& shape, int64_t duration_ns) {
+  routing::StepSample s{.num_prefill_tokens = static_cast<int>(shape.num_prefill_tokens()),
                        .num_decode_sequences = static_cast<int>(shape.num_decode_sequences()),
                        .step_us = static_cast<double>(duration_ns) * 1e-3};
   s.num_decode_context_tokens = shape.total_decode_context_tokens();
-  for (const PrefillChunk& c : shape.prefill_chunks) s.num_prefill_pairs += router::prefill_pairs(c.num_tokens, c.num_context_tokens);
+  for (const PrefillChunk& c : shape.prefill_chunks) s.num_prefill_pairs += routing::prefill_pairs(c.num_tokens, c.num_context_tokens);
   return s;
 }
 
@@ -193,7 +193,7 @@ Status ClusterSim::check_nodes_clean() const {
                             s.num_waiting(), s.num_running(), s.held_ids().size());
     }
     PPD_RETURN_IF_ERROR(s.check_invariants());
-    const router::NodeState& v = router_->view().node(NodeId{static_cast<uint32_t>(i)});
+    const routing::NodeState& v = router_->view().node(NodeId{static_cast<uint32_t>(i)});
     if (v.num_router_active != 0 || v.num_router_prefill_tokens != 0 || v.num_router_decoding != 0) {
       return internal_error("node {}: the router still counts {} requests and {} prefill tokens on it after the run", i,
                             v.num_router_active, v.num_router_prefill_tokens);
@@ -204,7 +204,7 @@ Status ClusterSim::check_nodes_clean() const {
 
 void ClusterSim::on_arrival(int64_t conversation) {
   const TurnRequest r = client_.send(conversation, now());
-  router::RouteInput in{.num_prompt_tokens = static_cast<int>(r.prompt.size()),
+  routing::RouteInput in{.num_prompt_tokens = static_cast<int>(r.prompt.size()),
                               .block_hashes = r.hashes,
                               .num_history_tokens = r.num_history_tokens,
                               .num_new_tokens = static_cast<int>(r.prompt.size()) - r.num_history_tokens,
@@ -301,7 +301,7 @@ void ClusterSim::begin_import(RequestId id) {
   const int decode = static_cast<int>(f.decision.decode.value);
   NodeSlot& d = nodes_[decode];
   const sched::ImportMode mode =
-      f.decision.transfer == router::TransferMode::kFull ? sched::ImportMode::kFull : sched::ImportMode::kDelta;
+      f.decision.transfer == routing::TransferMode::kFull ? sched::ImportMode::kFull : sched::ImportMode::kDelta;
   Result<int> local = d.node->add_importing(id, prompt_with_room(f.prompt, f.max_tokens), f.max_tokens, mode,
                                             f.prompt_hashes);
   if (local.status().code() == StatusCode::kResourceExhausted) {
@@ -418,11 +418,11 @@ void ClusterSim::end_request(RequestId id, const sched::Sequence* seq, std::stri
 
 void ClusterSim::note_decision(const Flight& f, int turn, size_t num_outputs) {
   if (f.first_token_ns < 0) return;
-  const router::RouteDecision& d = f.decision;
+  const routing::RouteDecision& d = f.decision;
   DecisionRecord r{.turn = turn, .path = d.path};
   r.ttft_s = static_cast<double>(f.first_token_ns - f.send_ns) * 1e-9;
   if (num_outputs > 1) r.tpot_s = static_cast<double>(now() - f.first_token_ns) * 1e-9 / static_cast<double>(num_outputs - 1);
-  if (const std::optional<router::PathPrediction>& p = d.path == Path::kLocal ? d.local : d.remote) {
+  if (const std::optional<routing::PathPrediction>& p = d.path == Path::kLocal ? d.local : d.remote) {
     r.predicted = true;
     r.predicted_ttft_s = p->ttft_s;
     r.predicted_tpot_s = p->tpot_s;
@@ -448,7 +448,7 @@ void ClusterSim::on_report(int node) {
   stalled_ = queue_.size() + 1 == nodes_.size() && messages_.empty() && !client_.done();
   NodeSlot& n = nodes_[node];
   const sched::Scheduler& s = n.node->scheduler();
-  const router::NodeLoad load{.num_waiting = s.num_waiting(),
+  const routing::NodeLoad load{.num_waiting = s.num_waiting(),
                               .num_running = s.num_running(),
                               .num_pending_prefill_tokens = s.num_pending_prefill_tokens(),
                               .num_free_blocks = n.node->kv_cache().num_allocatable_blocks(),
@@ -475,8 +475,8 @@ void ClusterSim::on_message() {
 Status validate_cluster_options(const ClusterOptions& o) {
   if (o.num_prefill < 0) return invalid_argument("num_prefill: must be >= 0; got {}", o.num_prefill);
   if (o.num_decode < 1) return invalid_argument("num_decode: must be >= 1; got {}", o.num_decode);
-  if (o.num_prefill + o.num_decode > static_cast<int>(router::PrefixIndex::kMaxNodes)) {
-    return invalid_argument("nodes: at most {} in all; got {}", router::PrefixIndex::kMaxNodes,
+  if (o.num_prefill + o.num_decode > static_cast<int>(routing::PrefixIndex::kMaxNodes)) {
+    return invalid_argument("nodes: at most {} in all; got {}", routing::PrefixIndex::kMaxNodes,
                             o.num_prefill + o.num_decode);
   }
   PPD_RETURN_IF_ERROR(sched::validate_scheduler_options(o.node.scheduler));
@@ -500,7 +500,7 @@ Result<SimResult> simulate_cluster(const ClusterOptions& options, const StepCost
   PPD_RETURN_IF_ERROR(validate_cluster_options(options));
   PPD_RETURN_IF_ERROR(validate_client_options(client));
   PPD_RETURN_IF_ERROR(workload::validate_workload(w));
-  router::NodeLimits limits{.block_size = options.node.kv_cache.block_size,
+  routing::NodeLimits limits{.block_size = options.node.kv_cache.block_size,
                             .max_prefill_tokens = options.node.scheduler.max_prefill_tokens,
                             .max_model_len = options.max_model_len,
                             .max_num_running = options.node.scheduler.max_num_running};

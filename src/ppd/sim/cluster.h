@@ -16,8 +16,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "ppd/metrics/request_record.h"
-#include "ppd/router/policies.h"
+#include "ppd/stats/request_record.h"
+#include "ppd/routing/policies.h"
 #include "ppd/sim/shared_link.h"
 #include "ppd/sim/sim_client.h"
 #include "ppd/sim/sim_node.h"
@@ -32,8 +32,8 @@ struct ClusterOptions {
   SimNodeOptions node;   // every node's scheduler, KV cache and vocabulary
   LinkOptions link;      // each decode node's ingress link
   int64_t block_bytes = 0;  // KV bytes of one block, all layers; >= 1
-  router::PolicyOptions policy;
-  router::StepTimeModelOptions step_model;  // the router's prior for every node
+  routing::PolicyOptions policy;
+  routing::StepTimeModelOptions step_model;  // the router's prior for every node
   int max_model_len = 0;                    // told to the router as the nodes' limit; 0: none
   int64_t load_report_ns = 100'000'000;     // period of each node's load report; >= 1
   int64_t message_delay_ns = 1'000'000;     // node -> router delay of KV events and load reports; >= 0
@@ -47,7 +47,7 @@ Status validate_cluster_options(const ClusterOptions& o);
 // took. Seconds.
 struct DecisionRecord {
   int turn = 1;
-  router::Path path = router::Path::kRemote;
+  routing::Path path = routing::Path::kRemote;
   bool predicted = false;
   double predicted_ttft_s = 0;
   double predicted_tpot_s = 0;
@@ -55,13 +55,13 @@ struct DecisionRecord {
   double tpot_s = -1;  // -1: one output token, no TPOT
 };
 
-// What the simulation saw, in the load generator's terms (see bench::LoadResult).
+// What the simulation saw, in the load generator's terms (see loadgen::LoadResult).
 struct SimResult {
-  std::vector<metrics::RequestRecord> records;  // measured requests, in completion order
+  std::vector<stats::RequestRecord> records;  // measured requests, in completion order
   int64_t num_warmup_requests = 0;
   int64_t num_skipped_turns = 0;
   double duration_s = 0;   // first measured send to last measured end
-  metrics::RouterCounters router;  // retries stay 0: a simulated request does not fail over
+  stats::RouterCounters router;  // retries stay 0: a simulated request does not fail over
   std::vector<DecisionRecord> decisions;  // in completion order
   int64_t num_events = 0;  // events processed
   int64_t num_steps = 0;   // engine steps over all nodes

@@ -48,7 +48,7 @@ SimResult run(const ClusterOptions& o, const workload::Workload& w, ClientOption
 TEST(ClusterTest, OneRequestOnAnIdleClusterTakesWhatTheCostModelSays) {
   const SimResult r = run(cluster(0, 1, "ppd"), workload_of({conversation(0, 0.5, {{.user_tokens = 100, .output_tokens = 4}})}));
   ASSERT_EQ(r.records.size(), 1u);
-  const metrics::RequestRecord& rec = r.records[0];
+  const stats::RequestRecord& rec = r.records[0];
   EXPECT_TRUE(rec.ok) << rec.error;
   EXPECT_DOUBLE_EQ(rec.send_s, 0.5);
   EXPECT_DOUBLE_EQ(rec.first_token_s, 0.502);
@@ -81,7 +81,7 @@ TEST(ClusterTest, APrefillNodeFullOfPinsResumesWhenAPullEnds) {
   const workload::Turn t{.user_tokens = 100, .output_tokens = 2};
   const SimResult r = run(o, workload_of({conversation(0, 0, {t}), conversation(1, 0, {t}), conversation(2, 0, {t})}));
   ASSERT_EQ(r.records.size(), 3u);
-  for (const metrics::RequestRecord& rec : r.records) EXPECT_TRUE(rec.ok) << rec.error;
+  for (const stats::RequestRecord& rec : r.records) EXPECT_TRUE(rec.ok) << rec.error;
 }
 
 // Two pulls at once into one decode node share its link: each takes twice as long.
@@ -91,7 +91,7 @@ TEST(ClusterTest, TwoPullsIntoOneDecodeNodeShareItsLink) {
   const workload::Turn t{.user_tokens = 100, .output_tokens = 2};
   const SimResult r = run(o, workload_of({conversation(0, 0, {t}), conversation(1, 0, {t})}));
   ASSERT_EQ(r.records.size(), 2u);
-  for (const metrics::RequestRecord& rec : r.records) EXPECT_DOUBLE_EQ(rec.first_token_s, 0.002 + 2 * 0.007);
+  for (const stats::RequestRecord& rec : r.records) EXPECT_DOUBLE_EQ(rec.first_token_s, 0.002 + 2 * 0.007);
 }
 
 // The router counts a request's prompt on its prefill node until the first token, as the real
@@ -104,7 +104,7 @@ TEST(ClusterTest, ThePromptLeavesTheRoutersPrefillCountAtTheFirstToken) {
   const SimResult r = run(o, workload_of({conversation(0, 0, {{.user_tokens = 100, .output_tokens = 200}}),
                                           conversation(1, 0.1, {{.user_tokens = 100, .output_tokens = 4}})}));
   ASSERT_EQ(r.records.size(), 2u);
-  const metrics::RequestRecord& a = r.records[0].conversation_id == 0 ? r.records[0] : r.records[1];
+  const stats::RequestRecord& a = r.records[0].conversation_id == 0 ? r.records[0] : r.records[1];
   EXPECT_LT(a.first_token_s, 0.1);
   EXPECT_GT(a.end_s, 0.1);
   EXPECT_EQ(r.router.remote_decisions, 2);
@@ -133,7 +133,7 @@ TEST(ClusterTest, TheSecondTurnHitsTheDecodeNodesPrefixCache) {
 TEST(ClusterTest, DeltaTransferPullsOnlyMissingBlocks) {
   ClusterOptions o = cluster(1, 1, "pd");
   EXPECT_EQ(run(o, kTwoTurns).router.kv_transfer_bytes, 10'000);
-  o.policy.pd.transfer = router::TransferMode::kFull;
+  o.policy.pd.transfer = routing::TransferMode::kFull;
   EXPECT_EQ(run(o, kTwoTurns).router.kv_transfer_bytes, 17'000);
 }
 
@@ -166,7 +166,7 @@ TEST(ClusterTest, EveryPolicyServesEveryTurn) {
   for (const char* policy : {"pd", "local", "threshold", "ppd"}) {
     const SimResult r = run(cluster(2, 2, policy), paper(30, 8, 3));
     ASSERT_EQ(r.records.size(), 60u) << policy;
-    for (const metrics::RequestRecord& rec : r.records) EXPECT_TRUE(rec.ok) << policy << ": " << rec.error;
+    for (const stats::RequestRecord& rec : r.records) EXPECT_TRUE(rec.ok) << policy << ": " << rec.error;
   }
 }
 

@@ -1,4 +1,4 @@
-// SimClient: the simulator's load generator, with the rules of bench::run_load in simulated
+// SimClient: the simulator's load generator, with the rules of loadgen::run_load in simulated
 // time. A conversation's first turn is sent at its arrival; each later turn at the end of the
 // previous answer plus its think time, and not before arrival + offset_s (trace replay). A
 // turn's prompt is the conversation's history (system tokens, earlier messages, the answers
@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "ppd/common/ids.h"
-#include "ppd/metrics/request_record.h"
+#include "ppd/stats/request_record.h"
 #include "ppd/workload/workload.h"
 
 namespace ppd::sim {
@@ -75,7 +75,7 @@ class SimClient {
   // The conversation of a request in flight.
   int64_t conversation_of(RequestId id) const { return in_flight_[id.value].conversation; }
 
-  std::vector<metrics::RequestRecord>& records() { return records_; }
+  std::vector<stats::RequestRecord>& records() { return records_; }
   int64_t num_warmup_requests() const { return num_warmup_requests_; }
   int64_t num_skipped_turns() const { return num_skipped_turns_; }
   // First measured send to last measured end, seconds.
@@ -90,7 +90,7 @@ class SimClient {
   struct InFlight {
     bool live = false;
     int64_t conversation = 0;
-    metrics::RequestRecord record;
+    stats::RequestRecord record;
   };
   std::optional<int64_t> due_ns(int64_t conversation, int64_t after_ns) const;
   void append_message(int64_t conversation, int64_t num_tokens);
@@ -105,7 +105,7 @@ class SimClient {
   size_t num_in_flight_ = 0;
   uint64_t next_request_ = 0;
   int64_t num_open_ = 0;
-  std::vector<metrics::RequestRecord> records_;
+  std::vector<stats::RequestRecord> records_;
   int64_t num_warmup_requests_ = 0;
   int64_t num_skipped_turns_ = 0;
   double first_send_s_ = -1, last_end_s_ = 0;

@@ -35,7 +35,7 @@ std::unique_ptr<sched::Sequence> make_sequence(RequestId id, std::vector<TokenId
                                                sched::BlocksOnFinish on_finish, std::span<const BlockHash> hashes,
                                                int block_size) {
   PPD_CHECK(hashes.size() <= prompt.size() / static_cast<size_t>(block_size));
-  sched::SamplingParams params;
+  request::SamplingParams params;
   params.temperature = 0;
   params.ignore_eos = true;
   params.max_tokens = max_tokens;

@@ -2,7 +2,7 @@
 
 namespace ppd::sim {
 
-using router::Path;
+using routing::Path;
 
 Result<std::unique_ptr<SimRouter>> SimRouter::create(const SimRouterOptions& options) {
   if (options.num_prefill < 0) return invalid_argument("num_prefill: must be >= 0; got {}", options.num_prefill);
@@ -11,7 +11,7 @@ Result<std::unique_ptr<SimRouter>> SimRouter::create(const SimRouterOptions& opt
   if (options.rate_window_ns < 1) {
     return invalid_argument("rate_window_ns: must be >= 1; got {}", options.rate_window_ns);
   }
-  PPD_ASSIGN_OR_RETURN(std::unique_ptr<router::RoutingPolicy> policy, router::make_policy(options.policy));
+  PPD_ASSIGN_OR_RETURN(std::unique_ptr<routing::RoutingPolicy> policy, routing::make_policy(options.policy));
   std::unique_ptr<SimRouter> r(new SimRouter(std::move(policy)));
   r->options_ = options;
   r->view_.block_bytes = options.block_bytes;
@@ -19,10 +19,10 @@ Result<std::unique_ptr<SimRouter>> SimRouter::create(const SimRouterOptions& opt
   for (int i = 0; i < options.num_prefill + options.num_decode; ++i) {
     const bool prefill = i < options.num_prefill;
     const std::string name = prefill ? fmt::format("p{}", i) : fmt::format("d{}", i - options.num_prefill);
-    PPD_ASSIGN_OR_RETURN(NodeId id, r->view_.add_node(name, prefill ? router::NodeKind::kPrefill
-                                                                     : router::NodeKind::kDecode,
+    PPD_ASSIGN_OR_RETURN(NodeId id, r->view_.add_node(name, prefill ? routing::NodeKind::kPrefill
+                                                                     : routing::NodeKind::kDecode,
                                                       options.step_model));
-    router::NodeState& n = r->view_.mutable_node(id);
+    routing::NodeState& n = r->view_.mutable_node(id);
     n.healthy = true;
     n.limits = options.limits;
   }
@@ -35,19 +35,19 @@ double SimRouter::request_rate(int64_t now_ns) {
   return static_cast<double>(arrivals_ns_.size()) / (static_cast<double>(options_.rate_window_ns) * 1e-9);
 }
 
-Result<SimRouter::Routed> SimRouter::route(const router::RouteInput& input, int64_t now_ns) {
-  router::RouteInput in = input;
+Result<SimRouter::Routed> SimRouter::route(const routing::RouteInput& input, int64_t now_ns) {
+  routing::RouteInput in = input;
   in.request_rate = request_rate(now_ns);
-  PPD_ASSIGN_OR_RETURN(router::RouteDecision d, policy_->route(view_, in));
+  PPD_ASSIGN_OR_RETURN(routing::RouteDecision d, policy_->route(view_, in));
   (d.path == Path::kLocal ? totals_.local_decisions : totals_.remote_decisions) += 1;
-  router::Reservation r = router::reserve(&view_, d, in.num_prompt_tokens, in.max_tokens);
+  routing::Reservation r = routing::reserve(&view_, d, in.num_prompt_tokens, in.max_tokens);
   return Routed{.decision = std::move(d), .reservation = r};
 }
 
-void SimRouter::finish(const router::RouteDecision& d, router::Reservation* r, std::span<const BlockHash> prompt_hashes,
+void SimRouter::finish(const routing::RouteDecision& d, routing::Reservation* r, std::span<const BlockHash> prompt_hashes,
                        std::span<const BlockHash> decode_hashes, int64_t num_prompt_tokens, int64_t num_cached_tokens,
                        int64_t transfer_bytes) {
-  router::release(&view_, r);
+  routing::release(&view_, r);
   view_.apply_kv_events(d.decode, decode_hashes, {});
   if (d.prefill) view_.apply_kv_events(*d.prefill, prompt_hashes, {});
   totals_.prompt_tokens += static_cast<double>(num_prompt_tokens);
@@ -67,7 +67,7 @@ void SimRouter::apply_kv_events(NodeId node, std::span<const kv::KvEvent> events
   }
 }
 
-void SimRouter::apply_load(NodeId node, const router::NodeLoad& load, std::span<const router::StepSample> steps,
+void SimRouter::apply_load(NodeId node, const routing::NodeLoad& load, std::span<const routing::StepSample> steps,
                            int64_t now_ns) {
   view_.apply_load(node, load, steps, now_ns);
 }

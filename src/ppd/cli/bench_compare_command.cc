@@ -13,9 +13,8 @@
 #include "ppd/loadgen/compare_report.h"
 #include "ppd/cli/bench_serve.h"
 #include "ppd/cli/bench_workload_flags.h"
-#include "ppd/launch/child_process.h"
 #include "ppd/model/model_source.h"
-#include "ppd/launch/up_plan.h"
+#include "ppd/launch/up_process.h"
 #include "ppd/common/file.h"
 #include "ppd/kernels/blas_core.h"
 
@@ -42,9 +41,9 @@ struct CompareFlags {
   std::string router_flags;
   std::string node_flags;
   std::string command_line;
-  WorkloadFlags workload;
+  experiment::WorkloadFlags workload;
   loadgen::LoadOptions load;
-  SloFlags slo;
+  experiment::SloFlags slo;
 };
 
 // The router flags of a policy label: pd-full is pd with full transfers; split-X sends a share
@@ -73,58 +72,45 @@ Result<std::string> policy_router_flags(const CompareFlags& f, const std::string
   return flags;
 }
 
-// A running `ppd up`; stopped (SIGTERM, then SIGKILL) when destroyed.
-struct Cluster {
-  std::unique_ptr<launch::ChildProcess> up;
-  loadgen::Endpoint endpoint;
-  ~Cluster() {
-    if (up) up->terminate(kClusterStopGraceMs);
-  }
-};
-
-Result<std::unique_ptr<Cluster>> start_cluster(const CompareFlags& f, const std::string& model_dir,
-                                               const std::string& label, const std::string& log_dir) {
+// A `ppd up` cluster of the flags' shape, its router running `label`'s policy.
+Result<std::unique_ptr<launch::UpProcess>> start_cluster(const CompareFlags& f, const std::string& model_dir,
+                                                         const std::string& label, const std::string& log_dir) {
   std::string policy;
   PPD_ASSIGN_OR_RETURN(const std::string router_flags, policy_router_flags(f, label, &policy));
-  PPD_ASSIGN_OR_RETURN(const std::string binary, launch::self_binary_path());
-  std::filesystem::create_directories(log_dir);
-  std::vector<std::string> argv = {binary, "up", "--model", model_dir, "--prefill", std::to_string(f.num_prefill),
-                                   "--decode", std::to_string(f.num_decode), "--policy", policy, "--port", "0",
-                                   "--threads", std::to_string(f.num_threads), "--kv-cache-mib",
-                                   std::to_string(f.kv_cache_mib), "--log-dir", log_dir,
-                                   "--link-bytes-per-s", fmt::format("{}", f.link_bytes_per_s),
-                                   "--link-latency-us", std::to_string(f.link_latency_us),
-                                   "--router-flags", router_flags, "--node-flags", f.node_flags};
-  auto cluster = std::make_unique<Cluster>();
-  PPD_ASSIGN_OR_RETURN(cluster->up, launch::ChildProcess::spawn({.argv = std::move(argv),
-                                                         .stderr_path = log_dir + "/up.log"}));
-  PPD_ASSIGN_OR_RETURN(const std::string line, cluster->up->wait_for_line("ppd up ready", kClusterReadyTimeoutMs));
-  PPD_ASSIGN_OR_RETURN(const std::string http, launch::ready_line_value(line, "http"));
-  PPD_ASSIGN_OR_RETURN(cluster->endpoint, loadgen::parse_endpoint("http://" + http));
-  return cluster;
+  std::vector<std::string> flags = {"--model", model_dir, "--prefill", std::to_string(f.num_prefill),
+                                    "--decode", std::to_string(f.num_decode), "--policy", policy, "--port", "0",
+                                    "--threads", std::to_string(f.num_threads), "--kv-cache-mib",
+                                    std::to_string(f.kv_cache_mib),
+                                    "--link-bytes-per-s", fmt::format("{}", f.link_bytes_per_s),
+                                    "--link-latency-us", std::to_string(f.link_latency_us),
+                                    "--router-flags", router_flags, "--node-flags", f.node_flags};
+  return launch::UpProcess::start({.up_flags = std::move(flags), .log_dir = log_dir,
+                                   .ready_timeout_ms = kClusterReadyTimeoutMs,
+                                   .stop_grace_ms = kClusterStopGraceMs});
 }
 
 // One run: repeat `repeat` draws its workload with seed --seed + repeat.
 Result<loadgen::RunEntry> run_point(const CompareFlags& f, const std::string& model_dir, const std::string& label,
                                   double rate, int repeat, const tokenizer::Tokenizer& tok, std::string* workload_text) {
-  WorkloadFlags workload = f.workload;
+  experiment::WorkloadFlags workload = f.workload;
   workload.seed += static_cast<uint64_t>(repeat);
   loadgen::LoadOptions load = f.load;
   load.seed = workload.seed;
   const loadgen::PromptText text(&tok, workload.seed);
-  PPD_ASSIGN_OR_RETURN(const workload::Workload w, build_workload(workload, rate, text));
-  *workload_text = describe_workload(f.workload, w);
+  PPD_ASSIGN_OR_RETURN(const workload::Workload w, experiment::build_workload(workload, rate, text));
+  *workload_text = experiment::describe_workload(f.workload, w);
   const std::string log_dir = fmt::format("{}/logs/{}-rate{:g}-repeat{}", f.out_dir, label, rate, repeat);
   std::cerr << fmt::format("ppd bench compare: {} at {:g} conversations/s, repeat {} of {} (seed {}; {}); cluster logs in "
                            "{}\n", label, rate, repeat + 1, f.repeats, workload.seed, *workload_text, log_dir);
-  PPD_ASSIGN_OR_RETURN(const std::unique_ptr<Cluster> cluster, start_cluster(f, model_dir, label, log_dir));
-  PPD_ASSIGN_OR_RETURN(loadgen::RunEntry entry, loadgen::run_and_measure(cluster->endpoint, w, text, load,
-                                                                     {.label = label, .rate = rate, .slo = to_slo(f.slo)}));
+  PPD_ASSIGN_OR_RETURN(const std::unique_ptr<launch::UpProcess> cluster, start_cluster(f, model_dir, label, log_dir));
+  PPD_ASSIGN_OR_RETURN(const loadgen::Endpoint endpoint, loadgen::parse_endpoint("http://" + cluster->http_address()));
+  PPD_ASSIGN_OR_RETURN(loadgen::RunEntry entry, loadgen::run_and_measure(endpoint, w, text, load,
+                                                                     {.label = label, .rate = rate, .slo = experiment::to_slo(f.slo)}));
   entry.repeat = repeat;
   return entry;
 }
 
-std::string slo_text(const SloFlags& s) {
+std::string slo_text(const experiment::SloFlags& s) {
   std::string out;
   if (s.ttft_ms > 0) out += fmt::format("TTFT <= {:g} ms", s.ttft_ms);
   if (s.tpot_ms > 0) out += fmt::format("{}TPOT <= {:g} ms", out.empty() ? "" : " and ", s.tpot_ms);

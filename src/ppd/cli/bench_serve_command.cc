@@ -26,9 +26,9 @@ struct ServeFlags {
   std::string json_path;
   bool with_records = false;
   std::string plot_dir;
-  WorkloadFlags workload;
+  experiment::WorkloadFlags workload;
   loadgen::LoadOptions load;
-  SloFlags slo;
+  experiment::SloFlags slo;
 };
 
 Result<std::optional<tokenizer::Tokenizer>> load_tokenizer(const std::string& dir) {
@@ -47,11 +47,11 @@ nlohmann::json serve_json(const ServeFlags& f, const std::string& workload, cons
 // One rate: its workload, the run, the router's share of counters.
 Result<loadgen::RunEntry> run_one(const ServeFlags& f, const loadgen::Endpoint& endpoint, double rate,
                                 const loadgen::PromptText& text, std::string* description) {
-  PPD_ASSIGN_OR_RETURN(const workload::Workload w, build_workload(f.workload, rate, text));
-  *description = describe_workload(f.workload, w);
+  PPD_ASSIGN_OR_RETURN(const workload::Workload w, experiment::build_workload(f.workload, rate, text));
+  *description = experiment::describe_workload(f.workload, w);
   std::cerr << fmt::format("ppd bench serve: {} at {}\n", *description,
                            rate > 0 ? fmt::format("{:g} conversations/s", rate) : "the trace's timestamps");
-  return loadgen::run_and_measure(endpoint, w, text, f.load, {.label = f.label, .rate = rate, .slo = to_slo(f.slo)});
+  return loadgen::run_and_measure(endpoint, w, text, f.load, {.label = f.label, .rate = rate, .slo = experiment::to_slo(f.slo)});
 }
 
 Status run_serve(const ServeFlags& f) {

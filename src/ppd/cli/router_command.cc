@@ -21,7 +21,7 @@ struct RouterFlags {
   std::string model;
   std::vector<std::string> prefill;
   std::vector<std::string> decode;
-  PolicyFlags policy;
+  experiment::PolicyFlags policy;
   int port = 8000;
   std::string api_key_file;
   std::string cluster_secret_file;
@@ -43,7 +43,7 @@ Status resolve(RouterFlags& f) {
   PPD_ASSIGN_OR_RETURN(o.prefill, parse_nodes(f.prefill, "--prefill"));
   PPD_ASSIGN_OR_RETURN(o.decode, parse_nodes(f.decode, "--decode"));
   o.port = static_cast<uint16_t>(f.port);
-  o.policy = resolve_policy_flags(f.policy);
+  o.policy = experiment::resolve_policy_flags(f.policy);
   if (!f.api_key_file.empty()) {
     if (!o.service.api_key.empty()) return invalid_argument("--api-key and --api-key-file: give one, not both");
     PPD_ASSIGN_OR_RETURN(o.service.api_key, read_secret_file(f.api_key_file, "--api-key-file"));

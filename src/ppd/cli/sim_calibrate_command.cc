@@ -16,7 +16,7 @@
 #include "ppd/microbench/bench_engine.h"
 #include "ppd/microbench/bench_interference.h"
 #include "ppd/microbench/bench_util.h"
-#include "ppd/cli/node_step_log.h"
+#include "ppd/experiment/node_step_log.h"
 #include "ppd/cli/sim_commands.h"
 #include "ppd/common/file.h"
 #include "ppd/kernels/blas_core.h"
@@ -143,11 +143,11 @@ Status run_calibrate(const CalibrateFlags& f) {
 // The profile fitted to the decode-only and lone-prefill steps the nodes logged, then checked
 // against each log.
 Status run_calibrate_from_logs(const CalibrateFlags& f) {
-  std::vector<std::vector<LoggedStep>> logs;
+  std::vector<std::vector<experiment::LoggedStep>> logs;
   std::vector<sim::MeasuredStep> samples;
   for (const std::string& path : f.node_logs) {
-    PPD_ASSIGN_OR_RETURN(std::vector<LoggedStep> steps, read_node_step_log(path));
-    for (sim::MeasuredStep& s : shaped_steps(steps)) samples.push_back(std::move(s));
+    PPD_ASSIGN_OR_RETURN(std::vector<experiment::LoggedStep> steps, experiment::read_node_step_log(path));
+    for (sim::MeasuredStep& s : experiment::shaped_steps(steps)) samples.push_back(std::move(s));
     logs.push_back(std::move(steps));
   }
   const std::string name = fmt::format("cpu {}, fitted to {} steps of {} node log{}", f.model, samples.size(),
@@ -159,7 +159,7 @@ Status run_calibrate_from_logs(const CalibrateFlags& f) {
   for (size_t i = 0; i < logs.size(); ++i) {
     // Within the fit's own data a row outside the tolerance only says the linear form misses
     // something there; the table is the point, so such a status is not an error here.
-    (void)check_profile_against_steps(fitted, f.node_logs[i], logs[i], 0.15, std::cout);
+    (void)experiment::check_profile_against_steps(fitted, f.node_logs[i], logs[i], 0.15, std::cout);
   }
   std::cout << fmt::format("mean |error| {:.1f}% over {} steps; written to {}\n", 100 * profile.mean_abs_error,
                            samples.size(), f.out_path);

@@ -13,7 +13,7 @@
 #include "ppd/cli/bench_serve.h"
 #include "ppd/cli/bench_workload_flags.h"
 #include "ppd/cli/sim_commands.h"
-#include "ppd/cli/sim_setup.h"
+#include "ppd/cli/sim_flags.h"
 #include "ppd/common/file.h"
 #include "ppd/kernels/kernels.h"
 #include "ppd/sim/chrome_trace.h"
@@ -23,14 +23,14 @@ namespace {
 
 struct SimRunFlags {
   std::string config_path;
-  SimClusterFlags cluster;
-  WorkloadFlags workload;
+  experiment::SimClusterFlags cluster;
+  experiment::WorkloadFlags workload;
   std::vector<double> rates;
   int warmup = 0;
   double duration_s = 0;
   bool no_token_times = false;
   int template_tokens = 0;
-  SloFlags slo;
+  experiment::SloFlags slo;
   std::string json_path;
   bool with_records = false;
   std::string trace_path;
@@ -44,7 +44,7 @@ std::vector<std::string> node_names(const sim::ClusterOptions& c) {
 }
 
 // One simulated run, with the Chrome trace when asked.
-Result<sim::SimResult> simulate(const SimSetup& setup, const workload::Workload& w, const SimRunFlags& f) {
+Result<sim::SimResult> simulate(const experiment::SimSetup& setup, const workload::Workload& w, const SimRunFlags& f) {
   const sim::ClientOptions client{.num_warmup_conversations = f.warmup, .duration_s = f.duration_s,
                                   .record_token_times = !f.no_token_times, .template_tokens = f.template_tokens};
   if (f.trace_path.empty()) return sim::simulate_cluster(setup.cluster, *setup.cost, w, client);
@@ -57,10 +57,10 @@ Result<sim::SimResult> simulate(const SimSetup& setup, const workload::Workload&
   return r;
 }
 
-Result<loadgen::RunEntry> run_one(const SimSetup& setup, const SimRunFlags& f, double rate, std::string* description) {
+Result<loadgen::RunEntry> run_one(const experiment::SimSetup& setup, const SimRunFlags& f, double rate, std::string* description) {
   const loadgen::PromptText count(nullptr, f.workload.seed);
-  PPD_ASSIGN_OR_RETURN(const workload::Workload w, build_workload(f.workload, rate, count));
-  *description = describe_workload(f.workload, w);
+  PPD_ASSIGN_OR_RETURN(const workload::Workload w, experiment::build_workload(f.workload, rate, count));
+  *description = experiment::describe_workload(f.workload, w);
   const auto start = std::chrono::steady_clock::now();
   PPD_ASSIGN_OR_RETURN(sim::SimResult r, simulate(setup, w, f));
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -70,14 +70,14 @@ Result<loadgen::RunEntry> run_one(const SimSetup& setup, const SimRunFlags& f, d
   loadgen::LoadResult load{.model = f.cluster.model, .records = std::move(r.records),
                          .num_warmup_requests = r.num_warmup_requests, .num_skipped_turns = r.num_skipped_turns,
                          .duration_s = r.duration_s};
-  loadgen::RunEntry e = loadgen::make_entry(f.cluster.policy.policy.name, rate, std::move(load), to_slo(f.slo));
+  loadgen::RunEntry e = loadgen::make_entry(f.cluster.policy.policy.name, rate, std::move(load), experiment::to_slo(f.slo));
   e.router = r.router;
   return e;
 }
 
-nlohmann::json result_json(const SimRunFlags& f, const SimSetup& setup, const std::string& workload,
+nlohmann::json result_json(const SimRunFlags& f, const experiment::SimSetup& setup, const std::string& workload,
                            const std::vector<loadgen::RunEntry>& runs) {
-  nlohmann::json j = {{"tool", "ppd sim"}, {"cost_model", setup.cost_name}, {"cluster", sim_flags_json(f.cluster)},
+  nlohmann::json j = {{"tool", "ppd sim"}, {"cost_model", setup.cost_name}, {"cluster", experiment::sim_flags_json(f.cluster)},
                       {"kv_blocks_per_node", setup.cluster.node.kv_cache.num_blocks}, {"workload", workload}, {"runs", nlohmann::json::array()}};
   for (const loadgen::RunEntry& e : runs) j["runs"].push_back(loadgen::to_json(e, f.with_records));
   return j;
@@ -87,7 +87,7 @@ Status run_sim(const SimRunFlags& f) {
   kernels::set_blas_threads(1);  // the simulator does no linear algebra: park OpenBLAS's spinning pool
   PPD_RETURN_IF_ERROR(check_rates(f.rates));
   if (!f.trace_path.empty() && f.rates.size() > 1) return invalid_argument("--chrome-trace: give one --rate with it");
-  PPD_ASSIGN_OR_RETURN(const SimSetup setup, make_sim_setup(f.cluster));
+  PPD_ASSIGN_OR_RETURN(const experiment::SimSetup setup, experiment::make_sim_setup(f.cluster));
   const std::vector<double> rates = f.rates.empty() ? std::vector<double>{0} : f.rates;
   std::vector<loadgen::RunEntry> runs;
   std::string description;

@@ -12,8 +12,8 @@
 
 #include "ppd/loadgen/progress_bar.h"
 #include "ppd/cli/sim_commands.h"
-#include "ppd/cli/sim_scorecard.h"
-#include "ppd/cli/sim_sweep.h"
+#include "ppd/experiment/sim_scorecard.h"
+#include "ppd/experiment/sim_sweep.h"
 #include "ppd/common/cpu_features.h"
 #include "ppd/common/file.h"
 #include "ppd/kernels/kernels.h"
@@ -22,13 +22,13 @@ namespace ppd::cli {
 namespace {
 
 struct ScorecardFlags {
-  ScorecardOptions options;
+  experiment::ScorecardOptions options;
   std::string out_dir = "docs/results/policy-scorecard";
   std::string command_line;
 };
 
 std::string report_header(const ScorecardFlags& f, double wall_s) {
-  const ScorecardOptions& o = f.options;
+  const experiment::ScorecardOptions& o = f.options;
   std::string profiles;
   for (const std::string& p : o.profiles) profiles += (profiles.empty() ? "" : ", ") + p;
   return fmt::format("# Policy scorecard\n\nWritten by `ppd sim scorecard` ({:.0f} s on {}).\n\n"
@@ -43,18 +43,18 @@ Status run_scorecard_command(const ScorecardFlags& f) {
   const auto start = std::chrono::steady_clock::now();
   const bool tty = loadgen::stream_is_terminal(std::cerr);
   auto progress = [&](std::string_view phase, size_t done, size_t total) {
-    print_sweep_progress(fmt::format("scorecard {}", phase), done, total, start, tty);
+    experiment::print_sweep_progress(fmt::format("scorecard {}", phase), done, total, start, tty);
   };
-  ScorecardOptions o = f.options;
+  experiment::ScorecardOptions o = f.options;
   o.table_dir = (std::filesystem::path(f.out_dir) / "tables").string();
   std::filesystem::create_directories(f.out_dir);
-  PPD_ASSIGN_OR_RETURN(const std::vector<ScoreCell> cells, run_scorecard(o, progress));
+  PPD_ASSIGN_OR_RETURN(const std::vector<experiment::ScoreCell> cells, experiment::run_scorecard(o, progress));
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  for (const GridSummary& g : summarize_grids(cells)) std::cout << format_grid_line(g) << "\n";
+  for (const experiment::GridSummary& g : experiment::summarize_grids(cells)) std::cout << experiment::format_grid_line(g) << "\n";
   const std::string report = (std::filesystem::path(f.out_dir) / "report.md").string();
   const std::string json = (std::filesystem::path(f.out_dir) / "scorecard.json").string();
-  PPD_RETURN_IF_ERROR(write_file(report, format_scorecard_report(cells, report_header(f, wall_s))));
-  PPD_RETURN_IF_ERROR(write_file(json, scorecard_json(cells).dump() + "\n"));
+  PPD_RETURN_IF_ERROR(write_file(report, experiment::format_scorecard_report(cells, report_header(f, wall_s))));
+  PPD_RETURN_IF_ERROR(write_file(json, experiment::scorecard_json(cells).dump() + "\n"));
   std::cerr << fmt::format("ppd sim scorecard: {} cells in {:.0f} s; {} and {} written\n", cells.size(), wall_s, report,
                            json);
   return Status::Ok();
@@ -64,7 +64,7 @@ Status run_scorecard_command(const ScorecardFlags& f) {
 
 void register_sim_scorecard(CLI::App* sim, int* exit_code) {
   auto f = std::make_shared<ScorecardFlags>();
-  ScorecardOptions& o = f->options;
+  experiment::ScorecardOptions& o = f->options;
   o.profiles = {"docs/results/gpu-profile-h100/profile-h100.json", "docs/results/gpu-profile-h200/profile-h200.json"};
   o.links = {150e9, 10e9};
   o.workload.num_conversations = 200;
@@ -84,7 +84,7 @@ void register_sim_scorecard(CLI::App* sim, int* exit_code) {
       ->delimiter(',')->check(CLI::IsMember({"paper", "distribution", "mooncake"}))->capture_default_str();
   cmd->add_option("--policies", o.policies, "Policies to run (default all): pd-full, pd, local, threshold, table, "
                                             "split-0.25, split-0.5, split-0.75, ppd, ppd-slo-tight, ppd-slo-loose")
-      ->delimiter(',')->check(CLI::IsMember(scorecard_policies()));
+      ->delimiter(',')->check(CLI::IsMember(experiment::scorecard_policies()));
   cmd->add_option("--paper-contexts", o.workload.paper_contexts, "paper: turn-1 contexts (default small, large)")
       ->delimiter(',');
   cmd->add_option("--paper-types", o.workload.paper_types, "paper: turn-2 types (default all nine)")->delimiter(',');

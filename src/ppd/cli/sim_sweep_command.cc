@@ -11,8 +11,10 @@
 
 #include "ppd/loadgen/progress_bar.h"
 #include "ppd/cli/bench_serve.h"
+#include "ppd/cli/bench_workload_flags.h"
 #include "ppd/cli/sim_commands.h"
-#include "ppd/cli/sim_sweep.h"
+#include "ppd/cli/sim_flags.h"
+#include "ppd/experiment/sim_sweep.h"
 #include "ppd/common/file.h"
 #include "ppd/kernels/kernels.h"
 #include "ppd/routing/table_policy.h"
@@ -21,9 +23,9 @@ namespace ppd::cli {
 namespace {
 
 struct SweepFlags {
-  SimClusterFlags cluster;
-  WorkloadFlags workload;
-  SloFlags slo;
+  experiment::SimClusterFlags cluster;
+  experiment::WorkloadFlags workload;
+  experiment::SloFlags slo;
   std::vector<std::string> splits = {"1P3D", "2P2D", "3P1D"};
   std::vector<double> rates;
   std::vector<double> links;  // empty: --link-bytes-per-s
@@ -36,19 +38,19 @@ struct SweepFlags {
   int template_tokens = 0;
 };
 
-Result<std::vector<SweepPoint>> grid_points(const SweepFlags& f) {
+Result<std::vector<experiment::SweepPoint>> grid_points(const SweepFlags& f) {
   PPD_RETURN_IF_ERROR(check_rates(f.rates));
   if (f.rates.empty()) return invalid_argument("--rate: give at least one rate to sweep");
   const std::vector<double> links = f.links.empty() ? std::vector<double>{f.cluster.link_bytes_per_s} : f.links;
   const std::vector<std::string> kinds = f.workloads.empty() ? std::vector<std::string>{f.workload.kind} : f.workloads;
-  std::vector<SweepPoint> points;
+  std::vector<experiment::SweepPoint> points;
   for (const std::string& kind : kinds) {
     for (const std::string& split : f.splits) {
-      PPD_ASSIGN_OR_RETURN(const auto pd, parse_split(split));
+      PPD_ASSIGN_OR_RETURN(const auto pd, experiment::parse_split(split));
       for (const double link : links) {
         for (const std::string& policy : f.policies) {
           for (const double rate : f.rates) {
-            SweepPoint p{.num_prefill = pd.first, .num_decode = pd.second, .rate = rate, .link_bytes_per_s = link,
+            experiment::SweepPoint p{.num_prefill = pd.first, .num_decode = pd.second, .rate = rate, .link_bytes_per_s = link,
                          .policy = policy, .workload = f.workload};
             p.workload.kind = kind;
             points.push_back(std::move(p));
@@ -60,8 +62,8 @@ Result<std::vector<SweepPoint>> grid_points(const SweepFlags& f) {
   return points;
 }
 
-std::string format_row(const SweepResult& r) {
-  const SweepPoint& p = r.point;
+std::string format_row(const experiment::SweepResult& r) {
+  const experiment::SweepPoint& p = r.point;
   const std::string head = fmt::format("{:>5} {:>8g} {:>9.3g} {:<10} {:<13}", fmt::format("{}P{}D", p.num_prefill,
                                        p.num_decode), p.rate, p.link_bytes_per_s, p.policy,
                                        p.cell.empty() ? p.workload.kind : p.cell);
@@ -72,8 +74,8 @@ std::string format_row(const SweepResult& r) {
                             s.turn2plus.tpot_ms.p99, 100 * s.all.slo_attainment, s.all.goodput_rps);
 }
 
-nlohmann::json point_json(const SweepResult& r) {
-  const SweepPoint& p = r.point;
+nlohmann::json point_json(const experiment::SweepResult& r) {
+  const experiment::SweepPoint& p = r.point;
   nlohmann::json j = {{"prefill", p.num_prefill}, {"decode", p.num_decode}, {"rate", p.rate},
                       {"link_bytes_per_s", p.link_bytes_per_s}, {"policy", p.policy}, {"workload", p.workload.kind}};
   if (!p.cell.empty()) j["cell"] = p.cell;
@@ -89,32 +91,32 @@ nlohmann::json point_json(const SweepResult& r) {
 
 Status run_sweep_command(const SweepFlags& f) {
   kernels::set_blas_threads(1);  // the simulator does no linear algebra: park OpenBLAS's spinning pool
-  PPD_RETURN_IF_ERROR(make_sim_setup(f.cluster).status());  // the base flags are sound before a long run
+  PPD_RETURN_IF_ERROR(experiment::make_sim_setup(f.cluster).status());  // the base flags are sound before a long run
   std::vector<double> table_rates = f.table_rates;
   if (table_rates.empty()) table_rates.assign(routing::kPaperRatePoints.begin(), routing::kPaperRatePoints.end());
-  std::vector<SweepPoint> points;
+  std::vector<experiment::SweepPoint> points;
   if (!f.table_path.empty()) {
     PPD_RETURN_IF_ERROR(check_rates(table_rates));
-    points = table_points(f.workload, f.cluster.num_prefill, f.cluster.num_decode, f.cluster.link_bytes_per_s, table_rates);
+    points = experiment::table_points(f.workload, f.cluster.num_prefill, f.cluster.num_decode, f.cluster.link_bytes_per_s, table_rates);
   } else {
     PPD_ASSIGN_OR_RETURN(points, grid_points(f));
   }
   const auto start = std::chrono::steady_clock::now();
   const bool tty = loadgen::stream_is_terminal(std::cerr);
-  const std::vector<SweepResult> results = run_sweep(f.cluster, points, to_slo(f.slo), f.template_tokens, f.jobs,
-                                                     [&](size_t done, size_t total) { print_sweep_progress("sweep", done, total, start, tty); });
+  const std::vector<experiment::SweepResult> results = experiment::run_sweep(f.cluster, points, experiment::to_slo(f.slo), f.template_tokens, f.jobs,
+                                                     [&](size_t done, size_t total) { experiment::print_sweep_progress("sweep", done, total, start, tty); });
   std::cout << fmt::format("{:>5} {:>8} {:>9} {:<10} {:<13} {:>9} {:>9} {:>9} {:>8} {:>8} {:>6} {:>8}\n", "split", "conv/s",
                            "link B/s", "policy", "workload", "t1 TTFT", "t2 TTFT", "t2 p99", "t2 TPOT", "TPOT p99",
                            "slo%", "goodput");
-  nlohmann::json out = {{"tool", "ppd sim sweep"}, {"cluster", sim_flags_json(f.cluster)}, {"points", nlohmann::json::array()}};
-  for (const SweepResult& r : results) {
+  nlohmann::json out = {{"tool", "ppd sim sweep"}, {"cluster", experiment::sim_flags_json(f.cluster)}, {"points", nlohmann::json::array()}};
+  for (const experiment::SweepResult& r : results) {
     std::cout << format_row(r);
     out["points"].push_back(point_json(r));
   }
   if (!f.json_path.empty()) PPD_RETURN_IF_ERROR(write_file(f.json_path, out.dump(2) + "\n"));
   if (!f.table_path.empty()) {
     const routing::PolicyOptions& p = f.cluster.policy.policy;
-    const nlohmann::json table = build_lookup_table(results, table_rates, p.ppd.w_ttft, p.ppd.w_tpot);
+    const nlohmann::json table = experiment::build_lookup_table(results, table_rates, p.ppd.w_ttft, p.ppd.w_tpot);
     PPD_RETURN_IF_ERROR(write_file(f.table_path, table.dump(2) + "\n"));
     std::cerr << fmt::format("ppd sim sweep: lookup table of {} cells written to {}\n", table["cells"].size(), f.table_path);
   }

@@ -22,6 +22,7 @@
 #include "ppd/microbench/bench_router.h"
 #include "ppd/microbench/bench_util.h"
 #include "ppd/launch/child_process.h"
+#include "ppd/launch/log_dir.h"
 #include "ppd/model/model_source.h"
 #include "ppd/launch/up_plan.h"
 #include "ppd/net/http_client.h"
@@ -60,15 +61,6 @@ net::HttpRequestSpec request_spec(const std::string& host, uint16_t port, http_v
   std::string content_type = body.empty() ? "" : "application/json";
   return {.host = host, .port = port, .method = method, .target = std::move(target), .body = std::move(body),
           .content_type = std::move(content_type), .timeout_ms = kRequestTimeoutMs};
-}
-
-Result<std::string> make_log_dir() {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string path = fmt::format("{}/ppd-bench-router-XXXXXX", tmp != nullptr && *tmp != '\0' ? tmp : "/tmp");
-  if (::mkdtemp(path.data()) == nullptr) {
-    return unavailable("log dir: cannot create {}: {}", path, std::strerror(errno));
-  }
-  return path;
 }
 
 // The router's --max-active-requests and --max-waiting-per-node: part 3's streams wait in the
@@ -239,7 +231,7 @@ Result<LatencyReport> run_latency_bench(const ServingTarget& t, const RouterBenc
 Result<ServingReport> run_serving_bench(const RouterBenchOptions& o, std::ostream& log) {
   ServingReport report{.kv_cache_mib = kKvCacheMib, .router_admission_limit = admission_limit(o)};
   const uint64_t fd_limit = raise_fd_limit();
-  PPD_ASSIGN_OR_RETURN(report.log_dir, make_log_dir());
+  PPD_ASSIGN_OR_RETURN(report.log_dir, launch::make_log_dir("", "ppd-bench-router"));
   BenchChildren children(report.log_dir);
   PPD_RETURN_IF_ERROR(children.start(o, log));
   PPD_ASSIGN_OR_RETURN(report.latency, run_latency_bench(children.target(), o, log));

@@ -1,4 +1,4 @@
-#include "ppd/cli/sim_scorecard.h"
+#include "ppd/experiment/sim_scorecard.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,13 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "ppd/loadgen/prompt_text.h"
-#include "ppd/cli/sim_sweep.h"
+#include "ppd/experiment/sim_sweep.h"
 #include "ppd/common/file.h"
 #include "ppd/routing/table_policy.h"
 #include "ppd/sim/profile_cost_model.h"
 #include "ppd/workload/synthetic.h"
 
-namespace ppd::cli {
+namespace ppd::experiment {
 namespace {
 
 struct WorkloadCell {
@@ -246,4 +246,4 @@ Result<std::vector<ScoreCell>> run_scorecard(const ScorecardOptions& o,
   return cells;
 }
 
-}  // namespace ppd::cli
+}  // namespace ppd::experiment

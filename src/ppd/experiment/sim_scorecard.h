@@ -12,10 +12,10 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "ppd/cli/bench_workload_flags.h"
-#include "ppd/cli/sim_setup.h"
+#include "ppd/experiment/workload_spec.h"
+#include "ppd/experiment/sim_setup.h"
 
-namespace ppd::cli {
+namespace ppd::experiment {
 
 // The policies a scorecard runs, by label: every fixed policy first, then ppd in its default
 // (weighted) mode and in SLO mode with each cell's tight and loose SLO pair.
@@ -129,4 +129,4 @@ std::string format_scorecard_report(const std::vector<ScoreCell>& cells, const s
 // as count, median and p90), numbers to four significant digits.
 nlohmann::json scorecard_json(const std::vector<ScoreCell>& cells);
 
-}  // namespace ppd::cli
+}  // namespace ppd::experiment

@@ -1,4 +1,4 @@
-#include "ppd/cli/node_step_log.h"
+#include "ppd/experiment/node_step_log.h"
 
 #include <cmath>
 #include <cstdio>
@@ -10,7 +10,7 @@
 
 #include "ppd/common/file.h"
 
-namespace ppd::cli {
+namespace ppd::experiment {
 namespace {
 
 constexpr std::string_view kMarker = " step prefill_tokens=";
@@ -141,4 +141,4 @@ Status check_profile_against_steps(const sim::ProfileCostModel& profile, const s
   return Status::Ok();
 }
 
-}  // namespace ppd::cli
+}  // namespace ppd::experiment

@@ -1,5 +1,6 @@
-// The flags that describe a simulated cluster (`ppd sim`, `ppd sim sweep`): model, cost
-// profile, P:D split, node limits, KV link and routing policy; and the setup they build.
+// A simulated cluster as `ppd sim` and `ppd sim sweep` describe it (model, cost profile, P:D split,
+// node limits, KV link and routing policy), and the cost model and cluster options it builds.
+// The flags that fill it are in cli/sim_flags.h.
 #pragma once
 
 #include <memory>
@@ -7,15 +8,11 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "ppd/cli/policy_flags.h"
+#include "ppd/experiment/policy_spec.h"
 #include "ppd/common/status.h"
 #include "ppd/sim/cluster.h"
 
-namespace CLI {
-class App;
-}  // namespace CLI
-
-namespace ppd::cli {
+namespace ppd::experiment {
 
 struct SimClusterFlags {
   std::string model = "llama-3.1-8b";  // model shape preset
@@ -37,11 +34,6 @@ struct SimClusterFlags {
   double message_delay_ms = 1;
 };
 
-void add_sim_cluster_flags(CLI::App* cmd, SimClusterFlags* f);
-
-// --template-tokens: tokens a chat template adds to every simulated user message.
-void add_template_tokens_flag(CLI::App* cmd, int* template_tokens);
-
 struct SimSetup {
   std::unique_ptr<sim::StepCostModel> cost;
   std::string cost_name;  // "roofline h100-80gb" or "profile <name>"
@@ -55,4 +47,4 @@ Result<SimSetup> make_sim_setup(const SimClusterFlags& f);
 // The flags as a JSON object, for result files.
 nlohmann::json sim_flags_json(const SimClusterFlags& f);
 
-}  // namespace ppd::cli
+}  // namespace ppd::experiment

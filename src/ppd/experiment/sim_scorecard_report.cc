@@ -7,9 +7,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "ppd/cli/sim_scorecard.h"
+#include "ppd/experiment/sim_scorecard.h"
 
-namespace ppd::cli {
+namespace ppd::experiment {
 namespace {
 
 constexpr double kTtftMargin = 0.10;   // ppd within 10% of the best fixed TTFT
@@ -197,4 +197,4 @@ nlohmann::json scorecard_json(const std::vector<ScoreCell>& cells) {
   return out;
 }
 
-}  // namespace ppd::cli
+}  // namespace ppd::experiment

@@ -11,7 +11,7 @@
 #include "ppd/common/status.h"
 #include "ppd/sim/profile_cost_model.h"
 
-namespace ppd::cli {
+namespace ppd::experiment {
 
 struct LoggedStep {
   int64_t prefill_tokens = 0;
@@ -39,4 +39,4 @@ std::vector<sim::MeasuredStep> shaped_steps(const std::vector<LoggedStep>& steps
 Status check_profile_against_steps(const sim::ProfileCostModel& profile, const std::string& label,
                                    const std::vector<LoggedStep>& steps, double tolerance, std::ostream& out);
 
-}  // namespace ppd::cli
+}  // namespace ppd::experiment

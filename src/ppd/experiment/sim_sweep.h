@@ -11,12 +11,12 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "ppd/cli/bench_workload_flags.h"
-#include "ppd/cli/sim_setup.h"
+#include "ppd/experiment/workload_spec.h"
+#include "ppd/experiment/sim_setup.h"
 #include "ppd/stats/router_counters.h"
 #include "ppd/stats/summary.h"
 
-namespace ppd::cli {
+namespace ppd::experiment {
 
 struct SweepPoint {
   int num_prefill = 1;
@@ -69,4 +69,4 @@ std::vector<SweepPoint> table_points(const WorkloadFlags& base, int num_prefill,
 nlohmann::json build_lookup_table(const std::vector<SweepResult>& results, const std::vector<double>& rate_points,
                                   double w_ttft, double w_tpot);
 
-}  // namespace ppd::cli
+}  // namespace ppd::experiment

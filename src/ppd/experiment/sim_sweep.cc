@@ -1,4 +1,4 @@
-#include "ppd/cli/sim_sweep.h"
+#include "ppd/experiment/sim_sweep.h"
 
 #include <atomic>
 #include <condition_variable>
@@ -14,7 +14,7 @@
 #include "ppd/loadgen/prompt_text.h"
 #include "ppd/workload/synthetic.h"
 
-namespace ppd::cli {
+namespace ppd::experiment {
 namespace {
 
 SweepResult run_point(const SimClusterFlags& base, const SweepPoint& p, const stats::Slo& slo, int template_tokens,
@@ -168,4 +168,4 @@ nlohmann::json build_lookup_table(const std::vector<SweepResult>& results, const
   return {{"rate_points", rate_points}, {"weights", {{"ttft", w_ttft}, {"tpot", w_tpot}}}, {"cells", cells}};
 }
 
-}  // namespace ppd::cli
+}  // namespace ppd::experiment

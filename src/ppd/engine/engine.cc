@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ppd/common/splitmix.h"
 #include "ppd/common/thread_pool.h"
 #include "ppd/engine/engine_state.h"
 #include "ppd/engine/model_executor.h"
@@ -53,12 +54,6 @@ Result<int> resolve_num_blocks(const EngineOptions& o, size_t block_bytes) {
                             block_bytes, gib, memory_gib);
   }
   return static_cast<int>(n);
-}
-
-uint64_t mix_seed(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  return x ^ (x >> 27);
 }
 
 Status load_model(Engine::State& s, const std::string& model_dir) {
@@ -195,7 +190,7 @@ Result<std::unique_ptr<sched::Sequence>> make_sequence(Engine::State& s, Request
     while (s.scheduler->find(RequestId{s.next_id})) ++s.next_id;
     id = RequestId{s.next_id++};
   }
-  const uint64_t seed = spec.params.seed.value_or(mix_seed(id.value));
+  const uint64_t seed = spec.params.seed.value_or(splitmix64(id.value));
   spdlog::debug("request add id={} prompt_tokens={} max_tokens={} greedy={}", id.value, num_prompt, max_tokens,
                 spec.params.is_greedy());
   return std::make_unique<sched::Sequence>(sched::SequenceOptions{

@@ -4,15 +4,10 @@
 #include <cmath>
 #include <limits>
 
+#include "ppd/common/splitmix.h"
+
 namespace ppd::engine {
 namespace {
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 

@@ -17,7 +17,7 @@ class CounterRng {
  public:
   explicit CounterRng(uint64_t key) : key_(key) {}
 
-  uint64_t bits(uint64_t index) const { return splitmix64_mix(key_ + (index + 1) * kGamma); }
+  uint64_t bits(uint64_t index) const { return splitmix64_mix(key_ + (index + 1) * kGoldenGamma); }
 
   // Uniform in [0, n) by multiply-shift (bias below 2^-32 for n < 2^32). REQUIRES: n >= 1.
   uint32_t below(uint64_t index, uint32_t n) const {
@@ -36,7 +36,6 @@ class CounterRng {
   static double irwin_hall_sigma() { return 2.0 * std::sqrt((65536.0 * 65536.0 - 1.0) / 3.0); }
 
  private:
-  static constexpr uint64_t kGamma = 0x9e3779b97f4a7c15ULL;
   uint64_t key_;
 };
 

@@ -14,6 +14,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "ppd/common/splitmix.h"
 #include "ppd/transfer/kv_transport.h"
 
 namespace ppd::transfer {
@@ -26,11 +27,8 @@ class FakeBlockSource final : public BlockSource {
     std::vector<std::vector<uint8_t>> blocks(static_cast<size_t>(num_blocks), std::vector<uint8_t>(block_bytes));
     for (auto& block : blocks) {
       for (size_t i = 0; i < block.size(); i += 8) {
-        x += 0x9E3779B97F4A7C15ull;  // splitmix64
-        uint64_t z = x;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        z ^= z >> 31;
+        x += kGoldenGamma;
+        const uint64_t z = splitmix64_mix(x);
         std::memcpy(block.data() + i, &z, std::min<size_t>(8, block.size() - i));
       }
     }

@@ -117,7 +117,7 @@ void prefix_keys(const std::vector<int64_t>& ids, std::vector<uint64_t>* keys) {
   keys->resize(ids.size());
   uint64_t h = 0;
   for (size_t k = 0; k < ids.size(); ++k) {
-    h = splitmix64_mix(h + 0x9e3779b97f4a7c15ULL + splitmix64_mix(static_cast<uint64_t>(ids[k])));
+    h = splitmix64_mix(h + kGoldenGamma + splitmix64_mix(static_cast<uint64_t>(ids[k])));
     (*keys)[k] = h;
   }
 }

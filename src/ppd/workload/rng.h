@@ -21,11 +21,11 @@ class Rng {
 
   // The independent stream `stream` of `seed`, item `index` (e.g. a conversation id).
   static Rng for_stream(uint64_t seed, uint64_t stream, uint64_t index) {
-    return Rng(splitmix64_mix(splitmix64_mix(seed ^ splitmix64_mix(stream + kGamma)) + index));
+    return Rng(splitmix64_mix(splitmix64_mix(seed ^ splitmix64_mix(stream + kGoldenGamma)) + index));
   }
 
   uint64_t next_bits() {
-    state_ += kGamma;
+    state_ += kGoldenGamma;
     return splitmix64_mix(state_);
   }
 
@@ -45,7 +45,6 @@ class Rng {
 
  private:
   __extension__ typedef unsigned __int128 U128;
-  static constexpr uint64_t kGamma = 0x9e3779b97f4a7c15ULL;
   uint64_t state_;
 };
 

@@ -19,6 +19,7 @@
 #include "ppd/loadgen/turn_client.h"
 #include "ppd/net/asio_util.h"
 #include "ppd/net/http_client.h"
+#include "ppd/workload/replay.h"
 
 namespace ppd::loadgen {
 namespace {
@@ -86,14 +87,6 @@ asio::awaitable<void> sleep_until(SteadyTime::time_point when) {
   co_await timer.async_wait(net::kUseTuple);
 }
 
-SteadyTime::time_point at(const Run& run, double seconds) {
-  return run.start + std::chrono::duration_cast<SteadyTime::duration>(std::chrono::duration<double>(seconds));
-}
-
-bool past_duration(const Run& run) {
-  return run.options->duration_s > 0 && seconds_since(run.start) > run.options->duration_s;
-}
-
 std::vector<ChatMessage> opening_messages(const Run& run, const workload::Conversation& c) {
   std::vector<ChatMessage> messages;
   if (!c.system_text.empty()) {
@@ -139,16 +132,15 @@ void store(Run& run, const workload::Conversation& c, stats::RequestRecord recor
   run.result.records.push_back(std::move(record));
 }
 
-// Waits for the turn's think time and trace offset; false when the run stopped meanwhile.
+// Waits until the turn is due (workload::turn_due_ns: its arrival, think time and trace offset);
+// false when the run stopped meanwhile or the turn falls past its duration.
 asio::awaitable<bool> wait_for_turn(Run& run, const workload::Conversation& c, size_t i, double previous_end_s) {
-  const workload::Turn& t = c.turns[i];
-  if (i > 0 && t.think_time_s > 0) co_await sleep_until(at(run, previous_end_s + t.think_time_s));
-  if (t.offset_s >= 0) co_await sleep_until(at(run, c.arrival_s + t.offset_s));
-  co_return !run.stopping && !past_duration(run);
+  const int64_t due_ns = workload::turn_due_ns(c, i, workload::seconds_to_ns(previous_end_s));
+  co_await sleep_until(run.start + std::chrono::duration_cast<SteadyTime::duration>(std::chrono::nanoseconds(due_ns)));
+  co_return !run.stopping && !workload::past_duration(run.options->duration_s, seconds_since(run.start));
 }
 
 asio::awaitable<void> run_conversation(Run& run, const workload::Conversation& c) {
-  co_await sleep_until(at(run, c.arrival_s));
   std::vector<ChatMessage> messages = opening_messages(run, c);
   double previous_end_s = 0;
   size_t i = 0;
@@ -213,10 +205,7 @@ namespace {
 
 Status check_options(const LoadOptions& o) {
   if (o.max_concurrency < 0) return invalid_argument("max_concurrency: must be >= 0; got {}", o.max_concurrency);
-  if (o.num_warmup_conversations < 0) {
-    return invalid_argument("warmup: must be >= 0; got {}", o.num_warmup_conversations);
-  }
-  if (o.duration_s < 0) return invalid_argument("duration: must be >= 0; got {}", o.duration_s);
+  PPD_RETURN_IF_ERROR(workload::check_replay_options(o.num_warmup_conversations, o.duration_s));
   if (o.request_timeout_ms < 1) return invalid_argument("request_timeout_ms: must be >= 1; got {}", o.request_timeout_ms);
   return Status::Ok();
 }

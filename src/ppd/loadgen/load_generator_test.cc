@@ -2,6 +2,7 @@
 // with a text of its own and records what it was sent.
 #include "ppd/loadgen/load_generator.h"
 
+#include <cmath>
 #include <mutex>
 #include <sstream>
 
@@ -192,6 +193,11 @@ TEST(LoadGeneratorTest, BadOptionsAreErrors) {
   const workload::Workload w{.name = "t", .conversations = {conversation(0, 0, {1})}};
   EXPECT_EQ(run_load(e, w, text, {.max_concurrency = -1}, progress).status().message(),
             "max_concurrency: must be >= 0; got -1");
+  // The simulator's client checks these alike (workload::check_replay_options).
+  EXPECT_EQ(run_load(e, w, text, {.duration_s = std::nan("")}, progress).status().message(),
+            "duration_s: must be >= 0; got nan");
+  EXPECT_EQ(run_load(e, w, text, {.num_warmup_conversations = -2}, progress).status().message(),
+            "warmup: must be >= 0; got -2");
 }
 
 }  // namespace

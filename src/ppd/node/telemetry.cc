@@ -12,8 +12,7 @@ void Telemetry::on_step(const engine::StepStats& stats) {
   if (stats.num_prefill_tokens == 0 && stats.num_decode_sequences == 0) return;
   spdlog::debug("step prefill_tokens={} decodes={} context_tokens={} step_us={}", stats.num_prefill_tokens,
                 stats.num_decode_sequences, stats.num_context_tokens, stats.step_time_ns / 1000);
-  recent_steps_.push_back(stats);
-  if (recent_steps_.size() > kMaxSteps) recent_steps_.pop_front();
+  sched::push_report_step(&recent_steps_, stats);
 }
 
 void Telemetry::on_state(const engine::StepStats& state) {
@@ -34,9 +33,8 @@ void Telemetry::on_kv_events(std::vector<kv::KvEvent> events) {
 
 void Telemetry::record_transfer(int64_t bytes, int64_t duration_ns) {
   if (bytes <= 0 || duration_ns <= 0) return;
-  const double rate = static_cast<double>(bytes) * 1e9 / static_cast<double>(duration_ns);
   std::lock_guard lock(mu_);
-  transfer_bytes_per_s_ = transfer_bytes_per_s_ == 0 ? rate : 0.8 * transfer_bytes_per_s_ + 0.2 * rate;
+  transfer_rate_.record(bytes, duration_ns);
   transfer_bytes_total_ += bytes;
 }
 
@@ -77,7 +75,7 @@ nlohmann::json Telemetry::load_snapshot() const {
           {"num_pinned_handles", num_pinned_handles_},
           {"draining", draining_},
           {"num_steps", num_steps_},
-          {"transfer_bytes_per_s", transfer_bytes_per_s_},
+          {"transfer_bytes_per_s", transfer_rate_.bytes_per_s()},
           {"transfer_bytes_total", transfer_bytes_total_}};
 }
 

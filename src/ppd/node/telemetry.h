@@ -16,6 +16,7 @@
 
 #include "ppd/common/clock.h"
 #include "ppd/node/engine_loop.h"
+#include "ppd/sched/load_report.h"
 
 namespace ppd::node {
 
@@ -37,13 +38,12 @@ class Telemetry final : public StepObserver {
   // kMaxBacklog lines behind (then it is closed and dropped).
   std::shared_ptr<EventChannel> subscribe(boost::asio::any_io_executor executor);
   // Sends a load report to every subscriber and returns it; the steps in it are those
-  // since the previous report (at most kMaxSteps).
+  // since the previous report (at most sched::kMaxReportSteps, the latest).
   nlohmann::json publish_load_report();
   // The latest queue state, without consuming the recent steps.
   nlohmann::json load_snapshot() const;
 
   static constexpr size_t kMaxBacklog = 4096;
-  static constexpr size_t kMaxSteps = 256;
 
  private:
   void broadcast_locked(const std::string& line);
@@ -56,7 +56,7 @@ class Telemetry final : public StepObserver {
   int64_t num_steps_ = 0;
   int num_pinned_handles_ = 0;
   bool draining_ = false;
-  double transfer_bytes_per_s_ = 0;  // exponentially weighted over pulls
+  sched::TransferRateAverage transfer_rate_;
   int64_t transfer_bytes_total_ = 0;
   std::vector<std::shared_ptr<EventChannel>> subscribers_;
 };

@@ -14,6 +14,7 @@
 
 #include "ppd/common/check.h"
 #include "ppd/common/json_limits.h"
+#include "ppd/kv/block_hash.h"
 
 namespace ppd::router {
 namespace asio = boost::asio;
@@ -93,9 +94,10 @@ Result<EngineFacts> parse_engine_facts(const nlohmann::json& health, std::string
   }
 }
 
-ClusterMonitor::ClusterMonitor(asio::any_io_executor executor, routing::ClusterView* view, const Clock* clock,
+ClusterMonitor::ClusterMonitor(asio::any_io_executor executor, routing::RouterLedger* ledger, const Clock* clock,
                                ClusterMonitorOptions options)
-    : executor_(std::move(executor)), view_(view), clock_(clock), options_(options) {}
+    : executor_(std::move(executor)), ledger_(ledger), view_(&ledger->mutable_view()), clock_(clock),
+      options_(options) {}
 
 ClusterMonitor::~ClusterMonitor() { stop(); }
 
@@ -157,7 +159,16 @@ void ClusterMonitor::report_failure(NodeId id) {
 }
 
 void ClusterMonitor::note_cached(NodeId id, std::span<const BlockHash> hashes) {
-  for (NodeId same : ids_of_same_node(id)) view_->apply_kv_events(same, hashes, {});
+  for (NodeId same : ids_of_same_node(id)) ledger_->note_cached(same, hashes);
+}
+
+void ClusterMonitor::note_answered(const routing::RouteDecision& d, std::span<const TokenId> prompt,
+                                   std::span<const TokenId> outputs, std::span<const BlockHash> prompt_hashes) {
+  std::vector<TokenId> held(prompt.begin(), prompt.end());
+  if (!outputs.empty()) held.insert(held.end(), outputs.begin(), outputs.end() - 1);
+  // The router's model identity: every node it uses serves that model (check_facts).
+  note_cached(d.decode, kv::hash_full_blocks(options_.model_identity, held, view_->block_size));
+  if (d.prefill) note_cached(*d.prefill, prompt_hashes);
 }
 
 void ClusterMonitor::set_healthy(Node& node, bool healthy) {
@@ -200,7 +211,7 @@ asio::awaitable<Status> ClusterMonitor::follow_once(Node& node) {
                               .headers = secret_headers(options_.cluster_secret),
                               .timeout_ms = std::numeric_limits<int32_t>::max()};
   node.last_line_ns = clock_->now_ns();
-  auto on_line = [this, &node](std::string_view line) { return apply_line(node, line); };
+  auto on_line = [this, &node](std::string_view line) { return apply_node_line(node, line); };
   std::variant<Result<net::HttpResponse>, std::monostate> ended =
       co_await (net::http_stream(events, on_line) || watchdog(node));
   if (ended.index() == 1) co_return unavailable("no report for {} ms", options_.node_timeout_ms);
@@ -242,18 +253,25 @@ Status ClusterMonitor::check_facts(Node& node, const EngineFacts& facts) {
   return Status::Ok();
 }
 
-Status ClusterMonitor::apply_line(Node& node, std::string_view line) {
+Status ClusterMonitor::apply_line(NodeId id, std::string_view line) {
+  for (const auto& n : nodes_) {
+    if (std::find(n->ids.begin(), n->ids.end(), id) != n->ids.end()) return apply_node_line(*n, line);
+  }
+  return invalid_argument("node id {}: unknown", id.value);
+}
+
+Status ClusterMonitor::apply_node_line(Node& node, std::string_view line) {
   node.last_line_ns = clock_->now_ns();
   const nlohmann::json j = parse_peer_json(line);
   const std::string type = j.is_object() ? j.value("type", std::string()) : std::string();
   if (type == "kv_events") {
     PPD_ASSIGN_OR_RETURN(std::vector<BlockHash> stored, parse_hashes(j.value("stored", nlohmann::json()), "stored"));
     PPD_ASSIGN_OR_RETURN(std::vector<BlockHash> removed, parse_hashes(j.value("removed", nlohmann::json()), "removed"));
-    for (NodeId id : node.ids) view_->apply_kv_events(id, stored, removed);
+    for (NodeId id : node.ids) ledger_->apply_kv_events(id, stored, removed);
   } else if (type == "load") {
     std::vector<routing::StepSample> steps;
     PPD_ASSIGN_OR_RETURN(const routing::NodeLoad load, parse_load(j, &steps));
-    for (NodeId id : node.ids) view_->apply_load(id, load, steps, node.last_line_ns);
+    for (NodeId id : node.ids) ledger_->apply_load(id, load, steps, node.last_line_ns);
   }
   return Status::Ok();
 }

@@ -1,8 +1,8 @@
 // ClusterMonitor: keeps the router's ClusterView current. For each node it reads /health
 // (the engine facts the router must agree with: model identity, block size), then follows
 // /events, applying KV events to the prefix index and load reports (with their steps, which
-// fit the node's step-time model) to its state; a node is healthy while its reports keep
-// coming. A broken or silent stream marks the node unhealthy, forgets its prefix cache and
+// fit the node's step-time model) to its state through the RouterLedger; a node is healthy
+// while its reports keep coming. A broken or silent stream marks the node unhealthy, forgets its prefix cache and
 // reconnects with backoff. Runs on the router's single-threaded executor; not thread-safe.
 #pragma once
 
@@ -18,7 +18,7 @@
 
 #include "ppd/common/clock.h"
 #include "ppd/net/http_client.h"
-#include "ppd/routing/cluster_view.h"
+#include "ppd/routing/router_ledger.h"
 
 namespace ppd::router {
 
@@ -50,8 +50,8 @@ std::vector<std::pair<std::string, std::string>> secret_headers(const std::strin
 
 class ClusterMonitor {
  public:
-  // `view` and `clock` must outlive the monitor.
-  ClusterMonitor(boost::asio::any_io_executor executor, routing::ClusterView* view, const Clock* clock,
+  // `ledger` (and its view) and `clock` must outlive the monitor.
+  ClusterMonitor(boost::asio::any_io_executor executor, routing::RouterLedger* ledger, const Clock* clock,
                  ClusterMonitorOptions options);
   ~ClusterMonitor();
 
@@ -74,9 +74,15 @@ class ClusterMonitor {
   std::vector<NodeId> ids_of_same_node(NodeId id) const;
   // A call to the node failed to connect: unhealthy until its stream reports again.
   void report_failure(NodeId id);
-  // The router knows a node now caches these blocks (a request it served just finished):
-  // adds them to the prefix index ahead of the node's KV events.
-  void note_cached(NodeId id, std::span<const BlockHash> hashes);
+  // A request the router served just finished: its decode node now caches the prompt and every
+  // output but the last (never fed back), its prefill node (remote path) the prompt's blocks;
+  // noted in the prefix index ahead of the nodes' KV events. Mutates.
+  void note_answered(const routing::RouteDecision& d, std::span<const TokenId> prompt,
+                     std::span<const TokenId> outputs, std::span<const BlockHash> prompt_hashes);
+  // One line of node `id`'s /events stream (a KV-event message or a load report), applied as
+  // when it arrives now; what following the node does with every line. An error for a
+  // malformed one. Mutates.
+  Status apply_line(NodeId id, std::string_view line);
 
  private:
   struct Node;
@@ -85,11 +91,13 @@ class ClusterMonitor {
   boost::asio::awaitable<void> watchdog(Node& node);
   boost::asio::awaitable<void> expire_loop();
   Status check_facts(Node& node, const EngineFacts& facts);
-  Status apply_line(Node& node, std::string_view line);
+  Status apply_node_line(Node& node, std::string_view line);
+  void note_cached(NodeId id, std::span<const BlockHash> hashes);
   void set_healthy(Node& node, bool healthy);
 
   boost::asio::any_io_executor executor_;
-  routing::ClusterView* view_;
+  routing::RouterLedger* ledger_;
+  routing::ClusterView* view_;  // the ledger's
   const Clock* clock_;
   ClusterMonitorOptions options_;
   std::vector<std::shared_ptr<Node>> nodes_;

@@ -22,6 +22,7 @@ Status validate(const RouterRuntimeOptions& o) {
   if (s.num_prepare_threads < 1) {
     return invalid_argument("router.num_prepare_threads: must be >= 1; got {}", s.num_prepare_threads);
   }
+  if (s.rate_window_ms < 1) return invalid_argument("router.rate_window_ms: must be >= 1; got {}", s.rate_window_ms);
   if (o.monitor.node_timeout_ms < 1) {
     return invalid_argument("router.node_timeout_ms: must be >= 1; got {}", o.monitor.node_timeout_ms);
   }
@@ -47,11 +48,12 @@ Status RouterRuntime::start(RouterRuntimeOptions o, boost::asio::any_io_executor
     o.service.served_model_name = std::filesystem::path(o.model_dir).lexically_normal().filename().string();
     if (o.service.served_model_name.empty()) o.service.served_model_name = "ppd";
   }
-  monitor_ = std::make_unique<ClusterMonitor>(executor, &view_, clock, o.monitor);
+  ledger_ = std::make_unique<routing::RouterLedger>(&view_, o.service.rate_window_ms * 1'000'000);
+  monitor_ = std::make_unique<ClusterMonitor>(executor, ledger_.get(), clock, o.monitor);
   for (const net::HostPort& p : o.prefill) PPD_RETURN_IF_ERROR(monitor_->add(p, routing::NodeKind::kPrefill));
   for (const net::HostPort& d : o.decode) PPD_RETURN_IF_ERROR(monitor_->add(d, routing::NodeKind::kDecode));
   PPD_ASSIGN_OR_RETURN(metrics_, register_router_metrics(&registry_));
-  service_ = std::make_unique<RouterService>(o.service, &view_, monitor_.get(), policy_.get(),
+  service_ = std::make_unique<RouterService>(o.service, ledger_.get(), monitor_.get(), policy_.get(),
                                              router::PromptBuilder(tok, chat_template), &metrics_, clock);
   http_ = std::make_unique<net::HttpServer>(
       executor, net::HttpServerOptions{.bind_address = o.host, .port = o.port, .max_body_bytes = o.max_body_bytes});

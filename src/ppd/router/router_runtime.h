@@ -48,6 +48,7 @@ class RouterRuntime {
   Status start(RouterRuntimeOptions options, boost::asio::any_io_executor executor, const Clock* clock);
 
   routing::ClusterView view_;
+  std::unique_ptr<routing::RouterLedger> ledger_;  // keeps view_; its window is the service's
   std::unique_ptr<routing::RoutingPolicy> policy_;
   std::unique_ptr<ClusterMonitor> monitor_;
   net::MetricsRegistry registry_;

@@ -11,8 +11,8 @@
 #include "ppd/common/secret.h"
 #include "ppd/router/dispatch.h"
 #include "ppd/router/response_relay.h"
+#include "ppd/router/scoped_reservation.h"
 #include "ppd/kv/block_hash.h"
-#include "ppd/routing/reservation.h"
 #include "ppd/request/sampling_params.h"
 
 namespace ppd::router {
@@ -38,24 +38,6 @@ struct RouterService::Prepared {
 
 namespace {
 
-// Keeps the router's own load counters on the chosen nodes (router/reservation.h) for as long as
-// the attempt runs: the prompt tokens until they are prefilled (prefill_done), the request
-// decoding from its first token (first_token), the request itself.
-class ScopedReservation {
- public:
-  ScopedReservation(routing::ClusterView* view, const RouteDecision& d, int num_prompt_tokens, int max_tokens)
-      : view_(view), r_(routing::reserve(view, d, num_prompt_tokens, max_tokens)) {}
-  ScopedReservation(const ScopedReservation&) = delete;
-  ScopedReservation& operator=(const ScopedReservation&) = delete;
-  void prefill_done() { routing::release_prefill(view_, &r_); }
-  void first_token() { routing::start_decoding(view_, &r_); }
-  ~ScopedReservation() { routing::release(view_, &r_); }
-
- private:
-  routing::ClusterView* view_;
-  routing::Reservation r_;
-};
-
 void log_decision(const std::string& id, std::string_view policy, const RouteDecision& d,
                   const routing::ClusterView& view) {
   if (!spdlog::should_log(spdlog::level::debug)) return;
@@ -71,11 +53,12 @@ void log_decision(const std::string& id, std::string_view policy, const RouteDec
 
 }  // namespace
 
-RouterService::RouterService(RouterServiceOptions options, routing::ClusterView* view, ClusterMonitor* monitor,
+RouterService::RouterService(RouterServiceOptions options, routing::RouterLedger* ledger, ClusterMonitor* monitor,
                              const routing::RoutingPolicy* policy, router::PromptBuilder prompts,
                              RouterMetrics* metrics, const Clock* clock)
     : options_(std::move(options)),
-      view_(view),
+      ledger_(ledger),
+      view_(&ledger->mutable_view()),
       monitor_(monitor),
       policy_(policy),
       prompts_(std::move(prompts)),
@@ -87,14 +70,6 @@ RouterService::RouterService(RouterServiceOptions options, routing::ClusterView*
 bool RouterService::authorized(const net::HttpRequest& request) const {
   if (options_.api_key.empty()) return true;
   return bearer_matches(options_.api_key, request.header("authorization").value_or(""));
-}
-
-double RouterService::request_rate() {
-  const int64_t now = clock_->now_ns();
-  const int64_t window_ns = options_.rate_window_ms * 1'000'000;
-  arrivals_ns_.push_back(now);
-  while (!arrivals_ns_.empty() && now - arrivals_ns_.front() > window_ns) arrivals_ns_.pop_front();
-  return static_cast<double>(arrivals_ns_.size()) / (static_cast<double>(options_.rate_window_ms) / 1e3);
 }
 
 Status RouterService::admit() const {
@@ -184,7 +159,7 @@ asio::awaitable<Status> RouterService::run(Prepared& p, net::ResponseWriter& wri
                         .num_new_tokens = static_cast<int>(p.plan.token_ids.size()) - p.plan.num_history_tokens,
                         .max_tokens = p.max_tokens,
                         .turn = p.plan.turn,
-                        .request_rate = request_rate()};
+                        .request_rate = ledger_->note_arrival(clock_->now_ns())};
   if (auto it = sessions_.find(p.session); !p.session.empty() && it != sessions_.end()) {
     in.session_decode = it->second.decode;
     in.since_session_answer_s = static_cast<double>(clock_->now_ns() - it->second.answered_ns) * 1e-9;
@@ -196,7 +171,7 @@ asio::awaitable<Status> RouterService::run(Prepared& p, net::ResponseWriter& wri
     if (attempt > 0) d->reason = "retry";
     log_decision(p.meta.id, policy_->name(), *d, *view_);
     metrics_->decisions->with({std::string(policy_->name()), std::string(path_name(d->path)), d->reason}).inc();
-    ScopedReservation reservation(view_, *d, in.num_prompt_tokens, in.max_tokens);
+    ScopedReservation reservation(ledger_, *d, in.num_prompt_tokens, in.max_tokens);
     asio::any_io_executor executor = co_await asio::this_coro::executor;
     Dispatch dispatch{.executor = executor, .view = view_, .monitor = monitor_,
                       .prefill_timeout_ms = options_.prefill_timeout_ms, .stream_timeout_ms = options_.stream_timeout_ms,
@@ -257,11 +232,7 @@ void RouterService::finish(Prepared& p, const RouteDecision& d, const ResponseRe
   metrics_->prefix_hit_tokens->with({path}).inc(relay.num_cached_tokens());
   metrics_->prompt_tokens->with({}).inc(relay.num_prompt_tokens());
   metrics_->generation_tokens->with({}).inc(num_out);
-  // The decode node now caches the prompt and every output but the last (never fed back).
-  std::vector<TokenId> held = p.plan.token_ids;
-  held.insert(held.end(), relay.output_ids().begin(), relay.output_ids().end() - 1);
-  monitor_->note_cached(d.decode, kv::hash_full_blocks(monitor_->facts()->model_identity, held, view_->block_size));
-  if (d.prefill) monitor_->note_cached(*d.prefill, p.hashes);
+  monitor_->note_answered(d, p.plan.token_ids, relay.output_ids(), p.hashes);
   if (!relay.cut_by_stop_string()) {
     std::span<const TokenId> answer = relay.output_ids();
     if (relay.finish_reason() == "stop") answer = answer.first(answer.size() - 1);

@@ -10,7 +10,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -26,6 +25,7 @@
 #include "ppd/net/server_request.h"
 #include "ppd/routing/policy.h"
 #include "ppd/router/prompt_builder.h"
+#include "ppd/routing/router_ledger.h"
 
 namespace ppd::router {
 
@@ -48,8 +48,9 @@ struct RouterServiceOptions {
 
 class RouterService {
  public:
-  // Every pointer must outlive the service.
-  RouterService(RouterServiceOptions options, routing::ClusterView* view, ClusterMonitor* monitor,
+  // Every pointer must outlive the service. `ledger` keeps the view the monitor follows; its rate
+  // window is options.rate_window_ms (RouterRuntime makes it so).
+  RouterService(RouterServiceOptions options, routing::RouterLedger* ledger, ClusterMonitor* monitor,
                 const routing::RoutingPolicy* policy, router::PromptBuilder prompts, RouterMetrics* metrics,
                 const Clock* clock);
 
@@ -73,13 +74,13 @@ class RouterService {
                                                    const std::optional<EngineFacts>& facts) const;
   Status admit() const;
   boost::asio::awaitable<Status> run(Prepared& p, net::ResponseWriter& writer);
-  double request_rate();
   void finish(Prepared& p, const routing::RouteDecision& d, const class ResponseRelay& relay);
   void note_prediction(const routing::RouteDecision& d, std::string_view turn, const std::string& path, double ttft,
                        double tpot);
 
   RouterServiceOptions options_;
-  routing::ClusterView* view_;
+  routing::RouterLedger* ledger_;
+  routing::ClusterView* view_;  // the ledger's
   ClusterMonitor* monitor_;
   const routing::RoutingPolicy* policy_;
   router::PromptBuilder prompts_;
@@ -91,7 +92,6 @@ class RouterService {
     int64_t answered_ns = 0;  // when that answer's last token arrived (router clock)
   };
   std::unordered_map<std::string, Session> sessions_;
-  std::deque<int64_t> arrivals_ns_;
   uint64_t next_id_ = 1;
   int num_active_ = 0;
   // Last: joined first on destruction, while what its jobs read is still there.

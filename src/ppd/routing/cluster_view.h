@@ -60,7 +60,7 @@ struct NodeState {
   NodeLimits limits;
   StepTimeModel step_model;
   // Requests the router has sent here that have not finished, and their prompt tokens
-  // still to prefill (the router's own view; it leads the load reports); see reservation.h.
+  // still to prefill (the router's own view; it leads the load reports); see router_ledger.h.
   int num_router_active = 0;
   int64_t num_router_prefill_tokens = 0;
   // Of those, the ones decoding here (past their first token), and Σ 1/(max_tokens - 1) over

@@ -7,6 +7,7 @@
 
 #include "ppd/common/check.h"
 #include "ppd/kv/block_table.h"
+#include "ppd/sched/load_report.h"
 #include "ppd/sim/event_queue.h"
 
 namespace ppd::sim {
@@ -23,13 +24,11 @@ std::vector<TokenId> prompt_with_room(std::span<const TokenId> prompt, int max_t
   return tokens;
 }
 
-constexpr size_t kMaxReportSteps = 256;  // as node::Telemetry::kMaxSteps
-
 struct NodeSlot {
   std::unique_ptr<SimNode> node;
   int64_t step_start_ns = 0;
-  std::vector<routing::StepSample> steps;  // since the last load report
-  double transfer_bytes_per_s = 0;        // EWMA of pulls, as node::Telemetry keeps it
+  std::vector<routing::StepSample> steps;  // since the last load report (sched/load_report.h)
+  sched::TransferRateAverage transfer_rate;  // of its pulls
   std::deque<RequestId> pending_imports;  // decode node: remote requests waiting for blocks
   // Import calls that reached the node during a step: as on a real node, whose engine thread
   // runs them between steps in arrival order. finish = true: the pull ended, run the request.
@@ -255,8 +254,7 @@ void ClusterSim::on_step_done(int node) {
   const std::vector<sched::SequenceUpdate>& updates = n.node->end_step();
   const StepShape& shape = n.node->last_shape();
   if (observer_) observer_->on_step(node, n.step_start_ns, now(), shape);
-  if (n.steps.size() == kMaxReportSteps) n.steps.erase(n.steps.begin());
-  n.steps.push_back(step_sample(shape, now() - n.step_start_ns));
+  sched::push_report_step(&n.steps, step_sample(shape, now() - n.step_start_ns));
   for (const sched::SequenceUpdate& u : updates) {
     if (!is_prefill(node)) {
       // The answer reaches the client whole at the end (end_request); a token on its own
@@ -360,10 +358,7 @@ void ClusterSim::on_transfer_done(int link) {
     Flight& f = flights_.at(id.value);
     const int64_t took_ns = now() - f.transfer_start_ns;
     if (observer_) observer_->on_transfer(decode, id, f.transfer_start_ns, now(), f.transfer_bytes);
-    if (f.transfer_bytes > 0 && took_ns > 0) {
-      const double rate = static_cast<double>(f.transfer_bytes) / (static_cast<double>(took_ns) * 1e-9);
-      d.transfer_bytes_per_s = d.transfer_bytes_per_s == 0 ? rate : 0.8 * d.transfer_bytes_per_s + 0.2 * rate;
-    }
+    d.transfer_rate.record(f.transfer_bytes, took_ns);
     unpin(static_cast<int>(f.decision.prefill->value), id);
     call_engine(decode, {.finish = true, .id = id});
   }
@@ -452,7 +447,7 @@ void ClusterSim::on_report(int node) {
                               .num_running = s.num_running(),
                               .num_pending_prefill_tokens = s.num_pending_prefill_tokens(),
                               .num_free_blocks = n.node->kv_cache().num_allocatable_blocks(),
-                              .transfer_bytes_per_s = n.transfer_bytes_per_s};
+                              .transfer_bytes_per_s = n.transfer_rate.bytes_per_s()};
   messages_.push_back({.node = node, .is_load = true, .load = load, .steps = std::move(n.steps)});
   n.steps.clear();
   queue_.push(now() + options_.message_delay_ns, EventKind::kMessage, static_cast<uint32_t>(node));

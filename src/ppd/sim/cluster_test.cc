@@ -1,5 +1,7 @@
 #include "ppd/sim/cluster.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "ppd/workload/arrivals.h"
@@ -209,6 +211,8 @@ TEST(ClusterTest, BadOptionsNameTheField) {
   EXPECT_NE(simulate_cluster(o, cost, w, {}).status().message().find("bytes_per_s"), std::string::npos);
   EXPECT_EQ(simulate_cluster(cluster(1, 1, "ppd"), cost, w, {.duration_s = -1}).status().message(),
             "duration_s: must be >= 0; got -1");
+  EXPECT_EQ(simulate_cluster(cluster(1, 1, "ppd"), cost, w, {.duration_s = std::nan("")}).status().message(),
+            "duration_s: must be >= 0; got nan");
 }
 
 }  // namespace

@@ -6,13 +6,13 @@
 #include "ppd/common/check.h"
 #include "ppd/common/splitmix.h"
 #include "ppd/kv/block_hash.h"
+#include "ppd/workload/replay.h"
 
 namespace ppd::sim {
 namespace {
 
 constexpr double kNsPerSecond = 1e9;
 
-int64_t to_ns(double seconds) { return static_cast<int64_t>(std::llround(seconds * kNsPerSecond)); }
 double to_s(int64_t ns) { return static_cast<double>(ns) / kNsPerSecond; }
 
 // The message tokens of `conversation` come from a stream no answer or other conversation
@@ -25,10 +25,7 @@ TokenId message_token(uint64_t stream, size_t position, uint32_t vocab_size) {
 }  // namespace
 
 Status validate_client_options(const ClientOptions& o) {
-  if (o.num_warmup_conversations < 0) {
-    return invalid_argument("warmup: must be >= 0; got {}", o.num_warmup_conversations);
-  }
-  if (!(o.duration_s >= 0)) return invalid_argument("duration_s: must be >= 0; got {}", o.duration_s);
+  PPD_RETURN_IF_ERROR(workload::check_replay_options(o.num_warmup_conversations, o.duration_s));
   if (o.template_tokens < 0) return invalid_argument("template_tokens: must be >= 0; got {}", o.template_tokens);
   return Status::Ok();
 }
@@ -40,12 +37,10 @@ SimClient::SimClient(const workload::Workload* w, const ClientOptions& options, 
   records_.reserve(static_cast<size_t>(workload::num_turns(*w)));
 }
 
-std::optional<int64_t> SimClient::due_ns(int64_t conversation, int64_t after_ns) const {
+std::optional<int64_t> SimClient::due_ns(int64_t conversation, int64_t previous_end_ns) const {
   const workload::Conversation& c = workload_->conversations[static_cast<size_t>(conversation)];
-  const workload::Turn& t = c.turns[conversations_[static_cast<size_t>(conversation)].next_turn];
-  int64_t due = std::max(after_ns, to_ns(c.arrival_s));
-  if (t.offset_s >= 0) due = std::max(due, to_ns(c.arrival_s + t.offset_s));
-  if (options_.duration_s > 0 && to_s(due) > options_.duration_s) return std::nullopt;
+  const int64_t due = workload::turn_due_ns(c, conversations_[static_cast<size_t>(conversation)].next_turn, previous_end_ns);
+  if (workload::past_duration(options_.duration_s, to_s(due))) return std::nullopt;
   return due;
 }
 
@@ -128,8 +123,7 @@ std::optional<int64_t> SimClient::on_finish(RequestId id, int64_t now_ns, int64_
     close(f.conversation, left);
     return std::nullopt;
   }
-  const int64_t think_ns = to_ns(wc.turns[c.next_turn].think_time_s);
-  const std::optional<int64_t> due = due_ns(f.conversation, now_ns + think_ns);
+  const std::optional<int64_t> due = due_ns(f.conversation, now_ns);
   if (!due) close(f.conversation, left);
   return due;
 }

@@ -1,6 +1,7 @@
 // SimClient: the simulator's load generator, with the rules of loadgen::run_load in simulated
-// time. A conversation's first turn is sent at its arrival; each later turn at the end of the
-// previous answer plus its think time, and not before arrival + offset_s (trace replay). A
+// time (workload/replay.h, which both use). A conversation's first turn is sent at its arrival;
+// each later turn at the end of the previous answer plus its think time, and not before
+// arrival + offset_s (trace replay). A
 // turn's prompt is the conversation's history (system tokens, earlier messages, the answers
 // as sampled) plus the new message; message tokens are a pure function of (conversation,
 // position), so no two conversations share a block. Records carry the same fields as the
@@ -92,7 +93,8 @@ class SimClient {
     int64_t conversation = 0;
     stats::RequestRecord record;
   };
-  std::optional<int64_t> due_ns(int64_t conversation, int64_t after_ns) const;
+  // When the conversation's next turn is due (workload::turn_due_ns), or nullopt past duration_s.
+  std::optional<int64_t> due_ns(int64_t conversation, int64_t previous_end_ns) const;
   void append_message(int64_t conversation, int64_t num_tokens);
   void close(int64_t conversation, size_t num_unsent);
 

@@ -1,15 +1,13 @@
 // SimRouter: the router inside the simulator. It holds the real ClusterView and routing
-// policy and keeps them as RouterService does: the windowed request rate given to the
-// policy, the router's own per-node counters for every request in flight, the blocks a
-// finished request leaves cached noted ahead of the node's KV events, and the KV events and
-// load reports (with their step samples) applied when they arrive. Node ids in the view
-// are the simulator's node indices: prefill nodes first, then decode nodes. Not
-// thread-safe; deterministic.
+// policy, and keeps the view through the real router's RouterLedger (router_ledger.h): the
+// windowed request rate given to the policy, the router's reservations for every request in
+// flight, the blocks a finished request leaves cached, the KV events and load reports. It adds
+// the counters `ppd bench` reads from a real router's /metrics. Node ids in the view are the
+// simulator's node indices: prefill nodes first, then decode nodes. Not thread-safe; deterministic.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <span>
 #include <vector>
@@ -17,7 +15,7 @@
 #include "ppd/kv/kv_event.h"
 #include "ppd/stats/router_counters.h"
 #include "ppd/routing/policies.h"
-#include "ppd/routing/reservation.h"
+#include "ppd/routing/router_ledger.h"
 
 namespace ppd::sim {
 
@@ -35,19 +33,22 @@ class SimRouter {
  public:
   // Every node starts healthy with an empty load, as after its first report.
   static Result<std::unique_ptr<SimRouter>> create(const SimRouterOptions& options);
+  SimRouter(const SimRouter&) = delete;  // ledger_ points at view_
+  SimRouter& operator=(const SimRouter&) = delete;
 
   // Routes one request arriving at now_ns and reserves the router's counters for it
-  // (reservation.h). Mutates.
+  // (RouterLedger::reserve). Mutates.
   struct Routed {
     routing::RouteDecision decision;
     routing::Reservation reservation;
+    double request_rate = 0;  // what the policy was given
   };
   Result<Routed> route(const routing::RouteInput& input, int64_t now_ns);
   // The remote prompt is prefilled (the prefill node's step ended): releases its prefill
   // tokens, as RouterService does when the prefill node answers. Mutates.
-  void prefill_done(routing::Reservation* r) { routing::release_prefill(&view_, r); }
+  void prefill_done(routing::Reservation* r) { ledger_.prefill_done(r); }
   // The first token reached the client: the request decodes on its decode node. Mutates.
-  void first_token(routing::Reservation* r) { routing::start_decoding(&view_, r); }
+  void first_token(routing::Reservation* r) { ledger_.first_token(r); }
   // The request ended: releases the rest of its reservation and notes what the nodes now cache
   // (`decode_hashes`: the prompt and every output but the last; both empty after a failure).
   // Mutates.
@@ -55,8 +56,11 @@ class SimRouter {
               std::span<const BlockHash> decode_hashes, int64_t num_prompt_tokens, int64_t num_cached_tokens,
               int64_t transfer_bytes);
 
-  void apply_kv_events(NodeId node, std::span<const kv::KvEvent> events);
-  void apply_load(NodeId node, const routing::NodeLoad& load, std::span<const routing::StepSample> steps, int64_t now_ns);
+  // A node's KV events (in order) and load reports, as they reach the router. Mutate.
+  void apply_kv_events(NodeId node, std::span<const kv::KvEvent> events) { ledger_.apply_kv_events(node, events); }
+  void apply_load(NodeId node, const routing::NodeLoad& load, std::span<const routing::StepSample> steps, int64_t now_ns) {
+    ledger_.apply_load(node, load, steps, now_ns);
+  }
 
   // A measured turn-2+ request took `ttft_s` where its policy predicted `predicted_s`. Mutates.
   void note_ttft_prediction(double predicted_s, double ttft_s) {
@@ -64,18 +68,17 @@ class SimRouter {
   }
 
   const routing::ClusterView& view() const { return view_; }
+  const routing::RouterLedger& ledger() const { return ledger_; }
   // The counters `ppd bench` reads from a real router's /metrics.
   const stats::RouterCounters& totals() const { return totals_; }
 
  private:
-  SimRouter(std::unique_ptr<routing::RoutingPolicy> policy) : policy_(std::move(policy)) {}
-  double request_rate(int64_t now_ns);
+  SimRouter(std::unique_ptr<routing::RoutingPolicy> policy, int64_t rate_window_ns)
+      : policy_(std::move(policy)), ledger_(&view_, rate_window_ns) {}
 
-  SimRouterOptions options_;
   std::unique_ptr<routing::RoutingPolicy> policy_;
   routing::ClusterView view_;
-  std::deque<int64_t> arrivals_ns_;
-  std::vector<BlockHash> run_;  // apply_kv_events' buffer, kept between calls
+  routing::RouterLedger ledger_;  // keeps view_
   stats::RouterCounters totals_;
 };
 

@@ -61,13 +61,13 @@ class EngineLoopTest : public ::testing::Test {
 TEST_F(EngineLoopTest, IdlesWhilePinsFillThePoolAndResumesOnTheUnpin) {
   const RequestId pinned = call([](engine::Engine& e) {
     return *e.add_request({.prompt = random_tokens(1, 100, 1, 200), .params = greedy(1),
-                           .blocks_on_finish = sched::BlocksOnFinish::kHold});
+                           .blocks_on_finish = sched::BlocksOnFinish::kPin});
   });
   // Wait (bounded) until the prefill ran and the request is pinned.
-  for (int i = 0; i < 2000 && !call([&](engine::Engine& e) { return e.held(pinned).has_value(); }); ++i) {
+  for (int i = 0; i < 2000 && !call([&](engine::Engine& e) { return e.pinned(pinned).has_value(); }); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  ASSERT_TRUE(call([&](engine::Engine& e) { return e.held(pinned).has_value(); }));
+  ASSERT_TRUE(call([&](engine::Engine& e) { return e.pinned(pinned).has_value(); }));
   // 40 tokens need 3 blocks; 1 is allocatable: the request waits, and no step can progress.
   call([](engine::Engine& e) { return e.add_request({.prompt = random_tokens(2, 40, 1, 200), .params = greedy(4)}).ok(); });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -77,7 +77,7 @@ TEST_F(EngineLoopTest, IdlesWhilePinsFillThePoolAndResumesOnTheUnpin) {
   EXPECT_EQ(observer_.steps.load(), steps_while_blocked);
   EXPECT_TRUE(call([](engine::Engine& e) { return e.queue_stats().num_waiting == 1; }));
 
-  ASSERT_TRUE(call([&](engine::Engine& e) { return e.release_held(pinned); }));
+  ASSERT_TRUE(call([&](engine::Engine& e) { return e.unpin(pinned); }));
   bool done = false;
   for (int i = 0; i < 5000 && !done; ++i) {
     done = !call([](engine::Engine& e) { return e.has_unfinished(); });

@@ -1,7 +1,7 @@
 // The engine's remote path: a prefill engine computes a prompt and holds its blocks; a
 // decode engine imports them (every block, or only those it lacks) and decodes. The tokens
 // equal a local run of the same request, for greedy and seeded sampling, and no block leaks
-// on either side whether the import finishes, is aborted, or the held request is released.
+// on either side whether the import finishes, is aborted, or the pinned request is released.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -27,11 +27,11 @@ request::SamplingParams seeded(int max_tokens) {
   return p;
 }
 
-// Prefill-only copy of `params`: one output token, blocks held.
+// Prefill-only copy of `params`: one output token, blocks pinned.
 engine::RequestSpec prefill_spec(const std::vector<TokenId>& prompt, request::SamplingParams params) {
   params.max_tokens = 1;
   params.min_tokens = std::min(params.min_tokens, 1);
-  return {.prompt = prompt, .params = params, .blocks_on_finish = sched::BlocksOnFinish::kHold};
+  return {.prompt = prompt, .params = params, .blocks_on_finish = sched::BlocksOnFinish::kPin};
 }
 
 RequestId run_prefill(Engine& p, const std::vector<TokenId>& prompt, const request::SamplingParams& params) {
@@ -41,17 +41,17 @@ RequestId run_prefill(Engine& p, const std::vector<TokenId>& prompt, const reque
   return *id;
 }
 
-// Imports `held` into `d`, copying the blocks d asks for; returns d's completion and the
+// Imports `pinned` into `d`, copying the blocks d asks for; returns d's completion and the
 // number of blocks moved.
-Completion import_and_decode(Engine& d, const engine::HeldRequest& held, const std::vector<TokenId>& prompt,
+Completion import_and_decode(Engine& d, const engine::PinnedRequest& pinned, const std::vector<TokenId>& prompt,
                              request::SamplingParams params, sched::ImportMode mode, int* num_moved) {
-  params.seed = held.sampling_seed;
+  params.seed = pinned.sampling_seed;
   Result<engine::ImportTarget> target =
-      d.begin_import({.request = {.prompt = prompt, .params = params}, .first_token = held.first_token, .mode = mode});
+      d.begin_import({.request = {.prompt = prompt, .params = params}, .first_token = pinned.first_token, .mode = mode});
   EXPECT_TRUE(target.ok()) << target.status().to_string();
   EXPECT_TRUE(d.check_invariants().ok());
   for (size_t i = 0; i < target->dest.size(); ++i) {
-    const auto src = held.blocks[static_cast<size_t>(target->num_local_blocks) + i];
+    const auto src = pinned.blocks[static_cast<size_t>(target->num_local_blocks) + i];
     std::memcpy(target->dest[i].data(), src.data(), src.size());
   }
   *num_moved = static_cast<int>(target->dest.size());
@@ -92,24 +92,24 @@ TEST_P(RemotePathTest, FullAndDeltaImportsDecodeLikeTheLocalPath) {
 
   for (const request::SamplingParams& params : {greedy(24), seeded(24)}) {
     const Completion expected = run_one(*local, turn2, params);
-    const RequestId held_id = run_prefill(*p, turn2, params);
-    const std::optional<engine::HeldRequest> held = p->held(held_id);
-    ASSERT_TRUE(held.has_value());
-    EXPECT_EQ(held->blocks.size(), 7u);        // 99 tokens in blocks of 16
-    EXPECT_EQ(held->block_hashes.size(), 6u);  // full ones
-    EXPECT_EQ(held->block_hashes, d->block_hashes(turn2));
+    const RequestId pinned_id = run_prefill(*p, turn2, params);
+    const std::optional<engine::PinnedRequest> pinned = p->pinned(pinned_id);
+    ASSERT_TRUE(pinned.has_value());
+    EXPECT_EQ(pinned->blocks.size(), 7u);        // 99 tokens in blocks of 16
+    EXPECT_EQ(pinned->block_hashes.size(), 6u);  // full ones
+    EXPECT_EQ(pinned->block_hashes, d->block_hashes(turn2));
     EXPECT_TRUE(p->check_invariants().ok());
 
     int moved = 0;
-    const Completion full = import_and_decode(*d, *held, turn2, params, sched::ImportMode::kFull, &moved);
+    const Completion full = import_and_decode(*d, *pinned, turn2, params, sched::ImportMode::kFull, &moved);
     EXPECT_EQ(moved, 7);
     EXPECT_EQ(full.tokens, expected.tokens);
-    const Completion delta = import_and_decode(*d, *held, turn2, params, sched::ImportMode::kDelta, &moved);
+    const Completion delta = import_and_decode(*d, *pinned, turn2, params, sched::ImportMode::kDelta, &moved);
     EXPECT_EQ(moved, 1);  // all full blocks are cached on d by now; the partial last one moves
     EXPECT_EQ(delta.tokens, expected.tokens);
 
-    EXPECT_TRUE(p->release_held(held_id));
-    EXPECT_FALSE(p->release_held(held_id));
+    EXPECT_TRUE(p->unpin(pinned_id));
+    EXPECT_FALSE(p->unpin(pinned_id));
     EXPECT_TRUE(p->check_invariants().ok());
     EXPECT_TRUE(d->check_invariants().ok());
   }
@@ -117,14 +117,14 @@ TEST_P(RemotePathTest, FullAndDeltaImportsDecodeLikeTheLocalPath) {
   EXPECT_EQ(d->num_allocatable_blocks(), 512);
 }
 
-// The step that finishes a held request hands its blocks out with its last output, the same
-// ones held() gives later; a request that is not held carries none.
-TEST_P(RemotePathTest, TheFinishingOutputCarriesTheHeldBlocks) {
+// The step that finishes a pinned request hands its blocks out with its last output, the same
+// ones pinned() gives later; a request that is not pinned carries none.
+TEST_P(RemotePathTest, TheFinishingOutputCarriesThePinnedBlocks) {
   auto p = make_engine(dir_, test_options());
   const std::vector<TokenId> prompt = random_tokens(9, 40, 3, vocab_);
-  Result<RequestId> held_id = p->add_request(prefill_spec(prompt, greedy(8)));
+  Result<RequestId> pinned_id = p->add_request(prefill_spec(prompt, greedy(8)));
   Result<RequestId> plain_id = p->add_request({.prompt = prompt, .params = greedy(1)});
-  ASSERT_TRUE(held_id.ok() && plain_id.ok());
+  ASSERT_TRUE(pinned_id.ok() && plain_id.ok());
   std::map<uint64_t, engine::RequestOutput> last;
   while (p->has_unfinished()) {
     for (engine::RequestOutput& out : p->step().outputs) {
@@ -132,17 +132,17 @@ TEST_P(RemotePathTest, TheFinishingOutputCarriesTheHeldBlocks) {
     }
   }
   ASSERT_EQ(last.size(), 2u);
-  const engine::RequestOutput& finished = last[held_id->value];
-  ASSERT_NE(finished.held, nullptr);
-  const std::optional<engine::HeldRequest> later = p->held(*held_id);
+  const engine::RequestOutput& finished = last[pinned_id->value];
+  ASSERT_NE(finished.pinned, nullptr);
+  const std::optional<engine::PinnedRequest> later = p->pinned(*pinned_id);
   ASSERT_TRUE(later.has_value());
-  EXPECT_EQ(finished.held->first_token, finished.token);
-  EXPECT_EQ(finished.held->block_ids, later->block_ids);
-  EXPECT_EQ(finished.held->block_hashes, later->block_hashes);
-  ASSERT_EQ(finished.held->blocks.size(), later->blocks.size());
-  for (size_t i = 0; i < later->blocks.size(); ++i) EXPECT_EQ(finished.held->blocks[i].data(), later->blocks[i].data());
-  EXPECT_EQ(last[plain_id->value].held, nullptr);
-  EXPECT_TRUE(p->release_held(*held_id));
+  EXPECT_EQ(finished.pinned->first_token, finished.token);
+  EXPECT_EQ(finished.pinned->block_ids, later->block_ids);
+  EXPECT_EQ(finished.pinned->block_hashes, later->block_hashes);
+  ASSERT_EQ(finished.pinned->blocks.size(), later->blocks.size());
+  for (size_t i = 0; i < later->blocks.size(); ++i) EXPECT_EQ(finished.pinned->blocks[i].data(), later->blocks[i].data());
+  EXPECT_EQ(last[plain_id->value].pinned, nullptr);
+  EXPECT_TRUE(p->unpin(*pinned_id));
   EXPECT_TRUE(p->check_invariants().ok());
 }
 
@@ -151,27 +151,27 @@ TEST_P(RemotePathTest, DeltaImportPullsOnlyTheBlocksTheDecodeNodeLacks) {
   auto d = make_engine(dir_, test_options());
   const std::vector<TokenId> prompt = random_tokens(9, 100, 3, vocab_);
   run_one(*d, std::vector<TokenId>(prompt.begin(), prompt.begin() + 40), greedy(1));  // 2 full blocks cached
-  const RequestId held_id = run_prefill(*p, prompt, greedy(8));
+  const RequestId pinned_id = run_prefill(*p, prompt, greedy(8));
   int moved = 0;
-  import_and_decode(*d, *p->held(held_id), prompt, greedy(8), sched::ImportMode::kDelta, &moved);
+  import_and_decode(*d, *p->pinned(pinned_id), prompt, greedy(8), sched::ImportMode::kDelta, &moved);
   EXPECT_EQ(moved, 7 - 2);
-  EXPECT_TRUE(p->release_held(held_id));
+  EXPECT_TRUE(p->unpin(pinned_id));
 }
 
-TEST_P(RemotePathTest, AbortedImportAndAbortedHeldRequestLeakNothing) {
+TEST_P(RemotePathTest, AbortedImportAndAbortedPinnedRequestLeakNothing) {
   auto p = make_engine(dir_, test_options(64));
   auto d = make_engine(dir_, test_options(64));
   const std::vector<TokenId> prompt = random_tokens(10, 50, 3, vocab_);
-  const RequestId held_id = run_prefill(*p, prompt, greedy(8));
+  const RequestId pinned_id = run_prefill(*p, prompt, greedy(8));
   EXPECT_EQ(p->num_allocatable_blocks(), 64 - 4);  // 4 blocks pinned
   Result<engine::ImportTarget> target = d->begin_import(
-      {.request = {.prompt = prompt, .params = greedy(8)}, .first_token = p->held(held_id)->first_token});
+      {.request = {.prompt = prompt, .params = greedy(8)}, .first_token = p->pinned(pinned_id)->first_token});
   ASSERT_TRUE(target.ok());
   EXPECT_EQ(d->num_allocatable_blocks(), 64 - 4);
   EXPECT_TRUE(d->abort_request(target->id));
   EXPECT_EQ(d->finish_import(target->id).status().code(), StatusCode::kNotFound);
-  EXPECT_TRUE(p->abort_request(held_id));
-  EXPECT_FALSE(p->held(held_id).has_value());
+  EXPECT_TRUE(p->abort_request(pinned_id));
+  EXPECT_FALSE(p->pinned(pinned_id).has_value());
   EXPECT_TRUE(p->check_invariants().ok());
   EXPECT_TRUE(d->check_invariants().ok());
   EXPECT_EQ(p->num_allocatable_blocks(), 64);

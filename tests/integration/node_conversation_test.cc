@@ -53,7 +53,7 @@ class ConversationTest : public ::testing::Test {
     EXPECT_EQ(p.service->handles().size(), 0);
     EXPECT_TRUE(cluster.run(p.service->check_invariants()).ok());
     EXPECT_TRUE(cluster.run(d.service->check_invariants()).ok());
-    EXPECT_TRUE(cluster.run(p.loop->call([](engine::Engine& e) { return e.held_ids().empty(); })));
+    EXPECT_TRUE(cluster.run(p.loop->call([](engine::Engine& e) { return e.pinned_ids().empty(); })));
     return turns;
   }
 

@@ -120,8 +120,8 @@ std::vector<RequestOutput> collect_outputs(Engine::State& s, const std::vector<s
                        .num_output_tokens = seq->num_output_tokens(),
                        .logits = std::move(executed->logits[k])});
     if (u.finish_reason == sched::FinishReason::kNone) continue;
-    if (std::optional<HeldRequest> held = held_request(s, u.id)) {
-      outputs.back().held = std::make_shared<HeldRequest>(*std::move(held));
+    if (std::optional<PinnedRequest> pinned = pinned_request(s, u.id)) {
+      outputs.back().pinned = std::make_shared<PinnedRequest>(*std::move(pinned));
     }
   }
   return outputs;

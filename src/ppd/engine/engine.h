@@ -38,7 +38,7 @@ struct RequestSpec {
   std::optional<RequestId> id;  // unset: the engine assigns the next free id
   std::vector<TokenId> prompt;
   request::SamplingParams params;
-  // kHold: a prefill node's request; when it finishes its blocks stay pinned (see held()).
+  // kPin: a prefill node's request; when it finishes its blocks stay pinned (see pinned()).
   sched::BlocksOnFinish blocks_on_finish = sched::BlocksOnFinish::kRelease;
 };
 
@@ -59,7 +59,7 @@ struct ImportTarget {
 };
 
 // A prefill node's finished request whose blocks stay pinned for a decode node to pull.
-struct HeldRequest {
+struct PinnedRequest {
   RequestId id;
   int num_prompt_tokens = 0;
   TokenId first_token = -1;
@@ -77,12 +77,12 @@ struct RequestOutput {
   int num_cached_tokens = 0;  // prompt tokens served from the prefix cache
   int num_output_tokens = 0;  // including this one
   std::vector<float> logits;  // [vocab] when params.return_logits
-  // A kHold request's last output: its pinned blocks, as held() returns them, taken in the
+  // A kPin request's last output: its pinned blocks, as pinned() returns them, taken in the
   // step that finished it, so the prefill node needs no second trip to the engine thread
   // (which would wait for the next step to end). Null otherwise. (A pointer, not an
   // optional: GCC 12's sanitizer builds warn falsely about optional members of the outputs
   // that Asio channels default-construct.)
-  std::shared_ptr<HeldRequest> held;
+  std::shared_ptr<PinnedRequest> pinned;
 };
 
 // Telemetry of one step, for load reports and the routers' step-time models.
@@ -119,7 +119,7 @@ class Engine {
   // Validates and queues a request; returns its id. INVALID_ARGUMENT for bad input,
   // RESOURCE_EXHAUSTED when it could never fit the KV pool.
   Result<RequestId> add_request(RequestSpec spec);
-  // Drops a request (waiting, running, importing or held) and frees its blocks. Returns
+  // Drops a request (waiting, running, importing or pinned) and frees its blocks. Returns
   // false when the id is unknown.
   bool abort_request(RequestId id);
 
@@ -133,12 +133,12 @@ class Engine {
   // NOT_FOUND when `id` is not importing. Mutates.
   Result<RequestOutput> finish_import(RequestId id);
 
-  // Prefill node: the pinned blocks of a finished kHold request, or nullopt. The spans
-  // stay valid until release_held() or abort_request().
-  std::optional<HeldRequest> held(RequestId id) const;
-  // Unpins a held request: its full blocks become cached prefix. False when not held.
-  bool release_held(RequestId id);
-  std::vector<RequestId> held_ids() const;
+  // Prefill node: the pinned blocks of a finished kPin request, or nullopt. The spans
+  // stay valid until unpin() or abort_request().
+  std::optional<PinnedRequest> pinned(RequestId id) const;
+  // Unpins a pinned request: its full blocks become cached prefix. False when not pinned.
+  bool unpin(RequestId id);
+  std::vector<RequestId> pinned_ids() const;
   // Runs one step. With nothing to do, returns no outputs and zero stats.
   StepResult step();
   bool has_unfinished() const;

@@ -1,5 +1,5 @@
 // Engine::State: everything one engine owns, shared by the files that implement Engine
-// (engine.cc: requests and steps; engine_transfer.cc: KV export, import and held blocks).
+// (engine.cc: requests and steps; engine_transfer.cc: KV export, import and pinned blocks).
 // Internal to the engine library; not thread-safe.
 #pragma once
 
@@ -38,7 +38,7 @@ struct Engine::State {
 // resolved id, output limit and seed. Does not queue it.
 Result<std::unique_ptr<sched::Sequence>> make_sequence(Engine::State& s, RequestSpec spec);
 
-// The pinned blocks of a finished kHold request, or nullopt (Engine::held()).
-std::optional<HeldRequest> held_request(const Engine::State& s, RequestId id);
+// The pinned blocks of a finished kPin request, or nullopt (Engine::pinned()).
+std::optional<PinnedRequest> pinned_request(const Engine::State& s, RequestId id);
 
 }  // namespace ppd::engine

@@ -1,6 +1,6 @@
 // The engine's side of KV transfer: exporting and importing single cached blocks, the
 // decode node's import of a remote prompt (begin_import / finish_import), and the prefill
-// node's held requests whose pinned blocks a decode node pulls.
+// node's pinned requests whose pinned blocks a decode node pulls.
 #include <algorithm>
 #include <utility>
 
@@ -69,12 +69,12 @@ Result<RequestOutput> Engine::finish_import(RequestId id) {
   return out;
 }
 
-std::optional<HeldRequest> Engine::held(RequestId id) const { return held_request(*state_, id); }
+std::optional<PinnedRequest> Engine::pinned(RequestId id) const { return pinned_request(*state_, id); }
 
-std::optional<HeldRequest> held_request(const Engine::State& s, RequestId id) {
+std::optional<PinnedRequest> pinned_request(const Engine::State& s, RequestId id) {
   const sched::Sequence* seq = s.scheduler->find(id);
-  if (seq == nullptr || seq->status() != sched::SequenceStatus::kHeld) return std::nullopt;
-  HeldRequest h{.id = id, .num_prompt_tokens = seq->num_prompt_tokens(), .first_token = seq->output_tokens()[0],
+  if (seq == nullptr || seq->status() != sched::SequenceStatus::kPinned) return std::nullopt;
+  PinnedRequest h{.id = id, .num_prompt_tokens = seq->num_prompt_tokens(), .first_token = seq->output_tokens()[0],
                 .sampling_seed = seq->sampling_seed()};
   const int num_full = seq->num_prompt_tokens() / s.options.block_size;
   const auto& hashes = seq->block_hashes();
@@ -87,7 +87,7 @@ std::optional<HeldRequest> held_request(const Engine::State& s, RequestId id) {
   return h;
 }
 
-bool Engine::release_held(RequestId id) { return state_->scheduler->release_held(id); }
-std::vector<RequestId> Engine::held_ids() const { return state_->scheduler->held_ids(); }
+bool Engine::unpin(RequestId id) { return state_->scheduler->unpin(id); }
+std::vector<RequestId> Engine::pinned_ids() const { return state_->scheduler->pinned_ids(); }
 
 }  // namespace ppd::engine

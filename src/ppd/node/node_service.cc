@@ -40,7 +40,7 @@ NodeService::NodeService(const NodeServiceOptions& options, asio::any_io_executo
 
 void NodeService::unpin(uint64_t owner) {
   auto release = [owner](engine::Engine& e) {
-    const bool released = e.release_held(RequestId{owner});
+    const bool released = e.unpin(RequestId{owner});
     spdlog::debug("kv handle unpinned request={} held={}", owner, released);
     return released;
   };
@@ -91,7 +91,7 @@ asio::awaitable<Result<KvHandle>> NodeService::prefill(NodeRequest request) {
   params.max_tokens = 1;
   params.min_tokens = std::min(params.min_tokens, 1);
   engine::RequestSpec spec{.prompt = std::move(request.token_ids), .params = std::move(params),
-                           .blocks_on_finish = sched::BlocksOnFinish::kHold};
+                           .blocks_on_finish = sched::BlocksOnFinish::kPin};
   Result<std::unique_ptr<TokenStream>> stream = co_await submit(std::move(spec));
   if (!stream.ok()) co_return stream.status();
   Result<std::optional<engine::RequestOutput>> out = co_await (*stream)->next();
@@ -100,17 +100,17 @@ asio::awaitable<Result<KvHandle>> NodeService::prefill(NodeRequest request) {
   if ((*out)->finish_reason == sched::FinishReason::kError) {
     co_return internal_error("prefill: request {} produced non-finite logits", id.value);
   }
-  const std::shared_ptr<engine::HeldRequest> held = std::move((*out)->held);
-  if (!held) co_return internal_error("prefill: request {} finished without holding its blocks", id.value);
+  const std::shared_ptr<engine::PinnedRequest> pinned = std::move((*out)->pinned);
+  if (!pinned) co_return internal_error("prefill: request {} finished without pinning its blocks", id.value);
   // Unguessable: a handle id is all a KV pull or a release names.
   uint64_t handle_id = random_u64();
   while (handle_id == 0 || handles_.contains(handle_id)) handle_id = random_u64();
   KvHandle handle{.node = options_.name, .kv_address = options_.kv_address, .handle = handle_id,
-                  .num_prompt_tokens = held->num_prompt_tokens, .block_size = loop_->engine().block_size(),
-                  .num_cached_tokens = (*out)->num_cached_tokens, .block_hashes = held->block_hashes,
-                  .first_token = held->first_token, .sampling_seed = held->sampling_seed};
-  handle.block_ids = std::move(held->block_ids);
-  handles_.add(handle_id, id.value, std::move(held->blocks), clock_->now_ns());
+                  .num_prompt_tokens = pinned->num_prompt_tokens, .block_size = loop_->engine().block_size(),
+                  .num_cached_tokens = (*out)->num_cached_tokens, .block_hashes = pinned->block_hashes,
+                  .first_token = pinned->first_token, .sampling_seed = pinned->sampling_seed};
+  handle.block_ids = std::move(pinned->block_ids);
+  handles_.add(handle_id, id.value, std::move(pinned->blocks), clock_->now_ns());
   telemetry_->set_num_pinned_handles(handles_.size());
   spdlog::debug("prefill id={} handle={:016x} request_id={} prompt_tokens={} cached_tokens={} blocks={}", id.value,
                 handle_id, request.request_id, handle.num_prompt_tokens, handle.num_cached_tokens, handle.num_blocks());

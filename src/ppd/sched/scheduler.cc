@@ -91,18 +91,18 @@ FinishReason Scheduler::finish_import(RequestId id, TokenId first_token) {
   return reason;
 }
 
-bool Scheduler::release_held(RequestId id) {
+bool Scheduler::unpin(RequestId id) {
   auto it = sequences_.find(id);
-  if (it == sequences_.end() || it->second->status() != SequenceStatus::kHeld) return false;
+  if (it == sequences_.end() || it->second->status() != SequenceStatus::kPinned) return false;
   kv_cache_->release_all(&it->second->block_table());
   sequences_.erase(it);
   return true;
 }
 
-std::vector<RequestId> Scheduler::held_ids() const {
+std::vector<RequestId> Scheduler::pinned_ids() const {
   std::vector<RequestId> ids;
   for (const auto& [id, seq] : sequences_) {
-    if (seq->status() == SequenceStatus::kHeld) ids.push_back(id);
+    if (seq->status() == SequenceStatus::kPinned) ids.push_back(id);
   }
   return ids;
 }
@@ -269,8 +269,8 @@ void Scheduler::register_full_blocks(Sequence* seq) {
 
 void Scheduler::retire(Sequence* seq, FinishReason reason) {
   running_.erase(std::find(running_.begin(), running_.end(), seq));
-  if (seq->blocks_on_finish() == BlocksOnFinish::kHold && reason != FinishReason::kError) {
-    seq->set_held();  // stays in sequences_ with its blocks until release_held()
+  if (seq->blocks_on_finish() == BlocksOnFinish::kPin && reason != FinishReason::kError) {
+    seq->set_pinned();  // stays in sequences_ with its blocks until unpin()
     return;
   }
   kv_cache_->release_all(&seq->block_table());
@@ -298,16 +298,16 @@ std::vector<std::unique_ptr<Sequence>> Scheduler::take_finished() { return std::
 Status Scheduler::check_invariants() const {
   PPD_RETURN_IF_ERROR(kv_cache_->check_invariants());
   const int num_importing = count_with_status(SequenceStatus::kImporting);
-  const int num_held = count_with_status(SequenceStatus::kHeld);
-  if (sequences_.size() != running_.size() + waiting_.size() + num_importing + num_held) {
-    return internal_error("scheduler: {} requests but {} running + {} waiting + {} importing + {} held",
-                          sequences_.size(), running_.size(), waiting_.size(), num_importing, num_held);
+  const int num_pinned = count_with_status(SequenceStatus::kPinned);
+  if (sequences_.size() != running_.size() + waiting_.size() + num_importing + num_pinned) {
+    return internal_error("scheduler: {} requests but {} running + {} waiting + {} importing + {} pinned",
+                          sequences_.size(), running_.size(), waiting_.size(), num_importing, num_pinned);
   }
   std::vector<int> holders(static_cast<size_t>(kv_cache_->num_blocks()), 0);
   for (const auto& [id, seq] : sequences_) {
-    if (seq->status() != SequenceStatus::kImporting && seq->status() != SequenceStatus::kHeld) continue;
+    if (seq->status() != SequenceStatus::kImporting && seq->status() != SequenceStatus::kPinned) continue;
     if (seq->block_table().num_blocks() < kv::num_blocks_for(seq->num_prompt_tokens(), kv_cache_->block_size())) {
-      return internal_error("scheduler: importing or held request {} lacks blocks for its prompt", id.value);
+      return internal_error("scheduler: importing or pinned request {} lacks blocks for its prompt", id.value);
     }
     for (int32_t b : seq->block_table().raw()) ++holders[static_cast<size_t>(b)];
   }

@@ -75,7 +75,7 @@ class Scheduler {
   // Whether a request of this many tokens could ever hold all its blocks at once.
   bool fits_cache(int max_total_tokens) const;
 
-  // Removes a waiting, running, importing or held request and releases its blocks; returns
+  // Removes a waiting, running, importing or pinned request and releases its blocks; returns
   // it (finished with kAbort), or null when the id is unknown.
   std::unique_ptr<Sequence> abort(RequestId id);
 
@@ -90,17 +90,17 @@ class Scheduler {
   // (kNone: it goes on decoding). REQUIRES: `id` is importing. Mutates.
   FinishReason finish_import(RequestId id, TokenId first_token);
 
-  // Prefill node: drops the pin of a finished request created with BlocksOnFinish::kHold;
-  // its full blocks stay cached. Returns false when `id` is not held. Mutates.
-  bool release_held(RequestId id);
-  // Ids of the held requests, in no particular order.
-  std::vector<RequestId> held_ids() const;
+  // Prefill node: drops the pin of a finished request created with BlocksOnFinish::kPin;
+  // its full blocks stay cached. Returns false when `id` is not pinned. Mutates.
+  bool unpin(RequestId id);
+  // Ids of the pinned requests, in no particular order.
+  std::vector<RequestId> pinned_ids() const;
 
   // Picks this step's batch and allocates its blocks. Mutates. An empty batch with nothing
   // preempted changed nothing: schedule() returns it again until add, abort, add_importing,
-  // finish_import or release_held changes the queue or frees blocks, so a caller idles until
+  // finish_import or unpin changes the queue or frees blocks, so a caller idles until
   // one of those (it must call schedule() again after each: e.g. a prefill node whose pinned
-  // blocks fill the pool resumes only once release_held() frees them).
+  // blocks fill the pool resumes only once unpin() frees them).
   SchedulerOutput schedule();
   // The same into `out` (cleared first), whose capacity a caller stepping in a loop reuses.
   void schedule(SchedulerOutput* out);
@@ -125,7 +125,7 @@ class Scheduler {
   const Sequence* find(RequestId id) const;
 
   // Checks the kv cache, and that every block's reference count equals the number of
-  // block tables (running, importing and held requests) holding it: no leaked block.
+  // block tables (running, importing and pinned requests) holding it: no leaked block.
   Status check_invariants() const;
 
  private:

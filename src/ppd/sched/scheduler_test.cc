@@ -239,19 +239,19 @@ TEST(SchedulerTest, AbortReleasesBlocksAtAnyStage) {
   EXPECT_FALSE(h.scheduler.has_unfinished());
 }
 
-TEST(SchedulerTest, HeldRequestKeepsItsBlocksUntilReleased) {
+TEST(SchedulerTest, PinnedRequestKeepsItsBlocksUntilUnpinned) {
   Harness h(16);
   h.scheduler.add(std::make_unique<Sequence>(SequenceOptions{
       .id = RequestId{1}, .prompt = {5, 6, 7, 8, 9, 10}, .max_tokens = 1, .eos_token_ids = {kEos},
-      .blocks_on_finish = BlocksOnFinish::kHold}));
+      .blocks_on_finish = BlocksOnFinish::kPin}));
   h.run_to_completion();
   ASSERT_NE(h.scheduler.find(RequestId{1}), nullptr);
-  EXPECT_EQ(h.scheduler.find(RequestId{1})->status(), SequenceStatus::kHeld);
-  EXPECT_EQ(h.scheduler.held_ids(), std::vector<RequestId>{RequestId{1}});
+  EXPECT_EQ(h.scheduler.find(RequestId{1})->status(), SequenceStatus::kPinned);
+  EXPECT_EQ(h.scheduler.pinned_ids(), std::vector<RequestId>{RequestId{1}});
   EXPECT_EQ(h.kv.num_allocatable_blocks(), 14);  // 2 blocks pinned
   EXPECT_TRUE(h.scheduler.check_invariants().ok());
-  EXPECT_TRUE(h.scheduler.release_held(RequestId{1}));
-  EXPECT_FALSE(h.scheduler.release_held(RequestId{1}));
+  EXPECT_TRUE(h.scheduler.unpin(RequestId{1}));
+  EXPECT_FALSE(h.scheduler.unpin(RequestId{1}));
   EXPECT_TRUE(h.scheduler.check_invariants().ok());
   EXPECT_EQ(h.kv.num_allocatable_blocks(), 16);
   EXPECT_EQ(h.kv.num_cached_blocks(), 1);  // the full block stays as cached prefix
@@ -271,12 +271,12 @@ TEST(SchedulerTest, PendingPrefillLeavesOutTheCachedPrefix) {
 }
 
 // Pins fill the pool: a waiting request gets an empty batch, the same at every try (nothing
-// changes, so a caller may idle), and is admitted once release_held frees the blocks.
+// changes, so a caller may idle), and is admitted once unpin frees the blocks.
 TEST(SchedulerTest, AnEmptyBatchRepeatsUntilAPinIsReleased) {
   Harness h(4);
   h.scheduler.add(std::make_unique<Sequence>(SequenceOptions{
       .id = RequestId{1}, .prompt = {5, 6, 7, 8, 9, 10, 11, 12, 13}, .max_tokens = 1, .eos_token_ids = {kEos},
-      .blocks_on_finish = BlocksOnFinish::kHold}));
+      .blocks_on_finish = BlocksOnFinish::kPin}));
   h.run_to_completion();  // 3 of the 4 blocks pinned
   h.add(2, {20, 21, 22, 23, 24, 25, 26}, fixed_length(2));  // needs 3 blocks at admission
   for (int i = 0; i < 3; ++i) {
@@ -285,7 +285,7 @@ TEST(SchedulerTest, AnEmptyBatchRepeatsUntilAPinIsReleased) {
     EXPECT_TRUE(out.preempted.empty());
     EXPECT_EQ(h.scheduler.num_waiting(), 1);
   }
-  ASSERT_TRUE(h.scheduler.release_held(RequestId{1}));
+  ASSERT_TRUE(h.scheduler.unpin(RequestId{1}));
   EXPECT_FALSE(h.step().empty());
   h.run_to_completion();
   EXPECT_EQ(h.outputs[2].size(), 2u);

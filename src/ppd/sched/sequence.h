@@ -15,13 +15,13 @@
 namespace ppd::sched {
 
 // kImporting: a remote-path request on a decode node whose prompt KV is being pulled from
-// a prefill node; kHeld: a finished prefill-only request whose blocks stay pinned for export.
-enum class SequenceStatus { kWaiting, kRunning, kImporting, kHeld, kFinished };
+// a prefill node; kPinned: a finished prefill-only request whose blocks stay pinned for export.
+enum class SequenceStatus { kWaiting, kRunning, kImporting, kPinned, kFinished };
 
 // What happens to a request's blocks when it finishes.
 enum class BlocksOnFinish {
   kRelease,  // full blocks become cached prefix, the partial one is freed
-  kHold,     // all stay referenced (pinned) until released: a prefill node's handle
+  kPin,     // all stay referenced (pinned) until released: a prefill node's handle
 };
 
 enum class FinishReason {
@@ -93,7 +93,7 @@ class alignas(64) Sequence {
   void set_importing(int num_local_tokens);
   // The import landed: the whole prompt is computed and the sequence runs.
   void set_imported();
-  void set_held() { status_ = SequenceStatus::kHeld; }
+  void set_pinned() { status_ = SequenceStatus::kPinned; }
   void add_computed(int num_tokens) { num_computed_tokens_ += num_tokens; }
   void set_registered_blocks(int n) { num_registered_blocks_ = n; }
   // Appends a sampled token; returns the finish reason it causes (kNone to go on). Inline:

@@ -187,9 +187,9 @@ Result<SimResult> ClusterSim::run() {
 Status ClusterSim::check_nodes_clean() const {
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const sched::Scheduler& s = nodes_[i].node->scheduler();
-    if (s.has_unfinished() || !s.held_ids().empty() || !nodes_[i].pending_imports.empty() || !nodes_[i].calls.empty()) {
-      return internal_error("node {}: requests left after the run ({} waiting, {} running, {} held)", i,
-                            s.num_waiting(), s.num_running(), s.held_ids().size());
+    if (s.has_unfinished() || !s.pinned_ids().empty() || !nodes_[i].pending_imports.empty() || !nodes_[i].calls.empty()) {
+      return internal_error("node {}: requests left after the run ({} waiting, {} running, {} pinned)", i,
+                            s.num_waiting(), s.num_running(), s.pinned_ids().size());
     }
     PPD_RETURN_IF_ERROR(s.check_invariants());
     const routing::NodeState& v = router_->view().node(NodeId{static_cast<uint32_t>(i)});
@@ -231,7 +231,7 @@ void ClusterSim::on_arrival(int64_t conversation) {
   // The nodes start from the client's block hashes (same model identity and block size).
   const Status added = nodes_[node].node->add_request(
       r.id, prompt_with_room(r.prompt, max_tokens), max_tokens,
-      local ? sched::BlocksOnFinish::kRelease : sched::BlocksOnFinish::kHold, r.hashes);
+      local ? sched::BlocksOnFinish::kRelease : sched::BlocksOnFinish::kPin, r.hashes);
   if (!added.ok()) {
     end_request(r.id, nullptr, added.to_string());
     return;
@@ -324,7 +324,7 @@ void ClusterSim::begin_import(RequestId id) {
 // The prefill node drops a request's pin. Its freed blocks may let a waiting request in: a
 // node idle because pins filled its pool steps again (the scheduler does not retry on its own).
 void ClusterSim::unpin(int prefill, RequestId id) {
-  nodes_[prefill].node->release_held(id);
+  nodes_[prefill].node->unpin(id);
   send_kv_events(prefill);
   kick(prefill);
 }

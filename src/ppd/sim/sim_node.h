@@ -37,8 +37,8 @@ class SimNode {
   SimNode(const SimNodeOptions& options, const StepCostModel* cost);
 
   // Queues a request that generates exactly `max_tokens` tokens. INVALID_ARGUMENT when it
-  // could never fit the cache or the prompt is empty. `on_finish` kHold: a prefill node's
-  // request whose blocks stay pinned until release_held(). `prompt_hashes`, when the caller
+  // could never fit the cache or the prompt is empty. `on_finish` kPin: a prefill node's
+  // request whose blocks stay pinned until unpin(). `prompt_hashes`, when the caller
   // has them: the hashes of the prompt's leading full blocks, computed with this node's model
   // identity and block size, which the node then does not compute again (REQUIRES: right).
   // Mutates.
@@ -55,8 +55,8 @@ class SimNode {
   sched::FinishReason finish_import(RequestId id, TokenId first_token) {
     return scheduler_.finish_import(id, first_token);
   }
-  // Unpins a held prefill-node request; false when `id` is not held. Mutates.
-  bool release_held(RequestId id) { return scheduler_.release_held(id); }
+  // Unpins a pinned prefill-node request; false when `id` is not pinned. Mutates.
+  bool unpin(RequestId id) { return scheduler_.unpin(id); }
   // KV events recorded since the last call. Mutates.
   std::vector<kv::KvEvent> take_kv_events() { return kv_cache_.take_events(); }
 

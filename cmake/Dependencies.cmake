@@ -34,8 +34,9 @@ find_package(Boost 1.81.0 REQUIRED CONFIG)
 add_library(ppd_boost INTERFACE)
 target_link_libraries(ppd_boost INTERFACE Boost::headers Threads::Threads)
 target_compile_definitions(ppd_boost INTERFACE BOOST_ASIO_NO_DEPRECATED)
-# GCC 12 at -O2 reports Asio's coroutine frames (allocated by the frame's own operator new,
-# freed by its matching operator delete) as a mismatched new/delete: a known false positive.
+# Coroutine rule 3 (docs/decisions/0005): GCC 12 at -O2 reports Asio's coroutine frames (allocated
+# by the frame's own operator new, freed by its matching operator delete) as a mismatched
+# new/delete: a known false positive.
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   target_compile_options(ppd_boost INTERFACE -Wno-mismatched-new-delete)
 endif()

@@ -1,7 +1,7 @@
 # Helpers that keep every folder's CMakeLists.txt a short list of sources and dependencies.
 
-# -Wno-subobject-linkage: in a unity build GCC warns when a coroutine frame holds a type
-# from another source file's anonymous namespace; harmless there.
+# -Wno-subobject-linkage: coroutine rule 3 (docs/decisions/0005): in a unity build GCC warns
+# when a coroutine frame holds a type from another source file's anonymous namespace.
 set(PPD_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wno-missing-field-initializers
                  -Wno-subobject-linkage)
 

@@ -80,8 +80,7 @@ struct RequestOutput {
   // A kPin request's last output: its pinned blocks, as pinned() returns them, taken in the
   // step that finished it, so the prefill node needs no second trip to the engine thread
   // (which would wait for the next step to end). Null otherwise. (A pointer, not an
-  // optional: GCC 12's sanitizer builds warn falsely about optional members of the outputs
-  // that Asio channels default-construct.)
+  // optional: coroutine rule 2, docs/decisions/0005.)
   std::shared_ptr<PinnedRequest> pinned;
 };
 

@@ -150,7 +150,7 @@ asio::awaitable<void> run_conversation(Run& run, const workload::Conversation& c
     messages.push_back({"user", user_text(run, c, i)});
     co_await run.slots.acquire();
     ++run.counts.num_in_flight;
-    TurnCall call = make_call(run, c, i, messages);  // a named local: GCC 12 mishandles temporaries in co_await
+    TurnCall call = make_call(run, c, i, messages);  // coroutine rule 1 (docs/decisions/0005)
     TurnOutcome outcome = co_await send_turn(std::move(call));
     run.slots.release();
     const bool ok = outcome.record.ok;

@@ -89,7 +89,7 @@ boost::asio::awaitable<TurnOutcome> send_turn(TurnCall call) {
   if (!call.session_id.empty()) spec.headers.emplace_back("X-Session-ID", call.session_id);
   StreamState state{.record = &out.record, .answer = &out.answer, .start = call.start};
   out.record.send_s = seconds_since(call.start);
-  // A named handler: GCC 12 destroys a lambda temporary inside a co_await expression twice.
+  // A named handler: coroutine rule 1 (docs/decisions/0005).
   net::LineHandler handler = [&state](std::string_view line) { return on_line(line, &state); };
   const Result<net::HttpResponse> r = co_await net::http_stream(std::move(spec), std::move(handler));
   finish_record(r, state, call, &out.record);

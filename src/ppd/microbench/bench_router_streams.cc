@@ -87,7 +87,7 @@ asio::awaitable<void> one_stream(net::HttpRequestSpec spec, StreamCounters* c) {
 
 // The node's running and waiting counts, into the report's maxima; errors are skipped.
 asio::awaitable<void> poll_node(const ServingTarget& t, StreamReport* report) {
-  // A named spec: GCC 12 frees a braced temporary in a co_await expression twice.
+  // A named spec: coroutine rule 1 (docs/decisions/0005).
   net::HttpRequestSpec spec{.host = t.host, .port = t.node_port, .target = "/health", .timeout_ms = 5000};
   const Result<net::HttpResponse> r = co_await net::http_request(std::move(spec));
   if (!r.ok() || r->status_code != 200) co_return;

@@ -18,7 +18,7 @@ namespace http = boost::beast::http;
 using nlohmann::json;
 
 asio::awaitable<void> send_hello(const HttpRequest&, ResponseWriter& w) {
-  json body = {{"hello", "world"}};  // outside co_await: GCC 12 rejects init lists there
+  json body = {{"hello", "world"}};  // coroutine rule 1 (docs/decisions/0005)
   co_await w.send_json(http::status::ok, body);
 }
 

@@ -112,7 +112,7 @@ asio::awaitable<Status> ResponseWriter::send_text(http::status status,
 asio::awaitable<Status> ResponseWriter::send_error(const Status& error) {
   http::status status = http_status_for(error.code());
   if (status == http::status::too_many_requests) set_header("Retry-After", "1");
-  // A named local, not a temporary: GCC 12 destroys a ?: temporary inside co_await twice.
+  // Named: coroutine rule 1 (docs/decisions/0005).
   std::string message = error.ok() ? "internal error: OK sent as an error" : error.message();
   co_return co_await send_http_error(status, message);
 }

@@ -47,8 +47,8 @@ class ResponseWriter {
   void set_header(std::string name, std::string value);
 
   // Each send_* returns OK, FAILED_PRECONDITION when a response was already begun, or
-  // UNAVAILABLE naming the write error when the client is gone. (GCC 12 destroys a `?:`
-  // temporary inside a co_await expression twice: pass such arguments as named locals.)
+  // UNAVAILABLE naming the write error when the client is gone. (Pass named arguments:
+  // coroutine rule 1, docs/decisions/0005.)
   boost::asio::awaitable<Status> send_json(boost::beast::http::status status,
                                            const nlohmann::json& body);
   boost::asio::awaitable<Status> send_text(boost::beast::http::status status,

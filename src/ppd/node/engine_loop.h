@@ -51,7 +51,7 @@ class EngineLoop {
   boost::asio::awaitable<std::invoke_result_t<F, engine::Engine&>> call(F f) {
     using R = std::invoke_result_t<F, engine::Engine&>;
     // co_spawn needs a default-constructible result type; optional<R> is one.
-    // Named, not a temporary inside co_await: GCC 12 may destroy such temporaries twice.
+    // Named: coroutine rule 1 (docs/decisions/0005).
     auto on_engine = [this, f = std::move(f)]() mutable -> boost::asio::awaitable<std::optional<R>> {
       std::optional<R> r(f(*engine_));
       publish_kv_events();

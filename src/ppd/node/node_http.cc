@@ -106,7 +106,7 @@ asio::awaitable<void> handle_release(const HttpRequest& req, ResponseWriter& w, 
     s = invalid_argument("handle: expected an unsigned integer");
   }
   if (!s.ok()) {
-    const Status error = body.ok() ? s : body.status();  // named: see response_writer.h on GCC 12
+    const Status error = body.ok() ? s : body.status();  // coroutine rule 1 (docs/decisions/0005)
     co_await w.send_error(error);
     co_return;
   }

@@ -3,9 +3,8 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-// GCC 12 at -O1 (the ASan build) reports the coroutine's returned optional as maybe
-// uninitialized: a false positive of its coroutine lowering. Pushed and popped, so that
-// the other files of a unity batch keep the warning.
+// Coroutine rule 2 (docs/decisions/0005): GCC 12's false "maybe uninitialized" on a returned
+// optional, off for this file's coroutines only.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 

@@ -125,8 +125,8 @@ std::shared_ptr<NodeStream> NodeStream::start(asio::any_io_executor executor, co
   return self;
 }
 
-// GCC 12 at -O1 (the ASan build) reports the returned empty optional as maybe
-// uninitialized: a false positive of its coroutine lowering (as in node/token_stream.cc).
+// Coroutine rule 2 (docs/decisions/0005): GCC 12's false "maybe uninitialized" on a returned
+// optional, off for this coroutine only.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 asio::awaitable<Result<std::optional<NodeOutput>>> NodeStream::next() {

@@ -10,9 +10,13 @@ set -euo pipefail
 ppd=$(realpath "$1")
 out=$2
 here=$(cd "$(dirname "$0")/.." && pwd)
-h100="${here}/tests/data/gpu-profiles/profile-h100.json"
-[[ -f "$h100" ]] || h100="${here}/docs/results/gpu-profile-h100/profile-h100.json"
 mkdir -p "$out"
+out=$(realpath "$out")
+# The profile is copied in and named relatively, so result files name the same path wherever
+# the repository or the output folder is.
+cp "${here}/tests/data/gpu-profiles/profile-h100.json" "${out}/input-profile-h100.json"
+cd "$out"
+h100=input-profile-h100.json
 run() { local name=$1; shift; echo "sim_identity: ${name}"; "$ppd" sim "$@" --json "${out}/${name}.json" --records >/dev/null; }
 for policy in pd pd-full local split threshold ppd; do
   run "paper-${policy}" --policy "$policy" --rate 2 8 --seed 5

@@ -236,7 +236,7 @@ TEST_F(CliTest, TheMeasuredGpuProfileRefitsToItselfAndRuns) {
   for (const char* card : {"h200", "h100"}) {
     SCOPED_TRACE(card);
     const std::string committed =
-        std::string(PPD_SOURCE_DIR "/docs/results/gpu-profile-") + card + "/profile-" + card + ".json";
+        std::string(PPD_SOURCE_DIR "/tests/data/gpu-profiles/profile-") + card + ".json";
     const std::string refit = (dir_ / "refit.json").string();
     CommandRun r = ppd("sim calibrate --refit '" + committed + "' --out '" + refit + "'");
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -252,7 +252,7 @@ TEST_F(CliTest, TheMeasuredGpuProfileRefitsToItselfAndRuns) {
     }
     EXPECT_NEAR(ours["mean_abs_error"].get<double>(), script["mean_abs_error"].get<double>(), 1e-9);
   }
-  const std::string committed = PPD_SOURCE_DIR "/docs/results/gpu-profile-h100/profile-h100.json";
+  const std::string committed = PPD_SOURCE_DIR "/tests/data/gpu-profiles/profile-h100.json";
   // Two measurements of a card fitted together keep the card's name (not this machine's).
   const std::string twice = (dir_ / "twice.json").string();
   CommandRun r = ppd("sim calibrate --refit '" + committed + "' --refit '" + committed + "' --out '" + twice + "'");
@@ -415,7 +415,7 @@ TEST_F(CliTest, SimSweepIsTheSameOnAnyThreadCountAndBuildsATable) {
 // policy runs in every cell, the table policy on a table built for the grid, and the report
 // carries a summary line per grid and a row per cell.
 TEST_F(CliTest, SimScorecardScoresEveryPolicyInEveryCell) {
-  const std::string profile = PPD_SOURCE_DIR "/docs/results/gpu-profile-h100/profile-h100.json";
+  const std::string profile = PPD_SOURCE_DIR "/tests/data/gpu-profiles/profile-h100.json";
   const fs::path out = dir_ / "scorecard";
   CommandRun r = ppd("sim scorecard --profiles '" + profile + "' --links 150e9 --splits 1P1D --rate 4 --workloads paper "
                      "--paper-contexts small --paper-types tiny,huge_paste --num-conversations 20 --jobs 2 --out '" +

@@ -65,7 +65,7 @@ Status run_scorecard_command(const ScorecardFlags& f) {
 void register_sim_scorecard(CLI::App* sim, int* exit_code) {
   auto f = std::make_shared<ScorecardFlags>();
   experiment::ScorecardOptions& o = f->options;
-  o.profiles = {"docs/results/gpu-profile-h100/profile-h100.json", "docs/results/gpu-profile-h200/profile-h200.json"};
+  o.profiles = {"tests/data/gpu-profiles/profile-h100.json", "tests/data/gpu-profiles/profile-h200.json"};
   o.links = {150e9, 10e9};
   o.workload.num_conversations = 200;
   o.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -9,7 +9,7 @@ packages=(
   nlohmann-json3-dev libopenblas-dev libcli11-dev
   libspdlog-dev libfmt-dev libxxhash-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  gnuplot-nox python3
+  gnuplot-nox python3 clang-format
 )
 
 missing=()

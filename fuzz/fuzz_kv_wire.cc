@@ -14,9 +14,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::span<const uint8_t> payload = input.subspan(wire::kRequestHeaderBytes);
     if (header.ok()) {
       switch (header->type) {
-        case wire::RequestType::kPull: (void)wire::decode_pull_payload(payload, 65536); break;
-        case wire::RequestType::kRelease: (void)wire::decode_release_payload(payload); break;
-        case wire::RequestType::kHello: (void)wire::decode_hello_payload(payload); break;
+        case wire::RequestType::kPull:
+          (void)wire::decode_pull_payload(payload, 65536);
+          break;
+        case wire::RequestType::kRelease:
+          (void)wire::decode_release_payload(payload);
+          break;
+        case wire::RequestType::kHello:
+          (void)wire::decode_hello_payload(payload);
+          break;
       }
     }
   }

@@ -16,7 +16,8 @@ namespace {
 const std::vector<tok::Tokenizer>& tokenizers() {
   static const std::vector<tok::Tokenizer> all = [] {
     std::vector<tok::Tokenizer> t;
-    t.push_back(*tok::Tokenizer::from_json(tok::testing::byte_level_tokenizer_json(tok::testing::ByteLevelStyle::kQwen2), ""));
+    t.push_back(
+        *tok::Tokenizer::from_json(tok::testing::byte_level_tokenizer_json(tok::testing::ByteLevelStyle::kQwen2), ""));
     t.push_back(*tok::Tokenizer::from_json(
         tok::testing::sentencepiece_tokenizer_json(tok::testing::SentencePieceStyle::kLlama2), ""));
     return t;

@@ -5,9 +5,9 @@
 #include <cstdlib>
 #include <string>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "ppd/cli/commands.h"
 #include "ppd/kernels/blas_core.h"

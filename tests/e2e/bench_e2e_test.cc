@@ -43,12 +43,33 @@ class BenchServeTest : public ::testing::Test {
   // `ppd bench serve` against the cluster with the distribution workload: `num_conversations`
   // of 3 turns (20-token first message, 8-token later ones, 8-token answers) at `rate`.
   std::unique_ptr<launch::ChildProcess> start_bench(int num_conversations, double rate) {
-    std::vector<std::string> argv = {PPD_BINARY, "bench", "serve", "--endpoint", "http://" + up_->http_address(),
-                                     "--workload", "distribution", "--num-conversations",
-                                     std::to_string(num_conversations), "--min-turns", "3", "--max-turns", "3",
-                                     "--first-user-tokens", "20", "--user-tokens", "8", "--output-tokens", "8",
-                                     "--rate", std::to_string(rate), "--tokenizer", model_, "--json",
-                                     (dir_ / "out.json").string(), "--records", "--no-progress"};
+    std::vector<std::string> argv = {PPD_BINARY,
+                                     "bench",
+                                     "serve",
+                                     "--endpoint",
+                                     "http://" + up_->http_address(),
+                                     "--workload",
+                                     "distribution",
+                                     "--num-conversations",
+                                     std::to_string(num_conversations),
+                                     "--min-turns",
+                                     "3",
+                                     "--max-turns",
+                                     "3",
+                                     "--first-user-tokens",
+                                     "20",
+                                     "--user-tokens",
+                                     "8",
+                                     "--output-tokens",
+                                     "8",
+                                     "--rate",
+                                     std::to_string(rate),
+                                     "--tokenizer",
+                                     model_,
+                                     "--json",
+                                     (dir_ / "out.json").string(),
+                                     "--records",
+                                     "--no-progress"};
     Result<std::unique_ptr<launch::ChildProcess>> child =
         launch::ChildProcess::spawn({.argv = std::move(argv), .stderr_path = (dir_ / "bench.log").string()});
     EXPECT_TRUE(child.ok()) << child.status().to_string();

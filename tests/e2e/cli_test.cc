@@ -70,8 +70,9 @@ TEST_F(CliTest, TokenizePrintsIds) {
   const std::string model = tinystories();
   if (model.empty()) GTEST_SKIP() << "PPD_SHARED_DIR is unset: TinyStories model unavailable";
   // The text the reference greedy ids decode to: encoding gives "▁" (80), then those ids.
-  CommandRun r = ppd("tokenize --model '" + model + "'",
-                     "Once upon a time, there was a little girl named Lily. She had a toy car that she loved very much");
+  CommandRun r =
+      ppd("tokenize --model '" + model + "'",
+          "Once upon a time, there was a little girl named Lily. She had a toy car that she loved very much");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "80 147 201 282 215 286 598 1662 356 499 826 1363 1145 1652\n");
   r = ppd("tokenize --bos --model '" + model + "'", "Once");
@@ -96,7 +97,9 @@ TEST_F(CliTest, SynthThenGenerateWithAPreset) {
 TEST_F(CliTest, ErrorsAreOneClearLine) {
   CommandRun r = ppd("generate --model /nonexistent/model");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "ppd generate: model: \"/nonexistent/model\" is neither a directory nor a preset; presets: tiny, small, medium\n");
+  EXPECT_EQ(r.err,
+            "ppd generate: model: \"/nonexistent/model\" is neither a directory nor a preset; presets: tiny, small, "
+            "medium\n");
   r = ppd("generate --model tiny --temperature 3");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "ppd generate: temperature: must be in [0, 2]; got 3\n");
@@ -114,8 +117,9 @@ TEST_F(CliTest, BenchServeBadInputIsOneClearLine) {
   r = ppd("bench serve --endpoint http://127.0.0.1:1 --rate -2");
   EXPECT_EQ(r.err, "ppd bench serve: --rate: must be > 0; got -2\n");
   r = ppd("bench serve --endpoint https://example.com:443 --rate 1");
-  EXPECT_EQ(r.err, "ppd bench serve: endpoint: must start with http:// (https is not supported); got "
-                   "\"https://example.com:443\"\n");
+  EXPECT_EQ(r.err,
+            "ppd bench serve: endpoint: must start with http:// (https is not supported); got "
+            "\"https://example.com:443\"\n");
   // Nothing listens on port 1: the endpoint check fails before any load is sent.
   r = ppd("bench serve --endpoint http://127.0.0.1:1 --rate 1 --no-progress");
   EXPECT_EQ(r.exit_code, 1);
@@ -137,7 +141,8 @@ TEST_F(CliTest, SimInterferencePrintsTheThreeSteps) {
   EXPECT_NE(r.out.find("+ append-prefill of 1024 tokens on 2048 cached:"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("+ full prefill of the whole 3072 tokens:            87.95 ms (+452.2%)"), std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find("+ append of 64 tokens:                              17.00 ms (+6.7%)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("+ append of 64 tokens:                              17.00 ms (+6.7%)"), std::string::npos)
+      << r.out;
   r = ppd("sim interference --model llama-3.1-70b --tensor-parallel 3");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "ppd sim interference: tensor_parallel: must be >= 1 and divide 64 heads and 8 KV heads; got 3\n");
@@ -146,8 +151,9 @@ TEST_F(CliTest, SimInterferencePrintsTheThreeSteps) {
 // A simulated run is a pure function of its flags: the same seed gives the same result file
 // byte for byte, a --config file gives what the same flags give, another seed differs.
 TEST_F(CliTest, SimSameSeedSameResultFileByteForByte) {
-  const std::string run = "sim --model llama-3.1-8b --prefill 1 --decode 2 --policy ppd --scale 0.25 "
-                          "--num-conversations 40 --rate 8 --records --json ";
+  const std::string run =
+      "sim --model llama-3.1-8b --prefill 1 --decode 2 --policy ppd --scale 0.25 "
+      "--num-conversations 40 --rate 8 --records --json ";
   CommandRun r = ppd(run + "'" + (dir_ / "a.json").string() + "' --seed 3");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("== ppd at 8 conv/s: 80 requests measured"), std::string::npos) << r.out;
@@ -166,8 +172,10 @@ TEST_F(CliTest, SimSameSeedSameResultFileByteForByte) {
 
 TEST_F(CliTest, SimWritesAChromeTrace) {
   const std::string trace = (dir_ / "trace.json").string();
-  const CommandRun r = ppd("sim --prefill 1 --decode 1 --policy pd --scale 0.1 --num-conversations 3 --rate 1 "
-                           "--chrome-trace '" + trace + "'");
+  const CommandRun r =
+      ppd("sim --prefill 1 --decode 1 --policy pd --scale 0.1 --num-conversations 3 --rate 1 "
+          "--chrome-trace '" +
+          trace + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string t = slurp(trace);
   EXPECT_TRUE(t.starts_with("[\n{\"name\":\"thread_name\"")) << t.substr(0, 80);
@@ -183,7 +191,8 @@ TEST_F(CliTest, SimBadInputIsOneClearLine) {
   r = ppd("sim --rate 1 --profile '" + (dir_ / "none.json").string() + "'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(r.err.starts_with("ppd sim: --profile: ")) << r.err;
-  std::ofstream(dir_ / "bad.json") << R"({"kind": "ppd-step-profile", "name": "x", "model": "small", "coefficients_us": [1, -2, 0, 0, 0]})";
+  std::ofstream(dir_ / "bad.json")
+      << R"({"kind": "ppd-step-profile", "name": "x", "model": "small", "coefficients_us": [1, -2, 0, 0, 0]})";
   r = ppd("sim --rate 1 --profile '" + (dir_ / "bad.json").string() + "'");
   EXPECT_NE(r.err.find("coefficients_us: expected 5 numbers >= 0; got [1,-2,0,0,0]"), std::string::npos) << r.err;
   r = ppd("sim --rate 1 --policy table");
@@ -191,8 +200,9 @@ TEST_F(CliTest, SimBadInputIsOneClearLine) {
   r = ppd("sim --rate 1 --model llama-3.1-70b --tensor-parallel 3");
   EXPECT_EQ(r.err, "ppd sim: tensor_parallel: must be >= 1 and divide 64 heads and 8 KV heads; got 3\n");
   r = ppd("sim --rate 1 --model llama-3.1-70b --hardware a100-80gb --tensor-parallel 1 --kv-blocks 0");
-  EXPECT_EQ(r.err, "ppd sim: --kv-blocks: a100-80gb leaves no room for KV blocks; give --kv-blocks or a larger "
-                   "memory\n");
+  EXPECT_EQ(r.err,
+            "ppd sim: --kv-blocks: a100-80gb leaves no room for KV blocks; give --kv-blocks or a larger "
+            "memory\n");
   std::ofstream(dir_ / "bad.toml") << "decodes = 3\n";
   r = ppd("sim --config '" + (dir_ / "bad.toml").string() + "'");
   EXPECT_EQ(r.exit_code, 1);
@@ -208,10 +218,12 @@ TEST_F(CliTest, SimCalibrateWritesAProfileTheSimulatorRuns) {
   EXPECT_NE(r.out.find("over 14 steps; written to " + profile), std::string::npos) << r.out;
   EXPECT_NE(slurp(profile).find("\"kind\": \"ppd-step-profile\""), std::string::npos);
   // A CPU profile records no device memory: the KV pool is given, as to `ppd node`.
-  r = ppd("sim --model tiny --profile '" + profile + "' --prefill 1 --decode 1 --scale 0.05 --num-conversations 6 --rate 2");
+  r = ppd("sim --model tiny --profile '" + profile +
+          "' --prefill 1 --decode 1 --scale 0.05 --num-conversations 6 --rate 2");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("--kv-cache-mib: the profile \"cpu tiny, 1 thread, "), std::string::npos) << r.err;
-  r = ppd("sim --model tiny --profile '" + profile + "' --kv-cache-mib 64 --prefill 1 --decode 1 --scale 0.05 "
+  r = ppd("sim --model tiny --profile '" + profile +
+          "' --kv-cache-mib 64 --prefill 1 --decode 1 --scale 0.05 "
           "--num-conversations 6 --rate 2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("12 requests measured"), std::string::npos) << r.out;
@@ -235,8 +247,7 @@ TEST_F(CliTest, SimCalibrateWritesAProfileTheSimulatorRuns) {
 TEST_F(CliTest, TheMeasuredGpuProfileRefitsToItselfAndRuns) {
   for (const char* card : {"h200", "h100"}) {
     SCOPED_TRACE(card);
-    const std::string committed =
-        std::string(PPD_SOURCE_DIR "/tests/data/gpu-profiles/profile-") + card + ".json";
+    const std::string committed = std::string(PPD_SOURCE_DIR "/tests/data/gpu-profiles/profile-") + card + ".json";
     const std::string refit = (dir_ / "refit.json").string();
     CommandRun r = ppd("sim calibrate --refit '" + committed + "' --out '" + refit + "'");
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -279,8 +290,10 @@ TEST_F(CliTest, TheMeasuredGpuProfileRefitsToItselfAndRuns) {
   EXPECT_NE(r.err.find("--hardware excludes --profile"), std::string::npos) << r.err;
 
   const std::string results = (dir_ / "results.json").string();
-  r = ppd("sim --model llama-3.1-8b --profile '" + committed + "' --kv-blocks 20000 --prefill 1 --decode 1 "
-          "--num-conversations 6 --rate 2 --json '" + results + "'");
+  r = ppd("sim --model llama-3.1-8b --profile '" + committed +
+          "' --kv-blocks 20000 --prefill 1 --decode 1 "
+          "--num-conversations 6 --rate 2 --json '" +
+          results + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("12 requests measured"), std::string::npos) << r.out;
   EXPECT_TRUE(nlohmann::json::parse(slurp(results))["cost_model"].get<std::string>().starts_with(
@@ -288,8 +301,10 @@ TEST_F(CliTest, TheMeasuredGpuProfileRefitsToItselfAndRuns) {
   EXPECT_EQ(nlohmann::json::parse(slurp(results))["kv_blocks_per_node"], 20000);
   // Without --kv-blocks the pool comes from the H100's memory the profile records (85,017,493,504
   // bytes): 85% of it less 16.06 GB of weights is 26,800 blocks of 2 MiB (56.2 GB), not 1 GiB.
-  r = ppd("sim --model llama-3.1-8b --profile '" + committed + "' --prefill 1 --decode 1 --num-conversations 6 "
-          "--rate 2 --json '" + results + "'");
+  r = ppd("sim --model llama-3.1-8b --profile '" + committed +
+          "' --prefill 1 --decode 1 --num-conversations 6 "
+          "--rate 2 --json '" +
+          results + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(slurp(results))["kv_blocks_per_node"], 26800);
 }
@@ -327,31 +342,40 @@ TEST_F(CliTest, SimValidateChecksAProfileAgainstTheStepsANodeLogged) {
   std::ofstream(dir_ / "profile.json") << R"({"kind": "ppd-step-profile", "name": "test", "model": "small",
                                               "coefficients_us": [1000, 1000, 0, 0, 0]})";
   auto line = [](int prefill, int decodes, int context, int us) {
-    return "2026-11-27T11:25:17.988 debug step prefill_tokens=" + std::to_string(prefill) + " decodes=" +
-           std::to_string(decodes) + " context_tokens=" + std::to_string(context) + " step_us=" + std::to_string(us) + "\n";
+    return "2026-11-27T11:25:17.988 debug step prefill_tokens=" + std::to_string(prefill) +
+           " decodes=" + std::to_string(decodes) + " context_tokens=" + std::to_string(context) +
+           " step_us=" + std::to_string(us) + "\n";
   };
-  std::ofstream(dir_ / "node.log") << "2026-11-27T11:25:17.900 info node start name=decode-0\n" << line(0, 1, 300, 2000)
-                                   << line(0, 1, 301, 2000) << line(0, 2, 600, 3000) << line(100, 0, 100, 101000)
-                                   << line(10, 1, 50, 9);
+  std::ofstream(dir_ / "node.log") << "2026-11-27T11:25:17.900 info node start name=decode-0\n"
+                                   << line(0, 1, 300, 2000) << line(0, 1, 301, 2000) << line(0, 2, 600, 3000)
+                                   << line(100, 0, 100, 101000) << line(10, 1, 50, 9);
   std::ofstream(dir_ / "slow.log") << line(0, 1, 300, 4000) << line(0, 12, 3000, 26000);
   const std::string profile = " --profile '" + (dir_ / "profile.json").string() + "'";
   CommandRun r = ppd("sim validate" + profile + " --node-log '" + (dir_ / "node.log").string() + "'");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("the profile against 5 logged steps"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("1 decodes                            2         2.00        2.00    +0.0%"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("decode step per sequence             3         2.50        2.50    +0.0%"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("lone prefill                         1       101.00      101.00    +0.0%"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 decodes                            2         2.00        2.00    +0.0%"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("decode step per sequence             3         2.50        2.50    +0.0%"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("lone prefill                         1       101.00      101.00    +0.0%"), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("1 steps mixing prefill and decodes not compared"), std::string::npos) << r.out;
   r = ppd("sim validate" + profile + " --node-log '" + (dir_ / "slow.log").string() + "'");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.out.find("9-16 decodes                         1        26.00       13.00   -50.0%"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("9-16 decodes                         1        26.00       13.00   -50.0%"), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("-50.0%  outside"), std::string::npos) << r.out;
-  EXPECT_NE(r.err.find("slow.log: the profile is off the node's own steps by more than 15%"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("slow.log: the profile is off the node's own steps by more than 15%"), std::string::npos)
+      << r.err;
   std::ofstream(dir_ / "bad.log") << "x\n2026 debug step prefill_tokens=1 decodes=-1 context_tokens=1 step_us=1\n";
   r = ppd("sim validate" + profile + " --node-log '" + (dir_ / "bad.log").string() + "'");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("bad.log:2: expected \"step prefill_tokens=N decodes=N context_tokens=N step_us=N\" with numbers "
-                       ">= 0; got \"step prefill_tokens=1 decodes=-1"), std::string::npos) << r.err;
+  EXPECT_NE(
+      r.err.find("bad.log:2: expected \"step prefill_tokens=N decodes=N context_tokens=N step_us=N\" with numbers "
+                 ">= 0; got \"step prefill_tokens=1 decodes=-1"),
+      std::string::npos)
+      << r.err;
   r = ppd("sim validate" + profile);
   EXPECT_EQ(r.err, "ppd sim validate: --profile: give --node-log or --roofline with it\n");
   r = ppd("sim validate --roofline h100-80gb");
@@ -390,8 +414,9 @@ TEST_F(CliTest, SimCalibrateFitsTheStepsNodesLogged) {
 
 // A sweep's results do not depend on how many threads ran it; its table feeds `--policy table`.
 TEST_F(CliTest, SimSweepIsTheSameOnAnyThreadCountAndBuildsATable) {
-  const std::string grid = "sim sweep --rate 2,4 --splits 1P1D,1P2D --policies pd,local --scale 0.1 "
-                           "--num-conversations 12 --json ";
+  const std::string grid =
+      "sim sweep --rate 2,4 --splits 1P1D,1P2D --policies pd,local --scale 0.1 "
+      "--num-conversations 12 --json ";
   CommandRun r = ppd(grid + "'" + (dir_ / "one.json").string() + "' --jobs 1");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("sweep: 8/8 points"), std::string::npos) << r.err;
@@ -401,11 +426,13 @@ TEST_F(CliTest, SimSweepIsTheSameOnAnyThreadCountAndBuildsATable) {
   ASSERT_EQ(ppd(grid + "'" + (dir_ / "template.json").string() + "' --jobs 2 --template-tokens 40").exit_code, 0);
   EXPECT_NE(slurp(dir_ / "one.json"), slurp(dir_ / "template.json")) << "--template-tokens lengthens every prompt";
   const std::string table = (dir_ / "table.json").string();
-  r = ppd("sim sweep --emit-table '" + table + "' --table-rates 1,4 --prefill 1 --decode 1 --scale 0.1 "
+  r = ppd("sim sweep --emit-table '" + table +
+          "' --table-rates 1,4 --prefill 1 --decode 1 --scale 0.1 "
           "--num-conversations 8 --jobs 2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("lookup table of 36 cells written"), std::string::npos) << r.err;
-  r = ppd("sim --policy table --table '" + table + "' --prefill 1 --decode 1 --scale 0.1 --num-conversations 8 --rate 1");
+  r = ppd("sim --policy table --table '" + table +
+          "' --prefill 1 --decode 1 --scale 0.1 --num-conversations 8 --rate 1");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   r = ppd("sim sweep --rate 1 --splits 2P");
   EXPECT_EQ(r.err, "ppd sim sweep: --splits: expected NPMD with M >= 1, such as 1P3D; got \"2P\"\n");
@@ -417,12 +444,14 @@ TEST_F(CliTest, SimSweepIsTheSameOnAnyThreadCountAndBuildsATable) {
 TEST_F(CliTest, SimScorecardScoresEveryPolicyInEveryCell) {
   const std::string profile = PPD_SOURCE_DIR "/tests/data/gpu-profiles/profile-h100.json";
   const fs::path out = dir_ / "scorecard";
-  CommandRun r = ppd("sim scorecard --profiles '" + profile + "' --links 150e9 --splits 1P1D --rate 4 --workloads paper "
+  CommandRun r = ppd("sim scorecard --profiles '" + profile +
+                     "' --links 150e9 --splits 1P1D --rate 4 --workloads paper "
                      "--paper-contexts small --paper-types tiny,huge_paste --num-conversations 20 --jobs 2 --out '" +
                      out.string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("h100 150 GB/s paper: ppd within 10% TTFT and 5% TPOT of the best fixed policy in "),
-            std::string::npos) << r.out;
+            std::string::npos)
+      << r.out;
   EXPECT_TRUE(fs::exists(out / "tables" / "table-h100-150GBps-1P1D.json"));
   const nlohmann::json j = nlohmann::json::parse(slurp(out / "scorecard.json"));
   ASSERT_EQ(j["cells"].size(), 2u);
@@ -450,9 +479,10 @@ TEST_F(CliTest, SimScorecardScoresEveryPolicyInEveryCell) {
 // with ranges and judges ppd in SLO mode against the best other policy.
 TEST_F(CliTest, BenchCompareRepeatsEveryPointAndJudgesPpdInSloMode) {
   const fs::path out = dir_ / "compare";
-  CommandRun r = ppd("bench compare --model tiny --rate 2 --policies pd,ppd-slo --repeats 2 --scale 0.1 "
-                     "--num-conversations 3 --slo-ttft-ms 1000 --slo-tpot-ms 100 --threads 2 --no-progress --out '" +
-                     out.string() + "'");
+  CommandRun r =
+      ppd("bench compare --model tiny --rate 2 --policies pd,ppd-slo --repeats 2 --scale 0.1 "
+          "--num-conversations 3 --slo-ttft-ms 1000 --slo-tpot-ms 100 --threads 2 --no-progress --out '" +
+          out.string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json j = nlohmann::json::parse(slurp(out / "results.json"));
   ASSERT_EQ(j["runs"].size(), 4u);
@@ -475,15 +505,18 @@ TEST_F(CliTest, HelpExplainsEveryFlag) {
   }
   const CommandRun serve = ppd("bench serve --help");
   EXPECT_EQ(serve.exit_code, 0);
-  for (const char* flag : {"--endpoint", "--rate", "--workload", "--trace", "--concurrency", "--warmup", "--duration-s",
-                           "--timeout-ms", "--slo-ttft-ms", "--slo-tpot-ms", "--json", "--plot-dir", "--think-time-s"}) {
+  for (const char* flag :
+       {"--endpoint", "--rate", "--workload", "--trace", "--concurrency", "--warmup", "--duration-s", "--timeout-ms",
+        "--slo-ttft-ms", "--slo-tpot-ms", "--json", "--plot-dir", "--think-time-s"}) {
     EXPECT_NE(serve.out.find(flag), std::string::npos) << flag;
   }
 }
 
 TEST_F(CliTest, BenchEngineSmokeRun) {
-  const CommandRun r = ppd("bench engine --models tiny --threads 1 --prompt-tokens 64 --context-tokens 64 "
-                    "--batches 1,2 --decode-steps 4 --repeats 1 --json '" + (dir_ / "bench.json").string() + "'");
+  const CommandRun r =
+      ppd("bench engine --models tiny --threads 1 --prompt-tokens 64 --context-tokens 64 "
+          "--batches 1,2 --decode-steps 4 --repeats 1 --json '" +
+          (dir_ / "bench.json").string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("machine: "), std::string::npos);
   EXPECT_NE(r.out.find("prefill 64"), std::string::npos) << r.out;

@@ -65,10 +65,25 @@ class FaultE2eTest : public ::testing::Test {
   }
   std::unique_ptr<PpdProcess> up(int num_decode, std::vector<std::string> extra = {},
                                  const std::string& router_flags = "") {
-    std::vector<std::string> args = {"up", "--model", model_, "--prefill", "1", "--decode",
-                                     std::to_string(num_decode), "--port", "0", "--threads", "2", "--kv-cache-mib",
-                                     "64", "--log-dir", (dir_ / "up").string(), "--router-flags",
-                                     "--node-timeout-ms 1000 " + router_flags, "--node-flags", "--load-report-ms 20"};
+    std::vector<std::string> args = {"up",
+                                     "--model",
+                                     model_,
+                                     "--prefill",
+                                     "1",
+                                     "--decode",
+                                     std::to_string(num_decode),
+                                     "--port",
+                                     "0",
+                                     "--threads",
+                                     "2",
+                                     "--kv-cache-mib",
+                                     "64",
+                                     "--log-dir",
+                                     (dir_ / "up").string(),
+                                     "--router-flags",
+                                     "--node-timeout-ms 1000 " + router_flags,
+                                     "--node-flags",
+                                     "--load-report-ms 20"};
     args.insert(args.end(), extra.begin(), extra.end());
     return std::make_unique<PpdProcess>(args, "ppd up ready", dir_, "up");
   }
@@ -88,9 +103,8 @@ void expect_served_with(uint16_t port, const Headers& headers) {
 void expect_served(uint16_t port, int num_requests) {
   for (int i = 0; i < num_requests; ++i) {
     int status = 0;
-    const nlohmann::json answer =
-        post_json(port, "/v1/chat/completions", chat_body({{"user", "Tell me a story " + std::to_string(i)}}, 8),
-                  &status);
+    const nlohmann::json answer = post_json(port, "/v1/chat/completions",
+                                            chat_body({{"user", "Tell me a story " + std::to_string(i)}}, 8), &status);
     EXPECT_EQ(status, 200) << "request " << i << ": " << answer.dump();
   }
 }
@@ -153,8 +167,8 @@ TEST_F(FaultE2eTest, HugePromptsAreRefusedUnTokenizedAndStarveNoOne) {
   for (int c = 0; c < 4; ++c) {
     clients.emplace_back([&] {
       for (int i = 0; i < 3; ++i) {
-        Result<net::HttpResponse> r = http_call(cluster->http_port(), boost::beast::http::verb::post,
-                                                "/v1/chat/completions", body, 60'000);
+        Result<net::HttpResponse> r =
+            http_call(cluster->http_port(), boost::beast::http::verb::post, "/v1/chat/completions", body, 60'000);
         if (r.ok() && r->status_code == 400 && r->body.find("bytes of text are at least") != std::string::npos) {
           ++num_refused;
         }
@@ -261,7 +275,8 @@ TEST_F(FaultE2eTest, DrainingIsSeenByTheRouterAndCanBeUndone) {
   expect_served(router, 4);
   Result<net::HttpResponse> metrics = http_call(router, boost::beast::http::verb::get, "/metrics");
   ASSERT_TRUE(metrics.ok());
-  EXPECT_EQ(metrics->body.find("ppd:router_retries_total{"), std::string::npos) << "a request went to the draining node";
+  EXPECT_EQ(metrics->body.find("ppd:router_retries_total{"), std::string::npos)
+      << "a request went to the draining node";
   EXPECT_EQ(post_drain(d1, "{\"draining\": true}")["status"], "draining");
   wait_status(router, "unavailable", 503);
   int status = 0;
@@ -293,7 +308,8 @@ TEST_F(FaultE2eTest, AFailedDecodeReleasesThePrefillHandle) {
   EXPECT_EQ(status, 503);  // its only decode node is frozen
   int pinned = -1;
   for (int i = 0; i < 100 && pinned != 0; ++i) {
-    Result<net::HttpResponse> h = http_call(prefill, boost::beast::http::verb::get, "/health", "", 5'000, kSecretHeader);
+    Result<net::HttpResponse> h =
+        http_call(prefill, boost::beast::http::verb::get, "/health", "", 5'000, kSecretHeader);
     pinned = h.ok() ? nlohmann::json::parse(h->body)["num_pinned_handles"].get<int>() : -1;
     if (pinned != 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -301,8 +317,7 @@ TEST_F(FaultE2eTest, AFailedDecodeReleasesThePrefillHandle) {
   EXPECT_EQ(pinned, 0) << "the prefill node still pins the failed request's handle";
   Result<net::HttpResponse> m = http_call(prefill, boost::beast::http::verb::get, "/metrics", "", 5'000, kSecretHeader);
   ASSERT_TRUE(m.ok());
-  EXPECT_NE(m->body.find("ppd:node_requests_total{kind=\"prefill\",outcome=\"ok\"} 1"), std::string::npos)
-      << m->body;
+  EXPECT_NE(m->body.find("ppd:node_requests_total{kind=\"prefill\",outcome=\"ok\"} 1"), std::string::npos) << m->body;
 }
 
 // One answer's HTTP status (0 when the exchange failed).
@@ -333,8 +348,7 @@ StatusCode kv_answer(const std::string& kv_address, const std::vector<uint8_t>& 
 TEST_F(FaultE2eTest, WithTheClusterSecretEveryInsideAttackIsRefused) {
   const std::string key = "client-api-key-0123456789";
   { std::ofstream(dir_ / "key") << key << "\n"; }
-  std::unique_ptr<PpdProcess> cluster =
-      up(1, {"--api-key-file", (dir_ / "key").string()}, "--protect-status");
+  std::unique_ptr<PpdProcess> cluster = up(1, {"--api-key-file", (dir_ / "key").string()}, "--protect-status");
   ASSERT_TRUE(cluster->started()) << cluster->log();
   const uint16_t router = cluster->http_port();
   using boost::beast::http::verb;
@@ -372,8 +386,8 @@ TEST_F(FaultE2eTest, WithTheClusterSecretEveryInsideAttackIsRefused) {
       EXPECT_EQ(status_of(port, method, target, body), 401u) << name << target;
       EXPECT_EQ(status_of(port, method, target, body, wrong), 401u) << name << target << " (wrong secret)";
     }
-    EXPECT_EQ(status_of(port, verb::post, "/drain", "draining", {{"Content-Type", "text/plain"},
-                                                                 {"Origin", "http://evil.example"}}),
+    EXPECT_EQ(status_of(port, verb::post, "/drain", "draining",
+                        {{"Content-Type", "text/plain"}, {"Origin", "http://evil.example"}}),
               401u);
     // The KV port: a raw PULL or RELEASE of a guessed handle, without a HELLO.
     Result<net::HttpResponse> node_health = http_call(port, verb::get, "/health", "", 5'000, kSecretHeader);

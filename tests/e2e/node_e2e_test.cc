@@ -12,12 +12,12 @@
 #include <random>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-#include <gtest/gtest.h>
 
 #include "node_process.h"
 
@@ -203,7 +203,8 @@ TEST_F(NodeE2eTest, BadInputGetsAClearErrorAndTheNodeKeepsServing) {
   unknown_handle["handle"] = 987654;
   const std::vector<Case> cases = {
       {d.get(), "/generate", "{\"token_ids\": [1, 2", 400, "request body: invalid JSON"},
-      {d.get(), "/generate", "{\"token_ids\": [1, 99999]}", 400, "prompt: token id 99999 at index 1 outside the vocabulary"},
+      {d.get(), "/generate", "{\"token_ids\": [1, 99999]}", 400,
+       "prompt: token id 99999 at index 1 outside the vocabulary"},
       {d.get(), "/generate", "{\"token_ids\": [1], \"bogus\": 1}", 400, "bogus: unknown field"},
       {d.get(), "/decode", json{{"token_ids", good["token_ids"]}, {"handle", unknown_handle}}.dump(), 404,
        "kv handle 987654: unknown, released or expired"},
@@ -219,7 +220,8 @@ TEST_F(NodeE2eTest, BadInputGetsAClearErrorAndTheNodeKeepsServing) {
     EXPECT_NE(r->body.find(c.message), std::string::npos) << r->body;
   }
   // An oversized KV frame: payload length 0x7fffffff in a PULL request.
-  const std::string frame = std::string("PPDK") + std::string("\x01\x00\x01\x00", 4) + std::string("\xff\xff\xff\x7f", 4);
+  const std::string frame =
+      std::string("PPDK") + std::string("\x01\x00\x01\x00", 4) + std::string("\xff\xff\xff\x7f", 4);
   const std::string reply = raw_kv_exchange(p->kv_address(), frame);
   EXPECT_EQ(reply.substr(0, 4), "PPDR");
   EXPECT_NE(reply.find("payload_length"), std::string::npos) << reply;
@@ -238,7 +240,8 @@ TEST_F(NodeE2eTest, PrefillNodeKilledMidTransferFailsTheDecodeCleanly) {
   const int64_t d_free = health(*d)["num_free_blocks"];
   json req = {{"token_ids", random_ids(2, 150)}, {"sampling", greedy(8)}};
   req["handle"] = prefill(*p, req);
-  auto decode = std::async(std::launch::async, [&] { return http_stream_lines(d->http_port(), "/decode", req.dump()); });
+  auto decode =
+      std::async(std::launch::async, [&] { return http_stream_lines(d->http_port(), "/decode", req.dump()); });
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
   p->kill_now();
   const StreamedLines s = decode.get();
@@ -258,8 +261,8 @@ TEST_F(NodeE2eTest, DecodeNodeKilledMidDecodeLeavesNothingPinnedOnThePrefillNode
   json req = {{"token_ids", random_ids(3, 60)}, {"sampling", {{"max_tokens", 400}, {"ignore_eos", true}}}};
   req["handle"] = prefill(*p, req);
   // D dies as soon as its first token arrives.
-  const StreamedLines s = http_stream_lines(d->http_port(), "/decode", req.dump(), 60'000,
-                                            [&](const json&) { d->kill_now(); });
+  const StreamedLines s =
+      http_stream_lines(d->http_port(), "/decode", req.dump(), 60'000, [&](const json&) { d->kill_now(); });
   EXPECT_FALSE(s.response.ok()) << "the stream should have broken off";
   EXPECT_LT(s.lines.size(), 400u);
   // P's cache keeps the prompt's full blocks (evictable), so allocatable blocks return to the start.
@@ -272,7 +275,8 @@ TEST_F(NodeE2eTest, PinnedHandleNobodyPullsIsReleasedAfterTheTimeout) {
   const json handle = prefill(*p, {{"token_ids", random_ids(4, 50)}});
   EXPECT_EQ(health(*p)["num_pinned_handles"], 1);
   expect_clean(*p, p_free);
-  Result<net::HttpResponse> r = http_call(p->http_port(), verb::post, "/release", json{{"handle", handle["handle"]}}.dump());
+  Result<net::HttpResponse> r =
+      http_call(p->http_port(), verb::post, "/release", json{{"handle", handle["handle"]}}.dump());
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status_code, 404u) << r->body;
 }

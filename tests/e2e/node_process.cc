@@ -9,10 +9,10 @@
 #include <sstream>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <gtest/gtest.h>
 
 namespace ppd::testing {
 namespace {
@@ -54,8 +54,8 @@ T run_blocking(boost::asio::awaitable<T> work) {
 NodeProcess::NodeProcess(const std::string& binary, const std::string& args, const std::filesystem::path& dir,
                          const std::string& name)
     : out_(dir / (name + ".out")), err_(dir / (name + ".err")) {
-  const std::string cmd = "exec '" + binary + "' node --name " + name + " " + args + " >'" + out_.string() +
-                          "' 2>'" + err_.string() + "'";
+  const std::string cmd =
+      "exec '" + binary + "' node --name " + name + " " + args + " >'" + out_.string() + "' 2>'" + err_.string() + "'";
   pid_ = ::fork();
   if (pid_ == 0) {
     ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
@@ -101,31 +101,43 @@ std::string NodeProcess::stderr_text() const { return slurp(err_); }
 
 Result<net::HttpResponse> http_call(uint16_t port, boost::beast::http::verb method, const std::string& target,
                                     const std::string& body, int64_t timeout_ms, const Headers& headers) {
-  return run_blocking(net::http_request({.host = "127.0.0.1", .port = port, .method = method, .target = target,
-                                         .body = body, .content_type = "application/json", .headers = headers,
+  return run_blocking(net::http_request({.host = "127.0.0.1",
+                                         .port = port,
+                                         .method = method,
+                                         .target = target,
+                                         .body = body,
+                                         .content_type = "application/json",
+                                         .headers = headers,
                                          .timeout_ms = timeout_ms}));
 }
 
 Result<net::HttpResponse> http_post_lines(uint16_t port, const std::string& target, const std::string& body,
-                                          const std::function<Status(std::string_view)>& on_line,
-                                          int64_t timeout_ms) {
-  return run_blocking(net::http_stream({.host = "127.0.0.1", .port = port, .method = boost::beast::http::verb::post,
-                                        .target = target, .body = body, .content_type = "application/json",
+                                          const std::function<Status(std::string_view)>& on_line, int64_t timeout_ms) {
+  return run_blocking(net::http_stream({.host = "127.0.0.1",
+                                        .port = port,
+                                        .method = boost::beast::http::verb::post,
+                                        .target = target,
+                                        .body = body,
+                                        .content_type = "application/json",
                                         .timeout_ms = timeout_ms},
                                        on_line));
 }
 
-StreamedLines http_stream_lines(uint16_t port, const std::string& target, const std::string& body,
-                                int64_t timeout_ms, const std::function<void(const nlohmann::json&)>& on_line) {
+StreamedLines http_stream_lines(uint16_t port, const std::string& target, const std::string& body, int64_t timeout_ms,
+                                const std::function<void(const nlohmann::json&)>& on_line) {
   StreamedLines r;
-  r.response = run_blocking(net::http_stream(
-      {.host = "127.0.0.1", .port = port, .method = boost::beast::http::verb::post, .target = target, .body = body,
-       .content_type = "application/json", .timeout_ms = timeout_ms},
-      [&](std::string_view line) {
-        r.lines.push_back(nlohmann::json::parse(line, nullptr, false));
-        if (on_line) on_line(r.lines.back());
-        return Status::Ok();
-      }));
+  r.response = run_blocking(net::http_stream({.host = "127.0.0.1",
+                                              .port = port,
+                                              .method = boost::beast::http::verb::post,
+                                              .target = target,
+                                              .body = body,
+                                              .content_type = "application/json",
+                                              .timeout_ms = timeout_ms},
+                                             [&](std::string_view line) {
+                                               r.lines.push_back(nlohmann::json::parse(line, nullptr, false));
+                                               if (on_line) on_line(r.lines.back());
+                                               return Status::Ok();
+                                             }));
   return r;
 }
 

@@ -1,8 +1,8 @@
 // The router end to end on TinyStories-656K: `ppd up` clusters under several policies, and
 // node and router processes started one by one for the fault and bad-input tests.
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
-#include <atomic>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -151,16 +151,16 @@ TEST_F(RouterE2eTest, DecodeKilledMidStreamGivesAnErrorEventAndTheNextTurnRunsOn
   messages.emplace_back("user", kUserTurns[1]);
 
   PpdProcess* killed = nullptr;
-  const SseResult broken = post_sse(r->http_port(), "/v1/chat/completions", chat_body(messages, 400, true),
-                                    [&](const SseResult& so_far) {
-    if (killed != nullptr || so_far.events.size() < 3) return true;
-    for (PpdProcess* d : {d0.get(), d1.get()}) {
-      const nlohmann::json h = nlohmann::json::parse(http_call(d->http_port(), verb::get, "/health")->body);
-      if (h["num_running"].get<int>() > 0) killed = d;
-    }
-    if (killed != nullptr) killed->kill_now();
-    return true;
-  });
+  const SseResult broken =
+      post_sse(r->http_port(), "/v1/chat/completions", chat_body(messages, 400, true), [&](const SseResult& so_far) {
+        if (killed != nullptr || so_far.events.size() < 3) return true;
+        for (PpdProcess* d : {d0.get(), d1.get()}) {
+          const nlohmann::json h = nlohmann::json::parse(http_call(d->http_port(), verb::get, "/health")->body);
+          if (h["num_running"].get<int>() > 0) killed = d;
+        }
+        if (killed != nullptr) killed->kill_now();
+        return true;
+      });
   ASSERT_NE(killed, nullptr);
   ASSERT_FALSE(broken.events.empty());
   EXPECT_TRUE(broken.events.back().contains("error")) << broken.events.back().dump();
@@ -292,8 +292,11 @@ TEST_F(RouterStreamTest, StreamsChunksThenUsageThenDone) {
 }
 
 TEST_F(RouterStreamTest, StopsAtAStopString) {
-  nlohmann::json body = {{"model", "tinystories-656k"}, {"prompt", "Once upon a time"}, {"max_tokens", 40},
-                         {"temperature", 0}, {"ignore_eos", true}};
+  nlohmann::json body = {{"model", "tinystories-656k"},
+                         {"prompt", "Once upon a time"},
+                         {"max_tokens", 40},
+                         {"temperature", 0},
+                         {"ignore_eos", true}};
   const std::string whole = post_json(router_->http_port(), "/v1/completions", body)["choices"][0]["text"];
   ASSERT_GT(whole.size(), 30u);
   const std::string stop = whole.substr(20, 4);
@@ -310,16 +313,17 @@ TEST_F(RouterStreamTest, ThePromptLeavesTheRoutersCountAtTheFirstTokenAndTheRequ
   auto counts = [&] {
     const nlohmann::json h = nlohmann::json::parse(http_call(router_->http_port(), verb::get, "/health")->body);
     const nlohmann::json& n = h["nodes"][0];
-    return Counts{n["router_active"].get<int>(), n["router_decoding"].get<int>(), n["router_prefill_tokens"].get<int64_t>()};
+    return Counts{n["router_active"].get<int>(), n["router_decoding"].get<int>(),
+                  n["router_prefill_tokens"].get<int64_t>()};
   };
   bool checked = false;
   const SseResult r = post_sse(router_->http_port(), "/v1/chat/completions", chat_body({{"user", "Hi"}}, 200, true),
                                [&](const SseResult& so_far) {
-    if (checked || so_far.events.size() < 3) return true;
-    EXPECT_EQ(counts(), (Counts{1, 1, 0}));
-    checked = true;
-    return true;
-  });
+                                 if (checked || so_far.events.size() < 3) return true;
+                                 EXPECT_EQ(counts(), (Counts{1, 1, 0}));
+                                 checked = true;
+                                 return true;
+                               });
   ASSERT_TRUE(r.done);
   EXPECT_TRUE(checked);
   Counts after = counts();  // the router may still be closing the stream
@@ -334,14 +338,15 @@ TEST_F(RouterStreamTest, A429WhileFullAndAClientThatLeavesAbortsItsRequest) {
   std::atomic<bool> checked{false};
   const SseResult r = post_sse(router_->http_port(), "/v1/chat/completions", chat_body({{"user", "Hi"}}, 400, true),
                                [&](const SseResult& so_far) {
-    if (so_far.events.size() < 3) return true;
-    Result<net::HttpResponse> second =
-        http_call(router_->http_port(), verb::post, "/v1/chat/completions", chat_body({{"user", "Hi"}}, 4).dump());
-    EXPECT_EQ(second->status_code, 429u);
-    EXPECT_EQ(second->header("Retry-After").value_or(""), "1");
-    checked = true;
-    return false;  // leave
-  });
+                                 if (so_far.events.size() < 3) return true;
+                                 Result<net::HttpResponse> second =
+                                     http_call(router_->http_port(), verb::post, "/v1/chat/completions",
+                                               chat_body({{"user", "Hi"}}, 4).dump());
+                                 EXPECT_EQ(second->status_code, 429u);
+                                 EXPECT_EQ(second->header("Retry-After").value_or(""), "1");
+                                 checked = true;
+                                 return false;  // leave
+                               });
   EXPECT_TRUE(checked);
   EXPECT_FALSE(r.response.ok());
   int running = 1;

@@ -14,8 +14,8 @@ namespace ppd::testing {
 
 using boost::beast::http::verb;
 
-PpdProcess::PpdProcess(std::vector<std::string> args, const std::string& ready_prefix,
-                       const std::filesystem::path& dir, const std::string& name) {
+PpdProcess::PpdProcess(std::vector<std::string> args, const std::string& ready_prefix, const std::filesystem::path& dir,
+                       const std::string& name) {
   args.insert(args.begin(), PPD_BINARY);
   Result<std::unique_ptr<launch::ChildProcess>> child =
       launch::ChildProcess::spawn({.argv = std::move(args), .stderr_path = (dir / (name + ".log")).string()});
@@ -48,8 +48,11 @@ nlohmann::json chat_body(const std::vector<std::pair<std::string, std::string>>&
                          bool stream) {
   nlohmann::json m = nlohmann::json::array();
   for (const auto& [role, content] : messages) m.push_back({{"role", role}, {"content", content}});
-  nlohmann::json body = {{"model", "tinystories-656k"}, {"messages", m}, {"max_tokens", max_tokens},
-                         {"temperature", 0}, {"ignore_eos", true}};
+  nlohmann::json body = {{"model", "tinystories-656k"},
+                         {"messages", m},
+                         {"max_tokens", max_tokens},
+                         {"temperature", 0},
+                         {"ignore_eos", true}};
   if (stream) {
     body["stream"] = true;
     body["stream_options"] = {{"include_usage", true}};

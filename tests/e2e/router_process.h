@@ -55,8 +55,7 @@ std::string sse_text(const SseResult& r);
 // TinyStories-656K under $PPD_SHARED_DIR; "" when that is unset.
 std::string tinystories();
 // POSTs `body` as JSON (120 s deadline) and parses the answer; *status gets the HTTP status.
-nlohmann::json post_json(uint16_t port, const std::string& target, const nlohmann::json& body,
-                         int* status = nullptr);
+nlohmann::json post_json(uint16_t port, const std::string& target, const nlohmann::json& body, int* status = nullptr);
 // Waits up to 30 s until the router at `router_port` reports `num_nodes` healthy nodes.
 void wait_healthy(uint16_t router_port, size_t num_nodes);
 

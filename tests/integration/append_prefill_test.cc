@@ -96,14 +96,13 @@ TEST_P(AppendPrefillTest, EveryPathGivesTheSameTokensAndLogits) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Models, AppendPrefillTest,
-    ::testing::Values(Case{"tiny", 1, 150, 100}, Case{"tiny", 2, 97, 33}, Case{"tiny", 3, 300, 290},
-                      Case{"tinystories", 4, 150, 100}, Case{"tinystories", 5, 200, 48},
-                      Case{"tinystories", 6, 64, 17}),
-    [](const ::testing::TestParamInfo<Case>& p) {
-      return std::string(p.param.model) + "_seed" + std::to_string(p.param.seed);
-    });
+INSTANTIATE_TEST_SUITE_P(Models, AppendPrefillTest,
+                         ::testing::Values(Case{"tiny", 1, 150, 100}, Case{"tiny", 2, 97, 33},
+                                           Case{"tiny", 3, 300, 290}, Case{"tinystories", 4, 150, 100},
+                                           Case{"tinystories", 5, 200, 48}, Case{"tinystories", 6, 64, 17}),
+                         [](const ::testing::TestParamInfo<Case>& p) {
+                           return std::string(p.param.model) + "_seed" + std::to_string(p.param.seed);
+                         });
 
 }  // namespace
 }  // namespace ppd::testing

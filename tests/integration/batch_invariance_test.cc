@@ -56,8 +56,9 @@ TEST_P(BatchInvarianceTest, AloneEqualsInABatchOf32WithPrefills) {
   const RequestId greedy_id = *engine->add_request({.prompt = greedy_prompt, .params = greedy(kOutput, true)});
   const RequestId sampled_id = *engine->add_request({.prompt = sampled_prompt, .params = seeded(kOutput, 42)});
   for (int i = 0; i < 30; ++i) {  // 32 requests decode together once these are prefilled
-    ASSERT_TRUE(engine->add_request({.prompt = random_tokens(200 + i, 20 + (i * 37) % 180, 3, vocab_),
-                                     .params = greedy(60)}).ok());
+    ASSERT_TRUE(
+        engine->add_request({.prompt = random_tokens(200 + i, 20 + (i * 37) % 180, 3, vocab_), .params = greedy(60)})
+            .ok());
   }
   std::map<uint64_t, Completion> done;
   int full_mixed_steps = 0;  // steps where the greedy request sampled beside 31 decodes and a prefill

@@ -17,8 +17,9 @@ namespace fs = std::filesystem;
 class BrokenModelTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("ppd-broken-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-                                        "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ =
+        fs::temp_directory_path() / ("ppd-broken-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+                                     "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::copy(tiny_model_dir(), dir_, fs::copy_options::recursive);
   }
@@ -64,7 +65,8 @@ TEST_F(BrokenModelTest, ShapeDoesNotMatchConfig) {
 
 TEST_F(BrokenModelTest, UnknownArchitecture) {
   replace_in_config("\"model_type\": \"llama\"", "\"model_type\": \"gpt2\"");
-  EXPECT_EQ(create_error(), (dir_ / "config.json").string() + ": model_type: unknown \"gpt2\"; supported: llama, mistral, qwen2");
+  EXPECT_EQ(create_error(),
+            (dir_ / "config.json").string() + ": model_type: unknown \"gpt2\"; supported: llama, mistral, qwen2");
 }
 
 TEST(EngineRequestErrorsTest, BadRequestsAreRejectedAndTheEngineKeepsServing) {
@@ -122,7 +124,8 @@ TEST(EngineOptionsErrorsTest, InvalidOptionsNameTheField) {
   // A pool larger than the machine is refused by name, not left to fail at first touch.
   o = test_options(std::numeric_limits<int>::max());
   std::string message = engine::Engine::create(tiny_model_dir(), o, &clock).status().message();
-  EXPECT_TRUE(message.starts_with("num_kv_blocks: 2147483647 blocks of 32768 bytes need 65536.0 GiB; this machine has "))
+  EXPECT_TRUE(
+      message.starts_with("num_kv_blocks: 2147483647 blocks of 32768 bytes need 65536.0 GiB; this machine has "))
       << message;
   o = test_options(0);
   o.kv_cache_bytes = int64_t{1} << 55;

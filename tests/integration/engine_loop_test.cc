@@ -5,10 +5,10 @@
 #include <chrono>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <gtest/gtest.h>
 
 #include "engine_test_util.h"
 #include "ppd/node/engine_loop.h"
@@ -60,7 +60,8 @@ class EngineLoopTest : public ::testing::Test {
 
 TEST_F(EngineLoopTest, IdlesWhilePinsFillThePoolAndResumesOnTheUnpin) {
   const RequestId pinned = call([](engine::Engine& e) {
-    return *e.add_request({.prompt = random_tokens(1, 100, 1, 200), .params = greedy(1),
+    return *e.add_request({.prompt = random_tokens(1, 100, 1, 200),
+                           .params = greedy(1),
                            .blocks_on_finish = sched::BlocksOnFinish::kPin});
   });
   // Wait (bounded) until the prefill ran and the request is pinned.
@@ -69,7 +70,9 @@ TEST_F(EngineLoopTest, IdlesWhilePinsFillThePoolAndResumesOnTheUnpin) {
   }
   ASSERT_TRUE(call([&](engine::Engine& e) { return e.pinned(pinned).has_value(); }));
   // 40 tokens need 3 blocks; 1 is allocatable: the request waits, and no step can progress.
-  call([](engine::Engine& e) { return e.add_request({.prompt = random_tokens(2, 40, 1, 200), .params = greedy(4)}).ok(); });
+  call([](engine::Engine& e) {
+    return e.add_request({.prompt = random_tokens(2, 40, 1, 200), .params = greedy(4)}).ok();
+  });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const int steps_while_blocked = observer_.steps.load();
   std::this_thread::sleep_for(std::chrono::milliseconds(100));

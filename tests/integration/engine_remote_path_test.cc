@@ -46,8 +46,8 @@ RequestId run_prefill(Engine& p, const std::vector<TokenId>& prompt, const reque
 Completion import_and_decode(Engine& d, const engine::PinnedRequest& pinned, const std::vector<TokenId>& prompt,
                              request::SamplingParams params, sched::ImportMode mode, int* num_moved) {
   params.seed = pinned.sampling_seed;
-  Result<engine::ImportTarget> target =
-      d.begin_import({.request = {.prompt = prompt, .params = params}, .first_token = pinned.first_token, .mode = mode});
+  Result<engine::ImportTarget> target = d.begin_import(
+      {.request = {.prompt = prompt, .params = params}, .first_token = pinned.first_token, .mode = mode});
   EXPECT_TRUE(target.ok()) << target.status().to_string();
   EXPECT_TRUE(d.check_invariants().ok());
   for (size_t i = 0; i < target->dest.size(); ++i) {
@@ -140,7 +140,8 @@ TEST_P(RemotePathTest, TheFinishingOutputCarriesThePinnedBlocks) {
   EXPECT_EQ(finished.pinned->block_ids, later->block_ids);
   EXPECT_EQ(finished.pinned->block_hashes, later->block_hashes);
   ASSERT_EQ(finished.pinned->blocks.size(), later->blocks.size());
-  for (size_t i = 0; i < later->blocks.size(); ++i) EXPECT_EQ(finished.pinned->blocks[i].data(), later->blocks[i].data());
+  for (size_t i = 0; i < later->blocks.size(); ++i)
+    EXPECT_EQ(finished.pinned->blocks[i].data(), later->blocks[i].data());
   EXPECT_EQ(last[plain_id->value].pinned, nullptr);
   EXPECT_TRUE(p->unpin(*pinned_id));
   EXPECT_TRUE(p->check_invariants().ok());

@@ -135,7 +135,8 @@ TEST_F(NodeFaultTest, PinnedHandleNobodyPullsTimesOut) {
   EXPECT_EQ(p_->service->handles().size(), 1);
   EXPECT_EQ(allocatable(*p_), kBlocks - 5);
   // The expiry loop ticks every 25 ms of real time; allow it 10 s on a loaded machine.
-  for (int i = 0; i < 1000 && p_->service->handles().size() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 1000 && p_->service->handles().size() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(p_->service->handles().size(), 0);
   expect_nothing_leaked();
   node::NodeRequest decode = request();
@@ -155,8 +156,9 @@ TEST_F(NodeFaultTest, PrefillIsRefusedWhileHalfThePoolIsPinned) {
     Result<node::KvHandle> handle = cluster_.run(p_->service->prefill(req));
     if (!handle.ok()) {
       EXPECT_EQ(handle.status().code(), StatusCode::kResourceExhausted);
-      EXPECT_EQ(handle.status().message(), "prefill: node p0 pins 35 of its 64 KV blocks for decode nodes that have "
-                                           "not pulled them; the limit is 32 (--max-pinned-fraction 0.5)");
+      EXPECT_EQ(handle.status().message(),
+                "prefill: node p0 pins 35 of its 64 KV blocks for decode nodes that have "
+                "not pulled them; the limit is 32 (--max-pinned-fraction 0.5)");
       break;
     }
     handles.push_back(*handle);

@@ -1,8 +1,8 @@
 #include "node_test_util.h"
 
+#include <gtest/gtest.h>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
-#include <gtest/gtest.h>
 
 #include "engine_test_util.h"
 
@@ -29,8 +29,11 @@ TestNode& InProcessCluster::add_node(const std::string& name, node::NodeRole rol
   auto n = std::make_unique<TestNode>();
   n->telemetry = std::make_unique<node::Telemetry>(name, &clock_);
   n->loop = std::make_unique<node::EngineLoop>(make_engine(model_dir, test_options(o.num_blocks)), n->telemetry.get());
-  const node::NodeServiceOptions options{.name = name, .role = role, .kv_address = name,
-                                         .pin_timeout_ms = o.pin_timeout_ms, .transfer_timeout_ms = o.transfer_timeout_ms};
+  const node::NodeServiceOptions options{.name = name,
+                                         .role = role,
+                                         .kv_address = name,
+                                         .pin_timeout_ms = o.pin_timeout_ms,
+                                         .transfer_timeout_ms = o.transfer_timeout_ms};
   n->service = std::make_unique<node::NodeService>(options, io_.get_executor(), n->loop.get(), faults_.get(),
                                                    n->telemetry.get(), &clock_);
   EXPECT_TRUE(registry_.add(name, &n->service->handles()).ok());

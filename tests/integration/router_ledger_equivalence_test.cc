@@ -11,16 +11,16 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
 #include "ppd/common/clock.h"
 #include "ppd/common/splitmix.h"
+#include "ppd/kv/block_hash.h"
 #include "ppd/router/cluster_monitor.h"
 #include "ppd/router/scoped_reservation.h"
-#include "ppd/kv/block_hash.h"
 #include "ppd/sched/load_report.h"
 #include "ppd/sim/sim_router.h"
 
@@ -32,8 +32,8 @@ constexpr int kBlockSize = 16;
 constexpr int kNumPrefill = 1;
 constexpr int kNumDecode = 2;
 constexpr int64_t kRateWindowNs = 2'000'000'000;
-const routing::NodeLimits kLimits{.block_size = kBlockSize, .max_prefill_tokens = 256, .max_model_len = 4096,
-                                 .max_num_running = 32};
+const routing::NodeLimits kLimits{
+    .block_size = kBlockSize, .max_prefill_tokens = 256, .max_model_len = 4096, .max_num_running = 32};
 
 struct Request {
   std::vector<TokenId> prompt;
@@ -86,10 +86,15 @@ std::string load_line(const LoadReport& r) {
                      static_cast<int64_t>(s.step_us), s.num_prefill_pairs});
   }
   const routing::NodeLoad& l = r.load;
-  return nlohmann::json{{"type", "load"}, {"node", "n"}, {"num_waiting", l.num_waiting},
-                        {"num_running", l.num_running}, {"num_pending_prefill_tokens", l.num_pending_prefill_tokens},
-                        {"num_free_blocks", l.num_free_blocks}, {"draining", l.draining},
-                        {"transfer_bytes_per_s", l.transfer_bytes_per_s}, {"recent_steps", steps}}
+  return nlohmann::json{{"type", "load"},
+                        {"node", "n"},
+                        {"num_waiting", l.num_waiting},
+                        {"num_running", l.num_running},
+                        {"num_pending_prefill_tokens", l.num_pending_prefill_tokens},
+                        {"num_free_blocks", l.num_free_blocks},
+                        {"draining", l.draining},
+                        {"transfer_bytes_per_s", l.transfer_bytes_per_s},
+                        {"recent_steps", steps}}
       .dump();
 }
 
@@ -104,13 +109,17 @@ void expect_same_decision(const routing::RouteDecision& a, const routing::RouteD
   EXPECT_EQ(a.num_prefill_cached_tokens, b.num_prefill_cached_tokens);
   ASSERT_EQ(a.local.has_value(), b.local.has_value());
   ASSERT_EQ(a.remote.has_value(), b.remote.has_value());
-  if (a.local) EXPECT_EQ(a.local->ttft_s, b.local->ttft_s);
-  if (a.remote) EXPECT_EQ(a.remote->ttft_s, b.remote->ttft_s);
-  if (a.local) EXPECT_EQ(a.local->tpot_s, b.local->tpot_s);
+  if (a.local) {
+    EXPECT_EQ(a.local->ttft_s, b.local->ttft_s);
+    EXPECT_EQ(a.local->tpot_s, b.local->tpot_s);
+  }
+  if (a.remote) {
+    EXPECT_EQ(a.remote->ttft_s, b.remote->ttft_s);
+  }
 }
 
-void expect_same_nodes(const routing::ClusterView& a, const routing::ClusterView& b,
-                       const std::map<int, Request>& live, int event) {
+void expect_same_nodes(const routing::ClusterView& a, const routing::ClusterView& b, const std::map<int, Request>& live,
+                       int event) {
   SCOPED_TRACE(fmt::format("event {}", event));
   ASSERT_EQ(a.nodes().size(), b.nodes().size());
   for (size_t i = 0; i < a.nodes().size(); ++i) {
@@ -137,9 +146,13 @@ void expect_same_nodes(const routing::ClusterView& a, const routing::ClusterView
 class Equivalence : public ::testing::Test {
  protected:
   void SetUp() override {
-    sim_ = std::move(sim::SimRouter::create({.num_prefill = kNumPrefill, .num_decode = kNumDecode, .policy = {.name = "ppd"},
-                                    .limits = kLimits, .block_bytes = real_.view.block_bytes,
-                                    .rate_window_ns = kRateWindowNs}).value());
+    sim_ = std::move(sim::SimRouter::create({.num_prefill = kNumPrefill,
+                                             .num_decode = kNumDecode,
+                                             .policy = {.name = "ppd"},
+                                             .limits = kLimits,
+                                             .block_bytes = real_.view.block_bytes,
+                                             .rate_window_ns = kRateWindowNs})
+                         .value());
     for (int d = 0; d < 6; ++d) {  // shared prefixes (documents, system prompts) of 2..20 blocks
       std::vector<TokenId> doc(static_cast<size_t>(kBlockSize * (2 + next(19))));
       for (TokenId& t : doc) t = static_cast<TokenId>(next(30000));
@@ -174,10 +187,12 @@ void Equivalence::new_request(int event) {
   for (uint64_t i = 0, n = 1 + next(200); i < n; ++i) r.prompt.push_back(static_cast<TokenId>(next(30000)));
   r.hashes = kv::hash_full_blocks(kModel, r.prompt, kBlockSize);
   r.max_tokens = 1 + static_cast<int>(next(64));
-  routing::RouteInput in{.num_prompt_tokens = static_cast<int>(r.prompt.size()), .block_hashes = r.hashes,
-                        .num_history_tokens = static_cast<int>(r.prompt.size()) / 2,
-                        .num_new_tokens = static_cast<int>(r.prompt.size() - r.prompt.size() / 2),
-                        .max_tokens = r.max_tokens, .turn = 1 + static_cast<int>(next(2))};
+  routing::RouteInput in{.num_prompt_tokens = static_cast<int>(r.prompt.size()),
+                         .block_hashes = r.hashes,
+                         .num_history_tokens = static_cast<int>(r.prompt.size()) / 2,
+                         .num_new_tokens = static_cast<int>(r.prompt.size() - r.prompt.size() / 2),
+                         .max_tokens = r.max_tokens,
+                         .turn = 1 + static_cast<int>(next(2))};
   // Real: RouterService::run's order: the windowed rate, the policy, the reservation.
   routing::RouteInput real_in = in;
   real_in.request_rate = real_.ledger.note_arrival(real_.clock.now_ns());
@@ -189,7 +204,8 @@ void Equivalence::new_request(int event) {
   expect_same_decision(*d, s->decision, event);
   num_remote_ += d->path == routing::Path::kRemote;
   const int id = next_id_++;
-  real_.flights[id] = std::make_unique<router::ScopedReservation>(&real_.ledger, *d, in.num_prompt_tokens, in.max_tokens);
+  real_.flights[id] =
+      std::make_unique<router::ScopedReservation>(&real_.ledger, *d, in.num_prompt_tokens, in.max_tokens);
   real_decisions_[id] = *d;
   sim_flights_[id] = std::move(*s);
   live_[id] = std::move(r);
@@ -217,7 +233,8 @@ void Equivalence::advance_request() {
     if (!r.outputs.empty()) held.insert(held.end(), r.outputs.begin(), r.outputs.end() - 1);
     if (!failed) real_.monitor.note_answered(real_decisions_.at(id), r.prompt, r.outputs, r.hashes);
     real_.flights.erase(id);  // the attempt's scope ends: its reservation is released
-    const std::vector<BlockHash> decode_hashes = failed ? std::vector<BlockHash>() : kv::hash_full_blocks(kModel, held, kBlockSize);
+    const std::vector<BlockHash> decode_hashes =
+        failed ? std::vector<BlockHash>() : kv::hash_full_blocks(kModel, held, kBlockSize);
     sim_->finish(s.decision, &s.reservation, failed ? std::span<const BlockHash>() : r.hashes, decode_hashes,
                  static_cast<int64_t>(r.prompt.size()), 0, 0);
     sim_flights_.erase(id);
@@ -244,16 +261,18 @@ void Equivalence::kv_events() {
 
 void Equivalence::load_report() {
   const int node = static_cast<int>(next(kNumPrefill + kNumDecode));
-  LoadReport r{.load = {.num_waiting = static_cast<int>(next(4)), .num_running = static_cast<int>(next(20)),
+  LoadReport r{.load = {.num_waiting = static_cast<int>(next(4)),
+                        .num_running = static_cast<int>(next(20)),
                         .num_pending_prefill_tokens = static_cast<int64_t>(next(2000)),
                         .num_free_blocks = static_cast<int>(next(5000))}};
   sched::TransferRateAverage rate;
-  for (uint64_t i = 0, n = next(3); i < n; ++i) rate.record(static_cast<int64_t>(1 + next(1 << 24)), 1 + next(50'000'000));
+  for (uint64_t i = 0, n = next(3); i < n; ++i)
+    rate.record(static_cast<int64_t>(1 + next(1 << 24)), 1 + next(50'000'000));
   r.load.transfer_bytes_per_s = rate.bytes_per_s();
   for (uint64_t i = 0, n = next(12); i < n; ++i) {
     routing::StepSample s{.num_prefill_tokens = static_cast<int>(next(3) == 0 ? 0 : next(512)),
-                         .num_decode_sequences = static_cast<int>(next(16)),
-                         .step_us = static_cast<double>(2'000 + next(60'000))};
+                          .num_decode_sequences = static_cast<int>(next(16)),
+                          .step_us = static_cast<double>(2'000 + next(60'000))};
     s.num_decode_context_tokens = s.num_decode_sequences * static_cast<int64_t>(next(3000));
     s.num_prefill_pairs = routing::prefill_pairs(s.num_prefill_tokens, static_cast<int64_t>(next(1000)));
     r.steps.push_back(s);

@@ -21,15 +21,15 @@ std::string tinystories_dir() {
 
 std::string tiny_model_dir() {
   static const std::string dir = [] {
-    const std::string cache = std::filesystem::temp_directory_path() /
-                              ("ppd-test-models-" + std::to_string(::getpid()));
+    const std::string cache =
+        std::filesystem::temp_directory_path() / ("ppd-test-models-" + std::to_string(::getpid()));
     std::filesystem::create_directories(cache);
     Result<std::string> resolved = model::resolve_model("tiny", cache);
     EXPECT_TRUE(resolved.ok()) << resolved.status().to_string();
     std::atexit([] {
       std::error_code ec;
-      std::filesystem::remove_all(std::filesystem::temp_directory_path() /
-                                      ("ppd-test-models-" + std::to_string(::getpid())), ec);
+      std::filesystem::remove_all(
+          std::filesystem::temp_directory_path() / ("ppd-test-models-" + std::to_string(::getpid())), ec);
     });
     return resolved.ok() ? *resolved : std::string();
   }();

@@ -16,6 +16,6 @@ std::string tiny_model_dir();
 }  // namespace ppd::testing
 
 // Skips the current test when the shared TinyStories model is not configured.
-#define PPD_REQUIRE_TINYSTORIES(var)                                              \
-  const std::string var = ::ppd::testing::tinystories_dir();                      \
+#define PPD_REQUIRE_TINYSTORIES(var)                         \
+  const std::string var = ::ppd::testing::tinystories_dir(); \
   if (var.empty()) GTEST_SKIP() << "PPD_SHARED_DIR is unset: TinyStories model unavailable"

@@ -7,8 +7,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "ppd/loadgen/run_report.h"
 #include "ppd/common/status.h"
+#include "ppd/loadgen/run_report.h"
 
 namespace ppd::cli {
 

@@ -8,12 +8,12 @@
 
 #include <fmt/format.h>
 
-#include "ppd/loadgen/router_stats.h"
 #include "ppd/cli/bench_serve.h"
 #include "ppd/cli/bench_workload_flags.h"
-#include "ppd/launch/child_process.h"
 #include "ppd/common/cpu_features.h"
 #include "ppd/common/file.h"
+#include "ppd/launch/child_process.h"
+#include "ppd/loadgen/router_stats.h"
 
 namespace ppd::cli {
 namespace {
@@ -37,21 +37,26 @@ Result<std::optional<tokenizer::Tokenizer>> load_tokenizer(const std::string& di
   return std::optional<tokenizer::Tokenizer>(std::move(t));
 }
 
-nlohmann::json serve_json(const ServeFlags& f, const std::string& workload, const std::vector<loadgen::RunEntry>& runs) {
-  nlohmann::json j = {{"tool", "ppd bench serve"}, {"machine", describe_machine()}, {"endpoint", f.endpoint},
-                      {"workload", workload},      {"runs", nlohmann::json::array()}};
+nlohmann::json serve_json(const ServeFlags& f, const std::string& workload,
+                          const std::vector<loadgen::RunEntry>& runs) {
+  nlohmann::json j = {{"tool", "ppd bench serve"},
+                      {"machine", describe_machine()},
+                      {"endpoint", f.endpoint},
+                      {"workload", workload},
+                      {"runs", nlohmann::json::array()}};
   for (const loadgen::RunEntry& e : runs) j["runs"].push_back(loadgen::to_json(e, f.with_records));
   return j;
 }
 
 // One rate: its workload, the run, the router's share of counters.
 Result<loadgen::RunEntry> run_one(const ServeFlags& f, const loadgen::Endpoint& endpoint, double rate,
-                                const loadgen::PromptText& text, std::string* description) {
+                                  const loadgen::PromptText& text, std::string* description) {
   PPD_ASSIGN_OR_RETURN(const workload::Workload w, experiment::build_workload(f.workload, rate, text));
   *description = experiment::describe_workload(f.workload, w);
   std::cerr << fmt::format("ppd bench serve: {} at {}\n", *description,
                            rate > 0 ? fmt::format("{:g} conversations/s", rate) : "the trace's timestamps");
-  return loadgen::run_and_measure(endpoint, w, text, f.load, {.label = f.label, .rate = rate, .slo = experiment::to_slo(f.slo)});
+  return loadgen::run_and_measure(endpoint, w, text, f.load,
+                                  {.label = f.label, .rate = rate, .slo = experiment::to_slo(f.slo)});
 }
 
 Status run_serve(const ServeFlags& f) {
@@ -68,7 +73,8 @@ Status run_serve(const ServeFlags& f) {
     std::cout << loadgen::format_entry(entry) << std::flush;
     const bool interrupted = entry.load.interrupted;
     runs.push_back(std::move(entry));
-    if (!f.json_path.empty()) PPD_RETURN_IF_ERROR(write_file(f.json_path, serve_json(f, description, runs).dump(2) + "\n"));
+    if (!f.json_path.empty())
+      PPD_RETURN_IF_ERROR(write_file(f.json_path, serve_json(f, description, runs).dump(2) + "\n"));
     if (interrupted) break;
   }
   if (!f.plot_dir.empty()) {
@@ -83,12 +89,14 @@ Status run_serve(const ServeFlags& f) {
 Status run_gnuplot(const std::string& script_path) {
   PPD_ASSIGN_OR_RETURN(std::unique_ptr<launch::ChildProcess> gnuplot,
                        launch::ChildProcess::spawn({.argv = {"/usr/bin/gnuplot", script_path},
-                                            .stderr_path = script_path + ".log", .new_process_group = false}));
+                                                    .stderr_path = script_path + ".log",
+                                                    .new_process_group = false}));
   for (int waited_ms = 0; waited_ms < 60'000; waited_ms += 20) {
     if (const std::optional<int> status = gnuplot->poll_exit()) {
       if (*status == 0) {
         std::error_code ignored;
-        if (std::filesystem::file_size(script_path + ".log", ignored) == 0) std::filesystem::remove(script_path + ".log", ignored);
+        if (std::filesystem::file_size(script_path + ".log", ignored) == 0)
+          std::filesystem::remove(script_path + ".log", ignored);
         return Status::Ok();
       }
       return failed_precondition("gnuplot {}: {}; see {}.log", script_path, gnuplot->exit_text(), script_path);
@@ -111,7 +119,8 @@ Status check_rates(const std::vector<double>& rates) {
 Result<std::vector<std::string>> render_plots(const std::vector<loadgen::PlotScript>& plots, const std::string& dir) {
   std::vector<std::string> drawn;
   for (const loadgen::PlotScript& p : plots) {
-    const std::string script = (std::filesystem::path(dir) / (std::filesystem::path(p.png_name).stem().string() + ".gp")).string();
+    const std::string script =
+        (std::filesystem::path(dir) / (std::filesystem::path(p.png_name).stem().string() + ".gp")).string();
     PPD_RETURN_IF_ERROR(write_file(script, p.script));
     PPD_RETURN_IF_ERROR(run_gnuplot(script));
     drawn.push_back(p.png_name);
@@ -121,15 +130,19 @@ Result<std::vector<std::string>> render_plots(const std::vector<loadgen::PlotScr
 
 void register_bench_serve(CLI::App* bench, int* exit_code) {
   auto f = std::make_shared<ServeFlags>();
-  CLI::App* cmd = bench->add_subcommand("serve", "Multi-turn load against an OpenAI-compatible endpoint: per-turn "
-                                                 "TTFT, TPOT, ITL, E2E, SLO attainment, goodput");
+  CLI::App* cmd = bench->add_subcommand("serve",
+                                        "Multi-turn load against an OpenAI-compatible endpoint: per-turn "
+                                        "TTFT, TPOT, ITL, E2E, SLO attainment, goodput");
   cmd->add_option("--endpoint", f->endpoint, "Server URL, http://host:port[/v1]")->required();
   cmd->add_option("--model", f->load.model, "Model name to request (default: the first of GET /v1/models)");
   cmd->add_option("--api-key", f->load.api_key, "Sent as a Bearer token");
-  cmd->add_option("--tokenizer", f->tokenizer_dir, "Model directory whose tokenizer sizes the synthesized messages "
-                                                   "exactly (default: one word = one token)");
-  cmd->add_option("--rate", f->rates, "Conversations per second (Poisson), one run per value, e.g. 0.5,1,2; "
-                                      "omit for a trace's own timestamps")->delimiter(',');
+  cmd->add_option("--tokenizer", f->tokenizer_dir,
+                  "Model directory whose tokenizer sizes the synthesized messages "
+                  "exactly (default: one word = one token)");
+  cmd->add_option("--rate", f->rates,
+                  "Conversations per second (Poisson), one run per value, e.g. 0.5,1,2; "
+                  "omit for a trace's own timestamps")
+      ->delimiter(',');
   cmd->add_option("--label", f->label, "Name of this endpoint in the JSON and plots")->capture_default_str();
   cmd->add_option("--json", f->json_path, "Write the results as JSON (rewritten after every rate)");
   cmd->add_flag("--records", f->with_records, "Put every request's record in the JSON");

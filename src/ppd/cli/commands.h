@@ -11,10 +11,11 @@ namespace ppd::cli {
 void register_generate_command(CLI::App& app, int* exit_code);
 void register_tokenize_command(CLI::App& app, int* exit_code);
 void register_model_command(CLI::App& app, int* exit_code);  // `ppd model synth`
-void register_bench_command(CLI::App& app, int* exit_code);  // `ppd bench engine|interference|transfer|router|serve|compare`
-void register_node_command(CLI::App& app, int* exit_code);   // `ppd node`
+void register_bench_command(CLI::App& app,
+                            int* exit_code);  // `ppd bench engine|interference|transfer|router|serve|compare`
+void register_node_command(CLI::App& app, int* exit_code);    // `ppd node`
 void register_router_command(CLI::App& app, int* exit_code);  // `ppd router`
-void register_up_command(CLI::App& app, int* exit_code);     // `ppd up`: nodes + router as child processes
-void register_sim_command(CLI::App& app, int* exit_code);    // `ppd sim interference`
+void register_up_command(CLI::App& app, int* exit_code);      // `ppd up`: nodes + router as child processes
+void register_sim_command(CLI::App& app, int* exit_code);     // `ppd sim interference`
 
 }  // namespace ppd::cli

@@ -7,9 +7,9 @@
 #include <fmt/format.h>
 
 #include "ppd/cli/commands.h"
-#include "ppd/model/model_source.h"
 #include "ppd/common/clock.h"
 #include "ppd/engine/engine.h"
+#include "ppd/model/model_source.h"
 #include "ppd/tokenizer/chat_template.h"
 #include "ppd/tokenizer/incremental_detokenizer.h"
 #include "ppd/tokenizer/tokenizer.h"
@@ -36,9 +36,9 @@ Result<std::vector<TokenId>> prompt_tokens(const GenerateFlags& f, const tokeniz
   if (!f.chat) return tok.encode(f.prompt, {.add_bos = tok.add_bos_token()});
   PPD_ASSIGN_OR_RETURN(const tokenizer::ChatTemplateKind kind, tokenizer::select_chat_template(f.chat_template, tok));
   const std::vector<tokenizer::ChatMessage> messages = {{"user", f.prompt}};
-  PPD_ASSIGN_OR_RETURN(const std::string text,
-                       tokenizer::render_chat(kind, messages, {.add_generation_prompt = true,
-                                                               .bos_token = tok.bos_token()}));
+  PPD_ASSIGN_OR_RETURN(
+      const std::string text,
+      tokenizer::render_chat(kind, messages, {.add_generation_prompt = true, .bos_token = tok.bos_token()}));
   return tok.encode(text, {.add_bos = false});
 }
 
@@ -76,9 +76,10 @@ Status run_generate(const GenerateFlags& f) {
   std::cout << detok.flush() << std::endl;
   const double total_s = static_cast<double>(clock.now_ns() - start_ns) * 1e-9;
   const double decode_s = static_cast<double>(clock.now_ns() - first_token_ns) * 1e-9;
-  std::cerr << fmt::format("ppd: {} prompt tokens, {} output tokens; TTFT {:.1f} ms, decode {:.1f} tokens/s, total {:.2f} s\n",
-                           num_prompt, num_output, static_cast<double>(first_token_ns - start_ns) * 1e-6,
-                           num_output > 1 ? (num_output - 1) / decode_s : 0.0, total_s);
+  std::cerr << fmt::format(
+      "ppd: {} prompt tokens, {} output tokens; TTFT {:.1f} ms, decode {:.1f} tokens/s, total {:.2f} s\n", num_prompt,
+      num_output, static_cast<double>(first_token_ns - start_ns) * 1e-6,
+      num_output > 1 ? (num_output - 1) / decode_s : 0.0, total_s);
   return Status::Ok();
 }
 
@@ -89,14 +90,18 @@ void register_generate_command(CLI::App& app, int* exit_code) {
   CLI::App* cmd = app.add_subcommand("generate", "Generate text for one prompt, streaming it to stdout");
   cmd->add_option("--model", flags->model, "Model directory (HF layout) or preset: tiny, small, medium")->required();
   cmd->add_option("--prompt", flags->prompt, "Prompt text (default: empty, i.e. BOS only)");
-  cmd->add_option("--max-tokens", flags->max_tokens, "Most tokens to generate")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--temperature", flags->temperature, "Sampling temperature in [0, 2]; 0 (below 1e-5) is greedy")->capture_default_str();
+  cmd->add_option("--max-tokens", flags->max_tokens, "Most tokens to generate")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--temperature", flags->temperature, "Sampling temperature in [0, 2]; 0 (below 1e-5) is greedy")
+      ->capture_default_str();
   cmd->add_option("--top-k", flags->top_k, "Keep the k most likely tokens (0: off)")->capture_default_str();
   cmd->add_option("--top-p", flags->top_p, "Nucleus sampling mass in (0, 1]")->capture_default_str();
   cmd->add_option("--seed", flags->seed, "Sampling seed: the same seed gives the same text");
   cmd->add_flag("--ignore-eos", flags->ignore_eos, "Keep generating past the end-of-sequence token");
   cmd->add_flag("--chat", flags->chat, "Wrap the prompt as a user message in the model's chat template");
-  cmd->add_option("--chat-template", flags->chat_template, "With --chat: auto, chatml, llama-2, llama-3 or plain")->capture_default_str();
+  cmd->add_option("--chat-template", flags->chat_template, "With --chat: auto, chatml, llama-2, llama-3 or plain")
+      ->capture_default_str();
   cmd->add_option("--threads", flags->threads, "Compute threads")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--kernels", flags->kernels, "Kernel path: auto, scalar or avx2")->capture_default_str();
   cmd->callback([flags, exit_code] {

@@ -30,14 +30,11 @@ struct IntShapeFlag {
 
 constexpr IntShapeFlag kIntShapeFlags[] = {
     {"--hidden-size", &model::ModelConfig::hidden_size, "Override the preset's hidden size"},
-    {"--intermediate-size", &model::ModelConfig::intermediate_size,
-     "Override the preset's MLP width"},
+    {"--intermediate-size", &model::ModelConfig::intermediate_size, "Override the preset's MLP width"},
     {"--num-layers", &model::ModelConfig::num_layers, "Override the preset's number of layers"},
     {"--num-heads", &model::ModelConfig::num_heads, "Override the preset's number of query heads"},
-    {"--num-kv-heads", &model::ModelConfig::num_kv_heads,
-     "Override the preset's number of KV heads"},
-    {"--vocab-size", &model::ModelConfig::vocab_size,
-     "Override the preset's vocabulary size (>= 261)"},
+    {"--num-kv-heads", &model::ModelConfig::num_kv_heads, "Override the preset's number of KV heads"},
+    {"--vocab-size", &model::ModelConfig::vocab_size, "Override the preset's vocabulary size (>= 261)"},
     {"--max-position-embeddings", &model::ModelConfig::max_position_embeddings,
      "Override the preset's context length in tokens"},
 };
@@ -49,11 +46,10 @@ Result<model::ModelConfig> synth_config(const SynthFlags& flags, const CLI::App&
     if (command.count(flag.name) > 0) config.*flag.field = flags.shape.*flag.field;
   }
   if (command.count("--rope-theta") > 0) config.rope_theta = flags.shape.rope_theta;
-  if (command.count("--tie-word-embeddings") > 0)
-    config.tie_word_embeddings = flags.tie_word_embeddings;
+  if (command.count("--tie-word-embeddings") > 0) config.tie_word_embeddings = flags.tie_word_embeddings;
   if (config.num_heads <= 0 || config.hidden_size % config.num_heads != 0) {
-    return invalid_argument("--hidden-size: must be a multiple of --num-heads ({}); got {}",
-                            config.num_heads, config.hidden_size);
+    return invalid_argument("--hidden-size: must be a multiple of --num-heads ({}); got {}", config.num_heads,
+                            config.hidden_size);
   }
   config.head_dim = config.hidden_size / config.num_heads;
   return config;
@@ -61,29 +57,20 @@ Result<model::ModelConfig> synth_config(const SynthFlags& flags, const CLI::App&
 
 Result<model::SynthSummary> run_synth(const SynthFlags& flags, const CLI::App& command) {
   const std::optional<model::Dtype> dtype = model::parse_dtype_flag(flags.dtype);
-  if (!dtype)
-    return invalid_argument("--dtype: unknown \"{}\"; supported: f32, f16, bf16", flags.dtype);
+  if (!dtype) return invalid_argument("--dtype: unknown \"{}\"; supported: f32, f16, bf16", flags.dtype);
   PPD_ASSIGN_OR_RETURN(model::ModelConfig config, synth_config(flags, command));
-  return model::synthesize_model(model::SynthOptions{config, flags.seed, *dtype, flags.num_shards},
-                                 flags.out_dir);
+  return model::synthesize_model(model::SynthOptions{config, flags.seed, *dtype, flags.num_shards}, flags.out_dir);
 }
 
 void add_synth_flags(CLI::App& synth, SynthFlags& flags) {
-  synth
-      .add_option("--preset", flags.preset,
-                  "Base shape: tiny (~1M params), small (~28M), medium (~213M)")
-      ->required();
+  synth.add_option("--preset", flags.preset, "Base shape: tiny (~1M params), small (~28M), medium (~213M)")->required();
   synth.add_option("--out", flags.out_dir, "Directory to write (created if missing)")->required();
-  synth.add_option("--seed", flags.seed,
-                   "Random seed; the same seed gives byte-identical files (default 0)");
+  synth.add_option("--seed", flags.seed, "Random seed; the same seed gives byte-identical files (default 0)");
   synth.add_option("--dtype", flags.dtype, "Weight storage dtype: f32, f16 or bf16 (default f32)");
-  synth.add_option(
-      "--shards", flags.num_shards,
-      "Number of safetensors shards; > 1 also writes model.safetensors.index.json (default 1)");
-  for (const IntShapeFlag& flag : kIntShapeFlags)
-    synth.add_option(flag.name, flags.shape.*flag.field, flag.help);
-  synth.add_option("--rope-theta", flags.shape.rope_theta,
-                   "Override the RoPE base frequency (default 10000)");
+  synth.add_option("--shards", flags.num_shards,
+                   "Number of safetensors shards; > 1 also writes model.safetensors.index.json (default 1)");
+  for (const IntShapeFlag& flag : kIntShapeFlags) synth.add_option(flag.name, flags.shape.*flag.field, flag.help);
+  synth.add_option("--rope-theta", flags.shape.rope_theta, "Override the RoPE base frequency (default 10000)");
   synth.add_option("--tie-word-embeddings", flags.tie_word_embeddings,
                    "Share the embedding table with the LM head: true or false (presets: true)");
 }
@@ -91,11 +78,10 @@ void add_synth_flags(CLI::App& synth, SynthFlags& flags) {
 }  // namespace
 
 void register_model_command(CLI::App& app, int* exit_code) {
-  CLI::App* model =
-      app.add_subcommand("model", "Model directories: synthesize random-weight models");
+  CLI::App* model = app.add_subcommand("model", "Model directories: synthesize random-weight models");
   model->require_subcommand(1);
-  CLI::App* synth = model->add_subcommand(
-      "synth", "Write a random-weight Llama model (config, safetensors, tokenizer) in HF layout");
+  CLI::App* synth =
+      model->add_subcommand("synth", "Write a random-weight Llama model (config, safetensors, tokenizer) in HF layout");
   auto flags = std::make_shared<SynthFlags>();
   add_synth_flags(*synth, *flags);
   synth->callback([flags, synth, exit_code] {
@@ -107,8 +93,8 @@ void register_model_command(CLI::App& app, int* exit_code) {
       return;
     }
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-    fmt::print("{}: {} parameters, {} bytes written in {:.1f} s\n", summary->dir,
-               summary->num_parameters, summary->num_bytes_written, elapsed.count());
+    fmt::print("{}: {} parameters, {} bytes written in {:.1f} s\n", summary->dir, summary->num_parameters,
+               summary->num_bytes_written, elapsed.count());
     *exit_code = 0;
   });
 }

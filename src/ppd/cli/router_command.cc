@@ -8,9 +8,9 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "ppd/cli/commands.h"
-#include "ppd/model/model_source.h"
 #include "ppd/cli/policy_flags.h"
 #include "ppd/common/secret.h"
+#include "ppd/model/model_source.h"
 #include "ppd/router/router_runtime.h"
 
 namespace ppd::cli {
@@ -75,14 +75,20 @@ void register_router_command(CLI::App& app, int* exit_code) {
   auto f = std::make_shared<RouterFlags>();
   router::RouterRuntimeOptions& o = f->options;
   CLI::App* cmd = app.add_subcommand("router", "Run the OpenAI-compatible router in front of prefill and decode nodes");
-  cmd->add_option("--model", f->model, "Model directory or preset the nodes serve (tokenizer, chat template, identity)")->required();
-  cmd->add_option("--prefill", f->prefill, "Prefill nodes' internal API addresses, comma-separated HOST:PORT")->delimiter(',');
-  cmd->add_option("--decode", f->decode, "Decode nodes' internal API addresses, comma-separated HOST:PORT")->delimiter(',')->required();
+  cmd->add_option("--model", f->model, "Model directory or preset the nodes serve (tokenizer, chat template, identity)")
+      ->required();
+  cmd->add_option("--prefill", f->prefill, "Prefill nodes' internal API addresses, comma-separated HOST:PORT")
+      ->delimiter(',');
+  cmd->add_option("--decode", f->decode, "Decode nodes' internal API addresses, comma-separated HOST:PORT")
+      ->delimiter(',')
+      ->required();
   cmd->add_option("--host", o.host, "Address to bind")->capture_default_str();
   cmd->add_option("--port", f->port, "Port (0: any free port)")->check(CLI::Range(0, 65535))->capture_default_str();
-  cmd->add_option("--served-model-name", o.service.served_model_name, "The `model` clients must name (default: the model directory's name)");
-  cmd->add_option("--api-key", o.service.api_key, "Require \"Authorization: Bearer KEY\" (default: no authentication); "
-                                                  "`ps` shows it, so prefer --api-key-file");
+  cmd->add_option("--served-model-name", o.service.served_model_name,
+                  "The `model` clients must name (default: the model directory's name)");
+  cmd->add_option("--api-key", o.service.api_key,
+                  "Require \"Authorization: Bearer KEY\" (default: no authentication); "
+                  "`ps` shows it, so prefer --api-key-file");
   cmd->add_option("--api-key-file", f->api_key_file, "File whose first line is the API key (as --api-key)");
   cmd->add_flag("--protect-status", o.service.protect_status,
                 "With an API key, /metrics and the node details of /health need it too; /health without the key "
@@ -91,33 +97,50 @@ void register_router_command(CLI::App& app, int* exit_code) {
                   "File whose first line is the cluster secret the nodes require (default: $PPD_CLUSTER_SECRET; "
                   "neither: none)");
   cmd->add_option("--chat-template", o.chat_template, "auto, chatml, llama-2, llama-3 or plain")->capture_default_str();
-  cmd->add_option("--max-body-bytes", o.max_body_bytes, "Largest request body; larger ones get 413")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--max-active-requests", o.service.max_active_requests, "Requests in flight before 429")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--max-body-bytes", o.max_body_bytes, "Largest request body; larger ones get 413")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--max-active-requests", o.service.max_active_requests, "Requests in flight before 429")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--max-waiting-per-node", o.service.max_waiting_per_node, "429 when every decode node queues more")
-      ->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--max-attempts", o.service.max_attempts, "Tries per request before its first token")->check(CLI::Range(1, 10))->capture_default_str();
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--max-attempts", o.service.max_attempts, "Tries per request before its first token")
+      ->check(CLI::Range(1, 10))
+      ->capture_default_str();
   cmd->add_option("--prefill-timeout-ms", o.service.prefill_timeout_ms,
                   "Deadline of one /prefill call on a prefill node; it is given up sooner when the node's load "
-                  "reports stop")->check(CLI::Range(int64_t{1}, int64_t{86'400'000}))->capture_default_str();
+                  "reports stop")
+      ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}))
+      ->capture_default_str();
   cmd->add_option("--first-token-timeout-ms", o.service.first_token_timeout_ms,
                   "A node's stream with no output this long after it started is given up (retried elsewhere if "
                   "the client has seen nothing; else the stream ends with an error)")
-      ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}))->capture_default_str();
+      ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}))
+      ->capture_default_str();
   cmd->add_option("--token-timeout-ms", o.service.token_timeout_ms,
                   "A node's stream with no output this long after its previous one is given up the same way")
-      ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}))->capture_default_str();
+      ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}))
+      ->capture_default_str();
   cmd->add_option("--stream-timeout-ms", o.service.stream_timeout_ms,
                   "Deadline of one whole /generate or /decode stream")
-      ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}))->capture_default_str();
+      ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}))
+      ->capture_default_str();
   cmd->add_option("--conversation-store-tokens", o.service.conversation_store_tokens,
                   "Token ids of earlier answers kept for reusing them exactly in later turns (4 bytes each, "
-                  "least recently used out first)")->check(CLI::Range(int64_t{1}, int64_t{1} << 32))
+                  "least recently used out first)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 32))
       ->capture_default_str();
   cmd->add_option("--prepare-threads", o.service.num_prepare_threads,
                   "Threads that parse, render and tokenize requests, off the event loop that serves and follows "
-                  "the nodes")->check(CLI::Range(1, 256))->capture_default_str();
-  cmd->add_option("--node-timeout-ms", o.monitor.node_timeout_ms, "A node without a load report for this long is unhealthy")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+                  "the nodes")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  cmd->add_option("--node-timeout-ms", o.monitor.node_timeout_ms,
+                  "A node without a load report for this long is unhealthy")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   add_policy_flags(cmd, &f->policy, "--slo");
   cmd->callback([f, exit_code] {
     const Status status = run_router(*f);

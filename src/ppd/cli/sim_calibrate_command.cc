@@ -9,17 +9,17 @@
 #include <iostream>
 #include <memory>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "ppd/cli/sim_commands.h"
+#include "ppd/common/file.h"
+#include "ppd/experiment/node_step_log.h"
+#include "ppd/kernels/blas_core.h"
 #include "ppd/microbench/bench_engine.h"
 #include "ppd/microbench/bench_interference.h"
 #include "ppd/microbench/bench_util.h"
-#include "ppd/experiment/node_step_log.h"
-#include "ppd/cli/sim_commands.h"
-#include "ppd/common/file.h"
-#include "ppd/kernels/blas_core.h"
 #include "ppd/sim/profile_cost_model.h"
 
 namespace ppd::cli {
@@ -40,12 +40,14 @@ constexpr int kDecodeSteps = 32;  // steady decode steps timed per batch size
 
 // The two mixed steps of one interference row. The decoding sequences' context grows during
 // the row; the midpoint of its timed steps is used.
-void add_mixed_samples(const microbench::InterferenceBenchOptions& o, const microbench::InterferenceRow& row, std::vector<sim::MeasuredStep>* out) {
+void add_mixed_samples(const microbench::InterferenceBenchOptions& o, const microbench::InterferenceRow& row,
+                       std::vector<sim::MeasuredStep>* out) {
   const int64_t context = o.context_tokens + row.batch + 2 + 2 * (o.repeats + 1);
   const sim::StepShape decode{.decode_context_tokens = std::vector<int64_t>(static_cast<size_t>(row.batch), context)};
   sim::StepShape full = decode, append = decode;
   full.prefill_chunks = {{.num_tokens = o.prefill_tokens, .num_context_tokens = 0, .samples = true}};
-  append.prefill_chunks = {{.num_tokens = o.append_tokens, .num_context_tokens = o.append_cached_tokens, .samples = true}};
+  append.prefill_chunks = {
+      {.num_tokens = o.append_tokens, .num_context_tokens = o.append_cached_tokens, .samples = true}};
   out->push_back({.shape = full, .step_us = row.full_prefill.step_ms * 1e3});
   out->push_back({.shape = append, .step_us = row.append_prefill.step_ms * 1e3});
 }
@@ -72,9 +74,10 @@ Status add_engine_samples(const microbench::EngineBenchRow& row, int context, st
 void print_formula(const sim::StepProfile& profile) {
   const auto& c = profile.coefficients_us;
   const std::string tokens = profile.token_floor > 0 ? fmt::format("max(tokens, {})", profile.token_floor) : "tokens";
-  std::cout << fmt::format("profile: {}\nstep_us = {:.1f} + {:.2f}·{} + {:.1f}·sampled_rows + "
-                           "{:.1f}·prefill_pairs/1e6 + {:.1f}·decode_context/1e3\n", profile.name, c[0], c[1], tokens,
-                           c[2], c[3], c[4]);
+  std::cout << fmt::format(
+      "profile: {}\nstep_us = {:.1f} + {:.2f}·{} + {:.1f}·sampled_rows + "
+      "{:.1f}·prefill_pairs/1e6 + {:.1f}·decode_context/1e3\n",
+      profile.name, c[0], c[1], tokens, c[2], c[3], c[4]);
 }
 
 // The fitted formula, then each sample's measured and fitted time.
@@ -84,8 +87,8 @@ void print_fit(const sim::StepProfile& profile, const std::string& out_path) {
   std::cout << fmt::format("{:<36} {:>11} {:>11} {:>7}\n", "step", "measured ms", "fitted ms", "error");
   for (const sim::MeasuredStep& s : profile.samples) {
     const double fit_ms = static_cast<double>(fitted.step_time_ns(s.shape)) * 1e-6;
-    std::cout << fmt::format("{:<36} {:>11.2f} {:>11.2f} {:>+6.1f}%\n", sim::describe_step(s.shape), s.step_us * 1e-3, fit_ms,
-                             100 * (fit_ms / (s.step_us * 1e-3) - 1));
+    std::cout << fmt::format("{:<36} {:>11.2f} {:>11.2f} {:>+6.1f}%\n", sim::describe_step(s.shape), s.step_us * 1e-3,
+                             fit_ms, 100 * (fit_ms / (s.step_us * 1e-3) - 1));
   }
   std::cout << fmt::format("mean |error| {:.1f}% over {} steps; written to {}\n", 100 * profile.mean_abs_error,
                            profile.samples.size(), out_path);
@@ -122,15 +125,28 @@ Status run_refit(const CalibrateFlags& f) {
 Status run_calibrate(const CalibrateFlags& f) {
   std::vector<sim::MeasuredStep> samples;
   for (const int context : f.contexts) {
-    const microbench::EngineBenchOptions e{.models = {f.model}, .threads = {f.threads}, .prompt_tokens = context,
-                               .context_tokens = context, .batches = f.batches, .decode_steps = kDecodeSteps,
-                               .repeats = f.repeats, .probe_limits = false};
-    PPD_ASSIGN_OR_RETURN(const std::vector<microbench::EngineBenchRow> engine_rows, microbench::run_engine_bench(e, std::cerr));
-    for (const microbench::EngineBenchRow& row : engine_rows) PPD_RETURN_IF_ERROR(add_engine_samples(row, context, &samples));
-    microbench::InterferenceBenchOptions o{.model = f.model, .threads = f.threads, .batches = f.batches, .context_tokens = context,
-                               .prefill_tokens = context, .append_tokens = std::max(16, context / 4),
-                               .append_cached_tokens = std::max(16, context / 16 * 16), .repeats = f.repeats};
-    PPD_ASSIGN_OR_RETURN(const std::vector<microbench::InterferenceRow> rows, microbench::run_interference_bench(o, std::cerr));
+    const microbench::EngineBenchOptions e{.models = {f.model},
+                                           .threads = {f.threads},
+                                           .prompt_tokens = context,
+                                           .context_tokens = context,
+                                           .batches = f.batches,
+                                           .decode_steps = kDecodeSteps,
+                                           .repeats = f.repeats,
+                                           .probe_limits = false};
+    PPD_ASSIGN_OR_RETURN(const std::vector<microbench::EngineBenchRow> engine_rows,
+                         microbench::run_engine_bench(e, std::cerr));
+    for (const microbench::EngineBenchRow& row : engine_rows)
+      PPD_RETURN_IF_ERROR(add_engine_samples(row, context, &samples));
+    microbench::InterferenceBenchOptions o{.model = f.model,
+                                           .threads = f.threads,
+                                           .batches = f.batches,
+                                           .context_tokens = context,
+                                           .prefill_tokens = context,
+                                           .append_tokens = std::max(16, context / 4),
+                                           .append_cached_tokens = std::max(16, context / 16 * 16),
+                                           .repeats = f.repeats};
+    PPD_ASSIGN_OR_RETURN(const std::vector<microbench::InterferenceRow> rows,
+                         microbench::run_interference_bench(o, std::cerr));
     for (const microbench::InterferenceRow& row : rows) add_mixed_samples(o, row, &samples);
   }
   const std::string name = fmt::format("cpu {}, {} thread{}, {}", f.model, f.threads, f.threads == 1 ? "" : "s",
@@ -170,25 +186,35 @@ Status run_calibrate_from_logs(const CalibrateFlags& f) {
 
 void register_sim_calibrate(CLI::App* sim, int* exit_code) {
   auto f = std::make_shared<CalibrateFlags>();
-  CLI::App* cmd = sim->add_subcommand("calibrate", "Measure the CPU engine's step times on a grid of batches and write "
-                                                   "the simulator's step profile (use with ppd sim --profile)");
+  CLI::App* cmd = sim->add_subcommand("calibrate",
+                                      "Measure the CPU engine's step times on a grid of batches and write "
+                                      "the simulator's step profile (use with ppd sim --profile)");
   cmd->add_option("--model", f->model, "Model directory or preset (tiny, small, medium)")->capture_default_str();
   cmd->add_option("--threads", f->threads, "Engine compute threads, as the nodes to be simulated run")
-      ->check(CLI::Range(1, 256))->capture_default_str();
-  cmd->add_option("--batches", f->batches, "Decode batch sizes")->delimiter(',')->check(CLI::Range(1, 1024))
+      ->check(CLI::Range(1, 256))
       ->capture_default_str();
-  cmd->add_option("--contexts", f->contexts, "Context lengths: each sets the decode context and the full prefill; the "
-                                             "append-prefill is a quarter of it on it. Span the shapes of the workload "
-                                             "you will simulate: the linear fit compromises across the grid")
-      ->delimiter(',')->check(CLI::Range(16, 32768))->capture_default_str();
-  cmd->add_option("--repeats", f->repeats, "Timed steps per shape (medians)")->check(CLI::Range(1, 100))
+  cmd->add_option("--batches", f->batches, "Decode batch sizes")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  cmd->add_option("--contexts", f->contexts,
+                  "Context lengths: each sets the decode context and the full prefill; the "
+                  "append-prefill is a quarter of it on it. Span the shapes of the workload "
+                  "you will simulate: the linear fit compromises across the grid")
+      ->delimiter(',')
+      ->check(CLI::Range(16, 32768))
+      ->capture_default_str();
+  cmd->add_option("--repeats", f->repeats, "Timed steps per shape (medians)")
+      ->check(CLI::Range(1, 100))
       ->capture_default_str();
   cmd->add_option("--out", f->out_path, "Profile file to write")->capture_default_str();
-  CLI::Option* from_logs = cmd->add_option("--from-node-log", f->node_logs, "Measure nothing: fit the steps these node "
-                                                                            "logs hold (PPD_LOG_LEVEL=debug), decode-only "
-                                                                            "steps and lone prefills");
-  cmd->add_option("--refit", f->refit, "Measure nothing: fit the steps these profiles keep together (e.g. "
-                                       "calibrations before and after a measurement)")
+  CLI::Option* from_logs = cmd->add_option("--from-node-log", f->node_logs,
+                                           "Measure nothing: fit the steps these node "
+                                           "logs hold (PPD_LOG_LEVEL=debug), decode-only "
+                                           "steps and lone prefills");
+  cmd->add_option("--refit", f->refit,
+                  "Measure nothing: fit the steps these profiles keep together (e.g. "
+                  "calibrations before and after a measurement)")
       ->excludes(from_logs);
   cmd->callback([f, exit_code] {
     const Status status = !f->refit.empty()       ? run_refit(*f)

@@ -60,7 +60,8 @@ Status run_interference(const InterferenceFlags& f) {
   std::cout << cost_and_heading.second << "\n"
             << fmt::format("decode batch {} at {} tokens of context: {:.2f} ms per step\n", f.decode_batch,
                            f.decode_context_tokens, base_ms)
-            << line(fmt::format("full prefill of {} tokens:", f.prefill_tokens), step_ms(cost, decode, f.prefill_tokens, 0))
+            << line(fmt::format("full prefill of {} tokens:", f.prefill_tokens),
+                    step_ms(cost, decode, f.prefill_tokens, 0))
             << line(fmt::format("append-prefill of {} tokens on {} cached:", f.prefill_tokens, f.cached_tokens),
                     step_ms(cost, decode, f.prefill_tokens, f.cached_tokens))
             << line(fmt::format("full prefill of the whole {} tokens:", whole), step_ms(cost, decode, whole, 0));
@@ -75,25 +76,36 @@ Status run_interference(const InterferenceFlags& f) {
 
 void register_sim_interference(CLI::App* sim, int* exit_code) {
   auto f = std::make_shared<InterferenceFlags>();
-  CLI::App* cmd = sim->add_subcommand("interference", "Decode step time alone, with a full prefill and with an "
-                                                      "append-prefill in the same step, on a GPU roofline or a measured step profile");
+  CLI::App* cmd = sim->add_subcommand("interference",
+                                      "Decode step time alone, with a full prefill and with an "
+                                      "append-prefill in the same step, on a GPU roofline or a measured step profile");
   CLI::Option* hardware =
       cmd->add_option("--hardware", f->hardware, "Roofline profile: h100-80gb, a100-80gb, h200")->capture_default_str();
-  CLI::Option* model = cmd->add_option("--model", f->model, "Roofline model shape: llama-3.1-8b, qwen2.5-14b, "
-                                                            "llama-3.1-70b, tiny, small, medium")->capture_default_str();
+  CLI::Option* model = cmd->add_option("--model", f->model,
+                                       "Roofline model shape: llama-3.1-8b, qwen2.5-14b, "
+                                       "llama-3.1-70b, tiny, small, medium")
+                           ->capture_default_str();
   CLI::Option* tp = cmd->add_option("--tensor-parallel", f->tensor_parallel, "Roofline: GPUs per model replica")
-                        ->check(CLI::Range(1, 64))->capture_default_str();
-  cmd->add_option("--profile", f->profile, "A measured step profile (scripts/gpu_step_profile.py, ppd sim calibrate) "
-                                           "in place of the roofline")
-      ->excludes(hardware)->excludes(model)->excludes(tp);
-  cmd->add_option("--decode-batch", f->decode_batch, "Decode sequences in the step")->check(CLI::Range(1, 100000))
+                        ->check(CLI::Range(1, 64))
+                        ->capture_default_str();
+  cmd->add_option("--profile", f->profile,
+                  "A measured step profile (scripts/gpu_step_profile.py, ppd sim calibrate) "
+                  "in place of the roofline")
+      ->excludes(hardware)
+      ->excludes(model)
+      ->excludes(tp);
+  cmd->add_option("--decode-batch", f->decode_batch, "Decode sequences in the step")
+      ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   cmd->add_option("--decode-context", f->decode_context_tokens, "Context tokens of each decode sequence")
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 24))->capture_default_str();
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 24))
+      ->capture_default_str();
   cmd->add_option("--prefill-tokens", f->prefill_tokens, "New tokens of the prefill")
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 24))->capture_default_str();
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 24))
+      ->capture_default_str();
   cmd->add_option("--cached-tokens", f->cached_tokens, "Cached tokens before the append-prefill")
-      ->check(CLI::Range(int64_t{0}, int64_t{1} << 24))->capture_default_str();
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 24))
+      ->capture_default_str();
   cmd->callback([f, exit_code] {
     const Status status = run_interference(*f);
     if (!status.ok()) std::cerr << "ppd sim interference: " << status.message() << "\n";
@@ -102,8 +114,9 @@ void register_sim_interference(CLI::App* sim, int* exit_code) {
 }
 
 void register_sim_command(CLI::App& app, int* exit_code) {
-  CLI::App* sim = app.add_subcommand("sim", "Cluster simulator: the real router policies, scheduler and KV cache on "
-                                            "step-cost models (run with flags or --config; subcommands below)");
+  CLI::App* sim = app.add_subcommand("sim",
+                                     "Cluster simulator: the real router policies, scheduler and KV cache on "
+                                     "step-cost models (run with flags or --config; subcommands below)");
   sim->require_subcommand(0, 1);
   register_sim_run(sim, exit_code);
   register_sim_interference(sim, exit_code);

@@ -15,7 +15,6 @@ struct TokenizeOptions {
 
 // Reads all of `in` as one text and writes its ids to `out`, separated by single spaces,
 // with a trailing newline. Returns 0; on an error writes one line to `err` and returns 1.
-int run_tokenize(const TokenizeOptions& options, std::istream& in, std::ostream& out,
-                 std::ostream& err);
+int run_tokenize(const TokenizeOptions& options, std::istream& in, std::ostream& out, std::ostream& err);
 
 }  // namespace ppd::cli

@@ -1,5 +1,5 @@
-#include <CLI/CLI.hpp>
 #include <gtest/gtest.h>
+#include <CLI/CLI.hpp>
 
 #include "ppd/cli/commands.h"
 

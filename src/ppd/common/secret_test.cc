@@ -16,8 +16,8 @@ TEST(SecretTest, FileGivesItsFirstLineTrimmedAndNeverEchoesTheSecret) {
   EXPECT_EQ(*read_secret_file(dir.write("s", "  0123456789abcdef0123  \nsecond line\n"), "--api-key-file"),
             "0123456789abcdef0123");
   const Status short_secret = read_secret_file(dir.write("short", "tooshort\n"), "--api-key-file").status();
-  EXPECT_EQ(short_secret.message(), fmt::format("--api-key-file \"{}\": the secret must be 16 to 1024 bytes; got 8",
-                                                dir.file("short")));
+  EXPECT_EQ(short_secret.message(),
+            fmt::format("--api-key-file \"{}\": the secret must be 16 to 1024 bytes; got 8", dir.file("short")));
   EXPECT_EQ(short_secret.message().find("tooshort"), std::string::npos);
   EXPECT_EQ(read_secret_file(dir.file("missing"), "--cluster-secret-file").status().message(),
             fmt::format("--cluster-secret-file: cannot read \"{}\": No such file or directory", dir.file("missing")));
@@ -32,7 +32,8 @@ TEST(SecretTest, ClusterSecretFromFileElseEnvironmentElseNone) {
   EXPECT_EQ(*load_cluster_secret(""), "env-secret-0123456789");
   EXPECT_EQ(*load_cluster_secret(dir.write("f", "file-secret-0123456789\n")), "file-secret-0123456789");
   ::setenv("PPD_CLUSTER_SECRET", "short", 1);
-  EXPECT_EQ(load_cluster_secret("").status().message(), "PPD_CLUSTER_SECRET: the secret must be 16 to 1024 bytes; got 5");
+  EXPECT_EQ(load_cluster_secret("").status().message(),
+            "PPD_CLUSTER_SECRET: the secret must be 16 to 1024 bytes; got 5");
   ::unsetenv("PPD_CLUSTER_SECRET");
 }
 

@@ -20,8 +20,6 @@ inline constexpr uint64_t splitmix64(uint64_t x) { return splitmix64_mix(x + kGo
 
 // Maps a uniform 64-bit value (a splitmix64_mix output) to a uniform value in [0, n) with a
 // multiply and a shift instead of a division (Lemire's range reduction on its high 32 bits).
-inline constexpr uint32_t uniform_below(uint64_t h, uint32_t n) {
-  return static_cast<uint32_t>(((h >> 32) * n) >> 32);
-}
+inline constexpr uint32_t uniform_below(uint64_t h, uint32_t n) { return static_cast<uint32_t>(((h >> 32) * n) >> 32); }
 
 }  // namespace ppd

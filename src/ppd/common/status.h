@@ -22,10 +22,10 @@ enum class StatusCode {
   kDeadlineExceeded,    // HTTP 504
   kAborted,
   kCancelled,
-  kDataLoss,            // corrupt or truncated data
+  kDataLoss,  // corrupt or truncated data
   kUnimplemented,
-  kInternal,            // HTTP 500
-  kUnauthenticated,     // HTTP 401: a missing or wrong API key or cluster secret
+  kInternal,         // HTTP 500
+  kUnauthenticated,  // HTTP 401: a missing or wrong API key or cluster secret
 };
 
 // Returns the code's name, e.g. "INVALID_ARGUMENT".
@@ -89,7 +89,7 @@ Status unimplemented(fmt::format_string<Args...> f, Args&&... args) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : data_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : data_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<T>(data_); }
@@ -115,24 +115,23 @@ class [[nodiscard]] Result {
 #define PPD_STATUS_CONCAT(a, b) PPD_STATUS_CONCAT_INNER(a, b)
 
 // Returns the Status from the enclosing function when `expr` is not OK.
-#define PPD_RETURN_IF_ERROR(expr)              \
-  do {                                         \
-    ::ppd::Status ppd_status_tmp_ = (expr);    \
+#define PPD_RETURN_IF_ERROR(expr)                      \
+  do {                                                 \
+    ::ppd::Status ppd_status_tmp_ = (expr);            \
     if (!ppd_status_tmp_.ok()) return ppd_status_tmp_; \
   } while (0)
 
 // Declares `lhs` from a Result<T> expression, or returns its Status.
-#define PPD_ASSIGN_OR_RETURN(lhs, expr) \
-  PPD_ASSIGN_OR_RETURN_IMPL(PPD_STATUS_CONCAT(ppd_result_, __LINE__), lhs, expr)
+#define PPD_ASSIGN_OR_RETURN(lhs, expr) PPD_ASSIGN_OR_RETURN_IMPL(PPD_STATUS_CONCAT(ppd_result_, __LINE__), lhs, expr)
 #define PPD_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                              \
   if (!tmp.ok()) return tmp.status();             \
   lhs = std::move(tmp).value()
 
 // Like PPD_RETURN_IF_ERROR, for coroutines (co_return).
-#define PPD_CO_RETURN_IF_ERROR(expr)                     \
-  do {                                                   \
-    ::ppd::Status ppd_co_status_tmp_ = (expr);           \
+#define PPD_CO_RETURN_IF_ERROR(expr)                            \
+  do {                                                          \
+    ::ppd::Status ppd_co_status_tmp_ = (expr);                  \
     if (!ppd_co_status_tmp_.ok()) co_return ppd_co_status_tmp_; \
   } while (0)
 

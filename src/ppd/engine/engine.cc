@@ -23,12 +23,13 @@
 
 namespace ppd::engine {
 
-
 namespace {
 
 Status validate_options(const EngineOptions& o) {
-  if (o.num_threads < 1 || o.num_threads > 256) return invalid_argument("num_threads: must be in [1, 256]; got {}", o.num_threads);
-  if (o.block_size < 1 || o.block_size > 256) return invalid_argument("block_size: must be in [1, 256]; got {}", o.block_size);
+  if (o.num_threads < 1 || o.num_threads > 256)
+    return invalid_argument("num_threads: must be in [1, 256]; got {}", o.num_threads);
+  if (o.block_size < 1 || o.block_size > 256)
+    return invalid_argument("block_size: must be in [1, 256]; got {}", o.block_size);
   if (o.num_kv_blocks < 0) return invalid_argument("num_kv_blocks: must be >= 0; got {}", o.num_kv_blocks);
   if (o.max_model_len < 0) return invalid_argument("max_model_len: must be >= 0; got {}", o.max_model_len);
   return sched::validate_scheduler_options(o.scheduler);
@@ -67,8 +68,10 @@ Status load_model(Engine::State& s, const std::string& model_dir) {
 
 Status build_runtime(Engine::State& s, kernels::KernelPath path) {
   const EngineOptions& o = s.options;
-  const kv::KvLayout layout{.num_layers = s.config.num_layers, .num_kv_heads = s.config.num_kv_heads,
-                            .num_heads = s.config.num_heads, .head_dim = s.config.head_dim,
+  const kv::KvLayout layout{.num_layers = s.config.num_layers,
+                            .num_kv_heads = s.config.num_kv_heads,
+                            .num_heads = s.config.num_heads,
+                            .head_dim = s.config.head_dim,
                             .block_size = o.block_size};
   PPD_ASSIGN_OR_RETURN(const int num_blocks, resolve_num_blocks(o, layout.block_bytes()));
   s.storage = std::make_unique<kv::KvStorage>(layout, num_blocks);
@@ -79,9 +82,12 @@ Status build_runtime(Engine::State& s, kernels::KernelPath path) {
   s.scheduler = std::make_unique<sched::Scheduler>(sched_options, s.kv_cache.get());
   s.pool = std::make_unique<ThreadPool>(o.num_threads);
   kernels::set_blas_threads(1);  // the pool threads the matmuls; see kernels::matmul
-  s.runner = std::make_unique<ModelRunner>(ModelRunnerOptions{
-      .config = &s.config, .weights = &s.weights, .kv = s.storage.get(), .pool = s.pool.get(), .path = path,
-      .max_model_len = s.max_model_len});
+  s.runner = std::make_unique<ModelRunner>(ModelRunnerOptions{.config = &s.config,
+                                                              .weights = &s.weights,
+                                                              .kv = s.storage.get(),
+                                                              .pool = s.pool.get(),
+                                                              .path = path,
+                                                              .max_model_len = s.max_model_len});
   s.executor = std::make_unique<CpuExecutor>(s.runner.get(), o.block_size, s.config.vocab_size);
   return Status::Ok();
 }
@@ -114,7 +120,9 @@ std::vector<RequestOutput> collect_outputs(Engine::State& s, const std::vector<s
                     u.id.value, finish_reason_name(u.finish_reason), seq->num_prompt_tokens(),
                     seq->num_cached_prompt_tokens(), seq->num_output_tokens(), seq->num_preemptions());
     }
-    outputs.push_back({.id = u.id, .token = u.token, .finish_reason = u.finish_reason,
+    outputs.push_back({.id = u.id,
+                       .token = u.token,
+                       .finish_reason = u.finish_reason,
                        .num_prompt_tokens = seq->num_prompt_tokens(),
                        .num_cached_tokens = seq->num_cached_prompt_tokens(),
                        .num_output_tokens = seq->num_output_tokens(),
@@ -137,8 +145,8 @@ StepStats step_stats(const Engine::State& s, const sched::SchedulerOutput& batch
     if (static_cast<int>(i) < batch.num_decode_tokens) {  // decode chunks come first, one token each
       st.num_decode_context_tokens += c.first_position + 1;
     } else {
-      st.num_prefill_pairs += static_cast<double>(c.num_tokens) *
-                              (c.first_position + (static_cast<double>(c.num_tokens) + 1) / 2);
+      st.num_prefill_pairs +=
+          static_cast<double>(c.num_tokens) * (c.first_position + (static_cast<double>(c.num_tokens) + 1) / 2);
     }
   }
   st.num_preempted = static_cast<int>(batch.preempted.size());
@@ -178,8 +186,8 @@ Result<std::unique_ptr<sched::Sequence>> make_sequence(Engine::State& s, Request
   const int num_prompt = static_cast<int>(spec.prompt.size());
   const int max_tokens = request::resolve_max_tokens(num_prompt, spec.params, limits);
   if (!s.scheduler->fits_cache(num_prompt + max_tokens)) {
-    return resource_exhausted("request: {} prompt + {} output tokens need {} KV blocks; the pool holds {}",
-                              num_prompt, max_tokens, kv::num_blocks_for(num_prompt + max_tokens, s.options.block_size),
+    return resource_exhausted("request: {} prompt + {} output tokens need {} KV blocks; the pool holds {}", num_prompt,
+                              max_tokens, kv::num_blocks_for(num_prompt + max_tokens, s.options.block_size),
                               s.kv_cache->num_blocks());
   }
   RequestId id;
@@ -193,9 +201,13 @@ Result<std::unique_ptr<sched::Sequence>> make_sequence(Engine::State& s, Request
   const uint64_t seed = spec.params.seed.value_or(splitmix64(id.value));
   spdlog::debug("request add id={} prompt_tokens={} max_tokens={} greedy={}", id.value, num_prompt, max_tokens,
                 spec.params.is_greedy());
-  return std::make_unique<sched::Sequence>(sched::SequenceOptions{
-      .id = id, .prompt = std::move(spec.prompt), .params = std::move(spec.params), .max_tokens = max_tokens,
-      .eos_token_ids = s.config.eos_token_ids, .sampling_seed = seed, .blocks_on_finish = spec.blocks_on_finish});
+  return std::make_unique<sched::Sequence>(sched::SequenceOptions{.id = id,
+                                                                  .prompt = std::move(spec.prompt),
+                                                                  .params = std::move(spec.params),
+                                                                  .max_tokens = max_tokens,
+                                                                  .eos_token_ids = s.config.eos_token_ids,
+                                                                  .sampling_seed = seed,
+                                                                  .blocks_on_finish = spec.blocks_on_finish});
 }
 
 Result<RequestId> Engine::add_request(RequestSpec spec) {
@@ -246,11 +258,16 @@ Status Engine::check_invariants() const { return state_->scheduler->check_invari
 
 std::string_view finish_reason_name(sched::FinishReason reason) {
   switch (reason) {
-    case sched::FinishReason::kNone: return "none";
-    case sched::FinishReason::kStop: return "stop";
-    case sched::FinishReason::kLength: return "length";
-    case sched::FinishReason::kAbort: return "abort";
-    case sched::FinishReason::kError: return "error";
+    case sched::FinishReason::kNone:
+      return "none";
+    case sched::FinishReason::kStop:
+      return "stop";
+    case sched::FinishReason::kLength:
+      return "length";
+    case sched::FinishReason::kAbort:
+      return "abort";
+    case sched::FinishReason::kError:
+      return "error";
   }
   return "unknown";
 }

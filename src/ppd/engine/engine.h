@@ -24,12 +24,12 @@
 namespace ppd::engine {
 
 struct EngineOptions {
-  int num_threads = 1;            // compute threads (this one included); >= 1
-  std::string kernels = "auto";   // auto, scalar or avx2
-  int block_size = 16;            // tokens per KV block; [1, 256]
-  int num_kv_blocks = 0;          // > 0: exactly this many blocks, else from kv_cache_bytes
+  int num_threads = 1;                        // compute threads (this one included); >= 1
+  std::string kernels = "auto";               // auto, scalar or avx2
+  int block_size = 16;                        // tokens per KV block; [1, 256]
+  int num_kv_blocks = 0;                      // > 0: exactly this many blocks, else from kv_cache_bytes
   int64_t kv_cache_bytes = int64_t{1} << 30;  // KV pool size when num_kv_blocks is 0
-  int max_model_len = 0;          // > 0: cap below the model's own context length
+  int max_model_len = 0;                      // > 0: cap below the model's own context length
   bool enable_prefix_cache = true;
   sched::SchedulerOptions scheduler;  // model_identity is filled in by the engine
 };
@@ -44,9 +44,9 @@ struct RequestSpec {
 
 // Remote path, decode node: a request whose prompt KV was computed by a prefill node.
 struct ImportSpec {
-  RequestSpec request;        // params.seed: the prefill node's resolved seed, so that
-                              // sampling goes on exactly as it would have there
-  TokenId first_token = -1;   // sampled by the prefill node
+  RequestSpec request;       // params.seed: the prefill node's resolved seed, so that
+                             // sampling goes on exactly as it would have there
+  TokenId first_token = -1;  // sampled by the prefill node
   sched::ImportMode mode = sched::ImportMode::kDelta;
 };
 
@@ -64,8 +64,8 @@ struct PinnedRequest {
   int num_prompt_tokens = 0;
   TokenId first_token = -1;
   uint64_t sampling_seed = 0;
-  std::vector<BlockHash> block_hashes;        // of the full prompt blocks
-  std::vector<BlockId> block_ids;             // every prompt block, partial last included
+  std::vector<BlockHash> block_hashes;           // of the full prompt blocks
+  std::vector<BlockId> block_ids;                // every prompt block, partial last included
   std::vector<std::span<const uint8_t>> blocks;  // every prompt block's bytes, partial last included
 };
 
@@ -88,15 +88,15 @@ struct RequestOutput {
 struct StepStats {
   int num_prefill_tokens = 0;
   int num_decode_sequences = 0;
-  int64_t num_context_tokens = 0;  // sum over the batch's chunks of their end position
+  int64_t num_context_tokens = 0;         // sum over the batch's chunks of their end position
   int64_t num_decode_context_tokens = 0;  // the same over its decode chunks: tokens the decodes attend to
-  double num_prefill_pairs = 0;  // (query, key) pairs its prefill chunks score: n·(p + (n + 1)/2) each
+  double num_prefill_pairs = 0;           // (query, key) pairs its prefill chunks score: n·(p + (n + 1)/2) each
   int num_preempted = 0;
   int64_t step_time_ns = 0;
   int num_running = 0;
   int num_waiting = 0;
   int64_t num_pending_prefill_tokens = 0;  // prompt tokens still to compute, waiting and running
-  int num_free_blocks = 0;  // allocatable: free plus evictable cached
+  int num_free_blocks = 0;                 // allocatable: free plus evictable cached
   // Whether the step changed the scheduler's state. A step that did not (nothing fit: say,
   // pinned blocks fill the pool) is repeated identically until a call changes the queue.
   bool progressed() const { return num_prefill_tokens > 0 || num_decode_sequences > 0 || num_preempted > 0; }

@@ -41,7 +41,8 @@ Result<ImportTarget> Engine::begin_import(ImportSpec spec) {
   sched::Sequence* raw = seq.get();
   PPD_ASSIGN_OR_RETURN(const int num_local, s.scheduler->add_importing(std::move(seq), spec.mode));
   s.pending_first_tokens[raw->id()] = spec.first_token;
-  ImportTarget target{.id = raw->id(), .num_local_blocks = num_local,
+  ImportTarget target{.id = raw->id(),
+                      .num_local_blocks = num_local,
                       .num_prompt_blocks = kv::num_blocks_for(raw->num_prompt_tokens(), s.options.block_size)};
   for (int i = num_local; i < target.num_prompt_blocks; ++i) {
     target.dest.push_back(s.storage->block_memory(raw->block_table()[i]));
@@ -62,8 +63,11 @@ Result<RequestOutput> Engine::finish_import(RequestId id) {
   const TokenId first_token = it->second;
   s.pending_first_tokens.erase(it);
   const sched::FinishReason reason = s.scheduler->finish_import(id, first_token);
-  RequestOutput out{.id = id, .token = first_token, .finish_reason = reason,
-                    .num_prompt_tokens = seq->num_prompt_tokens(), .num_cached_tokens = seq->num_cached_prompt_tokens(),
+  RequestOutput out{.id = id,
+                    .token = first_token,
+                    .finish_reason = reason,
+                    .num_prompt_tokens = seq->num_prompt_tokens(),
+                    .num_cached_tokens = seq->num_cached_prompt_tokens(),
                     .num_output_tokens = 1};
   if (reason != sched::FinishReason::kNone) s.scheduler->take_finished();  // retired on its first token
   return out;
@@ -74,8 +78,10 @@ std::optional<PinnedRequest> Engine::pinned(RequestId id) const { return pinned_
 std::optional<PinnedRequest> pinned_request(const Engine::State& s, RequestId id) {
   const sched::Sequence* seq = s.scheduler->find(id);
   if (seq == nullptr || seq->status() != sched::SequenceStatus::kPinned) return std::nullopt;
-  PinnedRequest h{.id = id, .num_prompt_tokens = seq->num_prompt_tokens(), .first_token = seq->output_tokens()[0],
-                .sampling_seed = seq->sampling_seed()};
+  PinnedRequest h{.id = id,
+                  .num_prompt_tokens = seq->num_prompt_tokens(),
+                  .first_token = seq->output_tokens()[0],
+                  .sampling_seed = seq->sampling_seed()};
   const int num_full = seq->num_prompt_tokens() / s.options.block_size;
   const auto& hashes = seq->block_hashes();
   h.block_hashes.assign(hashes.begin(), hashes.begin() + std::min<ptrdiff_t>(num_full, std::ssize(hashes)));

@@ -13,12 +13,12 @@
 namespace ppd::engine {
 
 struct ForwardBatch {
-  std::vector<TokenId> tokens;    // [num_rows]
-  std::vector<int> positions;     // [num_rows]
-  std::vector<int32_t> kv_block;  // [num_rows] block receiving the row's K/V
-  std::vector<int> kv_slot;       // [num_rows] slot inside that block
+  std::vector<TokenId> tokens;                        // [num_rows]
+  std::vector<int> positions;                         // [num_rows]
+  std::vector<int32_t> kv_block;                      // [num_rows] block receiving the row's K/V
+  std::vector<int> kv_slot;                           // [num_rows] slot inside that block
   std::vector<kernels::AttentionSequence> sequences;  // one per chunk
-  std::vector<int> logit_rows;    // rows whose logits are needed (sampling chunks' last rows)
+  std::vector<int> logit_rows;                        // rows whose logits are needed (sampling chunks' last rows)
 
   int num_rows() const { return static_cast<int>(tokens.size()); }
 };

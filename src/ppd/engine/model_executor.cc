@@ -10,14 +10,16 @@ ExecuteResult CpuExecutor::execute(const sched::SchedulerOutput& output) {
   for (const sched::ScheduledChunk& chunk : output.chunks) {
     if (!chunk.samples()) continue;
     const sched::Sequence& seq = *chunk.sequence;
-    const std::span<const float> row_logits = logits.subspan(row * static_cast<size_t>(vocab_size_),
-                                                             static_cast<size_t>(vocab_size_));
+    const std::span<const float> row_logits =
+        logits.subspan(row * static_cast<size_t>(vocab_size_), static_cast<size_t>(vocab_size_));
     masked_.clear();
     if (!seq.stop_tokens_allowed()) {
       masked_ = seq.params().stop_token_ids;
-      if (!seq.params().ignore_eos) masked_.insert(masked_.end(), seq.eos_token_ids().begin(), seq.eos_token_ids().end());
+      if (!seq.params().ignore_eos)
+        masked_.insert(masked_.end(), seq.eos_token_ids().begin(), seq.eos_token_ids().end());
     }
-    result.sampled.push_back(sampler_.sample({.logits = row_logits, .params = &seq.params(),
+    result.sampled.push_back(sampler_.sample({.logits = row_logits,
+                                              .params = &seq.params(),
                                               .seed = seq.sampling_seed(),
                                               .output_index = seq.num_output_tokens(),
                                               .masked_ids = masked_}));

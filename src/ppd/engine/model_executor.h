@@ -13,8 +13,8 @@
 namespace ppd::engine {
 
 struct ExecuteResult {
-  std::vector<TokenId> sampled;              // one per sampling chunk, in chunk order
-  std::vector<std::vector<float>> logits;    // per sampled token; empty unless return_logits
+  std::vector<TokenId> sampled;            // one per sampling chunk, in chunk order
+  std::vector<std::vector<float>> logits;  // per sampled token; empty unless return_logits
 };
 
 class ModelExecutor {

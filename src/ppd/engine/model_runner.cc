@@ -82,8 +82,15 @@ void ModelRunner::attention_block(int layer, const ForwardBatch& batch) {
   for_rows(num_rows, [&](int r) {
     kernels::rmsnorm(path_, &x_[at(r, hidden)], w.attn_norm.data(), eps, hidden, &xb_[at(r, hidden)]);
   });
-  kernels::matmul(path_, {.x = xb_.data(), .w = w.wqkv.data(), .bias = w.bqkv.size() ? w.bqkv.data() : nullptr,
-                          .y = qkv_.data(), .m = num_rows, .n = qkv_dim_, .k = hidden}, *pool_);
+  kernels::matmul(path_,
+                  {.x = xb_.data(),
+                   .w = w.wqkv.data(),
+                   .bias = w.bqkv.size() ? w.bqkv.data() : nullptr,
+                   .y = qkv_.data(),
+                   .m = num_rows,
+                   .n = qkv_dim_,
+                   .k = hidden},
+                  *pool_);
   for_rows(num_rows, [&](int r) {
     float* q = &qkv_[at(r, qkv_dim_)];
     const float* cos_sin = rope_.row(batch.positions[static_cast<size_t>(r)]);
@@ -92,12 +99,18 @@ void ModelRunner::attention_block(int layer, const ForwardBatch& batch) {
     kernels::write_kv(kv_->layout(), kv_->base(), batch.kv_block[static_cast<size_t>(r)],
                       batch.kv_slot[static_cast<size_t>(r)], layer, q + q_dim, q + q_dim + kv_dim);
   });
-  kernels::attention(path_, {.layout = kv_->layout(), .kv_base = kv_->base(), .layer = layer,
-                             .q = qkv_.data(), .q_row_stride = qkv_dim_, .out = attn_.data(),
-                             .scale = 1.0f / std::sqrt(static_cast<float>(head_dim)),
-                             .sequences = batch.sequences}, *pool_);
-  kernels::matmul(path_, {.x = attn_.data(), .w = w.wo.data(), .y = proj_.data(),
-                          .m = num_rows, .n = hidden, .k = q_dim}, *pool_);
+  kernels::attention(path_,
+                     {.layout = kv_->layout(),
+                      .kv_base = kv_->base(),
+                      .layer = layer,
+                      .q = qkv_.data(),
+                      .q_row_stride = qkv_dim_,
+                      .out = attn_.data(),
+                      .scale = 1.0f / std::sqrt(static_cast<float>(head_dim)),
+                      .sequences = batch.sequences},
+                     *pool_);
+  kernels::matmul(
+      path_, {.x = attn_.data(), .w = w.wo.data(), .y = proj_.data(), .m = num_rows, .n = hidden, .k = q_dim}, *pool_);
   for_rows(num_rows, [&](int r) { kernels::add_inplace(path_, &x_[at(r, hidden)], &proj_[at(r, hidden)], hidden); });
 }
 
@@ -109,14 +122,15 @@ void ModelRunner::mlp_block(int layer, int num_rows) {
   for_rows(num_rows, [&](int r) {
     kernels::rmsnorm(path_, &x_[at(r, hidden)], w.ffn_norm.data(), eps, hidden, &xb_[at(r, hidden)]);
   });
-  kernels::matmul(path_, {.x = xb_.data(), .w = w.w_gate_up.data(), .y = gate_up_.data(),
-                          .m = num_rows, .n = 2 * ffn, .k = hidden}, *pool_);
+  kernels::matmul(
+      path_, {.x = xb_.data(), .w = w.w_gate_up.data(), .y = gate_up_.data(), .m = num_rows, .n = 2 * ffn, .k = hidden},
+      *pool_);
   for_rows(num_rows, [&](int r) {
     const float* gu = &gate_up_[at(r, 2 * ffn)];
     kernels::silu_mul(path_, gu, gu + ffn, ffn, &act_[at(r, ffn)]);
   });
-  kernels::matmul(path_, {.x = act_.data(), .w = w.w_down.data(), .y = proj_.data(),
-                          .m = num_rows, .n = hidden, .k = ffn}, *pool_);
+  kernels::matmul(
+      path_, {.x = act_.data(), .w = w.w_down.data(), .y = proj_.data(), .m = num_rows, .n = hidden, .k = ffn}, *pool_);
   for_rows(num_rows, [&](int r) { kernels::add_inplace(path_, &x_[at(r, hidden)], &proj_[at(r, hidden)], hidden); });
 }
 
@@ -126,11 +140,17 @@ void ModelRunner::compute_logits(const ForwardBatch& batch) {
   if (num_logit_rows == 0) return;
   const float eps = static_cast<float>(config_.rms_norm_eps);
   for (int i = 0; i < num_logit_rows; ++i) {
-    kernels::rmsnorm(path_, &x_[at(batch.logit_rows[static_cast<size_t>(i)], hidden)], weights_.final_norm.data(),
-                     eps, hidden, &last_[at(i, hidden)]);
+    kernels::rmsnorm(path_, &x_[at(batch.logit_rows[static_cast<size_t>(i)], hidden)], weights_.final_norm.data(), eps,
+                     hidden, &last_[at(i, hidden)]);
   }
-  kernels::matmul(path_, {.x = last_.data(), .w = weights_.lm_head_data(), .y = logits_.data(),
-                          .m = num_logit_rows, .n = config_.vocab_size, .k = hidden}, *pool_);
+  kernels::matmul(path_,
+                  {.x = last_.data(),
+                   .w = weights_.lm_head_data(),
+                   .y = logits_.data(),
+                   .m = num_logit_rows,
+                   .n = config_.vocab_size,
+                   .k = hidden},
+                  *pool_);
 }
 
 }  // namespace ppd::engine

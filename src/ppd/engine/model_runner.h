@@ -54,15 +54,15 @@ class ModelRunner {
   int qkv_dim_;  // (num_heads + 2 * num_kv_heads) * head_dim
 
   int capacity_rows_ = 0;
-  std::vector<float> x_;       // [rows][hidden] residual stream
-  std::vector<float> xb_;      // [rows][hidden] normed input of a sub-block
-  std::vector<float> qkv_;     // [rows][qkv_dim]
-  std::vector<float> attn_;    // [rows][num_heads * head_dim]
-  std::vector<float> proj_;    // [rows][hidden] output of wo / w_down
-  std::vector<float> gate_up_; // [rows][2 * intermediate]
-  std::vector<float> act_;     // [rows][intermediate]
-  std::vector<float> last_;    // [logit rows][hidden]
-  std::vector<float> logits_;  // [logit rows][vocab]
+  std::vector<float> x_;        // [rows][hidden] residual stream
+  std::vector<float> xb_;       // [rows][hidden] normed input of a sub-block
+  std::vector<float> qkv_;      // [rows][qkv_dim]
+  std::vector<float> attn_;     // [rows][num_heads * head_dim]
+  std::vector<float> proj_;     // [rows][hidden] output of wo / w_down
+  std::vector<float> gate_up_;  // [rows][2 * intermediate]
+  std::vector<float> act_;      // [rows][intermediate]
+  std::vector<float> last_;     // [logit rows][hidden]
+  std::vector<float> logits_;   // [logit rows][vocab]
 };
 
 }  // namespace ppd::engine

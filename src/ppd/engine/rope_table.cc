@@ -29,9 +29,14 @@ std::vector<double> rope_inverse_frequencies(const model::ModelConfig& config) {
   for (int i = 0; i < half; ++i) {
     double f = 1.0 / std::pow(config.rope_theta, 2.0 * i / config.head_dim);
     switch (config.rope_scaling.kind) {
-      case model::RopeScalingKind::kNone: break;
-      case model::RopeScalingKind::kLinear: f /= config.rope_scaling.factor; break;
-      case model::RopeScalingKind::kLlama3: f = llama3_scale(f, config.rope_scaling); break;
+      case model::RopeScalingKind::kNone:
+        break;
+      case model::RopeScalingKind::kLinear:
+        f /= config.rope_scaling.factor;
+        break;
+      case model::RopeScalingKind::kLlama3:
+        f = llama3_scale(f, config.rope_scaling);
+        break;
     }
     inv[static_cast<size_t>(i)] = f;
   }

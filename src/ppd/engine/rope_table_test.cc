@@ -33,8 +33,11 @@ TEST(RopeTableTest, Llama3ScalingKeepsHighAndScalesLowFrequencies) {
   model::ModelConfig c = base_config();
   c.head_dim = 128;
   c.rope_theta = 500000.0;
-  c.rope_scaling = {.kind = model::RopeScalingKind::kLlama3, .factor = 8.0, .low_freq_factor = 1.0,
-                    .high_freq_factor = 4.0, .original_max_position_embeddings = 8192};
+  c.rope_scaling = {.kind = model::RopeScalingKind::kLlama3,
+                    .factor = 8.0,
+                    .low_freq_factor = 1.0,
+                    .high_freq_factor = 4.0,
+                    .original_max_position_embeddings = 8192};
   model::ModelConfig plain = c;
   plain.rope_scaling = {};
   const auto scaled = rope_inverse_frequencies(c);

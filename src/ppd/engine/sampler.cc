@@ -70,7 +70,9 @@ TokenId Sampler::sample_random(std::span<const float> logits, const SampleReques
 }
 
 void Sampler::keep_top_candidates(const request::SamplingParams& params) {
-  auto by_prob = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
+  auto by_prob = [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  };
   double mass_total = 1.0;
   if (params.top_k > 0 && static_cast<size_t>(params.top_k) < candidates_.size()) {
     const auto k = static_cast<ptrdiff_t>(params.top_k);
@@ -85,7 +87,8 @@ void Sampler::keep_top_candidates(const request::SamplingParams& params) {
   const double needed = params.top_p * mass_total;
   const size_t n = candidates_.size();
   for (size_t head = std::min<size_t>(64, n);; head = std::min(n, head * 4)) {
-    std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<ptrdiff_t>(head), candidates_.end(), by_prob);
+    std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<ptrdiff_t>(head), candidates_.end(),
+                      by_prob);
     double mass = 0.0;
     for (size_t i = 0; i < head; ++i) {
       mass += candidates_[i].first;

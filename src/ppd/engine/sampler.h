@@ -19,7 +19,7 @@ struct SampleRequest {
   std::span<const float> logits;  // [vocab]
   const request::SamplingParams* params = nullptr;
   uint64_t seed = 0;
-  int output_index = 0;                  // index of the token being sampled
+  int output_index = 0;                 // index of the token being sampled
   std::span<const TokenId> masked_ids;  // ids that may not be drawn (EOS before min_tokens)
 };
 
@@ -38,7 +38,7 @@ class Sampler {
   // Leaves in candidates_ the tokens top-k and top-p keep, with their probabilities.
   void keep_top_candidates(const request::SamplingParams& params);
 
-  std::vector<float> work_;                             // [vocab] logits with masked ids at -inf
+  std::vector<float> work_;                            // [vocab] logits with masked ids at -inf
   std::vector<std::pair<float, TokenId>> candidates_;  // (probability, id)
 };
 

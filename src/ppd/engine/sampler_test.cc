@@ -114,7 +114,8 @@ TEST(SamplerTest, TinyTemperatureIsGreedy) {
   logits[7] = 1.0f;
   for (double t : {1e-3, 1e-6, 1e-30, 1e-39, 1e-40}) {
     request::SamplingParams p = random_params(t);
-    for (int i = 0; i < 20; ++i) EXPECT_EQ(s.sample({.logits = logits, .params = &p, .seed = 5, .output_index = i}), 7) << t;
+    for (int i = 0; i < 20; ++i)
+      EXPECT_EQ(s.sample({.logits = logits, .params = &p, .seed = 5, .output_index = i}), 7) << t;
   }
 }
 

@@ -77,10 +77,13 @@ Result<std::vector<LoggedStep>> read_node_step_log(const std::string& path) {
     if (at == std::string::npos) continue;
     LoggedStep s;
     long long p = -1, d = -1, c = -1, u = -1;
-    if (std::sscanf(line.c_str() + at, " step prefill_tokens=%lld decodes=%lld context_tokens=%lld step_us=%lld", &p, &d,
-                    &c, &u) != 4 || p < 0 || d < 0 || c < 0 || u < 0) {
-      return invalid_argument("{}:{}: expected \"step prefill_tokens=N decodes=N context_tokens=N step_us=N\" with "
-                              "numbers >= 0; got \"{}\"", path, number, line.substr(at + 1));
+    if (std::sscanf(line.c_str() + at, " step prefill_tokens=%lld decodes=%lld context_tokens=%lld step_us=%lld", &p,
+                    &d, &c, &u) != 4 ||
+        p < 0 || d < 0 || c < 0 || u < 0) {
+      return invalid_argument(
+          "{}:{}: expected \"step prefill_tokens=N decodes=N context_tokens=N step_us=N\" with "
+          "numbers >= 0; got \"{}\"",
+          path, number, line.substr(at + 1));
     }
     s.prefill_tokens = p;
     s.decodes = d;
@@ -95,7 +98,8 @@ std::vector<sim::MeasuredStep> shaped_steps(const std::vector<LoggedStep>& steps
   std::vector<sim::MeasuredStep> out;
   for (const LoggedStep& s : steps) {
     if ((s.decodes > 0) == (s.prefill_tokens > 0) || s.step_us <= 0) continue;
-    out.push_back({.shape = s.decodes > 0 ? decode_shape(s) : prefill_shape(s), .step_us = static_cast<double>(s.step_us)});
+    out.push_back(
+        {.shape = s.decodes > 0 ? decode_shape(s) : prefill_shape(s), .step_us = static_cast<double>(s.step_us)});
   }
   return out;
 }
@@ -128,7 +132,8 @@ Status check_profile_against_steps(const sim::ProfileCostModel& profile, const s
   if (sequences > 0) {
     ok &= print_row(out, "decode step per sequence", per_sequence, static_cast<double>(sequences), tolerance);
   }
-  if (prefills.count > 0) ok &= print_row(out, "lone prefill", prefills, static_cast<double>(prefills.count), tolerance);
+  if (prefills.count > 0)
+    ok &= print_row(out, "lone prefill", prefills, static_cast<double>(prefills.count), tolerance);
   if (mixed > 0) out << fmt::format("{} steps mixing prefill and decodes not compared\n", mixed);
   if (sequences == 0 && prefills.count == 0) {
     return invalid_argument("{}: no decode-only or prefill-only step lines (log the node with PPD_LOG_LEVEL=debug)",

@@ -8,9 +8,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "ppd/loadgen/prompt_text.h"
-#include "ppd/experiment/sim_sweep.h"
 #include "ppd/common/file.h"
+#include "ppd/experiment/sim_sweep.h"
+#include "ppd/loadgen/prompt_text.h"
 #include "ppd/routing/table_policy.h"
 #include "ppd/sim/profile_cost_model.h"
 #include "ppd/workload/synthetic.h"
@@ -61,10 +61,12 @@ Result<std::vector<WorkloadCell>> workload_cells(const ScorecardOptions& o) {
       if (kind == "distribution") cells.back().flags.think_time_s = o.distribution_think_time_s;
       continue;
     }
-    const std::vector<std::string> contexts =
-        o.workload.paper_contexts.empty() ? names_of<workload::ContextType>(workload::paper_contexts()) : o.workload.paper_contexts;
-    const std::vector<std::string> types =
-        o.workload.paper_types.empty() ? names_of<workload::Turn2Type>(workload::paper_turn2_types()) : o.workload.paper_types;
+    const std::vector<std::string> contexts = o.workload.paper_contexts.empty()
+                                                  ? names_of<workload::ContextType>(workload::paper_contexts())
+                                                  : o.workload.paper_contexts;
+    const std::vector<std::string> types = o.workload.paper_types.empty()
+                                               ? names_of<workload::Turn2Type>(workload::paper_turn2_types())
+                                               : o.workload.paper_types;
     for (const std::string& context : contexts) {
       for (const std::string& type : types) {
         WorkloadCell c{.kind = kind, .label = context + "/" + type, .flags = o.workload};
@@ -146,12 +148,13 @@ Result<std::vector<std::string>> build_tables(const ScorecardOptions& o,
         for (SweepPoint& p : table) p.profile = profile;
         points.insert(points.end(), table.begin(), table.end());
         files.push_back((std::filesystem::path(o.table_dir) /
-                         fmt::format("table-{}-{}-{}.json", profile_short_name(profile), link_name(link), split)).string());
+                         fmt::format("table-{}-{}-{}.json", profile_short_name(profile), link_name(link), split))
+                            .string());
       }
     }
   }
-  const std::vector<SweepResult> results = run_sweep(o.base, points, {}, 0, o.jobs,
-                                                     [&](size_t d, size_t t) { progress("tables", d, t); });
+  const std::vector<SweepResult> results =
+      run_sweep(o.base, points, {}, 0, o.jobs, [&](size_t d, size_t t) { progress("tables", d, t); });
   std::filesystem::create_directories(o.table_dir);
   const size_t per_table = points.size() / files.size();
   for (size_t t = 0; t < files.size(); ++t) {
@@ -219,13 +222,23 @@ Result<std::vector<ScoreCell>> run_scorecard(const ScorecardOptions& o,
           const std::array<SloPair, 2> slo =
               slo_pairs(cost, w.mean_t2_prompt_tokens, w.mean_t2_output_tokens, o.base.max_prefill_tokens);
           for (const double rate : o.rates) {
-            cells.push_back({.profile = profile_short_name(profile), .link_bytes_per_s = link, .workload = w.kind,
-                             .label = w.label, .split = split, .rate = rate,
-                             .mean_t2_prompt_tokens = w.mean_t2_prompt_tokens, .slo = slo});
+            cells.push_back({.profile = profile_short_name(profile),
+                             .link_bytes_per_s = link,
+                             .workload = w.kind,
+                             .label = w.label,
+                             .split = split,
+                             .rate = rate,
+                             .mean_t2_prompt_tokens = w.mean_t2_prompt_tokens,
+                             .slo = slo});
             for (const std::string& label : o.policies) {
-              points.push_back({.num_prefill = pd.first, .num_decode = pd.second, .rate = rate, .link_bytes_per_s = link,
-                                .policy = label, .policy_flags = policy_flags(o.base.policy, label, table, slo),
-                                .workload = w.flags, .profile = profile});
+              points.push_back({.num_prefill = pd.first,
+                                .num_decode = pd.second,
+                                .rate = rate,
+                                .link_bytes_per_s = link,
+                                .policy = label,
+                                .policy_flags = policy_flags(o.base.policy, label, table, slo),
+                                .workload = w.flags,
+                                .profile = profile});
               where.emplace_back(cells.size() - 1, cells.back().runs.size());
               cells.back().runs.push_back({.policy = label});
             }
@@ -238,8 +251,8 @@ Result<std::vector<ScoreCell>> run_scorecard(const ScorecardOptions& o,
     ScoreCell& cell = cells[where[i].first];
     cell.runs[where[i].second] = policy_run(points[i].policy, cell, s);
   };
-  const std::vector<SweepResult> results = run_sweep(o.base, points, {}, 0, o.jobs,
-                                                     [&](size_t d, size_t t) { progress("grid", d, t); }, inspect);
+  const std::vector<SweepResult> results = run_sweep(
+      o.base, points, {}, 0, o.jobs, [&](size_t d, size_t t) { progress("grid", d, t); }, inspect);
   for (size_t i = 0; i < results.size(); ++i) {
     if (!results[i].status.ok()) cells[where[i].first].runs[where[i].second].error = results[i].status.message();
   }

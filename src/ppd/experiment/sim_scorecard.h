@@ -12,16 +12,17 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "ppd/experiment/workload_spec.h"
 #include "ppd/experiment/sim_setup.h"
+#include "ppd/experiment/workload_spec.h"
 
 namespace ppd::experiment {
 
 // The policies a scorecard runs, by label: every fixed policy first, then ppd in its default
 // (weighted) mode and in SLO mode with each cell's tight and loose SLO pair.
 inline const std::vector<std::string>& scorecard_policies() {
-  static const std::vector<std::string> kPolicies = {"pd-full", "pd", "local", "threshold", "table", "split-0.25",
-                                                     "split-0.5", "split-0.75", "ppd", "ppd-slo-tight", "ppd-slo-loose"};
+  static const std::vector<std::string> kPolicies = {
+      "pd-full",   "pd",         "local", "threshold",     "table",        "split-0.25",
+      "split-0.5", "split-0.75", "ppd",   "ppd-slo-tight", "ppd-slo-loose"};
   return kPolicies;
 }
 // Whether a label names a fixed policy (not one of ppd's modes).
@@ -34,7 +35,7 @@ struct ScorecardOptions {
   std::vector<std::string> splits = {"1P3D", "2P2D", "3P1D"};
   std::vector<double> rates = {1, 2, 4, 8, 12, 16, 20};
   std::vector<std::string> workloads = {"paper", "distribution", "mooncake"};
-  WorkloadFlags workload;  // seed, paper contexts and types, distribution shape, trace; no think time
+  WorkloadFlags workload;                // seed, paper contexts and types, distribution shape, trace; no think time
   double distribution_think_time_s = 5;  // the distribution workload's mean think time
   std::vector<std::string> policies = scorecard_policies();
   std::vector<double> table_rates;  // request-rate points of the table policy's table; empty: the paper's
@@ -63,7 +64,7 @@ struct PolicyRun {
 
 // One (profile, link, workload cell, split, rate) point and every policy's run on it.
 struct ScoreCell {
-  std::string profile;   // the profile's short name, e.g. "h100"
+  std::string profile;  // the profile's short name, e.g. "h100"
   double link_bytes_per_s = 0;
   std::string workload;  // paper, distribution, mooncake
   std::string label;     // "large/huge_paste" for a paper cell; else the workload
@@ -92,15 +93,15 @@ std::array<SloPair, 2> slo_pairs(const sim::StepCostModel& cost, double mean_t2_
 
 // `ppd` against the fixed policies in one cell.
 struct CellVerdict {
-  bool complete = false;      // ppd and at least one fixed policy ran
-  double best_ttft_ms = 0;    // lowest turn 2+ TTFT mean of a fixed policy
+  bool complete = false;    // ppd and at least one fixed policy ran
+  double best_ttft_ms = 0;  // lowest turn 2+ TTFT mean of a fixed policy
   std::string best_ttft_policy;
-  double best_tpot_ms = 0;    // lowest TPOT mean of a fixed policy
+  double best_tpot_ms = 0;  // lowest TPOT mean of a fixed policy
   std::string best_tpot_policy;
-  double ttft_regret = 0;     // ppd / best - 1
+  double ttft_regret = 0;  // ppd / best - 1
   double tpot_regret = 0;
-  bool within = false;        // ttft_regret <= 10% and tpot_regret <= 5%
-  std::string dominated_by;   // a fixed policy better by 5% on both; empty: none
+  bool within = false;       // ttft_regret <= 10% and tpot_regret <= 5%
+  std::string dominated_by;  // a fixed policy better by 5% on both; empty: none
   std::array<double, 2> best_fixed_attainment{};
   std::array<double, 2> ppd_slo_attainment{};  // ppd in SLO mode with that pair
 };
@@ -110,12 +111,12 @@ CellVerdict judge_cell(const ScoreCell& cell);
 struct GridSummary {
   std::string profile, workload;
   double link_bytes_per_s = 0;
-  int num_cells = 0;          // complete ones
+  int num_cells = 0;  // complete ones
   int num_within = 0;
   int num_dominated = 0;
-  int num_tight_behind = 0;   // ppd's tight attainment more than 1 point below the best fixed
-  int num_tight_open = 0;     // cells where no fixed policy reaches 100% under the tight pair
-  int num_tight_ahead = 0;    // of those, ppd at least 5 points above every fixed policy
+  int num_tight_behind = 0;  // ppd's tight attainment more than 1 point below the best fixed
+  int num_tight_open = 0;    // cells where no fixed policy reaches 100% under the tight pair
+  int num_tight_ahead = 0;   // of those, ppd at least 5 points above every fixed policy
   int64_t num_predictions = 0;
   double median_ttft_ape = 0;  // over every turn 2+ decision of ppd (default mode) in the grid
   double p90_ttft_ape = 0;

@@ -12,9 +12,9 @@
 namespace ppd::experiment {
 namespace {
 
-constexpr double kTtftMargin = 0.10;   // ppd within 10% of the best fixed TTFT
-constexpr double kTpotMargin = 0.05;   // and 5% of the best fixed TPOT
-constexpr double kDominance = 0.05;    // a fixed policy better by 5% on both dominates
+constexpr double kTtftMargin = 0.10;  // ppd within 10% of the best fixed TTFT
+constexpr double kTpotMargin = 0.05;  // and 5% of the best fixed TPOT
+constexpr double kDominance = 0.05;   // a fixed policy better by 5% on both dominates
 constexpr double kBehindPoints = 0.01;
 constexpr double kAheadPoints = 0.05;
 constexpr double kEps = 1e-9;
@@ -43,30 +43,51 @@ std::string cell_row(const ScoreCell& c, const CellVerdict& v) {
   if (!v.complete || ppd == nullptr) return fmt::format("| {} | {} | {:g} | incomplete |\n", c.label, c.split, c.rate);
   std::string verdict = v.within ? "within" : "outside";
   if (!v.dominated_by.empty()) verdict += ", dominated by " + v.dominated_by;
-  return fmt::format("| {} | {} | {:g} | {:.1f} | {:.1f} {} | {:+.1f}% | {:.2f} | {:.2f} {} | {:+.1f}% | {:.0f}/{:.0f} | "
-                     "{:.0f}/{:.0f} | {:.0f}% | {:.1f}% | {} |\n",
-                     c.label, c.split, c.rate, ppd->t2_ttft_mean_ms, v.best_ttft_ms, v.best_ttft_policy,
-                     100 * v.ttft_regret, ppd->tpot_mean_ms, v.best_tpot_ms, v.best_tpot_policy, 100 * v.tpot_regret,
-                     100 * v.ppd_slo_attainment[0], 100 * v.best_fixed_attainment[0], 100 * v.ppd_slo_attainment[1],
-                     100 * v.best_fixed_attainment[1], 100 * ppd->t2_local_share, 100 * quantile(ppd->t2_ttft_ape, 0.5),
-                     verdict);
+  return fmt::format(
+      "| {} | {} | {:g} | {:.1f} | {:.1f} {} | {:+.1f}% | {:.2f} | {:.2f} {} | {:+.1f}% | {:.0f}/{:.0f} | "
+      "{:.0f}/{:.0f} | {:.0f}% | {:.1f}% | {} |\n",
+      c.label, c.split, c.rate, ppd->t2_ttft_mean_ms, v.best_ttft_ms, v.best_ttft_policy, 100 * v.ttft_regret,
+      ppd->tpot_mean_ms, v.best_tpot_ms, v.best_tpot_policy, 100 * v.tpot_regret, 100 * v.ppd_slo_attainment[0],
+      100 * v.best_fixed_attainment[0], 100 * v.ppd_slo_attainment[1], 100 * v.best_fixed_attainment[1],
+      100 * ppd->t2_local_share, 100 * quantile(ppd->t2_ttft_ape, 0.5), verdict);
 }
 
 // Four significant digits: the file holds tens of thousands of runs.
 double r4(double x) { return std::stod(fmt::format("{:.4g}", x)); }
 
 // One run as a row of kRunColumns; an error row is [policy, "error: ..."].
-const std::vector<std::string> kRunColumns = {
-    "policy", "requests", "failed", "t2_ttft_mean_ms", "t2_ttft_p90_ms", "tpot_mean_ms", "tpot_p90_ms",
-    "attainment_tight", "attainment_loose", "goodput_tight_rps", "goodput_loose_rps", "t2_local_share",
-    "t2_ttft_ape_count", "t2_ttft_ape_median", "t2_ttft_ape_p90"};
+const std::vector<std::string> kRunColumns = {"policy",
+                                              "requests",
+                                              "failed",
+                                              "t2_ttft_mean_ms",
+                                              "t2_ttft_p90_ms",
+                                              "tpot_mean_ms",
+                                              "tpot_p90_ms",
+                                              "attainment_tight",
+                                              "attainment_loose",
+                                              "goodput_tight_rps",
+                                              "goodput_loose_rps",
+                                              "t2_local_share",
+                                              "t2_ttft_ape_count",
+                                              "t2_ttft_ape_median",
+                                              "t2_ttft_ape_p90"};
 
 nlohmann::json run_row(const PolicyRun& r) {
   if (!r.error.empty()) return {r.policy, "error: " + r.error};
   const bool predicted = !r.t2_ttft_ape.empty();
-  return {r.policy, r.num_requests, r.num_failed, r4(r.t2_ttft_mean_ms), r4(r.t2_ttft_p90_ms), r4(r.tpot_mean_ms),
-          r4(r.tpot_p90_ms), r4(r.attainment[0]), r4(r.attainment[1]), r4(r.goodput_rps[0]), r4(r.goodput_rps[1]),
-          r4(r.t2_local_share), r.t2_ttft_ape.size(),
+  return {r.policy,
+          r.num_requests,
+          r.num_failed,
+          r4(r.t2_ttft_mean_ms),
+          r4(r.t2_ttft_p90_ms),
+          r4(r.tpot_mean_ms),
+          r4(r.tpot_p90_ms),
+          r4(r.attainment[0]),
+          r4(r.attainment[1]),
+          r4(r.goodput_rps[0]),
+          r4(r.goodput_rps[1]),
+          r4(r.t2_local_share),
+          r.t2_ttft_ape.size(),
           predicted ? nlohmann::json(r4(quantile(r.t2_ttft_ape, 0.5))) : nlohmann::json(),
           predicted ? nlohmann::json(r4(quantile(r.t2_ttft_ape, 0.9))) : nlohmann::json()};
 }
@@ -137,32 +158,33 @@ std::vector<GridSummary> summarize_grids(const std::vector<ScoreCell>& cells) {
 }
 
 std::string format_grid_line(const GridSummary& g) {
-  return fmt::format("{} {:g} GB/s {}: ppd within 10% TTFT and 5% TPOT of the best fixed policy in {}/{} cells ({}); "
-                     "dominated (a fixed policy 5% better on both) in {}; tight SLO: more than 1 point behind in {}, "
-                     "5+ points ahead in {}/{} open cells ({}); turn-2+ TTFT prediction error median {:.1f}%, p90 "
-                     "{:.1f}% over {} decisions",
-                     g.profile, g.link_bytes_per_s / 1e9, g.workload, g.num_within, g.num_cells,
-                     pct(g.num_within, g.num_cells), g.num_dominated, g.num_tight_behind, g.num_tight_ahead,
-                     g.num_tight_open, pct(g.num_tight_ahead, g.num_tight_open), 100 * g.median_ttft_ape,
-                     100 * g.p90_ttft_ape, g.num_predictions);
+  return fmt::format(
+      "{} {:g} GB/s {}: ppd within 10% TTFT and 5% TPOT of the best fixed policy in {}/{} cells ({}); "
+      "dominated (a fixed policy 5% better on both) in {}; tight SLO: more than 1 point behind in {}, "
+      "5+ points ahead in {}/{} open cells ({}); turn-2+ TTFT prediction error median {:.1f}%, p90 "
+      "{:.1f}% over {} decisions",
+      g.profile, g.link_bytes_per_s / 1e9, g.workload, g.num_within, g.num_cells, pct(g.num_within, g.num_cells),
+      g.num_dominated, g.num_tight_behind, g.num_tight_ahead, g.num_tight_open,
+      pct(g.num_tight_ahead, g.num_tight_open), 100 * g.median_ttft_ape, 100 * g.p90_ttft_ape, g.num_predictions);
 }
 
 std::string format_scorecard_report(const std::vector<ScoreCell>& cells, const std::string& header) {
   std::string out = header + "\n## Summary\n\n";
   for (const GridSummary& g : summarize_grids(cells)) out += "- " + format_grid_line(g) + "\n";
-  out += "\n## How to read it\n\n"
-         "- Fixed policies: every policy but ppd's modes (pd-full, pd, local, threshold, table, split-x). The best "
-         "fixed TTFT and the best fixed TPOT are each the lowest any of them reached in the cell, so they may be "
-         "two different policies.\n"
-         "- TTFT is the turn-2+ mean; TPOT is the mean over every request. Regret: ppd / best - 1.\n"
-         "- SLO pairs, per workload cell and profile, decided before any run: ttft0 is the time an idle node takes "
-         "to prefill the cell's mean turn-2+ prompt (in 2,048-token chunks), tpot0 one decode step at that context. "
-         "Tight: TTFT <= 2 ttft0 and TPOT <= 1.25 tpot0; loose: 5 ttft0 and 2 tpot0. Attainment: the share of all "
-         "requests (both turns) meeting both. ppd's attainment is that of ppd in SLO mode given the pair "
-         "(ppd-slo-tight, ppd-slo-loose); the others do not see the SLOs.\n"
-         "- Open cells: no fixed policy meets the tight pair for every request.\n"
-         "- Prediction error: |predicted - taken| / taken of the turn-2+ TTFT of the path ppd chose, over its "
-         "decisions.\n";
+  out +=
+      "\n## How to read it\n\n"
+      "- Fixed policies: every policy but ppd's modes (pd-full, pd, local, threshold, table, split-x). The best "
+      "fixed TTFT and the best fixed TPOT are each the lowest any of them reached in the cell, so they may be "
+      "two different policies.\n"
+      "- TTFT is the turn-2+ mean; TPOT is the mean over every request. Regret: ppd / best - 1.\n"
+      "- SLO pairs, per workload cell and profile, decided before any run: ttft0 is the time an idle node takes "
+      "to prefill the cell's mean turn-2+ prompt (in 2,048-token chunks), tpot0 one decode step at that context. "
+      "Tight: TTFT <= 2 ttft0 and TPOT <= 1.25 tpot0; loose: 5 ttft0 and 2 tpot0. Attainment: the share of all "
+      "requests (both turns) meeting both. ppd's attainment is that of ppd in SLO mode given the pair "
+      "(ppd-slo-tight, ppd-slo-loose); the others do not see the SLOs.\n"
+      "- Open cells: no fixed policy meets the tight pair for every request.\n"
+      "- Prediction error: |predicted - taken| / taken of the turn-2+ TTFT of the path ppd chose, over its "
+      "decisions.\n";
   std::map<GridKey, std::vector<const ScoreCell*>> by_grid;
   std::vector<GridKey> order;
   for (const ScoreCell& c : cells) {
@@ -172,23 +194,28 @@ std::string format_scorecard_report(const std::vector<ScoreCell>& cells, const s
   for (const GridKey& key : order) {
     const ScoreCell& first = *by_grid[key].front();
     out += fmt::format("\n## {} at {:g} GB/s, {}\n\n", first.profile, first.link_bytes_per_s / 1e9, first.workload);
-    out += "| cell | split | conv/s | ppd t2 TTFT ms | best fixed | regret | ppd TPOT ms | best fixed | regret | "
-           "tight SLO % ppd/best | loose SLO % ppd/best | ppd t2 local | TTFT pred. err. | verdict |\n"
-           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
+    out +=
+        "| cell | split | conv/s | ppd t2 TTFT ms | best fixed | regret | ppd TPOT ms | best fixed | regret | "
+        "tight SLO % ppd/best | loose SLO % ppd/best | ppd t2 local | TTFT pred. err. | verdict |\n"
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
     for (const ScoreCell* c : by_grid[key]) out += cell_row(*c, judge_cell(*c));
   }
   return out;
 }
 
 nlohmann::json scorecard_json(const std::vector<ScoreCell>& cells) {
-  nlohmann::json out = {{"summary", nlohmann::json::array()}, {"run_columns", kRunColumns},
-                        {"cells", nlohmann::json::array()}};
+  nlohmann::json out = {
+      {"summary", nlohmann::json::array()}, {"run_columns", kRunColumns}, {"cells", nlohmann::json::array()}};
   for (const GridSummary& g : summarize_grids(cells)) out["summary"].push_back(format_grid_line(g));
   for (const ScoreCell& c : cells) {
     nlohmann::json runs = nlohmann::json::array();
     for (const PolicyRun& r : c.runs) runs.push_back(run_row(r));
-    out["cells"].push_back({{"profile", c.profile}, {"link_bytes_per_s", c.link_bytes_per_s}, {"workload", c.workload},
-                            {"cell", c.label}, {"split", c.split}, {"rate", c.rate},
+    out["cells"].push_back({{"profile", c.profile},
+                            {"link_bytes_per_s", c.link_bytes_per_s},
+                            {"workload", c.workload},
+                            {"cell", c.label},
+                            {"split", c.split},
+                            {"rate", c.rate},
                             {"mean_t2_prompt_tokens", r4(c.mean_t2_prompt_tokens)},
                             {"slo_tight", {{"ttft_ms", r4(c.slo[0].ttft_ms)}, {"tpot_ms", r4(c.slo[0].tpot_ms)}}},
                             {"slo_loose", {{"ttft_ms", r4(c.slo[1].ttft_ms)}, {"tpot_ms", r4(c.slo[1].tpot_ms)}}},

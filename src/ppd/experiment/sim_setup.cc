@@ -35,11 +35,14 @@ Result<int64_t> kv_blocks(const SimClusterFlags& f, const sim::ModelShape& shape
     source = fmt::format("the profile's device memory ({} bytes)", profile.memory_bytes);
     blocks = sim::kv_blocks_for_memory(static_cast<double>(profile.memory_bytes), shape, f.block_size);
   } else {
-    return invalid_argument("--kv-cache-mib: the profile \"{}\" records no device memory to size the KV pool from; "
-                            "give --kv-cache-mib (as ppd node --kv-cache-mib) or --kv-blocks", profile.profile_name);
+    return invalid_argument(
+        "--kv-cache-mib: the profile \"{}\" records no device memory to size the KV pool from; "
+        "give --kv-cache-mib (as ppd node --kv-cache-mib) or --kv-blocks",
+        profile.profile_name);
   }
   if (blocks < 1) {
-    return invalid_argument("--kv-blocks: {} leaves no room for KV blocks; give --kv-blocks or a larger memory", source);
+    return invalid_argument("--kv-blocks: {} leaves no room for KV blocks; give --kv-blocks or a larger memory",
+                            source);
   }
   return std::min<int64_t>(blocks, INT32_MAX);
 }
@@ -67,11 +70,14 @@ Result<SimSetup> make_sim_setup(const SimClusterFlags& f) {
   sim::ClusterOptions& c = s.cluster;
   c.num_prefill = f.num_prefill;
   c.num_decode = f.num_decode;
-  c.node.scheduler = {.max_num_batched_tokens = f.max_batched_tokens, .max_prefill_tokens = f.max_prefill_tokens,
-                      .max_num_running = f.max_running, .model_identity = uint64_t{0x5eed0000} + static_cast<uint64_t>(shape.vocab_size)};
+  c.node.scheduler = {.max_num_batched_tokens = f.max_batched_tokens,
+                      .max_prefill_tokens = f.max_prefill_tokens,
+                      .max_num_running = f.max_running,
+                      .model_identity = uint64_t{0x5eed0000} + static_cast<uint64_t>(shape.vocab_size)};
   c.node.kv_cache = {.num_blocks = static_cast<int>(blocks), .block_size = f.block_size};
   c.node.vocab_size = shape.vocab_size;
-  c.link = {.bytes_per_s = f.link_bytes_per_s, .latency_ns = static_cast<int64_t>(std::llround(f.link_latency_us * 1e3))};
+  c.link = {.bytes_per_s = f.link_bytes_per_s,
+            .latency_ns = static_cast<int64_t>(std::llround(f.link_latency_us * 1e3))};
   c.block_bytes = shape.kv_bytes_per_token() * f.block_size;
   c.policy = resolve_policy_flags(f.policy);
   c.load_report_ns = std::max<int64_t>(1, ms_to_ns(f.load_report_ms));
@@ -85,15 +91,29 @@ Result<SimSetup> make_sim_setup(const SimClusterFlags& f) {
 
 nlohmann::json sim_flags_json(const SimClusterFlags& f) {
   const PolicyFlags& p = f.policy;
-  return {{"model", f.model}, {"tensor_parallel", f.tensor_parallel}, {"hardware", f.profile.empty() ? f.hardware : ""},
-          {"profile", f.profile}, {"prefill", f.num_prefill}, {"decode", f.num_decode}, {"kv_blocks", f.kv_blocks},
-          {"kv_cache_mib", f.kv_cache_mib}, {"block_size", f.block_size},
-          {"max_num_batched_tokens", f.max_batched_tokens}, {"max_prefill_tokens", f.max_prefill_tokens},
-          {"max_num_running", f.max_running}, {"link_bytes_per_s", f.link_bytes_per_s},
-          {"link_latency_us", f.link_latency_us}, {"policy", p.policy.name}, {"transfer", p.transfer},
-          {"w_ttft", p.policy.ppd.w_ttft}, {"w_tpot", p.policy.ppd.w_tpot}, {"guard_ttft_ms", p.guard_ttft_ms},
-          {"guard_tpot_ms", p.guard_tpot_ms}, {"table", p.policy.table_file},
-          {"load_report_ms", f.load_report_ms}, {"message_delay_ms", f.message_delay_ms}};
+  return {{"model", f.model},
+          {"tensor_parallel", f.tensor_parallel},
+          {"hardware", f.profile.empty() ? f.hardware : ""},
+          {"profile", f.profile},
+          {"prefill", f.num_prefill},
+          {"decode", f.num_decode},
+          {"kv_blocks", f.kv_blocks},
+          {"kv_cache_mib", f.kv_cache_mib},
+          {"block_size", f.block_size},
+          {"max_num_batched_tokens", f.max_batched_tokens},
+          {"max_prefill_tokens", f.max_prefill_tokens},
+          {"max_num_running", f.max_running},
+          {"link_bytes_per_s", f.link_bytes_per_s},
+          {"link_latency_us", f.link_latency_us},
+          {"policy", p.policy.name},
+          {"transfer", p.transfer},
+          {"w_ttft", p.policy.ppd.w_ttft},
+          {"w_tpot", p.policy.ppd.w_tpot},
+          {"guard_ttft_ms", p.guard_ttft_ms},
+          {"guard_tpot_ms", p.guard_tpot_ms},
+          {"table", p.policy.table_file},
+          {"load_report_ms", f.load_report_ms},
+          {"message_delay_ms", f.message_delay_ms}};
 }
 
 }  // namespace ppd::experiment

@@ -8,8 +8,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "ppd/experiment/policy_spec.h"
 #include "ppd/common/status.h"
+#include "ppd/experiment/policy_spec.h"
 #include "ppd/sim/cluster.h"
 
 namespace ppd::experiment {
@@ -21,15 +21,15 @@ struct SimClusterFlags {
   std::string profile;                 // a calibrated profile file (ppd sim calibrate)
   int num_prefill = 1;
   int num_decode = 3;
-  int64_t kv_blocks = 0;       // per node; 0: from the GPUs' memory, or --kv-cache-mib with --profile
-  int64_t kv_cache_mib = 0;    // per node, as `ppd node --kv-cache-mib`; 0: from the device memory
+  int64_t kv_blocks = 0;     // per node; 0: from the GPUs' memory, or --kv-cache-mib with --profile
+  int64_t kv_cache_mib = 0;  // per node, as `ppd node --kv-cache-mib`; 0: from the device memory
   int block_size = 16;
   int max_batched_tokens = 2048;
   int max_prefill_tokens = 2048;
   int max_running = 256;
   double link_bytes_per_s = 25e9;  // each decode node's ingress
   double link_latency_us = 10;
-  PolicyFlags policy;              // --policy etc., with --guard-ttft-ms / --guard-tpot-ms
+  PolicyFlags policy;  // --policy etc., with --guard-ttft-ms / --guard-tpot-ms
   double load_report_ms = 100;
   double message_delay_ms = 1;
 };

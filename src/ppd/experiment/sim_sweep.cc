@@ -1,10 +1,10 @@
 #include "ppd/experiment/sim_sweep.h"
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <cctype>
+#include <condition_variable>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -56,7 +56,8 @@ void print_sweep_progress(std::string_view what, size_t done, size_t total, std:
                           bool tty) {
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double left = done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total - done) : 0;
-  const std::string line = fmt::format("{}: {}/{} points, {:.1f} s, about {:.0f} s left", what, done, total, elapsed, left);
+  const std::string line =
+      fmt::format("{}: {}/{} points, {:.1f} s, about {:.0f} s left", what, done, total, elapsed, left);
   static double last_line_s = -1e9;
   if (tty) {
     std::cerr << "\r" << line << std::string(8, ' ') << (done == total ? "\n" : "") << std::flush;
@@ -118,15 +119,19 @@ std::vector<SweepResult> run_sweep(const SimClusterFlags& base, const std::vecto
   return results;
 }
 
-std::vector<SweepPoint> table_points(const WorkloadFlags& base, int num_prefill, int num_decode, double link_bytes_per_s,
-                                     const std::vector<double>& rate_points) {
+std::vector<SweepPoint> table_points(const WorkloadFlags& base, int num_prefill, int num_decode,
+                                     double link_bytes_per_s, const std::vector<double>& rate_points) {
   std::vector<SweepPoint> points;
   for (const workload::ContextType& context : workload::paper_contexts()) {
     for (const workload::Turn2Type& io : workload::paper_turn2_types()) {
       for (const double rate : rate_points) {
         for (const char* policy : {"pd", "local"}) {
-          SweepPoint p{.num_prefill = num_prefill, .num_decode = num_decode, .rate = rate / 2,
-                       .link_bytes_per_s = link_bytes_per_s, .policy = policy, .workload = base,
+          SweepPoint p{.num_prefill = num_prefill,
+                       .num_decode = num_decode,
+                       .rate = rate / 2,
+                       .link_bytes_per_s = link_bytes_per_s,
+                       .policy = policy,
+                       .workload = base,
                        .cell = fmt::format("{}/{}", context.name, io.name)};
           p.workload.kind = "paper";
           p.workload.paper_contexts = {std::string(context.name)};

@@ -11,8 +11,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "ppd/experiment/workload_spec.h"
 #include "ppd/experiment/sim_setup.h"
+#include "ppd/experiment/workload_spec.h"
 #include "ppd/stats/router_counters.h"
 #include "ppd/stats/summary.h"
 
@@ -21,13 +21,13 @@ namespace ppd::experiment {
 struct SweepPoint {
   int num_prefill = 1;
   int num_decode = 1;
-  double rate = 0;              // conversations per second
+  double rate = 0;  // conversations per second
   double link_bytes_per_s = 0;
-  std::string policy;           // as --policy, or a label when policy_flags is set
+  std::string policy;                       // as --policy, or a label when policy_flags is set
   std::optional<PolicyFlags> policy_flags;  // set: the point's whole policy (the base's is ignored)
-  WorkloadFlags workload;       // kind and shape of this point's conversations
-  std::string cell;             // table mode: "context/io" of the paper cell; else empty
-  std::string profile;          // set: the point's --profile (the base's is ignored)
+  WorkloadFlags workload;                   // kind and shape of this point's conversations
+  std::string cell;                         // table mode: "context/io" of the paper cell; else empty
+  std::string profile;                      // set: the point's --profile (the base's is ignored)
 };
 
 struct SweepResult {
@@ -54,8 +54,9 @@ using SweepInspector = std::function<void(size_t index, const sim::SimResult&)>;
 // `progress(done, total)` is called from the calling thread as points finish. Every point's
 // cluster starts from `base` with the point's split, link, policy and profile; its client adds
 // `template_tokens` to every user message. `inspect`, when set, sees every simulation.
-std::vector<SweepResult> run_sweep(const SimClusterFlags& base, const std::vector<SweepPoint>& points, const stats::Slo& slo,
-                                   int template_tokens, int jobs, const std::function<void(size_t, size_t)>& progress,
+std::vector<SweepResult> run_sweep(const SimClusterFlags& base, const std::vector<SweepPoint>& points,
+                                   const stats::Slo& slo, int template_tokens, int jobs,
+                                   const std::function<void(size_t, size_t)>& progress,
                                    const SweepInspector& inspect = {});
 
 // The table mode's points: for each paper context (small, large), turn-2 type and request-rate

@@ -14,7 +14,6 @@
 namespace ppd::experiment {
 namespace {
 
-
 struct Metric {
   const char* name;
   const char* group;  // summary group: turn1, turn2plus
@@ -45,7 +44,8 @@ Result<double> mean_of(const nlohmann::json& run, const Metric& m, const std::st
 
 const nlohmann::json* find_run(const nlohmann::json& runs, const nlohmann::json& like) {
   for (const nlohmann::json& r : runs) {
-    if (r.value("label", "") == like.value("label", "") && std::abs(r.value("rate", -1.0) - like.value("rate", -2.0)) < 1e-9) {
+    if (r.value("label", "") == like.value("label", "") &&
+        std::abs(r.value("rate", -1.0) - like.value("rate", -2.0)) < 1e-9) {
       return &r;
     }
   }
@@ -69,7 +69,8 @@ Status validate_steps(const ValidationOptions& f, std::ostream& out) {
 // the profile's own fit beside it.
 Status validate_roofline(const ValidationOptions& f, std::ostream& out) {
   PPD_ASSIGN_OR_RETURN(const sim::StepProfile profile, sim::read_profile(f.profile_path));
-  if (profile.samples.empty()) return invalid_argument("--profile {}: the profile keeps no measured steps", f.profile_path);
+  if (profile.samples.empty())
+    return invalid_argument("--profile {}: the profile keeps no measured steps", f.profile_path);
   PPD_ASSIGN_OR_RETURN(const sim::HardwareSpec hardware, sim::hardware_preset(f.roofline));
   const Result<sim::ModelShape> shape = sim::model_shape_preset(profile.model);
   if (!shape.ok()) {
@@ -78,10 +79,10 @@ Status validate_roofline(const ValidationOptions& f, std::ostream& out) {
   }
   const sim::RooflineCostModel roofline(hardware, *shape);
   const sim::ProfileCostModel fitted(profile);
-  out << fmt::format("roofline {} on {} against {} steps of {}\n", hardware.name, shape->name,
-                           profile.samples.size(), profile.name)
-            << fmt::format("{:<36} {:>11} {:>11} {:>7} {:>11} {:>7}\n", "step", "measured ms", "roofline ms", "error",
-                           "profile ms", "error");
+  out << fmt::format("roofline {} on {} against {} steps of {}\n", hardware.name, shape->name, profile.samples.size(),
+                     profile.name)
+      << fmt::format("{:<36} {:>11} {:>11} {:>7} {:>11} {:>7}\n", "step", "measured ms", "roofline ms", "error",
+                     "profile ms", "error");
   double roofline_error = 0, profile_error = 0;
   int outside = 0;
   for (const sim::MeasuredStep& s : profile.samples) {
@@ -92,14 +93,15 @@ Status validate_roofline(const ValidationOptions& f, std::ostream& out) {
     profile_error += std::abs(fit / want - 1);
     const bool ok = std::abs(got / want - 1) <= f.tolerance;
     outside += ok ? 0 : 1;
-    out << fmt::format("{:<36} {:>11.2f} {:>11.2f} {:>+6.1f}% {:>11.2f} {:>+6.1f}%{}\n",
-                             sim::describe_step(s.shape), want, got, 100 * (got / want - 1), fit, 100 * (fit / want - 1),
-                             ok ? "" : "  outside");
+    out << fmt::format("{:<36} {:>11.2f} {:>11.2f} {:>+6.1f}% {:>11.2f} {:>+6.1f}%{}\n", sim::describe_step(s.shape),
+                       want, got, 100 * (got / want - 1), fit, 100 * (fit / want - 1), ok ? "" : "  outside");
   }
   const auto n = static_cast<double>(profile.samples.size());
-  out << fmt::format("roofline: mean |error| {:.1f}%, {} of {} steps within {:.0f}%; the profile's fit: mean "
-                           "|error| {:.1f}%\n", 100 * roofline_error / n, profile.samples.size() - outside,
-                           profile.samples.size(), 100 * f.tolerance, 100 * profile_error / n);
+  out << fmt::format(
+      "roofline: mean |error| {:.1f}%, {} of {} steps within {:.0f}%; the profile's fit: mean "
+      "|error| {:.1f}%\n",
+      100 * roofline_error / n, profile.samples.size() - outside, profile.samples.size(), 100 * f.tolerance,
+      100 * profile_error / n);
   if (outside > 0) {
     return failed_precondition("the roofline is off the measured steps by more than {:.0f}% on {} of {}",
                                100 * f.tolerance, outside, profile.samples.size());
@@ -110,8 +112,8 @@ Status validate_roofline(const ValidationOptions& f, std::ostream& out) {
 Status validate_means(const ValidationOptions& f, std::ostream& out) {
   PPD_ASSIGN_OR_RETURN(const nlohmann::json measured, read_runs(f.measured_path));
   PPD_ASSIGN_OR_RETURN(const nlohmann::json simulated, read_runs(f.simulated_path));
-  out << fmt::format("{:<10} {:>6}  {:<22} {:>10} {:>10} {:>8}\n", "label", "rate", "metric", "measured",
-                           "simulated", "error");
+  out << fmt::format("{:<10} {:>6}  {:<22} {:>10} {:>10} {:>8}\n", "label", "rate", "metric", "measured", "simulated",
+                     "error");
   int compared = 0, outside = 0;
   for (const nlohmann::json& sim_run : simulated) {
     const nlohmann::json* real = find_run(measured, sim_run);
@@ -124,14 +126,15 @@ Status validate_means(const ValidationOptions& f, std::ostream& out) {
       ++compared;
       outside += ok ? 0 : 1;
       out << fmt::format("{:<10} {:>6g}  {:<22} {:>10.2f} {:>10.2f} {:>+7.1f}%{}\n", sim_run.value("label", ""),
-                               sim_run.value("rate", 0.0), m.name, want, got, 100 * error, ok ? "" : "  outside");
+                         sim_run.value("rate", 0.0), m.name, want, got, 100 * error, ok ? "" : "  outside");
     }
   }
   if (compared == 0) {
     return invalid_argument("no simulated run has a measured run of the same label and rate in {}", f.measured_path);
   }
   out << fmt::format("{} of {} means within {:.0f}%\n", compared - outside, compared, 100 * f.tolerance);
-  if (outside > 0) return failed_precondition("{} of {} means are off by more than {:.0f}%", outside, compared, 100 * f.tolerance);
+  if (outside > 0)
+    return failed_precondition("{} of {} means are off by more than {:.0f}%", outside, compared, 100 * f.tolerance);
   return Status::Ok();
 }
 
@@ -142,16 +145,18 @@ Status run_validation(const ValidationOptions& f, std::ostream& out) {
     return invalid_argument("--measured and --simulated: give both or neither");
   }
   const bool with_profile = !f.node_logs.empty() || !f.roofline.empty();
-  if (!f.profile_path.empty() && !with_profile) return invalid_argument("--profile: give --node-log or --roofline with it");
+  if (!f.profile_path.empty() && !with_profile)
+    return invalid_argument("--profile: give --node-log or --roofline with it");
   if (f.profile_path.empty() && with_profile) return invalid_argument("--node-log and --roofline: they need --profile");
   if (f.measured_path.empty() && !with_profile) {
-    return invalid_argument("nothing to compare: give --measured and --simulated, --profile and --node-log, or "
-                            "--profile and --roofline");
+    return invalid_argument(
+        "nothing to compare: give --measured and --simulated, --profile and --node-log, or "
+        "--profile and --roofline");
   }
   Status first = Status::Ok();
-  for (const auto& [wanted, check] : {std::pair{!f.measured_path.empty(), &validate_means},
-                                      std::pair{!f.node_logs.empty(), &validate_steps},
-                                      std::pair{!f.roofline.empty(), &validate_roofline}}) {
+  for (const auto& [wanted, check] :
+       {std::pair{!f.measured_path.empty(), &validate_means}, std::pair{!f.node_logs.empty(), &validate_steps},
+        std::pair{!f.roofline.empty(), &validate_roofline}}) {
     if (!wanted) continue;
     const Status s = check(f, out);
     if (s.code() == StatusCode::kInvalidArgument) return s;
@@ -159,6 +164,5 @@ Status run_validation(const ValidationOptions& f, std::ostream& out) {
   }
   return first;
 }
-
 
 }  // namespace ppd::experiment

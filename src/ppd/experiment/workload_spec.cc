@@ -39,15 +39,21 @@ std::string default_trace(std::string_view kind) {
 }
 
 Result<workload::Workload> paper(const WorkloadFlags& f) {
-  workload::PaperOptions o{.contexts = f.paper_contexts, .turn2_types = f.paper_types, .scale = f.scale,
-                           .mean_think_time_s = f.think_time_s, .seed = f.seed};
+  workload::PaperOptions o{.contexts = f.paper_contexts,
+                           .turn2_types = f.paper_types,
+                           .scale = f.scale,
+                           .mean_think_time_s = f.think_time_s,
+                           .seed = f.seed};
   if (f.num_conversations > 0) o.num_conversations = f.num_conversations;
   return workload::make_paper_workload(o);
 }
 
 Result<workload::Workload> distribution(const WorkloadFlags& f) {
-  workload::DistributionOptions o{.min_turns = f.min_turns, .max_turns = f.max_turns,
-                                  .mean_think_time_s = f.think_time_s, .scale = f.scale, .seed = f.seed};
+  workload::DistributionOptions o{.min_turns = f.min_turns,
+                                  .max_turns = f.max_turns,
+                                  .mean_think_time_s = f.think_time_s,
+                                  .scale = f.scale,
+                                  .seed = f.seed};
   if (f.num_conversations > 0) o.num_conversations = f.num_conversations;
   PPD_ASSIGN_OR_RETURN(o.system_tokens, parse_range("--system-tokens", f.system_tokens, 0));
   PPD_ASSIGN_OR_RETURN(o.first_user_tokens, parse_range("--first-user-tokens", f.first_user_tokens, 1));
@@ -61,13 +67,15 @@ Result<workload::Workload> trace(const WorkloadFlags& f, const loadgen::PromptTe
   if (f.kind == "sharegpt") {
     if (f.trace.empty()) return invalid_argument("--trace: the sharegpt workload needs a file; got none");
     const workload::ShareGptOptions o{.max_conversations = f.num_conversations};
-    return workload::read_sharegpt(path, o, [&count](std::string_view text) {
-      return count.count_tokens(std::string(text));
-    });
+    return workload::read_sharegpt(path, o,
+                                   [&count](std::string_view text) { return count.count_tokens(std::string(text)); });
   }
-  const workload::TraceOptions o{.length_scale = f.scale, .time_scale = f.time_scale,
-                                 .max_conversations = f.num_conversations, .min_turns = f.min_turns,
-                                 .max_turns = f.max_turns, .seed = f.seed};
+  const workload::TraceOptions o{.length_scale = f.scale,
+                                 .time_scale = f.time_scale,
+                                 .max_conversations = f.num_conversations,
+                                 .min_turns = f.min_turns,
+                                 .max_turns = f.max_turns,
+                                 .seed = f.seed};
   return f.kind == "mooncake" ? workload::read_mooncake_trace(path, o) : workload::read_azure_trace(path, o);
 }
 
@@ -83,7 +91,9 @@ bool is_trace_with_times(std::string_view kind) { return kind == "mooncake" || k
 
 }  // namespace
 
-stats::Slo to_slo(const SloFlags& f) { return stats::Slo{.ttft_ms = f.ttft_ms, .tpot_ms = f.tpot_ms, .e2e_ms = f.e2e_ms}; }
+stats::Slo to_slo(const SloFlags& f) {
+  return stats::Slo{.ttft_ms = f.ttft_ms, .tpot_ms = f.tpot_ms, .e2e_ms = f.e2e_ms};
+}
 
 Result<workload::Workload> build_workload(const WorkloadFlags& f, double rate, const loadgen::PromptText& count) {
   if (f.min_turns > f.max_turns) {
@@ -91,7 +101,8 @@ Result<workload::Workload> build_workload(const WorkloadFlags& f, double rate, c
   }
   PPD_ASSIGN_OR_RETURN(workload::Workload w, shapes(f, count));
   workload::fit_context(f.max_context_tokens, &w);
-  if (w.conversations.empty()) return invalid_argument("--max-context: {} leaves no conversation", f.max_context_tokens);
+  if (w.conversations.empty())
+    return invalid_argument("--max-context: {} leaves no conversation", f.max_context_tokens);
   if (rate > 0) {
     PPD_RETURN_IF_ERROR(workload::assign_poisson_arrivals(rate, f.seed, &w));
   } else if (!is_trace_with_times(f.kind)) {

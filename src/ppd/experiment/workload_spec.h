@@ -14,13 +14,12 @@
 
 namespace ppd::experiment {
 
-
 struct WorkloadFlags {
-  std::string kind = "paper";   // paper, distribution, mooncake, azure, sharegpt
-  std::string trace;            // file of mooncake/azure/sharegpt; "": the shared copy ($PPD_SHARED_DIR/traces)
-  int num_conversations = 0;    // 0: the kind's default (paper 90, distribution 100, traces: all)
-  double scale = 1.0;           // lengths multiplied
-  double time_scale = 1.0;      // trace timestamps multiplied
+  std::string kind = "paper";      // paper, distribution, mooncake, azure, sharegpt
+  std::string trace;               // file of mooncake/azure/sharegpt; "": the shared copy ($PPD_SHARED_DIR/traces)
+  int num_conversations = 0;       // 0: the kind's default (paper 90, distribution 100, traces: all)
+  double scale = 1.0;              // lengths multiplied
+  double time_scale = 1.0;         // trace timestamps multiplied
   int64_t max_context_tokens = 0;  // > 0: turns past it are dropped (fit to the model)
   std::vector<std::string> paper_contexts;
   std::vector<std::string> paper_types;

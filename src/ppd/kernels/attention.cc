@@ -19,8 +19,7 @@ constexpr int kQueryVectorsPerItem = 32;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 int64_t item_cost(const AttentionArgs& args, const AttentionWorkItem& item) {
-  const int64_t last_key =
-      args.sequences[item.sequence].first_position + item.first_query + item.num_queries;
+  const int64_t last_key = args.sequences[item.sequence].first_position + item.first_query + item.num_queries;
   return int64_t{item.num_queries} * last_key;
 }
 
@@ -65,9 +64,8 @@ std::vector<AttentionWorkItem> plan_attention(const AttentionArgs& args, int num
     }
   }
   // Longest first, so that dynamic scheduling ends balanced.
-  std::stable_sort(items.begin(), items.end(), [&](const auto& a, const auto& b) {
-    return item_cost(args, a) > item_cost(args, b);
-  });
+  std::stable_sort(items.begin(), items.end(),
+                   [&](const auto& a, const auto& b) { return item_cost(args, a) > item_cost(args, b); });
   return items;
 }
 
@@ -84,8 +82,8 @@ struct QueryVector {
 };
 
 // One online-softmax step of one query vector over keys [0, num_valid) of one block.
-void attend_block(const AttentionArgs& args, const QueryVector& qv, const float* k_slab,
-                  const float* v_slab, int num_valid, float* scores /*[block_size]*/) {
+void attend_block(const AttentionArgs& args, const QueryVector& qv, const float* k_slab, const float* v_slab,
+                  int num_valid, float* scores /*[block_size]*/) {
   const int hd = args.layout.head_dim;
   const int bs = args.layout.block_size;
   std::fill(scores, scores + num_valid, 0.0f);
@@ -117,8 +115,7 @@ void attend_block(const AttentionArgs& args, const QueryVector& qv, const float*
 
 }  // namespace
 
-void attention_item(const AttentionArgs& args, const AttentionWorkItem& item,
-                    AttentionScratch& scratch) {
+void attention_item(const AttentionArgs& args, const AttentionWorkItem& item, AttentionScratch& scratch) {
   const kv::KvLayout& layout = args.layout;
   const int hd = layout.head_dim;
   const int bs = layout.block_size;
@@ -166,8 +163,7 @@ void attention_item(const AttentionArgs& args, const AttentionWorkItem& item,
 void attention(KernelPath path, const AttentionArgs& args, ThreadPool& pool) {
   check_args(args);
   const kv::KvLayout& layout = args.layout;
-  const bool vectorized =
-      path == KernelPath::kAvx2 && layout.head_dim % 8 == 0 && layout.block_size % 8 == 0;
+  const bool vectorized = path == KernelPath::kAvx2 && layout.head_dim % 8 == 0 && layout.block_size % 8 == 0;
   const std::vector<AttentionWorkItem> items = internal::plan_attention(args, pool.num_threads());
   auto run_item = [&](const AttentionWorkItem& item, AttentionScratch& scratch) {
     if (vectorized) return avx2::attention_item(args, item, scratch);

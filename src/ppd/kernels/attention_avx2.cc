@@ -32,8 +32,7 @@ struct BlockView {
 
 // scores[qi][key0 .. key0 + 8*NC) = scale * sum_d q[qi][d] * K[d][key], for NQ query vectors.
 template <int NQ, int NC>
-void score_chunk(const BlockView& b, const float* const* q, int key0, float scale,
-                 float* scores /*[NQ][block_size]*/) {
+void score_chunk(const BlockView& b, const float* const* q, int key0, float scale, float* scores /*[NQ][block_size]*/) {
   __m256 acc[NQ][NC];
   unroll<NQ>([&](auto i) { unroll<NC>([&](auto c) { acc[i][c] = _mm256_setzero_ps(); }); });
   const float* k = b.k_slab + key0;
@@ -47,9 +46,8 @@ void score_chunk(const BlockView& b, const float* const* q, int key0, float scal
   }
   const __m256 s = _mm256_set1_ps(scale);
   unroll<NQ>([&](auto i) {
-    unroll<NC>([&](auto c) {
-      _mm256_storeu_ps(scores + i * b.block_size + key0 + 8 * c, _mm256_mul_ps(acc[i][c], s));
-    });
+    unroll<NC>(
+        [&](auto c) { _mm256_storeu_ps(scores + i * b.block_size + key0 + 8 * c, _mm256_mul_ps(acc[i][c], s)); });
   });
 }
 
@@ -69,12 +67,23 @@ void block_scores(const BlockView& b, const float* const* q, int count, float sc
   }
   float* rest = scores + int64_t{i} * b.block_size;
   switch (count - i) {
-    case 1: score_group<1>(b, q + i, scale, rest); break;
-    case 2: score_group<2>(b, q + i, scale, rest); break;
-    case 3: score_group<3>(b, q + i, scale, rest); break;
-    case 4: score_group<4>(b, q + i, scale, rest); break;
-    case 5: score_group<5>(b, q + i, scale, rest); break;
-    default: break;
+    case 1:
+      score_group<1>(b, q + i, scale, rest);
+      break;
+    case 2:
+      score_group<2>(b, q + i, scale, rest);
+      break;
+    case 3:
+      score_group<3>(b, q + i, scale, rest);
+      break;
+    case 4:
+      score_group<4>(b, q + i, scale, rest);
+      break;
+    case 5:
+      score_group<5>(b, q + i, scale, rest);
+      break;
+    default:
+      break;
   }
 }
 
@@ -82,8 +91,8 @@ void block_scores(const BlockView& b, const float* const* q, int count, float sc
 // acc[q][0 .. 8*NV) = acc[q] * alpha[q] + sum_{j < num_valid} p[q][j] * V[j][0 .. 8*NV), j in
 // order. Grouping query vectors only shares the V loads; each one's arithmetic is unchanged.
 template <int NQ, int NV>
-void pv_tile(const float* v /*[block_size][head_dim], offset*/, int head_dim, const float* const* p,
-             const float* alpha, int num_valid, float* const* acc) {
+void pv_tile(const float* v /*[block_size][head_dim], offset*/, int head_dim, const float* const* p, const float* alpha,
+             int num_valid, float* const* acc) {
   __m256 a[NQ][NV];
   unroll<NQ>([&](auto q) {
     const __m256 alpha_q = _mm256_set1_ps(alpha[q]);
@@ -98,8 +107,7 @@ void pv_tile(const float* v /*[block_size][head_dim], offset*/, int head_dim, co
       unroll<NQ>([&](auto q) { a[q][i] = _mm256_fmadd_ps(pj[q], vv, a[q][i]); });
     });
   }
-  unroll<NQ>(
-      [&](auto q) { unroll<NV>([&](auto i) { _mm256_storeu_ps(acc[q] + 8 * i, a[q][i]); }); });
+  unroll<NQ>([&](auto q) { unroll<NV>([&](auto i) { _mm256_storeu_ps(acc[q] + 8 * i, a[q][i]); }); });
 }
 
 using PvFn = void (*)(const float*, int, const float* const*, const float*, int, float* const*);
@@ -116,15 +124,14 @@ constexpr PvFn pv_fn(int nv, std::integer_sequence<int, NV...>) {
 
 // out += p × V for NQ query vectors with the same num_valid, in passes over head_dim.
 template <int NQ>
-void pv_group(const BlockView& b, const float* const* p, const float* alpha, int num_valid,
-              float* const* acc) {
+void pv_group(const BlockView& b, const float* const* p, const float* alpha, int num_valid, float* const* acc) {
   constexpr int kWidth = 8 * kPvWidth<NQ>;
   for (int d0 = 0; d0 < b.head_dim; d0 += kWidth) {
     const int nv = std::min(kWidth, b.head_dim - d0) / 8;
     float* acc_d[NQ];
     for (int q = 0; q < NQ; ++q) acc_d[q] = acc[q] + d0;
-    pv_fn<NQ>(nv, std::make_integer_sequence<int, kPvWidth<NQ>>())(b.v_slab + d0, b.head_dim, p,
-                                                                   alpha, num_valid, acc_d);
+    pv_fn<NQ>(nv, std::make_integer_sequence<int, kPvWidth<NQ>>())(b.v_slab + d0, b.head_dim, p, alpha, num_valid,
+                                                                   acc_d);
   }
 }
 
@@ -173,9 +180,7 @@ struct ItemGeometry {
   int first_pos;  // position of its first query token
 
   // Keys of the block starting at `block_start` that vector v attends to.
-  int num_valid(int v, int block_start) const {
-    return std::min(block_size, first_pos + v / group - block_start + 1);
-  }
+  int num_valid(int v, int block_start) const { return std::min(block_size, first_pos + v / group - block_start + 1); }
 };
 
 // Softmax steps and out += p × V for vectors [first_v, num_vectors) over one block, whose
@@ -184,14 +189,13 @@ void softmax_and_pv(const BlockView& b, const ItemGeometry& g, int first_v, int 
                     AttentionScratch& scratch) {
   const int bs = g.block_size;
   for (int v = first_v; v < g.num_vectors; ++v) {
-    scratch.alpha[v] = softmax_step(g.num_valid(v, block_start), &scratch.scores[int64_t{v} * bs],
-                                    &scratch.max[v], &scratch.sum[v]);
+    scratch.alpha[v] =
+        softmax_step(g.num_valid(v, block_start), &scratch.scores[int64_t{v} * bs], &scratch.max[v], &scratch.sum[v]);
   }
   for (int v = first_v; v < g.num_vectors;) {
     const int num_valid = g.num_valid(v, block_start);
     int count = 1;
-    while (count < kPvGroup && v + count < g.num_vectors &&
-           g.num_valid(v + count, block_start) == num_valid) {
+    while (count < kPvGroup && v + count < g.num_vectors && g.num_valid(v + count, block_start) == num_valid) {
       ++count;
     }
     const float* p[kPvGroup];
@@ -220,8 +224,7 @@ void prefetch_slab(const float* slab, int64_t num_floats) {
 
 }  // namespace
 
-void attention_item(const AttentionArgs& args, const AttentionWorkItem& item,
-                    AttentionScratch& scratch) {
+void attention_item(const AttentionArgs& args, const AttentionWorkItem& item, AttentionScratch& scratch) {
   const kv::KvLayout& layout = args.layout;
   const AttentionSequence& seq = args.sequences[item.sequence];
   const int group = layout.num_heads / layout.num_kv_heads;
@@ -241,8 +244,7 @@ void attention_item(const AttentionArgs& args, const AttentionWorkItem& item,
   scratch.q.resize(g.num_vectors);
   for (int v = 0; v < g.num_vectors; ++v) {
     const int head = item.kv_head * group + v % group;
-    scratch.q[v] =
-        args.q + int64_t{g.first_row + v / group} * args.q_row_stride + int64_t{head} * hd;
+    scratch.q[v] = args.q + int64_t{g.first_row + v / group} * args.q_row_stride + int64_t{head} * hd;
   }
   const int last_pos = g.first_pos + item.num_queries - 1;
   const int last_block = last_pos / bs;
@@ -267,8 +269,7 @@ void attention_item(const AttentionArgs& args, const AttentionWorkItem& item,
     float* out = args.out + int64_t{g.first_row + v / group} * out_stride + int64_t{head} * hd;
     const __m256 sum = _mm256_set1_ps(scratch.sum[v]);
     for (int d = 0; d < hd; d += 8) {
-      _mm256_storeu_ps(out + d,
-                       _mm256_div_ps(_mm256_loadu_ps(&scratch.acc[int64_t{v} * hd + d]), sum));
+      _mm256_storeu_ps(out + d, _mm256_div_ps(_mm256_loadu_ps(&scratch.acc[int64_t{v} * hd + d]), sum));
     }
   }
 }

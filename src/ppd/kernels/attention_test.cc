@@ -60,8 +60,12 @@ Scenario make_scenario(std::mt19937& rng, int group, int block_size, int head_di
   for (int i = 0; i < num_sequences; ++i) {
     AttentionSequence seq;
     switch (random_int(rng, 0, 2)) {
-      case 0: seq.first_position = random_int(rng, 0, 90), seq.num_query_tokens = 1; break;
-      case 1: seq.first_position = 0, seq.num_query_tokens = random_int(rng, 1, 70); break;
+      case 0:
+        seq.first_position = random_int(rng, 0, 90), seq.num_query_tokens = 1;
+        break;
+      case 1:
+        seq.first_position = 0, seq.num_query_tokens = random_int(rng, 1, 70);
+        break;
       default:
         seq.first_position = random_int(rng, 1, 60), seq.num_query_tokens = random_int(rng, 1, 40);
     }
@@ -86,8 +90,7 @@ Scenario make_scenario(std::mt19937& rng, int group, int block_size, int head_di
     const std::vector<float> other = random_floats(rng, kv_floats);  // another layer's data
     for (int p = 0; p < num_positions; ++p) {
       const int32_t block = s.block_tables[i][p / block_size];
-      write_kv(s.layout, s.kv_pool.data(), block, p % block_size, s.layer,
-               s.keys[i].data() + int64_t{p} * kv_floats,
+      write_kv(s.layout, s.kv_pool.data(), block, p % block_size, s.layer, s.keys[i].data() + int64_t{p} * kv_floats,
                s.values[i].data() + int64_t{p} * kv_floats);
       write_kv(s.layout, s.kv_pool.data(), block, p % block_size, 0, other.data(), other.data());
     }
@@ -134,14 +137,12 @@ std::vector<double> reference_attention(const Scenario& s) {
 void expect_matches_reference(const Scenario& s, const std::vector<float>& out) {
   const std::vector<double> want = reference_attention(s);
   for (size_t i = 0; i < want.size(); ++i) {
-    ASSERT_NEAR(out[i], want[i], 2e-5)
-        << "row " << i / s.out_stride() << " element " << i % s.out_stride();
+    ASSERT_NEAR(out[i], want[i], 2e-5) << "row " << i / s.out_stride() << " element " << i % s.out_stride();
   }
 }
 
 // Each row computed alone (one sequence, one query) equals its value inside the batch.
-void expect_rows_invariant(KernelPath path, const Scenario& s, const std::vector<float>& out,
-                           ThreadPool& pool) {
+void expect_rows_invariant(KernelPath path, const Scenario& s, const std::vector<float>& out, ThreadPool& pool) {
   for (const AttentionSequence& seq : s.sequences) {
     for (int t = 0; t < seq.num_query_tokens; ++t) {
       const int row = seq.first_row + t;
@@ -151,8 +152,8 @@ void expect_rows_invariant(KernelPath path, const Scenario& s, const std::vector
       args.q = s.q.data() + int64_t{row} * s.q_stride;
       args.sequences = {&alone_seq, 1};
       attention(path, args, pool);
-      ASSERT_EQ(0, std::memcmp(out_alone.data(), out.data() + int64_t{row} * s.out_stride(),
-                               sizeof(float) * s.out_stride()))
+      ASSERT_EQ(
+          0, std::memcmp(out_alone.data(), out.data() + int64_t{row} * s.out_stride(), sizeof(float) * s.out_stride()))
           << "row " << row;
     }
   }
@@ -180,8 +181,8 @@ TEST(AttentionTest, MatchesDenseReferenceOnRandomMixes) {
   for (const Shape& shape : all_shapes()) {
     for (int rep = 0; rep < 2; ++rep) {
       ++seed;
-      SCOPED_TRACE(::testing::Message() << "seed " << seed << " group " << shape.group << " bs "
-                                        << shape.block_size << " hd " << shape.head_dim);
+      SCOPED_TRACE(::testing::Message() << "seed " << seed << " group " << shape.group << " bs " << shape.block_size
+                                        << " hd " << shape.head_dim);
       std::mt19937 rng(seed);
       const Scenario s = make_scenario(rng, shape.group, shape.block_size, shape.head_dim);
       for (KernelPath path : test_util::runnable_paths()) {
@@ -199,8 +200,7 @@ TEST(AttentionTest, MatchesDenseReferenceOnRandomMixes) {
 TEST(AttentionTest, RowsAreBitwiseIndependentOfTheBatch) {
   ThreadPool pool1(1), pool2(2);
   uint32_t seed = 1000;
-  for (const Shape& shape :
-       {Shape{1, 16, 64}, Shape{2, 8, 16}, Shape{4, 32, 128}, Shape{2, 24, 72}, Shape{2, 5, 12}}) {
+  for (const Shape& shape : {Shape{1, 16, 64}, Shape{2, 8, 16}, Shape{4, 32, 128}, Shape{2, 24, 72}, Shape{2, 5, 12}}) {
     ++seed;
     SCOPED_TRACE(::testing::Message() << "seed " << seed);
     std::mt19937 rng(seed);

@@ -18,7 +18,7 @@ std::string blas_core_name() { return openblas_get_corename(); }
 std::string describe_machine_and_blas() { return describe_machine() + ", OpenBLAS " + blas_core_name(); }
 
 std::string preferred_blas_core(std::string_view current, const CpuFeatures& cpu) {
-  constexpr std::array<std::string_view, 6> kAvx2Cores = {"Haswell", "Zen", "SkylakeX", "Cooperlake",
+  constexpr std::array<std::string_view, 6> kAvx2Cores = {"Haswell",        "Zen",      "SkylakeX", "Cooperlake",
                                                           "SapphireRapids", "Excavator"};
   if (std::ranges::find(kAvx2Cores, current) != kAvx2Cores.end()) return {};
   if (cpu.avx512) return "SkylakeX";

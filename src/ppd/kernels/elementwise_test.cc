@@ -15,8 +15,7 @@ namespace {
 using test_util::random_floats;
 using test_util::random_int;
 
-void expect_near_rel(const std::vector<float>& got, const std::vector<float>& want, double rel,
-                     double abs) {
+void expect_near_rel(const std::vector<float>& got, const std::vector<float>& want, double rel, double abs) {
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i) {
     ASSERT_NEAR(got[i], want[i], abs + rel * std::fabs(want[i])) << "at index " << i;
@@ -31,8 +30,7 @@ TEST(KernelPathTest, ParsesNames) {
   if (has_avx2()) {
     EXPECT_EQ(*parse_kernel_path("avx2"), KernelPath::kAvx2);
   } else {
-    EXPECT_EQ(parse_kernel_path("avx2").status().message(),
-              "kernels: \"avx2\" requested but this CPU lacks AVX2/FMA");
+    EXPECT_EQ(parse_kernel_path("avx2").status().message(), "kernels: \"avx2\" requested but this CPU lacks AVX2/FMA");
   }
   const Result<KernelPath> bad = parse_kernel_path("avx512");
   ASSERT_FALSE(bad.ok());
@@ -123,8 +121,7 @@ TEST(ElementwiseTest, SiluMulAndAddMatchScalar) {
 }
 
 TEST(WriteKvTest, PlacesValuesWhereLayoutSays) {
-  kv::KvLayout layout{
-      .num_layers = 3, .num_kv_heads = 2, .num_heads = 4, .head_dim = 8, .block_size = 16};
+  kv::KvLayout layout{.num_layers = 3, .num_kv_heads = 2, .num_heads = 4, .head_dim = 8, .block_size = 16};
   const int num_blocks = 4;
   std::vector<float> pool(num_blocks * layout.block_floats(), -7.0f);
   std::mt19937 rng(5);

@@ -38,8 +38,10 @@ KernelPath best_kernel_path() {
 
 std::string_view kernel_path_name(KernelPath path) {
   switch (path) {
-    case KernelPath::kScalar: return "scalar";
-    case KernelPath::kAvx2: return "avx2";
+    case KernelPath::kScalar:
+      return "scalar";
+    case KernelPath::kAvx2:
+      return "avx2";
   }
   return "unknown";
 }
@@ -106,8 +108,8 @@ int default_skinny_matmul_max_rows(std::string_view blas_core) {
 void set_blas_threads(int num_threads) { openblas_set_num_threads(std::max(1, num_threads)); }
 int blas_threads() { return openblas_get_num_threads(); }
 
-void write_kv(const kv::KvLayout& layout, float* kv_base, int32_t block, int slot, int layer,
-              const float* k, const float* v) {
+void write_kv(const kv::KvLayout& layout, float* kv_base, int32_t block, int slot, int layer, const float* k,
+              const float* v) {
   PPD_CHECK(slot >= 0 && slot < layout.block_size);
   const int hd = layout.head_dim;
   const int bs = layout.block_size;

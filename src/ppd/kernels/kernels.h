@@ -111,7 +111,7 @@ void attention(KernelPath path, const AttentionArgs& args, ThreadPool& pool);
 // Writes one token's K and V (each [num_kv_heads * head_dim]) for `layer` into `slot` of
 // block `block`: K transposed into column `slot` of each K slab, V as row `slot` of each V
 // slab. Mutates only those floats. REQUIRES: 0 <= slot < block_size.
-void write_kv(const kv::KvLayout& layout, float* kv_base, int32_t block, int slot, int layer,
-              const float* k, const float* v);
+void write_kv(const kv::KvLayout& layout, float* kv_base, int32_t block, int slot, int layer, const float* k,
+              const float* v);
 
 }  // namespace ppd::kernels

@@ -53,8 +53,7 @@ void BM_ReadBandwidth(benchmark::State& state) {
   ThreadPool pool(static_cast<int>(state.range(0)));
   for (auto _ : state) {
     pool.parallel_for(n / 32, [&](int64_t begin, int64_t end) {
-      benchmark::DoNotOptimize(
-          bench::stream_read_sum(data.data() + begin * 32, (end - begin) * 32));
+      benchmark::DoNotOptimize(bench::stream_read_sum(data.data() + begin * 32, (end - begin) * 32));
     });
   }
   set_rate_counters(state, static_cast<double>(n) * sizeof(float), 0);
@@ -90,7 +89,7 @@ void matmul_args(benchmark::internal::Benchmark* b) {
       b->Args({m, 512, 1408, threads});
     }
     for (int m : {1, 2, 4, 8, 16, 32, 64, 96, 128}) b->Args({m, 32000, 768, threads});  // 98 MB
-    b->Args({512, 1408, 512, threads});  // prefill-sized GEMM
+    b->Args({512, 1408, 512, threads});                                                 // prefill-sized GEMM
     for (int m : {32, 64, 96, 128, 192}) {
       b->Args({m, 1024, 2816, threads});
       b->Args({m, 5632, 1024, threads});
@@ -139,8 +138,7 @@ void BM_DecodeStepMatmuls(benchmark::State& state) {
   set_blas_threads(1);  // as in the engine: the pool splits the columns
   for (auto _ : state) {
     for (size_t i = 0; i < shapes.size(); ++i) {
-      matmul(best_kernel_path(),
-             {x.data(), weights[i].data(), nullptr, y.data(), m, shapes[i].n, shapes[i].k}, pool);
+      matmul(best_kernel_path(), {x.data(), weights[i].data(), nullptr, y.data(), m, shapes[i].n, shapes[i].k}, pool);
     }
     benchmark::DoNotOptimize(y.data());
   }
@@ -157,8 +155,7 @@ void step_crossover_args(benchmark::internal::Benchmark* b) {
 }
 
 struct AttentionSetup {
-  kv::KvLayout layout{
-      .num_layers = 1, .num_kv_heads = 4, .num_heads = 8, .head_dim = 64, .block_size = 16};
+  kv::KvLayout layout{.num_layers = 1, .num_kv_heads = 4, .num_heads = 8, .head_dim = 64, .block_size = 16};
   std::vector<float> kv_pool;  // [num_blocks][block_floats]
   std::vector<std::vector<int32_t>> block_tables;
   std::vector<AttentionSequence> sequences;
@@ -174,8 +171,7 @@ struct AttentionSetup {
     for (int s = 0; s < num_sequences; ++s) {
       block_tables.emplace_back(blocks_per_seq);
       std::iota(block_tables.back().begin(), block_tables.back().end(), s * blocks_per_seq);
-      sequences.push_back(
-          {block_tables.back().data(), context - num_queries, num_queries, s * num_queries});
+      sequences.push_back({block_tables.back().data(), context - num_queries, num_queries, s * num_queries});
       for (int t = 0; t < num_queries; ++t) {
         flops += 4.0 * (context - num_queries + t + 1) * layout.head_dim * layout.num_heads;
       }
@@ -216,19 +212,10 @@ void BM_AttentionDecode(benchmark::State& state) {
 }
 
 BENCHMARK(BM_ReadBandwidth)->Arg(1)->Arg(2)->UseRealTime();
-BENCHMARK(BM_Matmul<MatmulImpl::kSkinny>)
-    ->Name("BM_MatmulSkinny")
-    ->Apply(matmul_args)
-    ->UseRealTime();
+BENCHMARK(BM_Matmul<MatmulImpl::kSkinny>)->Name("BM_MatmulSkinny")->Apply(matmul_args)->UseRealTime();
 BENCHMARK(BM_Matmul<MatmulImpl::kBlas>)->Name("BM_MatmulBlas")->Apply(matmul_args)->UseRealTime();
-BENCHMARK(BM_Matmul<MatmulImpl::kSkinny>)
-    ->Name("BM_MatmulSkinnySmall")
-    ->Apply(small_preset_matmul_args)
-    ->UseRealTime();
-BENCHMARK(BM_Matmul<MatmulImpl::kBlas>)
-    ->Name("BM_MatmulBlasSmall")
-    ->Apply(small_preset_matmul_args)
-    ->UseRealTime();
+BENCHMARK(BM_Matmul<MatmulImpl::kSkinny>)->Name("BM_MatmulSkinnySmall")->Apply(small_preset_matmul_args)->UseRealTime();
+BENCHMARK(BM_Matmul<MatmulImpl::kBlas>)->Name("BM_MatmulBlasSmall")->Apply(small_preset_matmul_args)->UseRealTime();
 BENCHMARK(BM_DecodeStepMatmuls)->ArgsProduct({{1, 4, 16, 64}, {1, 2}, {-1}})->UseRealTime();
 BENCHMARK(BM_DecodeStepMatmuls)->Name("BM_StepMatmulsCrossover")->Apply(step_crossover_args)->UseRealTime();
 BENCHMARK(BM_AttentionPrefill)->Arg(1)->Arg(2)->UseRealTime();

@@ -55,8 +55,7 @@ void silu_mul(const float* gate, const float* up, int n, float* out);
 void add_inplace(float* y, const float* x, int n);
 // Output columns [n_begin, n_end) of y for all m rows.
 void skinny_matmul(const MatmulArgs& args, int n_begin, int n_end);
-void attention_item(const AttentionArgs& args, const AttentionWorkItem& item,
-                    AttentionScratch& scratch);
+void attention_item(const AttentionArgs& args, const AttentionWorkItem& item, AttentionScratch& scratch);
 }  // namespace scalar
 
 namespace avx2 {
@@ -69,8 +68,7 @@ void add_inplace(float* y, const float* x, int n);
 // and of the column range.
 void skinny_matmul(const MatmulArgs& args, int n_begin, int n_end);
 // REQUIRES: head_dim % 8 == 0 and block_size % 8 == 0.
-void attention_item(const AttentionArgs& args, const AttentionWorkItem& item,
-                    AttentionScratch& scratch);
+void attention_item(const AttentionArgs& args, const AttentionWorkItem& item, AttentionScratch& scratch);
 }  // namespace avx2
 
 }  // namespace ppd::kernels

@@ -11,8 +11,7 @@ namespace ppd::kernels::scalar {
 void rmsnorm(const float* x, const float* weight, float eps, int dim, float* out) {
   double sum_squares = 0.0;
   for (int i = 0; i < dim; ++i) sum_squares += double{x[i]} * x[i];
-  const float inv_rms =
-      static_cast<float>(1.0 / std::sqrt(sum_squares / std::max(dim, 1) + double{eps}));
+  const float inv_rms = static_cast<float>(1.0 / std::sqrt(sum_squares / std::max(dim, 1) + double{eps}));
   for (int i = 0; i < dim; ++i) out[i] = x[i] * inv_rms * weight[i];
 }
 

@@ -11,8 +11,7 @@
 namespace ppd::kernels::test_util {
 
 // `n` floats uniform in [lo, hi), from `rng`.
-inline std::vector<float> random_floats(std::mt19937& rng, int64_t n, float lo = -1.0f,
-                                        float hi = 1.0f) {
+inline std::vector<float> random_floats(std::mt19937& rng, int64_t n, float lo = -1.0f, float hi = 1.0f) {
   std::uniform_real_distribution<float> dist(lo, hi);
   std::vector<float> v(static_cast<size_t>(n));
   for (float& x : v) x = dist(rng);

@@ -70,8 +70,7 @@ void skinny_tile(const SkinnyTile& t) {
   if (kk < k) {
     const __m256i mask = lane_mask(k - kk);
     step(
-        kk, [mask](const float* p)
-                __attribute__((always_inline)) { return _mm256_maskload_ps(p, mask); });
+        kk, [mask](const float* p) __attribute__((always_inline)) { return _mm256_maskload_ps(p, mask); });
   }
   unroll<MR>([&](auto i) {
     unroll<NR>([&](auto j) {
@@ -87,18 +86,25 @@ using TileFn = void (*)(const SkinnyTile&);
 template <int MR>
 TileFn tile_fn(int nr) {
   switch (nr) {
-    case 1: return &skinny_tile<MR, 1>;
-    case 2: return &skinny_tile<MR, 2>;
-    case 3: return &skinny_tile<MR, 3>;
-    default: return &skinny_tile<MR, 4>;
+    case 1:
+      return &skinny_tile<MR, 1>;
+    case 2:
+      return &skinny_tile<MR, 2>;
+    case 3:
+      return &skinny_tile<MR, 3>;
+    default:
+      return &skinny_tile<MR, 4>;
   }
 }
 
 TileFn tile_fn(int mr, int nr) {
   switch (mr) {
-    case 1: return tile_fn<1>(nr);
-    case 2: return tile_fn<2>(nr);
-    default: return tile_fn<3>(nr);
+    case 1:
+      return tile_fn<1>(nr);
+    case 2:
+      return tile_fn<2>(nr);
+    default:
+      return tile_fn<3>(nr);
   }
 }
 

@@ -104,9 +104,7 @@ TEST(MatmulTest, SkinnyRowsAreBitwiseInvariant) {
     std::vector<float> y_all;
     matmul(KernelPath::kAvx2, all.args(y_all), pool2);
     for (int r = 0; r < all.m; ++r) {
-      Problem one{1,     n,
-                  k,     {all.x.begin() + int64_t{r} * k, all.x.begin() + int64_t{r + 1} * k},
-                  all.w, all.bias};
+      Problem one{1, n, k, {all.x.begin() + int64_t{r} * k, all.x.begin() + int64_t{r + 1} * k}, all.w, all.bias};
       std::vector<float> y_one;
       matmul(KernelPath::kAvx2, one.args(y_one), r % 2 == 0 ? pool1 : pool2);
       ASSERT_EQ(0, std::memcmp(y_one.data(), y_all.data() + int64_t{r} * n, sizeof(float) * n))

@@ -5,8 +5,7 @@
 namespace ppd::kv {
 
 BlockAllocator::BlockAllocator(int num_blocks)
-    : ref_counts_(static_cast<size_t>(num_blocks), 0),
-      in_free_list_(static_cast<size_t>(num_blocks), true) {
+    : ref_counts_(static_cast<size_t>(num_blocks), 0), in_free_list_(static_cast<size_t>(num_blocks), true) {
   PPD_CHECK(num_blocks >= 0);
   free_list_.reserve(static_cast<size_t>(num_blocks));
   for (int i = num_blocks - 1; i >= 0; --i) free_list_.push_back(BlockId{i});

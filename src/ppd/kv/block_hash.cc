@@ -10,8 +10,7 @@ BlockHash hash_block(uint64_t parent, std::span<const TokenId> block_tokens) {
   return BlockHash{XXH3_64bits_withSeed(block_tokens.data(), block_tokens.size_bytes(), parent)};
 }
 
-std::vector<BlockHash> hash_full_blocks(uint64_t model_identity, std::span<const TokenId> tokens,
-                                        int block_size) {
+std::vector<BlockHash> hash_full_blocks(uint64_t model_identity, std::span<const TokenId> tokens, int block_size) {
   std::vector<BlockHash> hashes;
   extend_block_hashes(model_identity, tokens, block_size, &hashes);
   return hashes;

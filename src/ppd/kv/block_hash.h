@@ -17,8 +17,7 @@ BlockHash hash_block(uint64_t parent, std::span<const TokenId> block_tokens);
 
 // Hashes of every *full* block of `tokens` (a trailing partial block has none).
 // REQUIRES: block_size > 0.
-std::vector<BlockHash> hash_full_blocks(uint64_t model_identity, std::span<const TokenId> tokens,
-                                        int block_size);
+std::vector<BlockHash> hash_full_blocks(uint64_t model_identity, std::span<const TokenId> tokens, int block_size);
 
 // Extends `hashes` (the hashes of the first hashes->size() full blocks of `tokens`) to cover
 // every full block of `tokens`. Mutates `hashes`.

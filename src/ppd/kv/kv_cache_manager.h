@@ -21,8 +21,8 @@
 namespace ppd::kv {
 
 struct KvCacheOptions {
-  int num_blocks = 0;              // blocks in the pool, >= 1
-  int block_size = 16;             // tokens per block, >= 1
+  int num_blocks = 0;               // blocks in the pool, >= 1
+  int block_size = 16;              // tokens per block, >= 1
   bool enable_prefix_cache = true;  // off: nothing is registered or matched
 };
 

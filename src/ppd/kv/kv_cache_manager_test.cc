@@ -29,7 +29,8 @@ class ReferenceCache {
     return n;
   }
   int find(BlockHash h) const {
-    for (size_t i = 0; i < hash_.size(); ++i) if (hash_[i] == h) return static_cast<int>(i);
+    for (size_t i = 0; i < hash_.size(); ++i)
+      if (hash_[i] == h) return static_cast<int>(i);
     return -1;
   }
   void acquire(int block) {
@@ -55,12 +56,16 @@ class ReferenceCache {
   }
   void release(int block) {
     if (--refs_[block] > 0) return;
-    if (hash_[block]) lru_.push_back(block); else free_.push_back(block);
+    if (hash_[block])
+      lru_.push_back(block);
+    else
+      free_.push_back(block);
   }
   int allocatable() const { return static_cast<int>(free_.size() + lru_.size()); }
   std::set<uint64_t> registered() const {
     std::set<uint64_t> s;
-    for (auto& h : hash_) if (h) s.insert(h->value);
+    for (auto& h : hash_)
+      if (h) s.insert(h->value);
     return s;
   }
 

@@ -7,9 +7,7 @@
 namespace ppd::kv {
 namespace {
 
-KvLayout small_layout() {
-  return {.num_layers = 2, .num_kv_heads = 2, .num_heads = 4, .head_dim = 8, .block_size = 4};
-}
+KvLayout small_layout() { return {.num_layers = 2, .num_kv_heads = 2, .num_heads = 4, .head_dim = 8, .block_size = 4}; }
 
 TEST(KvStorageTest, ExportThenImportCopiesOneBlockExactly) {
   KvStorage a(small_layout(), 3);

@@ -118,17 +118,20 @@ Status PrefixCache::check_invariants() const {
   }
   int registered = 0;
   for (const uint8_t f : flags_) registered += (f & kHashed) != 0 ? 1 : 0;
-  if (registered != num_registered()) return internal_error("prefix cache: {} blocks hashed, {} hashes", registered, num_registered());
+  if (registered != num_registered())
+    return internal_error("prefix cache: {} blocks hashed, {} hashes", registered, num_registered());
   const size_t sentinel = flags_.size();
   int walked = 0;
-  for (size_t i = static_cast<size_t>(blocks_[sentinel].next); i != sentinel; i = static_cast<size_t>(blocks_[i].next)) {
+  for (size_t i = static_cast<size_t>(blocks_[sentinel].next); i != sentinel;
+       i = static_cast<size_t>(blocks_[i].next)) {
     if (flags_[i] != (kHashed | kInLru)) return internal_error("prefix cache: LRU holds block {} wrongly", i);
     if (static_cast<size_t>(blocks_[static_cast<size_t>(blocks_[i].next)].prev) != i) {
       return internal_error("prefix cache: LRU links broken at {}", i);
     }
     if (++walked > num_evictable_) return internal_error("prefix cache: LRU longer than its count");
   }
-  if (walked != num_evictable_) return internal_error("prefix cache: LRU has {} blocks, count says {}", walked, num_evictable_);
+  if (walked != num_evictable_)
+    return internal_error("prefix cache: LRU has {} blocks, count says {}", walked, num_evictable_);
   return Status::Ok();
 }
 

@@ -69,8 +69,8 @@ class PrefixCache {
     int32_t prev = 0;
     int32_t next = 0;
   };
-  std::vector<BlockMeta> blocks_;          // [num_blocks + 1]
-  std::vector<uint8_t> flags_;             // [num_blocks]: kHashed | kInLru
+  std::vector<BlockMeta> blocks_;  // [num_blocks + 1]
+  std::vector<uint8_t> flags_;     // [num_blocks]: kHashed | kInLru
   static constexpr uint8_t kHashed = 1, kInLru = 2;
   int num_evictable_ = 0;
 };

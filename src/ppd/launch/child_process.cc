@@ -225,9 +225,7 @@ int exit_code_of(int wait_status) {
   return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 255;
 }
 
-std::string join_argv(const std::vector<std::string>& argv) {
-  return fmt::format("{}", fmt::join(argv, " "));
-}
+std::string join_argv(const std::vector<std::string>& argv) { return fmt::format("{}", fmt::join(argv, " ")); }
 
 }  // namespace
 
@@ -240,17 +238,21 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(ChildProcessOptions op
   PPD_RETURN_IF_ERROR(make_pipe(&out_read, &out_write));
   PPD_RETURN_IF_ERROR(make_pipe(&err_read, &err_write));
   PPD_RETURN_IF_ERROR(make_pipe(&wake_read, &wake_write));
-  ExecPlan plan{.stdin_fd = stdin_fd.get(), .stdout_fd = out_write.get(), .stderr_fd = stderr_fd.get(),
-                .error_fd = err_write.get(), .new_process_group = options.new_process_group,
-                .parent_death_signal = options.parent_death_signal, .parent_pid = ::getpid()};
+  ExecPlan plan{.stdin_fd = stdin_fd.get(),
+                .stdout_fd = out_write.get(),
+                .stderr_fd = stderr_fd.get(),
+                .error_fd = err_write.get(),
+                .new_process_group = options.new_process_group,
+                .parent_death_signal = options.parent_death_signal,
+                .parent_pid = ::getpid()};
   for (std::string& arg : options.argv) plan.argv.push_back(arg.data());
   plan.argv.push_back(nullptr);
   const pid_t pid = ::fork();
   if (pid < 0) return unavailable("fork: {}", std::strerror(errno));
   if (pid == 0) exec_child(plan);
   if (options.new_process_group) ::setpgid(pid, pid);  // also here, so the group exists on return
-  err_write.reset();  // so that the read below ends at the child's exec
-  out_write.reset();  // so that the reader sees EOF when the child's stdout closes
+  err_write.reset();                                   // so that the read below ends at the child's exec
+  out_write.reset();                                   // so that the reader sees EOF when the child's stdout closes
   PPD_RETURN_IF_ERROR(await_exec(pid, err_read.get(), options.argv[0]));
   const Fds fds{
       .stdout_read = out_read.release(), .wake_read = wake_read.release(), .wake_write = wake_write.release()};
@@ -258,7 +260,10 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(ChildProcessOptions op
 }
 
 ChildProcess::ChildProcess(ChildProcessOptions options, pid_t pid, Fds fds)
-    : options_(std::move(options)), command_(join_argv(options_.argv)), pid_(pid), fds_(fds),
+    : options_(std::move(options)),
+      command_(join_argv(options_.argv)),
+      pid_(pid),
+      fds_(fds),
       queue_(std::make_unique<StdoutQueue>()) {
   reader_ = std::thread(read_stdout, fds_.stdout_read, fds_.wake_read, queue_.get());
 }
@@ -291,11 +296,10 @@ Status ChildProcess::exited_early(std::string_view prefix) {
   // A closed stdout usually means the child is exiting: give it a moment to report its status.
   const Clock::time_point until = Clock::now() + kDrainGrace;
   while (!poll_exit().has_value() && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  std::string message = wait_status_.has_value()
-                            ? fmt::format("{}: exited with {} before printing a line starting with \"{}\"", command_,
-                                          exit_text(), prefix)
-                            : fmt::format("{}: closed its stdout before printing a line starting with \"{}\"",
-                                          command_, prefix);
+  std::string message =
+      wait_status_.has_value()
+          ? fmt::format("{}: exited with {} before printing a line starting with \"{}\"", command_, exit_text(), prefix)
+          : fmt::format("{}: closed its stdout before printing a line starting with \"{}\"", command_, prefix);
   const std::string tail = stderr_tail(10);
   if (!tail.empty()) message += fmt::format("; last lines of {}:\n{}", options_.stderr_path, tail);
   return unavailable("{}", message);

@@ -101,7 +101,8 @@ TEST_F(ChildProcessTest, ChildExitingEarlyIsUnavailableWithStatusAndStderrTail) 
   ASSERT_EQ(line.status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(line.status().message(),
             "/bin/sh -c echo line1 >&2; echo line2 >&2; echo not ready; exit 3: exited with status 3 before printing "
-            "a line starting with \"ready\"; last lines of " + log_path() + ":\nline1\nline2");
+            "a line starting with \"ready\"; last lines of " +
+                log_path() + ":\nline1\nline2");
   EXPECT_EQ(child->poll_exit(), 3);
   EXPECT_EQ(child->exit_text(), "status 3");
 }
@@ -135,8 +136,9 @@ TEST_F(ChildProcessTest, TerminateFallsBackToSigkillAfterTheGrace) {
 
 TEST_F(ChildProcessTest, LotsOfStdoutAfterTheReadyLineDoesNotBlockTheChild) {
   // 1 MiB in short lines, then 1 MiB in one line: far more than a pipe holds.
-  auto child = spawn_sh("echo ready; yes 'some log line' | head -c 1048576; head -c 1048576 /dev/zero | tr '\\0' x; "
-                        "echo; echo done; exit 0");
+  auto child = spawn_sh(
+      "echo ready; yes 'some log line' | head -c 1048576; head -c 1048576 /dev/zero | tr '\\0' x; "
+      "echo; echo done; exit 0");
   ASSERT_NE(child, nullptr);
   ASSERT_TRUE(child->wait_for_line("ready", 10'000).ok());
   EXPECT_EQ(wait_exit(*child, 20'000), 0);

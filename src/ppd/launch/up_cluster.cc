@@ -94,8 +94,7 @@ void UpCluster::on_exit(UpMember& m, const std::string& why) {
 }
 
 void UpCluster::respawn(UpMember& m) {
-  Result<std::unique_ptr<ChildProcess>> process =
-      ChildProcess::spawn({.argv = m.plan.argv, .stderr_path = m.log_path});
+  Result<std::unique_ptr<ChildProcess>> process = ChildProcess::spawn({.argv = m.plan.argv, .stderr_path = m.log_path});
   if (!process.ok()) {
     on_exit(m, fmt::format("could not be started: {}", process.status().message()));
     return;

@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
+#include "ppd/common/status.h"
 #include "ppd/launch/child_process.h"
 #include "ppd/launch/up_plan.h"
-#include "ppd/common/status.h"
 
 namespace ppd::launch {
 
@@ -29,9 +29,9 @@ struct UpMember {
   std::string ready_prefix;               // "ppd node ready" or "ppd router ready"
   std::unique_ptr<ChildProcess> process;  // nullptr while waiting to restart or gone
   State state = State::kStarting;
-  bool ports_pinned = false;   // plan.argv names the ports of the first start
-  int restarts = 0;            // restarts since the child was last ready for a minute
-  Clock::time_point since;     // when it became ready; when it was spawned while starting
+  bool ports_pinned = false;  // plan.argv names the ports of the first start
+  int restarts = 0;           // restarts since the child was last ready for a minute
+  Clock::time_point since;    // when it became ready; when it was spawned while starting
   Clock::time_point restart_at;
 };
 

@@ -30,10 +30,16 @@ ChildPlan plan_node(const UpOptions& o, const std::string& binary, const std::st
   const bool decode = role == ChildRole::kDecode;
   ChildPlan plan{.name = fmt::format("{}-{}", decode ? "decode" : "prefill", index), .role = role};
   const int num_nodes = o.num_prefill + o.num_decode;
-  plan.argv = {binary, "node", "--role", decode ? "decode" : "prefill", "--model", model_dir, "--name", plan.name,
-               "--host", o.node_host, "--port", "0", "--kv-port", "0",
-               "--threads", std::to_string(threads_per_node(o.num_threads, num_nodes)),
-               "--kv-cache-mib", std::to_string(o.kv_cache_mib), "--block-size", std::to_string(o.block_size)};
+  plan.argv = {binary,           "node",
+               "--role",         decode ? "decode" : "prefill",
+               "--model",        model_dir,
+               "--name",         plan.name,
+               "--host",         o.node_host,
+               "--port",         "0",
+               "--kv-port",      "0",
+               "--threads",      std::to_string(threads_per_node(o.num_threads, num_nodes)),
+               "--kv-cache-mib", std::to_string(o.kv_cache_mib),
+               "--block-size",   std::to_string(o.block_size)};
   // Only decode nodes pull KV, so only they get the emulated link.
   if (decode && o.link_bytes_per_s > 0) {
     plan.argv.insert(plan.argv.end(), {"--link-bytes-per-s", fmt::format("{}", o.link_bytes_per_s)});
@@ -41,7 +47,8 @@ ChildPlan plan_node(const UpOptions& o, const std::string& binary, const std::st
   if (decode && o.link_latency_us > 0) {
     plan.argv.insert(plan.argv.end(), {"--link-latency-us", std::to_string(o.link_latency_us)});
   }
-  if (!o.cluster_secret_file.empty()) plan.argv.insert(plan.argv.end(), {"--cluster-secret-file", o.cluster_secret_file});
+  if (!o.cluster_secret_file.empty())
+    plan.argv.insert(plan.argv.end(), {"--cluster-secret-file", o.cluster_secret_file});
   append_flags(&plan.argv, o.node_flags);
   return plan;
 }

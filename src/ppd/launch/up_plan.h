@@ -14,33 +14,33 @@
 namespace ppd::launch {
 
 struct UpOptions {
-  std::string model = "tiny";       // model directory or preset, resolved once by `ppd up`
-  int num_prefill = 1;              // prefill nodes, >= 0
-  int num_decode = 1;               // decode nodes, >= 1
-  std::string policy = "ppd";       // router policy, checked by the router
-  std::string host = "127.0.0.1";   // the router binds here (the public side)
-  std::string node_host = "127.0.0.1";  // the nodes bind here (the internal side)
-  int port = 8000;                  // router HTTP port; the nodes take free ports
-  int num_threads = 1;              // compute threads for all nodes together
-  int64_t kv_cache_mib = 1024;      // KV block pool per node, MiB
-  int block_size = 16;              // tokens per KV block
-  double link_bytes_per_s = 0;      // decode nodes' emulated KV link bandwidth; 0: off
-  int64_t link_latency_us = 0;      // decode nodes' emulated KV link latency; 0: none
-  std::string api_key;              // "": the router asks for none; written to a file for the router
-  std::string api_key_file;         // passed to the router as --api-key-file
-  std::string cluster_secret_file;  // passed to every child; "": $PPD_CLUSTER_SECRET (made if unset)
-  std::string router_flags;         // extra router flags, split on whitespace
-  std::string node_flags;           // extra flags for every node, split on whitespace
-  std::string log_dir;              // "": a new ppd-up-XXXXXX directory under $TMPDIR or /tmp
+  std::string model = "tiny";            // model directory or preset, resolved once by `ppd up`
+  int num_prefill = 1;                   // prefill nodes, >= 0
+  int num_decode = 1;                    // decode nodes, >= 1
+  std::string policy = "ppd";            // router policy, checked by the router
+  std::string host = "127.0.0.1";        // the router binds here (the public side)
+  std::string node_host = "127.0.0.1";   // the nodes bind here (the internal side)
+  int port = 8000;                       // router HTTP port; the nodes take free ports
+  int num_threads = 1;                   // compute threads for all nodes together
+  int64_t kv_cache_mib = 1024;           // KV block pool per node, MiB
+  int block_size = 16;                   // tokens per KV block
+  double link_bytes_per_s = 0;           // decode nodes' emulated KV link bandwidth; 0: off
+  int64_t link_latency_us = 0;           // decode nodes' emulated KV link latency; 0: none
+  std::string api_key;                   // "": the router asks for none; written to a file for the router
+  std::string api_key_file;              // passed to the router as --api-key-file
+  std::string cluster_secret_file;       // passed to every child; "": $PPD_CLUSTER_SECRET (made if unset)
+  std::string router_flags;              // extra router flags, split on whitespace
+  std::string node_flags;                // extra flags for every node, split on whitespace
+  std::string log_dir;                   // "": a new ppd-up-XXXXXX directory under $TMPDIR or /tmp
   int64_t startup_timeout_ms = 120'000;  // for all nodes to be ready, then again for the router
-  bool restart = true;              // a child that exits unexpectedly is started again, with backoff
+  bool restart = true;                   // a child that exits unexpectedly is started again, with backoff
 };
 
 enum class ChildRole { kPrefill, kDecode, kRouter };
 
 // One child of `ppd up`.
 struct ChildPlan {
-  std::string name;               // "prefill-0", "decode-1", "router"; also the log file's stem
+  std::string name;  // "prefill-0", "decode-1", "router"; also the log file's stem
   ChildRole role = ChildRole::kRouter;
   std::vector<std::string> argv;  // argv[0]: the ppd binary
 };

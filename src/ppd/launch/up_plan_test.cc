@@ -40,9 +40,11 @@ TEST(UpPlanTest, NodesArePrefillThenDecodeWithTheSameModelDirectory) {
   ASSERT_EQ(plans.size(), 3u);
   EXPECT_EQ(plans[0].name, "prefill-0");
   EXPECT_EQ(plans[0].role, ChildRole::kPrefill);
-  EXPECT_EQ(plans[0].argv, (Args{"/bin/ppd", "node", "--role", "prefill", "--model", "/models/tiny", "--name",
-                                 "prefill-0", "--host", "127.0.0.2", "--port", "0", "--kv-port", "0", "--threads", "2",
-                                 "--kv-cache-mib", "256", "--block-size", "32"}));
+  EXPECT_EQ(plans[0].argv,
+            (Args{"/bin/ppd",     "node",      "--role",    "prefill",   "--model",        "/models/tiny",
+                  "--name",       "prefill-0", "--host",    "127.0.0.2", "--port",         "0",
+                  "--kv-port",    "0",         "--threads", "2",         "--kv-cache-mib", "256",
+                  "--block-size", "32"}));
   EXPECT_EQ(plans[1].name, "decode-0");
   EXPECT_EQ(plans[1].role, ChildRole::kDecode);
   EXPECT_EQ(plans[2].name, "decode-1");
@@ -89,10 +91,26 @@ TEST(UpPlanTest, RouterGetsTargetsPolicyAndExtraFlags) {
       plan_router(o, "/bin/ppd", "/m", {.prefill = {"127.0.0.1:1", "127.0.0.1:2"}, .decode = {"127.0.0.1:3"}});
   EXPECT_EQ(plan.name, "router");
   EXPECT_EQ(plan.role, ChildRole::kRouter);
-  EXPECT_EQ(plan.argv, (Args{"/bin/ppd", "router", "--model", "/m", "--prefill", "127.0.0.1:1,127.0.0.1:2", "--decode",
-                             "127.0.0.1:3", "--policy", "pd", "--host", "127.0.0.1", "--port", "9000",
-                             "--api-key-file", "/logs/api-key", "--cluster-secret-file", "/etc/ppd/secret",
-                             "--max-body-bytes", "1000"}));
+  EXPECT_EQ(plan.argv, (Args{"/bin/ppd",
+                             "router",
+                             "--model",
+                             "/m",
+                             "--prefill",
+                             "127.0.0.1:1,127.0.0.1:2",
+                             "--decode",
+                             "127.0.0.1:3",
+                             "--policy",
+                             "pd",
+                             "--host",
+                             "127.0.0.1",
+                             "--port",
+                             "9000",
+                             "--api-key-file",
+                             "/logs/api-key",
+                             "--cluster-secret-file",
+                             "/etc/ppd/secret",
+                             "--max-body-bytes",
+                             "1000"}));
   const ChildPlan node = plan_nodes(o, "/bin/ppd", "/m")[0];
   const Args node_tail(node.argv.end() - 2, node.argv.end());
   EXPECT_EQ(node_tail, (Args{"--cluster-secret-file", "/etc/ppd/secret"}));

@@ -14,10 +14,10 @@
 namespace ppd::launch {
 
 struct UpProcessOptions {
-  std::vector<std::string> up_flags;    // the flags after `ppd up`
-  std::string log_dir;                  // the child's up.log and the cluster's --log-dir
-  int64_t ready_timeout_ms = 300'000;   // for the ready line
-  int64_t stop_grace_ms = 30'000;       // between SIGTERM and SIGKILL
+  std::vector<std::string> up_flags;   // the flags after `ppd up`
+  std::string log_dir;                 // the child's up.log and the cluster's --log-dir
+  int64_t ready_timeout_ms = 300'000;  // for the ready line
+  int64_t stop_grace_ms = 30'000;      // between SIGTERM and SIGKILL
 };
 
 class UpProcess {

@@ -22,16 +22,15 @@
 
 #include <fmt/format.h>
 
+#include "ppd/common/secret.h"
 #include "ppd/launch/child_process.h"
 #include "ppd/launch/log_dir.h"
-#include "ppd/model/model_source.h"
 #include "ppd/launch/up_cluster.h"
 #include "ppd/launch/up_plan.h"
-#include "ppd/common/secret.h"
+#include "ppd/model/model_source.h"
 
 namespace ppd::launch {
 namespace {
-
 
 using Clock = std::chrono::steady_clock;
 
@@ -78,8 +77,8 @@ Result<Ready> wait_ready(UpCluster& cluster, UpMember& m, Clock::time_point dead
     const int64_t left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left_ms <= 0) {
       return Status(StatusCode::kDeadlineExceeded,
-                    fmt::format("{}: not ready within {} ms (--startup-timeout-ms); see {}", m.plan.name,
-                                timeout_ms, m.log_path));
+                    fmt::format("{}: not ready within {} ms (--startup-timeout-ms); see {}", m.plan.name, timeout_ms,
+                                m.log_path));
     }
     Result<std::string> line = m.process->wait_for_line(m.ready_prefix, std::min(left_ms, kPollMs));
     if (line.ok()) {
@@ -118,10 +117,11 @@ void announce(const UpOptions& o, const Ready& router, const std::string& log_di
   const std::string model_field = model.ok() ? fmt::format("\"model\": \"{}\", ", *model) : "";
   const std::string auth =
       o.api_key_file.empty() ? "" : fmt::format(" -H \"Authorization: Bearer $(cat {})\"", o.api_key_file);
-  progress(fmt::format("try: curl http://{}/v1/chat/completions -H 'Content-Type: application/json'{} "
-                       "-d '{{{}\"messages\": [{{\"role\": \"user\", \"content\": \"Tell me a story.\"}}], "
-                       "\"max_tokens\": 32}}'",
-                       router.http, auth, model_field));
+  progress(
+      fmt::format("try: curl http://{}/v1/chat/completions -H 'Content-Type: application/json'{} "
+                  "-d '{{{}\"messages\": [{{\"role\": \"user\", \"content\": \"Tell me a story.\"}}], "
+                  "\"max_tokens\": 32}}'",
+                  router.http, auth, model_field));
   progress("Ctrl-C stops the cluster");
 }
 

@@ -42,7 +42,8 @@ struct Group {
 std::vector<Group> groups_of(const std::vector<RunEntry>& entries) {
   std::vector<Group> groups;
   for (const RunEntry& e : entries) {
-    auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) { return g.label == e.label && g.rate == e.rate; });
+    auto it = std::find_if(groups.begin(), groups.end(),
+                           [&](const Group& g) { return g.label == e.label && g.rate == e.rate; });
     if (it == groups.end()) it = groups.insert(groups.end(), Group{.label = e.label, .rate = e.rate});
     it->runs.push_back(&e);
   }
@@ -91,33 +92,36 @@ std::string cell(const Spread& s, int decimals, double scale = 1) {
 }
 
 std::string ratio(const Spread& value, const Spread& base) {
-  return value.ok() && base.ok() && base.median > 0 && value.median > 0 ? fmt::format("{:.2f}", value.median / base.median)
-                                                                        : "-";
+  return value.ok() && base.ok() && base.median > 0 && value.median > 0
+             ? fmt::format("{:.2f}", value.median / base.median)
+             : "-";
 }
 
 std::string rate_table(const std::vector<Group>& groups, double rate, const std::string& baseline) {
   const Group* base = find(groups, baseline, rate);
   std::string s = fmt::format("### {:g} conversations/s\n\n", rate);
-  s += fmt::format("| policy | runs | turn 2+ TTFT mean (ms) | ÷ {} | turn 2+ TPOT mean (ms) | ÷ {} | TPOT mean, all (ms) "
-                   "| turn 1 TTFT mean (ms) | SLO met % | goodput (req/s) | ok % | local % | KV moved (MB) | "
-                   "TTFT pred. error % |\n",
-                   baseline, baseline);
+  s += fmt::format(
+      "| policy | runs | turn 2+ TTFT mean (ms) | ÷ {} | turn 2+ TPOT mean (ms) | ÷ {} | TPOT mean, all (ms) "
+      "| turn 1 TTFT mean (ms) | SLO met % | goodput (req/s) | ok % | local % | KV moved (MB) | "
+      "TTFT pred. error % |\n",
+      baseline, baseline);
   s += "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
   for (const Group& g : groups) {
     if (g.rate != rate) continue;
-    s += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", g.label, g.runs.size(),
-                     cell(spread(g, t2_ttft), 0), base ? ratio(spread(g, t2_ttft), spread(*base, t2_ttft)) : "-",
-                     cell(spread(g, t2_tpot), 2), base ? ratio(spread(g, t2_tpot), spread(*base, t2_tpot)) : "-",
-                     cell(spread(g, all_tpot), 2), cell(spread(g, t1_ttft), 0), cell(spread(g, attainment), 1, 100),
-                     cell(spread(g, goodput), 2), cell(spread(g, success), 1, 100), cell(spread(g, local_share), 0, 100),
-                     cell(spread(g, kv_mb), 1), cell(spread(g, prediction_error), 1, 100));
+    s +=
+        fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", g.label, g.runs.size(),
+                    cell(spread(g, t2_ttft), 0), base ? ratio(spread(g, t2_ttft), spread(*base, t2_ttft)) : "-",
+                    cell(spread(g, t2_tpot), 2), base ? ratio(spread(g, t2_tpot), spread(*base, t2_tpot)) : "-",
+                    cell(spread(g, all_tpot), 2), cell(spread(g, t1_ttft), 0), cell(spread(g, attainment), 1, 100),
+                    cell(spread(g, goodput), 2), cell(spread(g, success), 1, 100), cell(spread(g, local_share), 0, 100),
+                    cell(spread(g, kv_mb), 1), cell(spread(g, prediction_error), 1, 100));
   }
   return s + "\n";
 }
 
 std::string subject_ratios(const std::vector<Group>& groups, const CompareContext& c) {
-  std::string s = fmt::format("## {} against each policy (ratio of medians; below 1: {} is faster)\n\n", c.subject,
-                              c.subject);
+  std::string s =
+      fmt::format("## {} against each policy (ratio of medians; below 1: {} is faster)\n\n", c.subject, c.subject);
   s += "| rate (conv/s) | other policy | turn 2+ TTFT | turn 2+ TPOT | TPOT, all | turn 1 TTFT |\n"
        "| --- | --- | --- | --- | --- | --- |\n";
   for (const double rate : rates_of(groups)) {
@@ -125,8 +129,9 @@ std::string subject_ratios(const std::vector<Group>& groups, const CompareContex
     if (me == nullptr) continue;
     for (const Group& g : groups) {
       if (g.rate != rate || g.label == c.subject) continue;
-      s += fmt::format("| {:g} | {} | {} | {} | {} | {} |\n", rate, g.label, ratio(spread(*me, t2_ttft), spread(g, t2_ttft)),
-                       ratio(spread(*me, t2_tpot), spread(g, t2_tpot)), ratio(spread(*me, all_tpot), spread(g, all_tpot)),
+      s += fmt::format("| {:g} | {} | {} | {} | {} | {} |\n", rate, g.label,
+                       ratio(spread(*me, t2_ttft), spread(g, t2_ttft)), ratio(spread(*me, t2_tpot), spread(g, t2_tpot)),
+                       ratio(spread(*me, all_tpot), spread(g, all_tpot)),
                        ratio(spread(*me, t1_ttft), spread(g, t1_ttft)));
     }
   }
@@ -135,10 +140,12 @@ std::string subject_ratios(const std::vector<Group>& groups, const CompareContex
 
 // Whether the SLO subject's attainment is the best median, or its range reaches the best's.
 std::string attainment_verdicts(const std::vector<Group>& groups, const CompareContext& c) {
-  const bool slo_ran = std::any_of(groups.begin(), groups.end(), [&](const Group& g) { return g.label == c.slo_subject; });
+  const bool slo_ran =
+      std::any_of(groups.begin(), groups.end(), [&](const Group& g) { return g.label == c.slo_subject; });
   const std::string who = slo_ran ? c.slo_subject : c.subject;
   std::string s = fmt::format("## SLO attainment: {} against the best other policy\n\n", who);
-  s += "| rate (conv/s) | best other policy | its SLO met % | " + who + " SLO met % | verdict |\n"
+  s += "| rate (conv/s) | best other policy | its SLO met % | " + who +
+       " SLO met % | verdict |\n"
        "| --- | --- | --- | --- | --- |\n";
   for (const double rate : rates_of(groups)) {
     const Group* me = find(groups, who, rate);
@@ -153,7 +160,8 @@ std::string attainment_verdicts(const std::vector<Group>& groups, const CompareC
     const std::string verdict = mine.median >= theirs.median ? "best"
                                 : mine.max >= theirs.min     ? "within the spread of the best"
                                                              : "behind";
-    s += fmt::format("| {:g} | {} | {} | {} | {} |\n", rate, best->label, cell(theirs, 1, 100), cell(mine, 1, 100), verdict);
+    s += fmt::format("| {:g} | {} | {} | {} | {} |\n", rate, best->label, cell(theirs, 1, 100), cell(mine, 1, 100),
+                     verdict);
   }
   return s + "\n";
 }
@@ -166,10 +174,10 @@ struct Criterion {
 };
 
 constexpr Criterion kCriteria[] = {
-    {"turn 2+ TTFT mean", t2_ttft, false},  {"turn 2+ TTFT p99", t2_ttft_p99, false},
-    {"turn 2+ TPOT mean", t2_tpot, false},  {"turn 2+ TPOT p99", t2_tpot_p99, false},
-    {"TPOT mean, all", all_tpot, false},    {"turn 1 TTFT mean", t1_ttft, false},
-    {"SLO attainment", attainment, true},   {"success rate", success, true},
+    {"turn 2+ TTFT mean", t2_ttft, false}, {"turn 2+ TTFT p99", t2_ttft_p99, false},
+    {"turn 2+ TPOT mean", t2_tpot, false}, {"turn 2+ TPOT p99", t2_tpot_p99, false},
+    {"TPOT mean, all", all_tpot, false},   {"turn 1 TTFT mean", t1_ttft, false},
+    {"SLO attainment", attainment, true},  {"success rate", success, true},
 };
 
 std::string losses(const std::vector<Group>& groups, const CompareContext& c) {
@@ -222,12 +230,13 @@ std::string compare_markdown(const std::vector<RunEntry>& entries, const Compare
   s += fmt::format("- Machine: {}\n- Cluster: {}\n- Workload: {}\n- Command: `{}`\n", c.machine, c.cluster, c.workload,
                    c.command);
   if (!c.slo.empty()) s += fmt::format("- SLOs (attainment and goodput): {}\n", c.slo);
-  s += fmt::format("- Metrics: vLLM's definitions (TTFT send → first token, TPOT = (E2E − TTFT)/(tokens − 1), means over "
-                   "successful requests); \"local\" is the share of routing decisions that took the local path; the "
-                   "prediction error is the median |predicted − taken| / taken of the router's turn-2+ TTFT "
-                   "predictions (ppd only). Each figure is the median over {} repeat(s) of the point, with the "
-                   "range [min-max] beside it.\n\n",
-                   repeats);
+  s += fmt::format(
+      "- Metrics: vLLM's definitions (TTFT send → first token, TPOT = (E2E − TTFT)/(tokens − 1), means over "
+      "successful requests); \"local\" is the share of routing decisions that took the local path; the "
+      "prediction error is the median |predicted − taken| / taken of the router's turn-2+ TTFT "
+      "predictions (ppd only). Each figure is the median over {} repeat(s) of the point, with the "
+      "range [min-max] beside it.\n\n",
+      repeats);
   if (groups.empty()) return s;
   s += "## Latency and SLOs per rate\n\n";
   for (const double rate : rates_of(groups)) s += rate_table(groups, rate, c.baseline);

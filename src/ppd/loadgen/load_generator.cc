@@ -5,6 +5,7 @@
 #include <memory>
 #include <utility>
 
+#include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -12,7 +13,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "ppd/loadgen/progress_bar.h"
@@ -71,7 +71,7 @@ struct Run {
   int num_conversations_left = 0;
   bool stopping = false;
   LoadResult result;
-  asio::signal_set* signals = nullptr;       // cancelled when the last conversation ends
+  asio::signal_set* signals = nullptr;           // cancelled when the last conversation ends
   asio::steady_timer* progress_timer = nullptr;  // likewise
 };
 
@@ -187,7 +187,8 @@ Result<std::string> probe_endpoint(const Endpoint& e, const LoadOptions& o) {
   net::HttpRequestSpec spec{.host = e.host, .port = e.port, .target = e.base_path + "/models", .timeout_ms = 10'000};
   if (!o.api_key.empty()) spec.headers.emplace_back("Authorization", "Bearer " + o.api_key);
   const Result<net::HttpResponse> answer = net::http_request_blocking(std::move(spec));
-  if (!answer.ok()) return unavailable("endpoint {}: GET {}/models failed: {}", e.url, e.base_path, answer.status().message());
+  if (!answer.ok())
+    return unavailable("endpoint {}: GET {}/models failed: {}", e.url, e.base_path, answer.status().message());
   if (answer->status_code != 200) {
     return unavailable("endpoint {}: GET {}/models answered HTTP {}: {}", e.url, e.base_path, answer->status_code,
                        answer->body.substr(0, 300));
@@ -206,7 +207,8 @@ namespace {
 Status check_options(const LoadOptions& o) {
   if (o.max_concurrency < 0) return invalid_argument("max_concurrency: must be >= 0; got {}", o.max_concurrency);
   PPD_RETURN_IF_ERROR(workload::check_replay_options(o.num_warmup_conversations, o.duration_s));
-  if (o.request_timeout_ms < 1) return invalid_argument("request_timeout_ms: must be >= 1; got {}", o.request_timeout_ms);
+  if (o.request_timeout_ms < 1)
+    return invalid_argument("request_timeout_ms: must be >= 1; got {}", o.request_timeout_ms);
   return Status::Ok();
 }
 

@@ -6,10 +6,10 @@
 #include <mutex>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "ppd/net/asio_util.h"
@@ -27,10 +27,11 @@ using boost::beast::http::verb;
 class FakeServer : public net::testing::ServerFixture {
  protected:
   void SetUp() override {
-    server().add_route(verb::get, "/v1/models", [](const net::HttpRequest&, net::ResponseWriter& w) -> asio::awaitable<void> {
-      const nlohmann::json body = {{"object", "list"}, {"data", {{{"id", "fake-model"}}}}};
-      co_await w.send_json(status::ok, body);
-    });
+    server().add_route(verb::get, "/v1/models",
+                       [](const net::HttpRequest&, net::ResponseWriter& w) -> asio::awaitable<void> {
+                         const nlohmann::json body = {{"object", "list"}, {"data", {{{"id", "fake-model"}}}}};
+                         co_await w.send_json(status::ok, body);
+                       });
     server().add_route(verb::post, "/v1/chat/completions",
                        [this](const net::HttpRequest& r, net::ResponseWriter& w) { return chat(r, w); });
     port_ = start_server();
@@ -65,13 +66,15 @@ class FakeServer : public net::testing::ServerFixture {
     co_await w.begin_stream("text/event-stream");
     const int n = body["max_tokens"].get<int>();
     for (int i = 0; i < n; ++i) {
-      const nlohmann::json chunk = {{"choices", {{{"delta", {{"content", fmt::format("{}w{}-{}", i ? " " : "", turn, i)}}}}}}};
+      const nlohmann::json chunk = {
+          {"choices", {{{"delta", {{"content", fmt::format("{}w{}-{}", i ? " " : "", turn, i)}}}}}}};
       const std::string line = "data: " + chunk.dump() + "\n\n";
       co_await w.write_chunk(line);
     }
-    const nlohmann::json usage = {{"choices", nlohmann::json::array()},
-                                  {"usage", {{"prompt_tokens", 10 * turn}, {"completion_tokens", n},
-                                             {"prompt_tokens_details", {{"cached_tokens", 5}}}}}};
+    const nlohmann::json usage = {
+        {"choices", nlohmann::json::array()},
+        {"usage",
+         {{"prompt_tokens", 10 * turn}, {"completion_tokens", n}, {"prompt_tokens_details", {{"cached_tokens", 5}}}}}};
     const std::string tail = "data: " + usage.dump() + "\n\ndata: [DONE]\n\n";
     co_await w.write_chunk(tail);
     co_await w.end_stream();
@@ -104,7 +107,8 @@ workload::Conversation conversation(int64_t id, double arrival_s, std::vector<in
 }
 
 TEST_F(FakeServer, TurnsRunInOrderWithTheAnswersAsReturned) {
-  const workload::Workload w{.name = "t", .conversations = {conversation(0, 0, {3, 2, 4}), conversation(1, 0.01, {1, 5})}};
+  const workload::Workload w{.name = "t",
+                             .conversations = {conversation(0, 0, {3, 2, 4}), conversation(1, 0.01, {1, 5})}};
   const Result<LoadResult> r = run(w);
   ASSERT_TRUE(r.ok()) << r.status().to_string();
   EXPECT_EQ(r->model, "fake-model");
@@ -183,7 +187,8 @@ TEST(LoadGeneratorTest, AnUnreachableEndpointIsAnError) {
   const Result<LoadResult> r = run_load(e, w, text, {}, progress);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
-  EXPECT_TRUE(r.status().message().starts_with("endpoint http://127.0.0.1:1: GET /v1/models failed: ")) << r.status().message();
+  EXPECT_TRUE(r.status().message().starts_with("endpoint http://127.0.0.1:1: GET /v1/models failed: "))
+      << r.status().message();
 }
 
 TEST(LoadGeneratorTest, BadOptionsAreErrors) {

@@ -9,11 +9,11 @@
 namespace ppd::loadgen {
 
 struct ProgressCounts {
-  int64_t num_turns = 0;      // turns in the workload
+  int64_t num_turns = 0;  // turns in the workload
   int64_t num_in_flight = 0;
-  int64_t num_finished = 0;   // answered or failed
+  int64_t num_finished = 0;  // answered or failed
   int64_t num_failed = 0;
-  int64_t num_skipped = 0;    // never to be sent
+  int64_t num_skipped = 0;  // never to be sent
 };
 
 // "[#########...........]  45%  120/266 turns  3 in flight  2 failed  0 skipped  12.3 s";

@@ -10,15 +10,15 @@ namespace {
 
 // Everyday words; most are one token in an English BPE vocabulary of a few thousand entries.
 constexpr std::string_view kWords[] = {
-    "the",   "a",     "cat",   "dog",    "sun",   "tree",  "house", "river", "small", "big",   "red",   "blue",
-    "green", "happy", "sad",   "little", "girl",  "boy",   "mom",   "dad",   "friend", "ball", "park",  "play",
-    "run",   "jump",  "walk",  "see",    "look",  "find",  "help",  "want",  "like",  "love",  "day",   "night",
-    "bird",  "fish",  "box",   "toy",    "car",   "book",  "door",  "room",  "bed",   "food",  "cake",  "milk",
-    "water", "sky",   "star",  "moon",   "rain",  "snow",  "wind",  "hill",  "road",  "town",  "king",  "queen",
-    "good",  "bad",   "hot",   "cold",   "fast",  "slow",  "old",   "new",   "long",  "short", "went",  "came",
-    "said",  "saw",   "had",   "was",    "is",    "and",   "to",    "of",    "in",    "on",    "with",  "for",
-    "he",    "she",   "they",  "it",     "we",    "you",   "one",   "two",   "three", "many",  "some",  "all",
-    "time",  "home",  "garden", "flower", "apple", "bread", "story", "game", "song",  "hat",   "shoe",  "cup"};
+    "the",   "a",     "cat",    "dog",    "sun",   "tree",  "house", "river", "small",  "big",   "red",  "blue",
+    "green", "happy", "sad",    "little", "girl",  "boy",   "mom",   "dad",   "friend", "ball",  "park", "play",
+    "run",   "jump",  "walk",   "see",    "look",  "find",  "help",  "want",  "like",   "love",  "day",  "night",
+    "bird",  "fish",  "box",    "toy",    "car",   "book",  "door",  "room",  "bed",    "food",  "cake", "milk",
+    "water", "sky",   "star",   "moon",   "rain",  "snow",  "wind",  "hill",  "road",   "town",  "king", "queen",
+    "good",  "bad",   "hot",    "cold",   "fast",  "slow",  "old",   "new",   "long",   "short", "went", "came",
+    "said",  "saw",   "had",    "was",    "is",    "and",   "to",    "of",    "in",     "on",    "with", "for",
+    "he",    "she",   "they",   "it",     "we",    "you",   "one",   "two",   "three",  "many",  "some", "all",
+    "time",  "home",  "garden", "flower", "apple", "bread", "story", "game",  "song",   "hat",   "shoe", "cup"};
 
 uint64_t word_hash(uint64_t seed, uint64_t key, uint64_t position) {
   return splitmix64_mix(splitmix64_mix(seed * kGoldenGamma + key) + position * kGoldenGamma);

@@ -4,7 +4,8 @@
 // and different keys give different texts (no accidental prefix sharing between messages).
 // With a tokenizer, each word's token count inside a text is measured once, the text is built
 // from those counts and its tail corrected against a measurement of the whole, so it has the
-// exact length when the list holds a one-token word; without one, a word counts as one token. Immutable after construction; const methods are thread-safe.
+// exact length when the list holds a one-token word; without one, a word counts as one token. Immutable after
+// construction; const methods are thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -32,7 +33,7 @@ class PromptText {
   int64_t append_word(uint64_t key, uint64_t position, int64_t max_tokens, std::string* text) const;
 
   struct Word {
-    std::string text;       // with a leading space
+    std::string text;  // with a leading space
     int64_t num_tokens = 1;
   };
   uint64_t seed_ = 0;

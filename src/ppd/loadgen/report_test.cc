@@ -53,7 +53,8 @@ TEST(CompareReportTest, MediansRangesAndTheSloVerdict) {
   EXPECT_NE(md.find("| 8.8 |"), std::string::npos) << md;  // ppd's prediction error, in %
   EXPECT_NE(md.find("- SLOs (attainment and goodput): TTFT <= 1 ms"), std::string::npos) << md;
   // pd's median 85% against ppd-slo's 75%, but ppd-slo reached 88%, above pd's lowest 80%.
-  EXPECT_NE(md.find("| 1 | pd | 85.0 [80.0-90.0] | 75.0 [70.0-88.0] | within the spread of the best |"), std::string::npos)
+  EXPECT_NE(md.find("| 1 | pd | 85.0 [80.0-90.0] | 75.0 [70.0-88.0] | within the spread of the best |"),
+            std::string::npos)
       << md;
   runs[4].summary.all.slo_attainment = 0.95;  // ppd-slo's repeat 1 now leads: median 88%
   EXPECT_NE(compare_markdown(runs, {.title = "T"}).find("| 88.0 [70.0-95.0] | best |"), std::string::npos);
@@ -83,8 +84,15 @@ TEST(RunReportTest, PlotsHoldOneLinePerLabelInRateOrder) {
 TEST(RunReportTest, EntryJsonAndTextCarryTheRun) {
   LoadResult load;
   load.model = "m";
-  load.records.push_back({.conversation_id = 0, .turn = 1, .ok = true, .send_s = 0, .first_token_s = 0.1, .end_s = 0.3,
-                          .token_times_s = {0.1, 0.2, 0.3}, .prompt_tokens = 10, .output_tokens = 3});
+  load.records.push_back({.conversation_id = 0,
+                          .turn = 1,
+                          .ok = true,
+                          .send_s = 0,
+                          .first_token_s = 0.1,
+                          .end_s = 0.3,
+                          .token_times_s = {0.1, 0.2, 0.3},
+                          .prompt_tokens = 10,
+                          .output_tokens = 3});
   load.duration_s = 0.3;
   load.num_skipped_turns = 2;
   const RunEntry e = make_entry("x", 1.5, std::move(load), {});

@@ -51,7 +51,8 @@ stats::PredictionErrorCounts ttft_prediction_errors(std::string_view text) {
     if (!has_label(labels, "quantity", "ttft") || !has_label(labels, "turn", "2+")) return;
     for (size_t i = 0; i < cumulative.size(); ++i) {
       const std::string le = i < stats::kPredictionErrorBounds.size()
-                                 ? fmt::format("{}", stats::kPredictionErrorBounds[i]) : std::string("+Inf");
+                                 ? fmt::format("{}", stats::kPredictionErrorBounds[i])
+                                 : std::string("+Inf");
       if (has_label(labels, "le", le)) cumulative[i] += v;
     }
   });

@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ppd/loadgen/chat_protocol.h"
 #include "ppd/common/status.h"
+#include "ppd/loadgen/chat_protocol.h"
 #include "ppd/stats/router_counters.h"
 
 namespace ppd::loadgen {

@@ -12,10 +12,11 @@ std::string rate_text(double rate) { return rate > 0 ? fmt::format("{:g} conv/s"
 
 std::string router_line(const stats::RouterCounters& c) {
   const double decisions = c.local_decisions + c.remote_decisions;
-  return fmt::format("router: {} local / {} remote decisions ({:.1f}% local), KV moved {:.1f} MB, prefix-hit tokens "
-                     "{:.0f} local / {:.0f} remote, {:.0f} retries\n",
-                     c.local_decisions, c.remote_decisions, decisions > 0 ? 100 * c.local_decisions / decisions : 0.0,
-                     c.kv_transfer_bytes / 1e6, c.prefix_hit_tokens_local, c.prefix_hit_tokens_remote, c.retries);
+  return fmt::format(
+      "router: {} local / {} remote decisions ({:.1f}% local), KV moved {:.1f} MB, prefix-hit tokens "
+      "{:.0f} local / {:.0f} remote, {:.0f} retries\n",
+      c.local_decisions, c.remote_decisions, decisions > 0 ? 100 * c.local_decisions / decisions : 0.0,
+      c.kv_transfer_bytes / 1e6, c.prefix_hit_tokens_local, c.prefix_hit_tokens_remote, c.retries);
 }
 
 // A value of one panel from a group summary.
@@ -28,9 +29,11 @@ struct Panel {
 };
 
 constexpr Panel kPanels[] = {
-    {"turn2_ttft_mean.png", "turn 2+ TTFT mean (ms)", [](const stats::RunSummary& s) { return s.turn2plus.ttft_ms.mean; }},
+    {"turn2_ttft_mean.png", "turn 2+ TTFT mean (ms)",
+     [](const stats::RunSummary& s) { return s.turn2plus.ttft_ms.mean; }},
     {"turn2_ttft_p99.png", "turn 2+ TTFT p99 (ms)", [](const stats::RunSummary& s) { return s.turn2plus.ttft_ms.p99; }},
-    {"turn2_tpot_mean.png", "turn 2+ TPOT mean (ms)", [](const stats::RunSummary& s) { return s.turn2plus.tpot_ms.mean; }},
+    {"turn2_tpot_mean.png", "turn 2+ TPOT mean (ms)",
+     [](const stats::RunSummary& s) { return s.turn2plus.tpot_ms.mean; }},
     {"turn2_tpot_p99.png", "turn 2+ TPOT p99 (ms)", [](const stats::RunSummary& s) { return s.turn2plus.tpot_ms.p99; }},
     {"turn1_ttft_mean.png", "turn 1 TTFT mean (ms)", [](const stats::RunSummary& s) { return s.turn1.ttft_ms.mean; }},
 };
@@ -45,7 +48,8 @@ std::string plot_script(const Panel& panel, const std::vector<RunEntry>& entries
     points[e.label].emplace_back(e.rate, panel.pick(e.summary));
   }
   std::string s = fmt::format(
-      "set terminal pngcairo size 800,500 noenhanced\nset output '{}/{}'\nset title '{}'\nset xlabel 'conversations/s'\n"
+      "set terminal pngcairo size 800,500 noenhanced\nset output '{}/{}'\nset title '{}'\nset xlabel "
+      "'conversations/s'\n"
       "set ylabel '{}'\nset key top left\nset grid\n",
       output_dir, panel.png_name, title, panel.ylabel);
   std::string plot = "plot ";
@@ -79,9 +83,9 @@ Result<RunEntry> run_and_measure(const Endpoint& endpoint, const workload::Workl
 }
 
 std::string format_entry(const RunEntry& e) {
-  std::string s = fmt::format("== {} at {}: {} requests measured over {:.1f} s, model {}{}\n", e.label,
-                              rate_text(e.rate), e.load.records.size(), e.load.duration_s, e.load.model,
-                              e.load.interrupted ? " (interrupted)" : "");
+  std::string s =
+      fmt::format("== {} at {}: {} requests measured over {:.1f} s, model {}{}\n", e.label, rate_text(e.rate),
+                  e.load.records.size(), e.load.duration_s, e.load.model, e.load.interrupted ? " (interrupted)" : "");
   s += stats::format_summary_table(e.summary);
   s += fmt::format("turns skipped: {}; warm-up requests not measured: {}\n", e.load.num_skipped_turns,
                    e.load.num_warmup_requests);

@@ -21,8 +21,8 @@ double seconds_since(SteadyTime::time_point start);
 
 struct TurnCall {
   const Endpoint* endpoint = nullptr;
-  std::string body;     // chat_request_body()
-  std::string api_key;  // "": no Authorization header
+  std::string body;        // chat_request_body()
+  std::string api_key;     // "": no Authorization header
   std::string session_id;  // sent as X-Session-ID (the conversation) when not empty
   int64_t timeout_ms = 300'000;
   SteadyTime::time_point start;  // the run's time origin

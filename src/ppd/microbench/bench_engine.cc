@@ -6,14 +6,14 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "ppd/microbench/bench_util.h"
-#include "ppd/model/model_source.h"
 #include "ppd/common/clock.h"
 #include "ppd/common/thread_pool.h"
 #include "ppd/engine/engine.h"
 #include "ppd/kernels/kernels.h"
 #include "ppd/kernels/roofline.h"
+#include "ppd/microbench/bench_util.h"
 #include "ppd/model/model_config.h"
+#include "ppd/model/model_source.h"
 
 namespace ppd::microbench {
 namespace {
@@ -48,15 +48,15 @@ struct ModelCosts {
   int64_t matmul_params = 0;  // per token, all layers: q/k/v/o + gate/up/down
   int64_t lm_head_params = 0;
   int64_t kv_bytes_per_token = 0;
-  int64_t streamed_weight_bytes = 0;  // read once per decode step
+  int64_t streamed_weight_bytes = 0;    // read once per decode step
   int64_t attention_flops_per_key = 0;  // QK + PV, all layers and heads
 };
 
 ModelCosts costs_of(const model::ModelConfig& c) {
   const int64_t q_dim = int64_t{c.num_heads} * c.head_dim;
   const int64_t kv_dim = int64_t{c.num_kv_heads} * c.head_dim;
-  const int64_t per_layer = c.hidden_size * (q_dim + 2 * kv_dim) + q_dim * c.hidden_size +
-                            3 * int64_t{c.hidden_size} * c.intermediate_size;
+  const int64_t per_layer =
+      c.hidden_size * (q_dim + 2 * kv_dim) + q_dim * c.hidden_size + 3 * int64_t{c.hidden_size} * c.intermediate_size;
   ModelCosts m;
   m.matmul_params = per_layer * c.num_layers;
   m.lm_head_params = int64_t{c.vocab_size} * c.hidden_size;
@@ -99,15 +99,18 @@ Result<EngineBenchRow> bench_prefill(const BenchContext& ctx) {
   std::vector<PairedSample> samples;
   for (int r = 0; r <= ctx.options.repeats; ++r) {  // r == 0 warms up
     const double limit = ctx.options.probe_limits ? ctx.sgemm_probe->measure_gflops(2) : 0;
-    PPD_RETURN_IF_ERROR(engine->add_request({.prompt = bench_prompt(n, ctx.config.vocab_size, r),
-                                             .params = fixed_output(1)}).status());
+    PPD_RETURN_IF_ERROR(
+        engine->add_request({.prompt = bench_prompt(n, ctx.config.vocab_size, r), .params = fixed_output(1)}).status());
     const engine::StepResult step = engine->step();
     if (step.outputs.size() != 1) return internal_error("prefill bench: the prompt did not finish in one step");
     const double t = static_cast<double>(step.stats.step_time_ns) * 1e-9;
     if (r > 0) samples.push_back({n / t, flops / t * 1e-9, limit});
   }
-  return summarize_row(samples, {.model = ctx.model_name, .threads = ctx.threads, .test = fmt::format("prefill {}", n),
-                             .unit = "GFLOP/s", .has_target = true});
+  return summarize_row(samples, {.model = ctx.model_name,
+                                 .threads = ctx.threads,
+                                 .test = fmt::format("prefill {}", n),
+                                 .unit = "GFLOP/s",
+                                 .has_target = true});
 }
 
 Result<EngineBenchRow> bench_decode(const BenchContext& ctx, int batch) {
@@ -121,8 +124,10 @@ Result<EngineBenchRow> bench_decode(const BenchContext& ctx, int batch) {
   const int per_seq_blocks = (ctx_len + max_tokens) / 16 + 2;
   PPD_ASSIGN_OR_RETURN(auto engine, bench_engine(ctx, std::max(ctx_len, batch), batch * per_seq_blocks));
   for (int b = 0; b < batch; ++b) {
-    PPD_RETURN_IF_ERROR(engine->add_request({.prompt = bench_prompt(ctx_len, ctx.config.vocab_size, 100 + b),
-                                             .params = fixed_output(max_tokens)}).status());
+    PPD_RETURN_IF_ERROR(engine
+                            ->add_request({.prompt = bench_prompt(ctx_len, ctx.config.vocab_size, 100 + b),
+                                           .params = fixed_output(max_tokens)})
+                            .status());
   }
   int num_started = 0;
   while (num_started < batch) {
@@ -141,25 +146,28 @@ Result<EngineBenchRow> bench_decode(const BenchContext& ctx, int batch) {
     for (int i = 0; i < n; ++i) {
       const engine::StepResult r = engine->step();
       if (r.stats.num_decode_sequences != batch || r.stats.num_prefill_tokens != 0) {
-        return internal_error("decode bench: a step ran {} decodes and {} prefill tokens",
-                              r.stats.num_decode_sequences, r.stats.num_prefill_tokens);
+        return internal_error("decode bench: a step ran {} decodes and {} prefill tokens", r.stats.num_decode_sequences,
+                              r.stats.num_prefill_tokens);
       }
       window_ns += r.stats.step_time_ns;
-      window_bytes += static_cast<double>(ctx.costs.streamed_weight_bytes) +
-                      static_cast<double>(r.stats.num_context_tokens) * static_cast<double>(ctx.costs.kv_bytes_per_token);
+      window_bytes +=
+          static_cast<double>(ctx.costs.streamed_weight_bytes) +
+          static_cast<double>(r.stats.num_context_tokens) * static_cast<double>(ctx.costs.kv_bytes_per_token);
     }
     const double seconds = static_cast<double>(window_ns) * 1e-9;
     samples.push_back({batch * n / seconds, window_bytes / seconds * 1e-9, limit});
   }
-  return summarize_row(samples, {.model = ctx.model_name, .threads = ctx.threads,
-                             .test = fmt::format("decode b={} ctx={}", batch, ctx_len), .unit = "GB/s",
-                             .has_target = batch == 1});
+  return summarize_row(samples, {.model = ctx.model_name,
+                                 .threads = ctx.threads,
+                                 .test = fmt::format("decode b={} ctx={}", batch, ctx_len),
+                                 .unit = "GB/s",
+                                 .has_target = batch == 1});
 }
 
 // One progress line: the row's speed, and its ratio to the machine limit when probed.
 void log_row(BenchContext& ctx, const EngineBenchRow& row, const char* limit_name) {
-  std::string line = fmt::format("[{} threads={}] {}: {:.0f} tokens/s", ctx.model_name, ctx.threads, row.test,
-                                 row.tokens_per_s);
+  std::string line =
+      fmt::format("[{} threads={}] {}: {:.0f} tokens/s", ctx.model_name, ctx.threads, row.test, row.tokens_per_s);
   if (row.limit > 0) line += fmt::format(", {:.2f} of {}", row.ratio, limit_name);
   ctx.log << line << "\n" << std::flush;
 }
@@ -190,9 +198,16 @@ Result<std::vector<EngineBenchRow>> run_engine_bench(const EngineBenchOptions& o
       kernels::ReadBandwidthProbe read_probe(&probe_pool, kReadProbeBytes);
       kernels::SgemmProbe sgemm_probe(&probe_pool, options.prompt_tokens, 2 * config.intermediate_size,
                                       config.hidden_size);
-      BenchContext ctx{.options = options, .read_probe = &read_probe, .sgemm_probe = &sgemm_probe, .dir = dir,
-                       .model_name = name, .config = config, .costs = costs_of(config), .threads = threads,
-                       .clock = {}, .log = log};
+      BenchContext ctx{.options = options,
+                       .read_probe = &read_probe,
+                       .sgemm_probe = &sgemm_probe,
+                       .dir = dir,
+                       .model_name = name,
+                       .config = config,
+                       .costs = costs_of(config),
+                       .threads = threads,
+                       .clock = {},
+                       .log = log};
       PPD_RETURN_IF_ERROR(bench_model_threads(ctx, &rows));
     }
   }
@@ -201,8 +216,8 @@ Result<std::vector<EngineBenchRow>> run_engine_bench(const EngineBenchOptions& o
 
 std::string format_engine_bench(const std::vector<EngineBenchRow>& rows, const std::string& machine) {
   std::string out = fmt::format("machine: {}\n", machine);
-  out += fmt::format("{:<10} {:>7}  {:<22} {:>10} {:>18} {:>18} {:>8}  {}\n", "model", "threads", "test",
-                     "tokens/s", "achieved", "machine limit", "ratio", "target");
+  out += fmt::format("{:<10} {:>7}  {:<22} {:>10} {:>18} {:>18} {:>8}  {}\n", "model", "threads", "test", "tokens/s",
+                     "achieved", "machine limit", "ratio", "target");
   for (const EngineBenchRow& r : rows) {
     const double ratio = r.ratio;
     const std::string target = r.has_target ? (ratio >= 0.7 ? ">= 0.70 met" : ">= 0.70 MISSED") : "-";
@@ -217,9 +232,14 @@ std::string engine_bench_json(const std::vector<EngineBenchRow>& rows, const std
   j["machine"] = machine;
   j["rows"] = nlohmann::json::array();
   for (const EngineBenchRow& r : rows) {
-    j["rows"].push_back({{"model", r.model}, {"threads", r.threads}, {"test", r.test},
-                         {"tokens_per_s", r.tokens_per_s}, {"achieved", r.achieved}, {"limit", r.limit},
-                         {"unit", r.unit}, {"ratio", r.ratio}});
+    j["rows"].push_back({{"model", r.model},
+                         {"threads", r.threads},
+                         {"test", r.test},
+                         {"tokens_per_s", r.tokens_per_s},
+                         {"achieved", r.achieved},
+                         {"limit", r.limit},
+                         {"unit", r.unit},
+                         {"ratio", r.ratio}});
   }
   return j.dump(2) + "\n";
 }

@@ -18,11 +18,11 @@ namespace ppd::microbench {
 struct EngineBenchOptions {
   std::vector<std::string> models = {"small", "medium"};  // directories or presets
   std::vector<int> threads = {1, 2};
-  int prompt_tokens = 512;        // prefill test prompt length
-  int context_tokens = 512;       // decode test context length per sequence
+  int prompt_tokens = 512;   // prefill test prompt length
+  int context_tokens = 512;  // decode test context length per sequence
   std::vector<int> batches = {1, 8, 32};
-  int decode_steps = 64;          // timed decode steps per batch size, in windows of 8
-  int repeats = 5;                // timed prefills
+  int decode_steps = 64;  // timed decode steps per batch size, in windows of 8
+  int repeats = 5;        // timed prefills
   std::string kernels = "auto";
   // Pair each timed piece with its machine-limit probe. Off, the steps run back to back as on
   // a serving node (a probe leaves the caches cold for the steps after it), and the rows'
@@ -33,13 +33,13 @@ struct EngineBenchOptions {
 struct EngineBenchRow {
   std::string model;
   int threads = 0;
-  std::string test;          // "prefill 512" or "decode b=8 ctx=512"
+  std::string test;  // "prefill 512" or "decode b=8 ctx=512"
   double tokens_per_s = 0;
-  double achieved = 0;       // GFLOP/s (prefill) or GB/s (decode)
-  double limit = 0;          // same unit, measured on this machine
-  double ratio = 0;          // achieved / limit
-  std::string unit;          // "GFLOP/s" or "GB/s"
-  bool has_target = false;   // the 70%-of-limit targets: prefill, decode at batch 1
+  double achieved = 0;      // GFLOP/s (prefill) or GB/s (decode)
+  double limit = 0;         // same unit, measured on this machine
+  double ratio = 0;         // achieved / limit
+  std::string unit;         // "GFLOP/s" or "GB/s"
+  bool has_target = false;  // the 70%-of-limit targets: prefill, decode at batch 1
 };
 
 // Runs every (model, threads) combination; progress goes to `log`.

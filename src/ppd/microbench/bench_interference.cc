@@ -8,13 +8,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "ppd/microbench/bench_util.h"
-#include "ppd/model/model_source.h"
 #include "ppd/common/clock.h"
 #include "ppd/common/file.h"
 #include "ppd/engine/engine.h"
 #include "ppd/kernels/blas_core.h"
+#include "ppd/microbench/bench_util.h"
 #include "ppd/model/model_config.h"
+#include "ppd/model/model_source.h"
 
 namespace ppd::microbench {
 namespace {
@@ -88,8 +88,10 @@ Status cache_prefix(engine::Engine& engine, const std::vector<TokenId>& prefix) 
 Status start_decode_batch(engine::Engine& engine, const InterferenceBenchOptions& o, int batch) {
   const int vocab = engine.config().vocab_size;
   for (int i = 0; i < batch; ++i) {
-    PPD_RETURN_IF_ERROR(engine.add_request({.prompt = bench_prompt(o.context_tokens, vocab, kDecodeSeed + i),
-                                            .params = fixed_output(decode_output_tokens(o, batch))}).status());
+    PPD_RETURN_IF_ERROR(engine
+                            .add_request({.prompt = bench_prompt(o.context_tokens, vocab, kDecodeSeed + i),
+                                          .params = fixed_output(decode_output_tokens(o, batch))})
+                            .status());
   }
   int num_started = 0;
   for (int steps = 0; num_started < batch; ++steps) {
@@ -110,7 +112,7 @@ struct TimedStep {
 // Runs one step that must hold exactly `batch` decodes and `num_prefill_tokens` new prompt
 // tokens; with `prefill`, that request must finish in the step (it asks for one token).
 Result<TimedStep> timed_step(engine::Engine& engine, int batch, int num_prefill_tokens,
-                              std::optional<RequestId> prefill) {
+                             std::optional<RequestId> prefill) {
   const engine::StepResult r = engine.step();
   if (r.stats.num_decode_sequences != batch || r.stats.num_prefill_tokens != num_prefill_tokens) {
     return internal_error("interference bench: a step ran {} decodes and {} prefill tokens; expected {} and {}",
@@ -147,8 +149,7 @@ struct PairSamples {
 
 // One decode-only step, then the same batch plus `prompt`, of which `num_cached_tokens`
 // must come from the prefix cache.
-Result<StepPair> measure_pair(engine::Engine& engine, int batch, std::vector<TokenId> prompt,
-                              int num_cached_tokens) {
+Result<StepPair> measure_pair(engine::Engine& engine, int batch, std::vector<TokenId> prompt, int num_cached_tokens) {
   const int num_new_tokens = static_cast<int>(prompt.size()) - num_cached_tokens;
   PPD_ASSIGN_OR_RETURN(const TimedStep decode, timed_step(engine, batch, 0, std::nullopt));
   PPD_ASSIGN_OR_RETURN(const RequestId id,
@@ -215,18 +216,19 @@ Result<std::vector<InterferenceRow>> run_interference_bench(const InterferenceBe
   std::vector<InterferenceRow> rows;
   for (int batch : options.batches) {
     PPD_ASSIGN_OR_RETURN(const InterferenceRow row, measure_batch(options, dir, batch));
-    log << fmt::format("[{} threads={}] b={}: decode {:.2f} ms; + full prefill {:.2f} ms ({:.1f}x); "
-                       "+ append-prefill {:.2f} ms ({:.1f}x)\n",
-                       options.model, options.threads, batch, row.decode_ms, row.full_prefill.step_ms,
-                       row.full_prefill.slowdown, row.append_prefill.step_ms, row.append_prefill.slowdown)
+    log << fmt::format(
+               "[{} threads={}] b={}: decode {:.2f} ms; + full prefill {:.2f} ms ({:.1f}x); "
+               "+ append-prefill {:.2f} ms ({:.1f}x)\n",
+               options.model, options.threads, batch, row.decode_ms, row.full_prefill.step_ms,
+               row.full_prefill.slowdown, row.append_prefill.step_ms, row.append_prefill.slowdown)
         << std::flush;
     rows.push_back(row);
   }
   return rows;
 }
 
-std::string format_interference_bench(const std::vector<InterferenceRow>& rows,
-                                      const InterferenceBenchOptions& options, const std::string& machine) {
+std::string format_interference_bench(const std::vector<InterferenceRow>& rows, const InterferenceBenchOptions& options,
+                                      const std::string& machine) {
   const InterferenceBenchOptions& o = options;
   std::string out = fmt::format("machine: {}\n", machine);
   out += fmt::format("model {}, threads {}, {} tokens of context per decoding sequence, medians of {} repeats\n",
@@ -247,22 +249,31 @@ std::string format_interference_bench(const std::vector<InterferenceRow>& rows,
   return out;
 }
 
-std::string interference_bench_json(const std::vector<InterferenceRow>& rows,
-                                    const InterferenceBenchOptions& options, const std::string& machine) {
+std::string interference_bench_json(const std::vector<InterferenceRow>& rows, const InterferenceBenchOptions& options,
+                                    const std::string& machine) {
   auto mixed = [](const MixedStepResult& m) {
-    return nlohmann::json{{"new_tokens", m.num_new_tokens}, {"cached_tokens", m.num_cached_tokens},
-                          {"step_ms", m.step_ms}, {"slowdown", m.slowdown}, {"tokens_per_s", m.tokens_per_s}};
+    return nlohmann::json{{"new_tokens", m.num_new_tokens},
+                          {"cached_tokens", m.num_cached_tokens},
+                          {"step_ms", m.step_ms},
+                          {"slowdown", m.slowdown},
+                          {"tokens_per_s", m.tokens_per_s}};
   };
   nlohmann::json j;
   j["machine"] = machine;
-  j["options"] = {{"model", options.model}, {"threads", options.threads}, {"context_tokens", options.context_tokens},
-                  {"prefill_tokens", options.prefill_tokens}, {"append_tokens", options.append_tokens},
-                  {"append_cached_tokens", options.append_cached_tokens}, {"repeats", options.repeats},
+  j["options"] = {{"model", options.model},
+                  {"threads", options.threads},
+                  {"context_tokens", options.context_tokens},
+                  {"prefill_tokens", options.prefill_tokens},
+                  {"append_tokens", options.append_tokens},
+                  {"append_cached_tokens", options.append_cached_tokens},
+                  {"repeats", options.repeats},
                   {"kernels", options.kernels}};
   j["rows"] = nlohmann::json::array();
   for (const InterferenceRow& r : rows) {
-    j["rows"].push_back({{"batch", r.batch}, {"decode_ms", r.decode_ms},
-                         {"decode_tokens_per_s", r.decode_tokens_per_s}, {"full_prefill", mixed(r.full_prefill)},
+    j["rows"].push_back({{"batch", r.batch},
+                         {"decode_ms", r.decode_ms},
+                         {"decode_tokens_per_s", r.decode_tokens_per_s},
+                         {"full_prefill", mixed(r.full_prefill)},
                          {"append_prefill", mixed(r.append_prefill)}});
   }
   return j.dump(2) + "\n";

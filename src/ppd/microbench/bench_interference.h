@@ -12,19 +12,18 @@
 
 #include "ppd/common/status.h"
 
-
 namespace ppd::microbench {
 
 struct InterferenceBenchOptions {
-  std::string model = "small";        // model directory or preset (tiny, small, medium)
-  int threads = 1;                    // engine compute threads; >= 1
+  std::string model = "small";                      // model directory or preset (tiny, small, medium)
+  int threads = 1;                                  // engine compute threads; >= 1
   std::vector<int> batches = {1, 2, 4, 8, 16, 32};  // decode batch sizes; each >= 1
-  int context_tokens = 512;           // prompt of every decoding sequence; >= 1
-  int prefill_tokens = 512;           // N: the full prefill's prompt, nothing cached; >= 1
-  int append_tokens = 64;             // m: new tokens of the append-prefill; >= 1
-  int append_cached_tokens = 1024;    // n: its cached prefix; a positive multiple of 16 (block size)
-  int repeats = 5;                    // timed pairs per kind and batch size, after one warm-up; >= 1
-  std::string kernels = "auto";       // auto, scalar or avx2
+  int context_tokens = 512;                         // prompt of every decoding sequence; >= 1
+  int prefill_tokens = 512;                         // N: the full prefill's prompt, nothing cached; >= 1
+  int append_tokens = 64;                           // m: new tokens of the append-prefill; >= 1
+  int append_cached_tokens = 1024;                  // n: its cached prefix; a positive multiple of 16 (block size)
+  int repeats = 5;                                  // timed pairs per kind and batch size, after one warm-up; >= 1
+  std::string kernels = "auto";                     // auto, scalar or avx2
 };
 
 // One kind of mixed step (decodes + a prefill) at one batch size; medians over the repeats.
@@ -32,8 +31,8 @@ struct MixedStepResult {
   int num_new_tokens = 0;     // prompt tokens the prefill computed in the step
   int num_cached_tokens = 0;  // prompt tokens it took from the prefix cache (the same every repeat)
   double step_ms = 0;
-  double slowdown = 0;        // median of (mixed step / the decode-only step right before it)
-  double tokens_per_s = 0;    // (decodes + new prefill tokens) / step_ms
+  double slowdown = 0;      // median of (mixed step / the decode-only step right before it)
+  double tokens_per_s = 0;  // (decodes + new prefill tokens) / step_ms
 };
 
 struct InterferenceRow {
@@ -47,14 +46,13 @@ struct InterferenceRow {
 // Validates the options (INVALID_ARGUMENT naming the field), then measures every batch size
 // on a fresh engine; progress goes to `log`. INTERNAL when a step did not hold the batch it
 // was set up for (e.g. the append-prefill missed the prefix cache).
-Result<std::vector<InterferenceRow>> run_interference_bench(const InterferenceBenchOptions& options,
-                                                            std::ostream& log);
+Result<std::vector<InterferenceRow>> run_interference_bench(const InterferenceBenchOptions& options, std::ostream& log);
 
 // The report: machine line, the settings, then one table row per batch size.
-std::string format_interference_bench(const std::vector<InterferenceRow>& rows,
-                                      const InterferenceBenchOptions& options, const std::string& machine);
-std::string interference_bench_json(const std::vector<InterferenceRow>& rows,
-                                    const InterferenceBenchOptions& options, const std::string& machine);
+std::string format_interference_bench(const std::vector<InterferenceRow>& rows, const InterferenceBenchOptions& options,
+                                      const std::string& machine);
+std::string interference_bench_json(const std::vector<InterferenceRow>& rows, const InterferenceBenchOptions& options,
+                                    const std::string& machine);
 
 // Adds `interference` (flags and --help) under the `bench` command; see commands.h for
 // exit codes.

@@ -29,8 +29,14 @@ class BenchInterferenceTest : public ::testing::Test {
   }
 
   InterferenceBenchOptions tiny_options() const {
-    return {.model = model_dir_, .threads = 1, .batches = {1, 2}, .context_tokens = 20, .prefill_tokens = 24,
-            .append_tokens = 5, .append_cached_tokens = 32, .repeats = 1};
+    return {.model = model_dir_,
+            .threads = 1,
+            .batches = {1, 2},
+            .context_tokens = 20,
+            .prefill_tokens = 24,
+            .append_tokens = 5,
+            .append_cached_tokens = 32,
+            .repeats = 1};
   }
 
   static inline std::filesystem::path cache_dir_;
@@ -74,8 +80,7 @@ TEST_F(BenchInterferenceTest, RejectsACachedPrefixThatIsNotWholeBlocks) {
   std::ostringstream log;
   const Result<std::vector<InterferenceRow>> rows = run_interference_bench(options, log);
   ASSERT_FALSE(rows.ok());
-  EXPECT_EQ(rows.status().message(),
-            "append_cached_tokens: must be a positive multiple of the block size 16; got 40");
+  EXPECT_EQ(rows.status().message(), "append_cached_tokens: must be a positive multiple of the block size 16; got 40");
 }
 
 }  // namespace

@@ -14,7 +14,6 @@
 #include <string_view>
 #include <vector>
 
-
 #include "ppd/common/status.h"
 
 namespace ppd::microbench {
@@ -23,13 +22,13 @@ namespace ppd::microbench {
 inline constexpr int kRouterBenchPromptTokens = 16;
 
 struct RouterBenchOptions {
-  std::string model = "tiny";       // model directory or preset the children serve
-  int num_decisions = 100'000;      // part 1: routed requests per policy; [1, 10'000'000]
-  int num_requests = 500;           // part 2: A/B pairs; [1, 1'000'000]
-  int num_streams = 1000;           // part 3: concurrent SSE streams; [1, 100'000]
-  uint32_t seed = 1;                // conversations, requests and prompts
-  int num_conversations = 10'000;   // part 1: cached conversations; >= 1
-  int stream_max_tokens = 256;      // part 3: output tokens per stream; >= 1
+  std::string model = "tiny";      // model directory or preset the children serve
+  int num_decisions = 100'000;     // part 1: routed requests per policy; [1, 10'000'000]
+  int num_requests = 500;          // part 2: A/B pairs; [1, 1'000'000]
+  int num_streams = 1000;          // part 3: concurrent SSE streams; [1, 100'000]
+  uint32_t seed = 1;               // conversations, requests and prompts
+  int num_conversations = 10'000;  // part 1: cached conversations; >= 1
+  int stream_max_tokens = 256;     // part 3: output tokens per stream; >= 1
 };
 
 // Nearest-rank percentile: the smallest sample with at least q of the samples at or below it.
@@ -62,8 +61,8 @@ Result<ProcStatus> read_proc_status(pid_t pid);
 struct DecisionRow {
   std::string policy;
   LatencySummary route;
-  double ratio_p50 = 0;  // route p50 / lookup p50
-  double ratio_p99 = 0;  // route p99 / lookup p99
+  double ratio_p50 = 0;       // route p50 / lookup p50
+  double ratio_p99 = 0;       // route p99 / lookup p99
   double local_fraction = 0;  // of the decisions, how many took the local path
 };
 
@@ -92,20 +91,20 @@ struct ServingTarget {
 };
 
 struct LatencyReport {
-  LatencySummary direct;      // A: POST /generate on the node
-  LatencySummary via_router;  // B: POST /v1/completions on the router
-  LatencySummary added;       // per-pair B - A
+  LatencySummary direct;         // A: POST /generate on the node
+  LatencySummary via_router;     // B: POST /v1/completions on the router
+  LatencySummary added;          // per-pair B - A
   double p99_difference_us = 0;  // p99(B) - p99(A)
 };
 
 struct StreamReport {
   int num_streams = 0;
-  int num_ok = 0;             // 200, no error event, a final "data: [DONE]"
+  int num_ok = 0;  // 200, no error event, a final "data: [DONE]"
   int num_failed = 0;
-  std::string first_error;    // of the failed ones, the first
-  int max_in_flight = 0;      // streams open at once, at the samples
+  std::string first_error;      // of the failed ones, the first
+  int max_in_flight = 0;        // streams open at once, at the samples
   int max_with_first_data = 0;  // open streams that had received data, at the samples
-  int node_max_running = 0;   // from the node's /health during the streams
+  int node_max_running = 0;     // from the node's /health during the streams
   int node_max_waiting = 0;
   int node_max_num_running = 0;  // the node's scheduler limit (its default)
   double duration_s = 0;

@@ -10,8 +10,8 @@
 
 #include <fmt/format.h>
 
-#include "ppd/microbench/bench_router.h"
 #include "ppd/kv/block_hash.h"
+#include "ppd/microbench/bench_router.h"
 #include "ppd/routing/policies.h"
 
 namespace ppd::microbench {
@@ -57,8 +57,11 @@ StepSample step(int prefill, int decodes, int64_t context, int64_t prefill_befor
   const double pairs = routing::prefill_pairs(prefill, prefill_before);
   const double us = kStepUs[0] + kStepUs[1] * prefill + kStepUs[2] * decodes + kStepUs[3] * context / 1000.0 +
                     kStepUs[4] * pairs / 1e6;
-  return {.num_prefill_tokens = prefill, .num_decode_sequences = decodes, .num_decode_context_tokens = context,
-          .step_us = us, .num_prefill_pairs = pairs};
+  return {.num_prefill_tokens = prefill,
+          .num_decode_sequences = decodes,
+          .num_decode_context_tokens = context,
+          .step_us = us,
+          .num_prefill_pairs = pairs};
 }
 
 // Recent steps of a node: prefill chunks on a prefill node; decodes with some append-prefill
@@ -83,11 +86,11 @@ Status add_nodes(ClusterView* view, std::vector<NodeId>* prefill, std::vector<No
     const NodeKind kind = is_prefill ? NodeKind::kPrefill : NodeKind::kDecode;
     PPD_ASSIGN_OR_RETURN(const NodeId id, view->add_node(fmt::format("127.0.0.1:{}", 9000 + i), kind));
     routing::NodeLoad load{.num_waiting = is_prefill ? 2 + k : k % 2,
-                          .num_running = is_prefill ? 1 : 16 + 4 * k,
-                          .num_pending_prefill_tokens = is_prefill ? 3072 + 1024 * k : 256 * k,
-                          .num_free_blocks = is_prefill ? 30000 : 20000 - 1000 * k,
-                          .transfer_bytes_per_s = is_prefill ? 0.0 : 1.5e9,
-                          .mean_decode_context_tokens = is_prefill ? 0.0 : 2200.0};
+                           .num_running = is_prefill ? 1 : 16 + 4 * k,
+                           .num_pending_prefill_tokens = is_prefill ? 3072 + 1024 * k : 256 * k,
+                           .num_free_blocks = is_prefill ? 30000 : 20000 - 1000 * k,
+                           .transfer_bytes_per_s = is_prefill ? 0.0 : 1.5e9,
+                           .mean_decode_context_tokens = is_prefill ? 0.0 : 2200.0};
     view->mutable_node(id).limits.max_model_len = 8192;
     view->apply_load(id, load, recent_steps(kind, load.num_running), 0);
     (is_prefill ? prefill : decode)->push_back(id);
@@ -103,8 +106,8 @@ std::vector<Conversation> add_conversations(const RouterBenchOptions& o, Cluster
   std::uniform_int_distribution<int> length(kMinConversationTokens, kMaxConversationTokens);
   std::vector<Conversation> conversations;
   for (int i = 0; i < o.num_conversations; ++i) {
-    Conversation c{.num_tokens = length(rng), .decode = decode[i % decode.size()],
-                   .prefill = prefill[i % prefill.size()]};
+    Conversation c{
+        .num_tokens = length(rng), .decode = decode[i % decode.size()], .prefill = prefill[i % prefill.size()]};
     const std::vector<TokenId> tokens = conversation_tokens(o.seed, i, c.num_tokens);
     const std::vector<BlockHash> hashes = kv::hash_full_blocks(kModelIdentity, tokens, kBlockSize);
     view->apply_kv_events(c.decode, hashes, {});
@@ -120,8 +123,8 @@ struct Request {
   RouteInput input;
 };
 
-std::vector<Request> make_batch(const RouterBenchOptions& o, const std::vector<Conversation>& conversations,
-                                int size, std::mt19937* rng) {
+std::vector<Request> make_batch(const RouterBenchOptions& o, const std::vector<Conversation>& conversations, int size,
+                                std::mt19937* rng) {
   std::uniform_int_distribution<int> pick(0, static_cast<int>(conversations.size()) - 1);
   std::uniform_int_distribution<TokenId> token(3, kVocab - 1);
   std::uniform_int_distribution<int> max_tokens(32, 512);
@@ -148,8 +151,8 @@ routing::LookupTable in_memory_table() {
   for (const routing::ContextClass context : {routing::ContextClass::kSmall, routing::ContextClass::kLarge}) {
     for (int io = 0; io <= static_cast<int>(routing::IoClass::kHugePaste); ++io) {
       for (size_t r = 0; r < table.rate_points.size(); ++r) {
-        const routing::TableCellKey key{.context = context, .io = static_cast<routing::IoClass>(io),
-                                       .rate_point = table.rate_points[r]};
+        const routing::TableCellKey key{
+            .context = context, .io = static_cast<routing::IoClass>(io), .rate_point = table.rate_points[r]};
         table.cells[key] = (io + static_cast<int>(r)) % 2 == 0;
       }
     }
@@ -178,7 +181,7 @@ double elapsed_us(SteadyTime::time_point start, SteadyTime::time_point end) {
 struct Samples {
   std::vector<std::vector<double>> us;
   std::vector<int64_t> num_local;
-  int64_t sink = 0;      // uses the lookups' results
+  int64_t sink = 0;  // uses the lookups' results
   int64_t num_blocks = 0;
 };
 
@@ -205,8 +208,9 @@ Status time_pass(const ClusterView& view, const std::vector<std::unique_ptr<rout
   return Status::Ok();
 }
 
-DecisionReport make_report(const ClusterView& view, const std::vector<std::unique_ptr<routing::RoutingPolicy>>& policies,
-                           Samples* s, int num_conversations) {
+DecisionReport make_report(const ClusterView& view,
+                           const std::vector<std::unique_ptr<routing::RoutingPolicy>>& policies, Samples* s,
+                           int num_conversations) {
   DecisionReport report{.num_prefill = kNumPrefill, .num_decode = kNumDecode, .num_conversations = num_conversations};
   report.num_cached_hashes = static_cast<int64_t>(view.prefix_index().num_hashes());
   report.lookup = summarize(std::move(s->us[0]));
@@ -230,7 +234,8 @@ Result<DecisionReport> run_decision_bench(const RouterBenchOptions& o, std::ostr
   std::vector<NodeId> prefill, decode;
   PPD_RETURN_IF_ERROR(add_nodes(&view, &prefill, &decode));
   log << fmt::format("decision time: caching {} conversations on {} nodes\n", o.num_conversations,
-                     kNumPrefill + kNumDecode) << std::flush;
+                     kNumPrefill + kNumDecode)
+      << std::flush;
   const std::vector<Conversation> conversations = add_conversations(o, &view, prefill, decode);
   PPD_ASSIGN_OR_RETURN(const auto policies, make_policies());
   Samples s{.us = std::vector<std::vector<double>>(policies.size() + 1),

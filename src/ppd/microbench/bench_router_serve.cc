@@ -13,18 +13,18 @@
 #include <ostream>
 #include <thread>
 
+#include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "ppd/microbench/bench_router.h"
-#include "ppd/microbench/bench_util.h"
 #include "ppd/launch/child_process.h"
 #include "ppd/launch/log_dir.h"
-#include "ppd/model/model_source.h"
 #include "ppd/launch/up_plan.h"
+#include "ppd/microbench/bench_router.h"
+#include "ppd/microbench/bench_util.h"
+#include "ppd/model/model_source.h"
 #include "ppd/net/http_client.h"
 
 namespace ppd::microbench {
@@ -59,8 +59,13 @@ Result<net::HttpResponse> run_blocking(asio::io_context& io, asio::awaitable<Res
 net::HttpRequestSpec request_spec(const std::string& host, uint16_t port, http_verb method, std::string target,
                                   std::string body) {
   std::string content_type = body.empty() ? "" : "application/json";
-  return {.host = host, .port = port, .method = method, .target = std::move(target), .body = std::move(body),
-          .content_type = std::move(content_type), .timeout_ms = kRequestTimeoutMs};
+  return {.host = host,
+          .port = port,
+          .method = method,
+          .target = std::move(target),
+          .body = std::move(body),
+          .content_type = std::move(content_type),
+          .timeout_ms = kRequestTimeoutMs};
 }
 
 // The router's --max-active-requests and --max-waiting-per-node: part 3's streams wait in the
@@ -120,20 +125,21 @@ Status BenchChildren::start(const RouterBenchOptions& o, std::ostream& log) {
   PPD_ASSIGN_OR_RETURN(const std::string binary, launch::self_binary_path());
   PPD_ASSIGN_OR_RETURN(const std::string model_dir, model::resolve_model_arg(o.model));
   PPD_ASSIGN_OR_RETURN(const std::string node_line,
-                       start_child("node", {binary, "node", "--role", "mixed", "--model", model_dir, "--name",
-                                            "bench-node", "--host", target_.host, "--port", "0", "--kv-port", "0",
-                                            "--threads", "1", "--kv-cache-mib", std::to_string(kKvCacheMib)},
+                       start_child("node",
+                                   {binary, "node", "--role", "mixed", "--model", model_dir, "--name", "bench-node",
+                                    "--host", target_.host, "--port", "0", "--kv-port", "0", "--threads", "1",
+                                    "--kv-cache-mib", std::to_string(kKvCacheMib)},
                                    "ppd node ready", &node_, log));
   PPD_ASSIGN_OR_RETURN(const std::string node_http, launch::ready_line_value(node_line, "http"));
   PPD_ASSIGN_OR_RETURN(const net::HostPort node_address, net::parse_host_port(node_http));
   target_.node_port = node_address.port;
   const std::string max_requests = std::to_string(admission_limit(o));
-  PPD_ASSIGN_OR_RETURN(const std::string router_line,
-                       start_child("router", {binary, "router", "--model", model_dir, "--decode", node_http, "--host",
-                                              target_.host, "--port", "0", "--policy", "local",
-                                              "--max-active-requests", max_requests, "--max-waiting-per-node",
-                                              max_requests},
-                                   "ppd router ready", &router_, log));
+  PPD_ASSIGN_OR_RETURN(
+      const std::string router_line,
+      start_child("router",
+                  {binary, "router", "--model", model_dir, "--decode", node_http, "--host", target_.host, "--port", "0",
+                   "--policy", "local", "--max-active-requests", max_requests, "--max-waiting-per-node", max_requests},
+                  "ppd router ready", &router_, log));
   PPD_ASSIGN_OR_RETURN(const std::string router_http, launch::ready_line_value(router_line, "http"));
   PPD_ASSIGN_OR_RETURN(const net::HostPort router_address, net::parse_host_port(router_http));
   PPD_ASSIGN_OR_RETURN(target_.served_model, launch::ready_line_value(router_line, "model"));
@@ -161,8 +167,8 @@ Status BenchChildren::wait_router_healthy(std::ostream& log) {
 
 Status BenchChildren::read_node_vocab() {
   PPD_ASSIGN_OR_RETURN(const net::HttpResponse r,
-                       run_blocking(io_, net::http_request(request_spec(target_.host, target_.node_port,
-                                                                        http_verb::get, "/health", ""))));
+                       run_blocking(io_, net::http_request(request_spec(target_.host, target_.node_port, http_verb::get,
+                                                                        "/health", ""))));
   const nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
   if (r.status_code != 200 || !j.is_object() || !j.contains("engine") || !j["engine"].contains("vocab_size")) {
     return unavailable("node /health: no engine.vocab_size; got HTTP {}", r.status_code);
@@ -200,8 +206,8 @@ Result<LatencyReport> run_latency_bench(const ServingTarget& t, const RouterBenc
   const std::vector<TokenId> prompt = bench_prompt(kRouterBenchPromptTokens, t.vocab_size, o.seed);
   const nlohmann::json direct_body = {{"token_ids", prompt},
                                       {"sampling", {{"max_tokens", 1}, {"temperature", 0}, {"ignore_eos", true}}}};
-  const nlohmann::json router_body = {{"model", t.served_model}, {"prompt", prompt}, {"max_tokens", 1},
-                                      {"temperature", 0}};
+  const nlohmann::json router_body = {
+      {"model", t.served_model}, {"prompt", prompt}, {"max_tokens", 1}, {"temperature", 0}};
   const net::HttpRequestSpec a = request_spec(t.host, t.node_port, http_verb::post, "/generate", direct_body.dump());
   const net::HttpRequestSpec b =
       request_spec(t.host, t.router_port, http_verb::post, "/v1/completions", router_body.dump());

@@ -5,13 +5,13 @@
 #include <chrono>
 #include <ostream>
 
+#include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "ppd/microbench/bench_router.h"
@@ -135,8 +135,7 @@ std::string stream_body(const ServingTarget& t, const RouterBenchOptions& o, int
 }  // namespace
 
 Result<StreamReport> run_stream_bench(const ServingTarget& t, const RouterBenchOptions& o, std::ostream& log) {
-  StreamReport report{.num_streams = o.num_streams,
-                      .node_max_num_running = sched::SchedulerOptions{}.max_num_running};
+  StreamReport report{.num_streams = o.num_streams, .node_max_num_running = sched::SchedulerOptions{}.max_num_running};
   PPD_ASSIGN_OR_RETURN(report.before, read_proc_status(t.router_pid));
   report.peak = report.before;
   log << fmt::format("concurrent streams: opening {} SSE streams of {} tokens through the router\n", o.num_streams,
@@ -145,9 +144,13 @@ Result<StreamReport> run_stream_bench(const ServingTarget& t, const RouterBenchO
   asio::io_context io;
   StreamCounters counters;
   for (int i = 0; i < o.num_streams; ++i) {
-    net::HttpRequestSpec spec{.host = t.host, .port = t.router_port, .method = http_verb::post,
-                              .target = "/v1/completions", .body = stream_body(t, o, i),
-                              .content_type = "application/json", .timeout_ms = kStreamTimeoutMs};
+    net::HttpRequestSpec spec{.host = t.host,
+                              .port = t.router_port,
+                              .method = http_verb::post,
+                              .target = "/v1/completions",
+                              .body = stream_body(t, o, i),
+                              .content_type = "application/json",
+                              .timeout_ms = kStreamTimeoutMs};
     asio::co_spawn(io, one_stream(std::move(spec), &counters), asio::detached);
   }
   asio::co_spawn(io, sample_until_done(t, &counters, &report, &log), asio::detached);

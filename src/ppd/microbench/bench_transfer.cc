@@ -34,16 +34,16 @@ std::string format_transfer_bench(const std::vector<TransferBenchRow>& rows, con
   std::string out = fmt::format("machine: {}\n", machine);
   out += fmt::format("loopback, one process; block_bytes {}; medians of {} samples\n", options.block_bytes,
                      options.repeats);
-  out += fmt::format("{:<30} {:>8} {:>10} {:>12} {:<12} {:>6}  {}\n", "test", "size", "MB/s", "reference",
-                     "", "ratio", "target");
+  out += fmt::format("{:<30} {:>8} {:>10} {:>12} {:<12} {:>6}  {}\n", "test", "size", "MB/s", "reference", "", "ratio",
+                     "target");
   for (const TransferBenchRow& r : rows) {
     if (!r.has_target) {
       out += fmt::format("{:<30} {:>8} {:>10.1f} {:>12} {:<12} {:>6}  {}\n", r.test, size_text(r.bytes), r.mb_per_s,
                          "-", "", "-", "-");
       continue;
     }
-    out += fmt::format("{:<30} {:>8} {:>10.1f} {:>12.1f} {:<12} {:>6.3f}  {}\n", r.test, size_text(r.bytes),
-                       r.mb_per_s, r.reference_mb_per_s, r.reference, r.ratio, target_text(r));
+    out += fmt::format("{:<30} {:>8} {:>10.1f} {:>12.1f} {:<12} {:>6.3f}  {}\n", r.test, size_text(r.bytes), r.mb_per_s,
+                       r.reference_mb_per_s, r.reference, r.ratio, target_text(r));
   }
   return out;
 }
@@ -57,11 +57,16 @@ std::string transfer_bench_json(const std::vector<TransferBenchRow>& rows, const
   j["link_inner"] = options.link_inner;
   j["rows"] = nlohmann::json::array();
   for (const TransferBenchRow& r : rows) {
-    j["rows"].push_back({{"test", r.test}, {"bytes", r.bytes}, {"mb_per_s", r.mb_per_s},
-                         {"reference", r.reference}, {"reference_mb_per_s", r.reference_mb_per_s},
-                         {"ratio", r.ratio}, {"min_ratio", r.min_ratio},
+    j["rows"].push_back({{"test", r.test},
+                         {"bytes", r.bytes},
+                         {"mb_per_s", r.mb_per_s},
+                         {"reference", r.reference},
+                         {"reference_mb_per_s", r.reference_mb_per_s},
+                         {"ratio", r.ratio},
+                         {"min_ratio", r.min_ratio},
                          {"max_ratio", std::isinf(r.max_ratio) ? nlohmann::json(nullptr) : nlohmann::json(r.max_ratio)},
-                         {"has_target", r.has_target}, {"met", !r.has_target || meets_target(r)}});
+                         {"has_target", r.has_target},
+                         {"met", !r.has_target || meets_target(r)}});
   }
   return j.dump(2) + "\n";
 }

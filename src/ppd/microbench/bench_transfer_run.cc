@@ -9,6 +9,7 @@
 
 #include <sys/prctl.h>
 
+#include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -17,11 +18,10 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <fmt/format.h>
 
+#include "ppd/common/clock.h"
 #include "ppd/microbench/bench_transfer.h"
 #include "ppd/microbench/bench_util.h"
-#include "ppd/common/clock.h"
 #include "ppd/transfer/emulated_link.h"
 #include "ppd/transfer/in_process_transport.h"
 #include "ppd/transfer/tcp_transport.h"
@@ -43,7 +43,7 @@ constexpr auto kLargeTransfers = [](const boost::system::error_code& ec, size_t)
   return ec ? 0 : size_t{16} << 20;
 };
 constexpr int64_t kMinBytesPerSample = int64_t{64} << 20;  // TCP samples repeat small pulls up to this
-constexpr double kMinLinkSecondsPerSample = 0.05;           // link samples repeat small pulls up to this
+constexpr double kMinLinkSecondsPerSample = 0.05;          // link samples repeat small pulls up to this
 
 // One pinned handle whose blocks are consecutive slices of one buffer. Read-only; thread-safe.
 class BenchSource final : public transfer::BlockSource {
@@ -124,11 +124,12 @@ int64_t bytes_of(std::span<const std::span<uint8_t>> dest) {
 template <typename T>
 T run_on(asio::io_context& ctx, asio::awaitable<T> task) {
   std::optional<T> out;
-  asio::co_spawn(ctx, [&]() -> asio::awaitable<void> { out.emplace(co_await std::move(task)); },
-                 [&](std::exception_ptr e) {
-                   ctx.stop();
-                   if (e) std::rethrow_exception(e);
-                 });
+  asio::co_spawn(
+      ctx, [&]() -> asio::awaitable<void> { out.emplace(co_await std::move(task)); },
+      [&](std::exception_ptr e) {
+        ctx.stop();
+        if (e) std::rethrow_exception(e);
+      });
   ctx.restart();
   ctx.run();
   return std::move(*out);
@@ -136,7 +137,7 @@ T run_on(asio::io_context& ctx, asio::awaitable<T> task) {
 
 // Pairs of (achieved, reference) bytes/s -> one row of medians.
 TransferBenchRow summarize_transfer(std::string test, std::string reference, int64_t bytes,
-                           const std::vector<std::pair<double, double>>& samples) {
+                                    const std::vector<std::pair<double, double>>& samples) {
   std::vector<double> achieved, ref, ratio;
   for (const auto& [a, r] : samples) {
     achieved.push_back(a / 1e6);
@@ -258,7 +259,8 @@ Result<TransferBenchRow> TransferBench::measure_tcp(int64_t bytes, std::ostream&
   std::vector<std::pair<double, double>> samples;
   for (int r = 0; r < options_.repeats; ++r) {
     PPD_ASSIGN_OR_RETURN(const double pull_s, run_on(client_ctx_, time_pulls(tcp_client_, request, dest, iterations)));
-    PPD_ASSIGN_OR_RETURN(const double copy_s, run_on(client_ctx_, time_socket_copies(*copy_client_, copy_dest, iterations)));
+    PPD_ASSIGN_OR_RETURN(const double copy_s,
+                         run_on(client_ctx_, time_socket_copies(*copy_client_, copy_dest, iterations)));
     const double moved = static_cast<double>(pulled) * iterations;
     samples.emplace_back(moved / pull_s, moved / copy_s);
     log << fmt::format("ppd bench transfer: tcp {} bytes x{} sample {}/{}: pull {:.1f} MB/s, socket copy {:.1f} MB/s\n",
@@ -275,9 +277,7 @@ KvTransport& TransferBench::link_inner() {
   return in_process_client_;
 }
 
-std::string TransferBench::link_inner_source() const {
-  return options_.link_inner == "tcp" ? kv_address_ : "bench";
-}
+std::string TransferBench::link_inner_source() const { return options_.link_inner == "tcp" ? kv_address_ : "bench"; }
 
 Result<TransferBenchRow> TransferBench::measure_link_inner(int64_t bytes, std::ostream& log) {
   const PullRequest request = request_for(link_inner_source(), bytes);
@@ -287,13 +287,15 @@ Result<TransferBenchRow> TransferBench::measure_link_inner(int64_t bytes, std::o
   PPD_RETURN_IF_ERROR(check_one_pull(link_inner(), request, dest));
   std::vector<std::pair<double, double>> samples;
   for (int r = 0; r < options_.repeats; ++r) {
-    PPD_ASSIGN_OR_RETURN(const double seconds, run_on(client_ctx_, time_pulls(link_inner(), request, dest, iterations)));
+    PPD_ASSIGN_OR_RETURN(const double seconds,
+                         run_on(client_ctx_, time_pulls(link_inner(), request, dest, iterations)));
     const double achieved = static_cast<double>(pulled) * iterations / seconds;
     samples.emplace_back(achieved, achieved);
     log << fmt::format("ppd bench transfer: {} pull {} bytes x{} sample {}/{}: {:.1f} MB/s\n", options_.link_inner,
                        pulled, iterations, r + 1, options_.repeats, achieved / 1e6);
   }
-  TransferBenchRow row = summarize_transfer(fmt::format("{} pull (link inner)", options_.link_inner), "-", pulled, samples);
+  TransferBenchRow row =
+      summarize_transfer(fmt::format("{} pull (link inner)", options_.link_inner), "-", pulled, samples);
   row.has_target = false;
   return row;
 }
@@ -306,8 +308,8 @@ Result<TransferBenchRow> TransferBench::measure_link(double bytes_per_s, int64_t
   const PullRequest request = request_for(link_inner_source(), bytes);
   const std::vector<std::span<uint8_t>> dest = dest_for(bytes);
   const int64_t pulled = bytes_of(dest);
-  const int iterations = static_cast<int>(
-      std::max(1.0, std::ceil(kMinLinkSecondsPerSample * bytes_per_s / static_cast<double>(pulled))));
+  const int iterations =
+      static_cast<int>(std::max(1.0, std::ceil(kMinLinkSecondsPerSample * bytes_per_s / static_cast<double>(pulled))));
   PPD_RETURN_IF_ERROR(check_one_pull(*link, request, dest));
   std::vector<std::pair<double, double>> samples;
   for (int r = 0; r < options_.repeats; ++r) {
@@ -317,8 +319,8 @@ Result<TransferBenchRow> TransferBench::measure_link(double bytes_per_s, int64_t
     log << fmt::format("ppd bench transfer: link {:.0f} MB/s {} bytes x{} sample {}/{}: {:.1f} MB/s\n",
                        bytes_per_s / 1e6, pulled, iterations, r + 1, options_.repeats, achieved / 1e6);
   }
-  TransferBenchRow row = summarize_transfer(fmt::format("link {:.0f} MB/s ({})", bytes_per_s / 1e6, options_.link_inner),
-                                   "configured", pulled, samples);
+  TransferBenchRow row = summarize_transfer(
+      fmt::format("link {:.0f} MB/s ({})", bytes_per_s / 1e6, options_.link_inner), "configured", pulled, samples);
   row.min_ratio = 0.95;
   row.max_ratio = 1.05;
   return row;
@@ -373,8 +375,8 @@ Result<std::vector<TransferBenchRow>> run_transfer_bench(const TransferBenchOpti
     PPD_ASSIGN_OR_RETURN(TransferBenchRow row, bench.measure_tcp(int64_t{mib} << 20, log));
     rows.push_back(std::move(row));
   }
-  const bool any_link = std::any_of(options.link_bytes_per_s.begin(), options.link_bytes_per_s.end(),
-                                    [](double b) { return b > 0; });
+  const bool any_link =
+      std::any_of(options.link_bytes_per_s.begin(), options.link_bytes_per_s.end(), [](double b) { return b > 0; });
   if (any_link) {
     const int max_mib = *std::max_element(options.sizes_mib.begin(), options.sizes_mib.end());
     PPD_ASSIGN_OR_RETURN(TransferBenchRow row, bench.measure_link_inner(int64_t{max_mib} << 20, log));

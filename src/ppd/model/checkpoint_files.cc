@@ -22,15 +22,13 @@ Result<std::map<std::string, std::string>> read_weight_map(const std::string& pa
   const auto it = root.find("weight_map");
   if (it == root.end()) return invalid_argument("{}: weight_map: missing", kIndexFileName);
   if (!it->is_object()) {
-    return invalid_argument("{}: weight_map: expected an object; got {}", kIndexFileName,
-                            json_excerpt(*it));
+    return invalid_argument("{}: weight_map: expected an object; got {}", kIndexFileName, json_excerpt(*it));
   }
   std::map<std::string, std::string> weight_map;
   for (const auto& [tensor, shard] : it->items()) {
     if (!shard.is_string() || !is_plain_file_name(shard.get<std::string>())) {
-      return invalid_argument(
-          "{}: weight_map[\"{}\"]: expected a file name in the model directory; got {}",
-          kIndexFileName, tensor, json_excerpt(shard));
+      return invalid_argument("{}: weight_map[\"{}\"]: expected a file name in the model directory; got {}",
+                              kIndexFileName, tensor, json_excerpt(shard));
     }
     weight_map[tensor] = shard.get<std::string>();
   }
@@ -61,8 +59,7 @@ Status CheckpointFiles::open_index(const std::string& dir) {
   std::sort(shard_names.begin(), shard_names.end());
   shard_names.erase(std::unique(shard_names.begin(), shard_names.end()), shard_names.end());
   for (const std::string& shard : shard_names) {
-    PPD_ASSIGN_OR_RETURN(SafetensorsFile file,
-                         SafetensorsFile::open(fmt::format("{}/{}", dir, shard)));
+    PPD_ASSIGN_OR_RETURN(SafetensorsFile file, SafetensorsFile::open(fmt::format("{}/{}", dir, shard)));
     files_.push_back(std::move(file));
   }
   for (const auto& [tensor, shard] : weight_map) {

@@ -7,9 +7,12 @@ namespace ppd::model {
 
 std::string_view dtype_name(Dtype dtype) {
   switch (dtype) {
-    case Dtype::kF32: return "F32";
-    case Dtype::kF16: return "F16";
-    case Dtype::kBF16: return "BF16";
+    case Dtype::kF32:
+      return "F32";
+    case Dtype::kF16:
+      return "F16";
+    case Dtype::kBF16:
+      return "BF16";
   }
   return "?";
 }
@@ -50,8 +53,8 @@ uint16_t f32_to_f16(float value) {
   const auto sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
   const uint32_t abs = x & 0x7fffffffu;
   if (abs > 0x7f800000u) return sign | 0x7e00u | ((abs >> 13) & 0x3ffu);  // NaN, quieted
-  if (abs >= 0x477ff000u) return sign | 0x7c00u;  // rounds past 65504: infinity
-  if (abs >= 0x38800000u) {                       // normal in f16
+  if (abs >= 0x477ff000u) return sign | 0x7c00u;                          // rounds past 65504: infinity
+  if (abs >= 0x38800000u) {                                               // normal in f16
     uint32_t h = ((abs >> 23) - 112) << 10 | ((abs >> 13) & 0x3ffu);
     const uint32_t rest = abs & 0x1fffu;
     if (rest > 0x1000u || (rest == 0x1000u && (h & 1u))) ++h;  // a carry bumps the exponent

@@ -22,8 +22,7 @@ Result<json> parse_json(std::string_view text, std::string_view source) {
   }
 }
 
-JsonReader::JsonReader(const json& object, std::string prefix)
-    : object_(object), prefix_(std::move(prefix)) {}
+JsonReader::JsonReader(const json& object, std::string prefix) : object_(object), prefix_(std::move(prefix)) {}
 
 const json* JsonReader::find(std::string_view key) const {
   const auto it = object_.find(key);
@@ -49,8 +48,7 @@ Result<std::optional<int64_t>> JsonReader::optional_int(std::string_view key) co
   }
   if (value->is_number_unsigned()) {
     const uint64_t u = value->get<uint64_t>();
-    if (u <= static_cast<uint64_t>(INT64_MAX))
-      return std::optional<int64_t>(static_cast<int64_t>(u));
+    if (u <= static_cast<uint64_t>(INT64_MAX)) return std::optional<int64_t>(static_cast<int64_t>(u));
     return error(key, fmt::format("integer {} is too large", u));
   }
   return type_error(key, "an integer");
@@ -62,8 +60,7 @@ Result<int64_t> JsonReader::required_int(std::string_view key) const {
   return *value;
 }
 
-Result<std::optional<int>> JsonReader::optional_int_in(std::string_view key, int64_t min,
-                                                       int64_t max) const {
+Result<std::optional<int>> JsonReader::optional_int_in(std::string_view key, int64_t min, int64_t max) const {
   PPD_ASSIGN_OR_RETURN(std::optional<int64_t> value, optional_int(key));
   if (!value) return std::optional<int>();
   max = std::min<int64_t>(max, INT32_MAX);

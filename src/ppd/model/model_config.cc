@@ -44,8 +44,7 @@ Result<Architecture> parse_model_type(const JsonReader& reader) {
   for (const ArchitectureInfo& info : kArchitectures) {
     if (info.model_type == model_type) return info.architecture;
   }
-  return reader.error("model_type",
-                      fmt::format("unknown \"{}\"; supported: llama, mistral, qwen2", model_type));
+  return reader.error("model_type", fmt::format("unknown \"{}\"; supported: llama, mistral, qwen2", model_type));
 }
 
 // `architectures` is optional; when present, every entry must agree with model_type.
@@ -56,48 +55,39 @@ Status check_architectures(const JsonReader& reader, Architecture architecture) 
   for (const json& entry : *list) {
     if (!entry.is_string()) return reader.type_error("architectures", "a list of strings");
     const std::string name = entry.get<std::string>();
-    const auto known =
-        std::find_if(kArchitectures.begin(), kArchitectures.end(),
-                     [&](const ArchitectureInfo& i) { return i.class_name == name; });
+    const auto known = std::find_if(kArchitectures.begin(), kArchitectures.end(),
+                                    [&](const ArchitectureInfo& i) { return i.class_name == name; });
     if (known == kArchitectures.end()) {
-      return reader.error("architectures",
-                          fmt::format("unknown \"{}\"; supported: LlamaForCausalLM, "
-                                      "MistralForCausalLM, Qwen2ForCausalLM",
-                                      name));
+      return reader.error("architectures", fmt::format("unknown \"{}\"; supported: LlamaForCausalLM, "
+                                                       "MistralForCausalLM, Qwen2ForCausalLM",
+                                                       name));
     }
     if (known->architecture != architecture) {
-      return reader.error("architectures", fmt::format("\"{}\" does not match model_type \"{}\"",
-                                                       name, info_of(architecture).model_type));
+      return reader.error("architectures", fmt::format("\"{}\" does not match model_type \"{}\"", name,
+                                                       info_of(architecture).model_type));
     }
   }
   return Status::Ok();
 }
 
 Status parse_shape(const JsonReader& reader, ModelConfig& config) {
-  PPD_ASSIGN_OR_RETURN(config.hidden_size,
-                       reader.required_int_in("hidden_size", 1, kMaxHiddenSize));
-  PPD_ASSIGN_OR_RETURN(config.intermediate_size,
-                       reader.required_int_in("intermediate_size", 1, kMaxIntermediateSize));
-  PPD_ASSIGN_OR_RETURN(config.num_layers,
-                       reader.required_int_in("num_hidden_layers", 1, kMaxLayers));
-  PPD_ASSIGN_OR_RETURN(config.num_heads,
-                       reader.required_int_in("num_attention_heads", 1, kMaxHeads));
+  PPD_ASSIGN_OR_RETURN(config.hidden_size, reader.required_int_in("hidden_size", 1, kMaxHiddenSize));
+  PPD_ASSIGN_OR_RETURN(config.intermediate_size, reader.required_int_in("intermediate_size", 1, kMaxIntermediateSize));
+  PPD_ASSIGN_OR_RETURN(config.num_layers, reader.required_int_in("num_hidden_layers", 1, kMaxLayers));
+  PPD_ASSIGN_OR_RETURN(config.num_heads, reader.required_int_in("num_attention_heads", 1, kMaxHeads));
   PPD_ASSIGN_OR_RETURN(config.vocab_size, reader.required_int_in("vocab_size", 1, kMaxVocabSize));
   PPD_ASSIGN_OR_RETURN(config.max_position_embeddings,
                        reader.required_int_in("max_position_embeddings", 1, kMaxPositions));
-  PPD_ASSIGN_OR_RETURN(std::optional<int> num_kv_heads,
-                       reader.optional_int_in("num_key_value_heads", 1, kMaxHeads));
+  PPD_ASSIGN_OR_RETURN(std::optional<int> num_kv_heads, reader.optional_int_in("num_key_value_heads", 1, kMaxHeads));
   config.num_kv_heads = num_kv_heads.value_or(config.num_heads);
   if (config.num_heads % config.num_kv_heads != 0) {
-    return reader.error("num_attention_heads",
-                        fmt::format("must be a multiple of num_key_value_heads ({}); got {}",
-                                    config.num_kv_heads, config.num_heads));
+    return reader.error("num_attention_heads", fmt::format("must be a multiple of num_key_value_heads ({}); got {}",
+                                                           config.num_kv_heads, config.num_heads));
   }
   PPD_ASSIGN_OR_RETURN(std::optional<int> head_dim, reader.optional_int_in("head_dim", 1, 65536));
   if (!head_dim && config.hidden_size % config.num_heads != 0) {
-    return reader.error("hidden_size",
-                        fmt::format("must be a multiple of num_attention_heads ({}); got {}",
-                                    config.num_heads, config.hidden_size));
+    return reader.error("hidden_size", fmt::format("must be a multiple of num_attention_heads ({}); got {}",
+                                                   config.num_heads, config.hidden_size));
   }
   config.head_dim = head_dim.value_or(config.hidden_size / config.num_heads);
   if (config.head_dim % 2 != 0) {
@@ -107,13 +97,11 @@ Status parse_shape(const JsonReader& reader, ModelConfig& config) {
   return Status::Ok();
 }
 
-Result<double> positive_number(const JsonReader& reader, std::string_view key,
-                               std::optional<double> default_value) {
+Result<double> positive_number(const JsonReader& reader, std::string_view key, std::optional<double> default_value) {
   PPD_ASSIGN_OR_RETURN(std::optional<double> value, reader.optional_number(key));
   if (!value && !default_value) return reader.error(key, "missing");
   const double v = value ? *value : *default_value;
-  if (!(v > 0) || !std::isfinite(v))
-    return reader.error(key, fmt::format("must be > 0; got {}", v));
+  if (!(v > 0) || !std::isfinite(v)) return reader.error(key, fmt::format("must be > 0; got {}", v));
   return v;
 }
 
@@ -121,18 +109,14 @@ Result<RopeScaling> parse_llama3_rope(const JsonReader& reader) {
   RopeScaling scaling;
   scaling.kind = RopeScalingKind::kLlama3;
   PPD_ASSIGN_OR_RETURN(scaling.factor, positive_number(reader, "factor", std::nullopt));
-  PPD_ASSIGN_OR_RETURN(scaling.low_freq_factor,
-                       positive_number(reader, "low_freq_factor", std::nullopt));
-  PPD_ASSIGN_OR_RETURN(scaling.high_freq_factor,
-                       positive_number(reader, "high_freq_factor", std::nullopt));
+  PPD_ASSIGN_OR_RETURN(scaling.low_freq_factor, positive_number(reader, "low_freq_factor", std::nullopt));
+  PPD_ASSIGN_OR_RETURN(scaling.high_freq_factor, positive_number(reader, "high_freq_factor", std::nullopt));
   if (scaling.high_freq_factor <= scaling.low_freq_factor) {
-    return reader.error("high_freq_factor",
-                        fmt::format("must be > low_freq_factor ({}); got {}",
-                                    scaling.low_freq_factor, scaling.high_freq_factor));
+    return reader.error("high_freq_factor", fmt::format("must be > low_freq_factor ({}); got {}",
+                                                        scaling.low_freq_factor, scaling.high_freq_factor));
   }
-  PPD_ASSIGN_OR_RETURN(
-      scaling.original_max_position_embeddings,
-      reader.required_int_in("original_max_position_embeddings", 1, kMaxPositions));
+  PPD_ASSIGN_OR_RETURN(scaling.original_max_position_embeddings,
+                       reader.required_int_in("original_max_position_embeddings", 1, kMaxPositions));
   return scaling;
 }
 
@@ -151,8 +135,7 @@ Result<RopeScaling> parse_rope_scaling(const JsonReader& reader) {
     return scaling;
   }
   if (type == "default") return RopeScaling{};
-  return rope.error(type_key,
-                    fmt::format("unsupported \"{}\"; supported: llama3, linear, default", type));
+  return rope.error(type_key, fmt::format("unsupported \"{}\"; supported: llama3, linear, default", type));
 }
 
 Status parse_features(const JsonReader& reader, ModelConfig& config) {
@@ -162,21 +145,18 @@ Status parse_features(const JsonReader& reader, ModelConfig& config) {
   }
   PPD_ASSIGN_OR_RETURN(std::optional<bool> mlp_bias, reader.optional_bool("mlp_bias"));
   if (mlp_bias.value_or(false)) {
-    return Status(StatusCode::kUnimplemented,
-                  reader.prefix() + "mlp_bias: true is not implemented");
+    return Status(StatusCode::kUnimplemented, reader.prefix() + "mlp_bias: true is not implemented");
   }
   PPD_ASSIGN_OR_RETURN(std::optional<bool> attention_bias, reader.optional_bool("attention_bias"));
   // Qwen2 always has q/k/v biases; Mistral never has them (HF ignores the field there).
-  config.attention_bias =
-      config.architecture == Architecture::kQwen2 ||
-      (config.architecture == Architecture::kLlama && attention_bias.value_or(false));
+  config.attention_bias = config.architecture == Architecture::kQwen2 ||
+                          (config.architecture == Architecture::kLlama && attention_bias.value_or(false));
   PPD_ASSIGN_OR_RETURN(std::optional<bool> tied, reader.optional_bool("tie_word_embeddings"));
   config.tie_word_embeddings = tied.value_or(false);
   PPD_ASSIGN_OR_RETURN(config.rms_norm_eps, positive_number(reader, "rms_norm_eps", 1e-6));
   PPD_ASSIGN_OR_RETURN(config.rope_theta, positive_number(reader, "rope_theta", 10000.0));
   PPD_ASSIGN_OR_RETURN(config.rope_scaling, parse_rope_scaling(reader));
-  PPD_ASSIGN_OR_RETURN(std::optional<int> window,
-                       reader.optional_int_in("sliding_window", 1, kMaxPositions));
+  PPD_ASSIGN_OR_RETURN(std::optional<int> window, reader.optional_int_in("sliding_window", 1, kMaxPositions));
   PPD_ASSIGN_OR_RETURN(std::optional<bool> use_window, reader.optional_bool("use_sliding_window"));
   const bool applies = config.architecture == Architecture::kMistral ||
                        (config.architecture == Architecture::kQwen2 && use_window.value_or(false));
@@ -184,19 +164,15 @@ Status parse_features(const JsonReader& reader, ModelConfig& config) {
   return Status::Ok();
 }
 
-Result<TokenId> token_id(const JsonReader& reader, std::string_view key, const json& value,
-                         int vocab_size) {
+Result<TokenId> token_id(const JsonReader& reader, std::string_view key, const json& value, int vocab_size) {
   if (!value.is_number_integer()) {
-    return reader.error(
-        key, fmt::format("expected an integer or a list of integers; got {}", json_excerpt(value)));
+    return reader.error(key, fmt::format("expected an integer or a list of integers; got {}", json_excerpt(value)));
   }
-  const int64_t id =
-      value.is_number_unsigned()
-          ? static_cast<int64_t>(std::min<uint64_t>(value.get<uint64_t>(), INT64_MAX))
-          : value.get<int64_t>();
+  const int64_t id = value.is_number_unsigned()
+                         ? static_cast<int64_t>(std::min<uint64_t>(value.get<uint64_t>(), INT64_MAX))
+                         : value.get<int64_t>();
   if (id < 0 || id >= vocab_size) {
-    return reader.error(key,
-                        fmt::format("must be in [0, {}); got {}", vocab_size, json_excerpt(value)));
+    return reader.error(key, fmt::format("must be in [0, {}); got {}", vocab_size, json_excerpt(value)));
   }
   return static_cast<TokenId>(id);
 }
@@ -205,8 +181,7 @@ Result<TokenId> token_id(const JsonReader& reader, std::string_view key, const j
 Status parse_special_tokens(const JsonReader& reader, ModelConfig& config) {
   if (const json* bos = reader.find("bos_token_id")) {
     if (!bos->is_number_integer()) return reader.type_error("bos_token_id", "an integer");
-    PPD_ASSIGN_OR_RETURN(config.bos_token_id,
-                         token_id(reader, "bos_token_id", *bos, config.vocab_size));
+    PPD_ASSIGN_OR_RETURN(config.bos_token_id, token_id(reader, "bos_token_id", *bos, config.vocab_size));
   }
   const json* eos = reader.find("eos_token_id");
   if (eos == nullptr) return Status::Ok();
@@ -237,8 +212,7 @@ std::string_view architecture_name(Architecture arch) { return info_of(arch).mod
 std::string_view architecture_class_name(Architecture arch) { return info_of(arch).class_name; }
 
 int ModelConfig::max_model_len() const {
-  return sliding_window > 0 ? std::min(max_position_embeddings, sliding_window)
-                            : max_position_embeddings;
+  return sliding_window > 0 ? std::min(max_position_embeddings, sliding_window) : max_position_embeddings;
 }
 
 int64_t ModelConfig::num_parameters() const {
@@ -265,8 +239,7 @@ Result<ModelConfig> parse_model_config(std::string_view json_text, std::string_v
   return config;
 }
 
-Status apply_generation_config(std::string_view json_text, std::string_view source,
-                               ModelConfig& config) {
+Status apply_generation_config(std::string_view json_text, std::string_view source, ModelConfig& config) {
   PPD_ASSIGN_OR_RETURN(json root, parse_json(json_text, source));
   PPD_ASSIGN_OR_RETURN(JsonReader reader, object_reader(root, source));
   return parse_special_tokens(reader, config);
@@ -289,7 +262,8 @@ namespace {
 nlohmann::ordered_json rope_scaling_json(const RopeScaling& scaling) {
   nlohmann::ordered_json rope;
   switch (scaling.kind) {
-    case RopeScalingKind::kNone: return nullptr;
+    case RopeScalingKind::kNone:
+      return nullptr;
     case RopeScalingKind::kLinear:
       rope["rope_type"] = "linear";
       rope["factor"] = scaling.factor;

@@ -22,8 +22,8 @@ enum class RopeScalingKind { kNone, kLlama3, kLinear };
 struct RopeScaling {
   RopeScalingKind kind = RopeScalingKind::kNone;
   double factor = 1.0;
-  double low_freq_factor = 1.0;                  // llama3 only
-  double high_freq_factor = 4.0;                 // llama3 only
+  double low_freq_factor = 1.0;                 // llama3 only
+  double high_freq_factor = 4.0;                // llama3 only
   int original_max_position_embeddings = 8192;  // llama3 only
 
   friend bool operator==(const RopeScaling&, const RopeScaling&) = default;
@@ -62,8 +62,7 @@ Result<ModelConfig> parse_model_config(std::string_view json_text, std::string_v
 
 // Overrides bos_token_id / eos_token_ids (mutates `config`) with those present in a
 // generation_config.json text; other keys are ignored. `source` names the file in errors.
-Status apply_generation_config(std::string_view json_text, std::string_view source,
-                               ModelConfig& config);
+Status apply_generation_config(std::string_view json_text, std::string_view source, ModelConfig& config);
 
 // Reads <dir>/config.json, and eos/bos overrides from <dir>/generation_config.json if present.
 // Error messages name the files by their full paths.

@@ -140,16 +140,14 @@ TEST(ModelConfigTest, MistralSlidingWindowCapsContext) {
 TEST(ModelConfigTest, ErrorMessages) {
   json config = llama_config();
   config["model_type"] = "gpt2";
-  EXPECT_EQ(error_of(config),
-            "config.json: model_type: unknown \"gpt2\"; supported: llama, mistral, qwen2");
+  EXPECT_EQ(error_of(config), "config.json: model_type: unknown \"gpt2\"; supported: llama, mistral, qwen2");
   config = llama_config();
   config["architectures"] = {"GPT2LMHeadModel"};
   EXPECT_EQ(error_of(config),
             "config.json: architectures: unknown \"GPT2LMHeadModel\"; supported: "
             "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM");
   config["architectures"] = {"Qwen2ForCausalLM"};
-  EXPECT_EQ(error_of(config),
-            "config.json: architectures: \"Qwen2ForCausalLM\" does not match model_type \"llama\"");
+  EXPECT_EQ(error_of(config), "config.json: architectures: \"Qwen2ForCausalLM\" does not match model_type \"llama\"");
   config = llama_config();
   config.erase("hidden_size");
   EXPECT_EQ(error_of(config), "config.json: hidden_size: missing");
@@ -158,13 +156,10 @@ TEST(ModelConfigTest, ErrorMessages) {
   config["hidden_size"] = 0;
   EXPECT_EQ(error_of(config), "config.json: hidden_size: must be in [1, 1048576]; got 0");
   config["hidden_size"] = 100;
-  EXPECT_EQ(error_of(config),
-            "config.json: hidden_size: must be a multiple of num_attention_heads (8); got 100");
+  EXPECT_EQ(error_of(config), "config.json: hidden_size: must be a multiple of num_attention_heads (8); got 100");
   config = llama_config();
   config["num_attention_heads"] = 6;
-  EXPECT_EQ(
-      error_of(config),
-      "config.json: num_attention_heads: must be a multiple of num_key_value_heads (4); got 6");
+  EXPECT_EQ(error_of(config), "config.json: num_attention_heads: must be a multiple of num_key_value_heads (4); got 6");
   config = llama_config();
   config["rms_norm_eps"] = "small";
   EXPECT_EQ(error_of(config), "config.json: rms_norm_eps: expected a number; got \"small\"");
@@ -189,14 +184,12 @@ TEST(ModelConfigTest, RopeAndTokenErrorMessages) {
   config["rope_scaling"] = {{"factor", 2.0}};
   EXPECT_EQ(error_of(config), "config.json: rope_scaling.type: missing");
   config["rope_scaling"] = "linear";
-  EXPECT_EQ(error_of(config),
-            "config.json: rope_scaling: expected null or an object; got \"linear\"");
+  EXPECT_EQ(error_of(config), "config.json: rope_scaling: expected null or an object; got \"linear\"");
   config = llama_config();
   config["eos_token_id"] = 5000;
   EXPECT_EQ(error_of(config), "config.json: eos_token_id: must be in [0, 1000); got 5000");
   config["eos_token_id"] = {2, "x"};
-  EXPECT_EQ(error_of(config),
-            "config.json: eos_token_id: expected an integer or a list of integers; got \"x\"");
+  EXPECT_EQ(error_of(config), "config.json: eos_token_id: expected an integer or a list of integers; got \"x\"");
   config = llama_config();
   config["bos_token_id"] = 1.5;
   EXPECT_EQ(error_of(config), "config.json: bos_token_id: expected an integer; got 1.5");
@@ -232,14 +225,13 @@ TEST(ModelConfigTest, LoadAppliesGenerationConfigAndNamesRealPaths) {
   EXPECT_EQ(loaded->bos_token_id, 3);
   EXPECT_EQ(loaded->eos_token_ids, (std::vector<TokenId>{2, 9}));
   ASSERT_TRUE(write_file(dir.file("generation_config.json"), R"({"eos_token_id": "x"})").ok());
-  EXPECT_EQ(load_model_config(dir.path()).status().message(),
-            dir.file("generation_config.json") +
-                ": eos_token_id: expected an integer or a list of integers; got \"x\"");
+  EXPECT_EQ(
+      load_model_config(dir.path()).status().message(),
+      dir.file("generation_config.json") + ": eos_token_id: expected an integer or a list of integers; got \"x\"");
   json config = llama_config();
   config.erase("vocab_size");
   ASSERT_TRUE(write_file(dir.file("config.json"), config.dump()).ok());
-  EXPECT_EQ(load_model_config(dir.path()).status().message(),
-            dir.file("config.json") + ": vocab_size: missing");
+  EXPECT_EQ(load_model_config(dir.path()).status().message(), dir.file("config.json") + ": vocab_size: missing");
 }
 
 TEST(ModelConfigTest, JsonRoundTrip) {

@@ -39,8 +39,7 @@ Result<uint64_t> compute_model_identity(const std::string& dir) {
   PPD_ASSIGN_OR_RETURN(std::string config, read_file(dir + "/config.json"));
   PPD_ASSIGN_OR_RETURN(std::vector<std::string> names, safetensors_file_names(dir));
   std::unique_ptr<XXH3_state_t, StateDeleter> state(XXH3_createState());
-  if (!state || XXH3_64bits_reset(state.get()) != XXH_OK)
-    return internal_error("xxh3: cannot create state");
+  if (!state || XXH3_64bits_reset(state.get()) != XXH_OK) return internal_error("xxh3: cannot create state");
   XXH3_64bits_update(state.get(), config.data(), config.size());
   for (const std::string& name : names) {
     PPD_ASSIGN_OR_RETURN(SafetensorsFile file, SafetensorsFile::open(dir + "/" + name));

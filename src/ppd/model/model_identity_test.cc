@@ -35,8 +35,7 @@ TEST(ModelIdentityTest, ChangesWithConfigOrWeights) {
 
 TEST(ModelIdentityTest, ShardedModelHashesEveryShard) {
   TempDir a;
-  ASSERT_TRUE(
-      synthesize_model(SynthOptions{*preset_config("tiny"), 5, Dtype::kF32, 2}, a.path()).ok());
+  ASSERT_TRUE(synthesize_model(SynthOptions{*preset_config("tiny"), 5, Dtype::kF32, 2}, a.path()).ok());
   const Result<uint64_t> sharded = compute_model_identity(a.path());
   ASSERT_TRUE(sharded.ok()) << sharded.status().to_string();
   fs::remove(a.file("model-00002-of-00002.safetensors"));
@@ -47,8 +46,7 @@ TEST(ModelIdentityTest, Errors) {
   TempDir empty;
   EXPECT_EQ(compute_model_identity(empty.path()).status().code(), StatusCode::kNotFound);
   ASSERT_TRUE(write_file(empty.file("config.json"), "{}").ok());
-  EXPECT_EQ(compute_model_identity(empty.path()).status().message(),
-            empty.path() + ": no *.safetensors file");
+  EXPECT_EQ(compute_model_identity(empty.path()).status().message(), empty.path() + ": no *.safetensors file");
 }
 
 TEST(ModelIdentityTest, TinyStories) {

@@ -53,8 +53,7 @@ Result<Dtype> entry_dtype(std::string_view file, const std::string& name, const 
   const std::string text = it->get<std::string>();
   const std::optional<Dtype> dtype = parse_dtype(text);
   if (!dtype) {
-    return invalid_argument(
-        "{}: tensor \"{}\": dtype \"{}\" unsupported; supported: F32, F16, BF16", file, name, text);
+    return invalid_argument("{}: tensor \"{}\": dtype \"{}\" unsupported; supported: F32, F16, BF16", file, name, text);
   }
   return *dtype;
 }
@@ -65,20 +64,18 @@ std::optional<std::vector<int64_t>> int_list_field(const json& entry, std::strin
 }
 
 // Checks that data_offsets [begin, end) hold exactly the tensor's bytes inside the data region.
-Status check_extent(std::string_view file, const TensorView& tensor, int64_t num_elements,
-                    int64_t begin, int64_t end, size_t data_size) {
+Status check_extent(std::string_view file, const TensorView& tensor, int64_t num_elements, int64_t begin, int64_t end,
+                    size_t data_size) {
   const auto element_bytes = static_cast<int64_t>(dtype_size_bytes(tensor.dtype));
   int64_t needed = 0;
   if (__builtin_mul_overflow(num_elements, element_bytes, &needed) || needed != end - begin) {
-    return tensor_error(
-        file, tensor.name,
-        fmt::format("data_offsets [{}, {}] hold {} bytes but {} {} needs {}", begin, end,
-                    end - begin, dtype_name(tensor.dtype), format_shape(tensor.shape), needed));
+    return tensor_error(file, tensor.name,
+                        fmt::format("data_offsets [{}, {}] hold {} bytes but {} {} needs {}", begin, end, end - begin,
+                                    dtype_name(tensor.dtype), format_shape(tensor.shape), needed));
   }
   if (end > static_cast<int64_t>(data_size)) {
-    return data_loss(
-        "{}: truncated: tensor \"{}\" needs bytes [{}, {}) of the data region but it holds {}",
-        file, tensor.name, begin, end, data_size);
+    return data_loss("{}: truncated: tensor \"{}\" needs bytes [{}, {}) of the data region but it holds {}", file,
+                     tensor.name, begin, end, data_size);
   }
   return Status::Ok();
 }
@@ -105,13 +102,11 @@ Result<TensorView> parse_entry(std::string_view file, const std::string& name, c
   return tensor;
 }
 
-Result<std::map<std::string, std::string>> parse_metadata(std::string_view file,
-                                                          const json& value) {
+Result<std::map<std::string, std::string>> parse_metadata(std::string_view file, const json& value) {
   std::map<std::string, std::string> metadata;
   if (!value.is_object()) return data_loss("{}: __metadata__: expected an object of strings", file);
   for (const auto& [key, item] : value.items()) {
-    if (!item.is_string())
-      return data_loss("{}: __metadata__: expected an object of strings", file);
+    if (!item.is_string()) return data_loss("{}: __metadata__: expected an object of strings", file);
     metadata[key] = item.get<std::string>();
   }
   return metadata;
@@ -119,9 +114,7 @@ Result<std::map<std::string, std::string>> parse_metadata(std::string_view file,
 
 }  // namespace
 
-std::string format_shape(std::span<const int64_t> shape) {
-  return fmt::format("[{}]", fmt::join(shape, ", "));
-}
+std::string format_shape(std::span<const int64_t> shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
 
 int64_t TensorView::num_elements() const { return checked_num_elements(shape).value_or(0); }
 
@@ -142,8 +135,8 @@ Result<SafetensorsFile> SafetensorsFile::open(const std::string& path) {
 Status SafetensorsFile::parse_header() {
   const std::span<const uint8_t> bytes = file_.bytes();
   if (bytes.size() < kLengthFieldBytes) {
-    return data_loss("{}: truncated: the file holds {} bytes; the header length field needs {}",
-                     file_name_, bytes.size(), kLengthFieldBytes);
+    return data_loss("{}: truncated: the file holds {} bytes; the header length field needs {}", file_name_,
+                     bytes.size(), kLengthFieldBytes);
   }
   uint64_t header_bytes = 0;
   std::memcpy(&header_bytes, bytes.data(), sizeof(header_bytes));
@@ -165,21 +158,18 @@ Status SafetensorsFile::parse_header() {
     PPD_ASSIGN_OR_RETURN(TensorView tensor, parse_entry(file_name_, name, entry, data_region()));
     tensors_.push_back(std::move(tensor));
   }
-  std::sort(tensors_.begin(), tensors_.end(),
-            [](const TensorView& a, const TensorView& b) { return a.name < b.name; });
+  std::sort(tensors_.begin(), tensors_.end(), [](const TensorView& a, const TensorView& b) { return a.name < b.name; });
   return Status::Ok();
 }
 
 const TensorView* SafetensorsFile::find(std::string_view name) const {
-  const auto it =
-      std::lower_bound(tensors_.begin(), tensors_.end(), name,
-                       [](const TensorView& t, std::string_view n) { return t.name < n; });
+  const auto it = std::lower_bound(tensors_.begin(), tensors_.end(), name,
+                                   [](const TensorView& t, std::string_view n) { return t.name < n; });
   return it != tensors_.end() && it->name == name ? &*it : nullptr;
 }
 
 std::string_view SafetensorsFile::header_json() const {
-  return {reinterpret_cast<const char*>(file_.bytes().data()) + kLengthFieldBytes,
-          header_size_bytes_};
+  return {reinterpret_cast<const char*>(file_.bytes().data()) + kLengthFieldBytes, header_size_bytes_};
 }
 
 std::span<const uint8_t> SafetensorsFile::data_region() const {

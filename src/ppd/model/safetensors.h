@@ -65,9 +65,7 @@ struct TensorSpec {
   std::vector<int64_t> shape;
 
   int64_t num_elements() const;
-  int64_t size_bytes() const {
-    return num_elements() * static_cast<int64_t>(dtype_size_bytes(dtype));
-  }
+  int64_t size_bytes() const { return num_elements() * static_cast<int64_t>(dtype_size_bytes(dtype)); }
 };
 
 // Streams one safetensors file: the header at create(), then each tensor's values in the

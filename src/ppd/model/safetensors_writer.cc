@@ -12,8 +12,7 @@ namespace {
 constexpr size_t kFileBufferBytes = size_t{1} << 20;
 
 // The header JSON, padded with spaces so that 8 + its size is a multiple of 8.
-std::string header_text(const std::vector<TensorSpec>& specs,
-                        const std::map<std::string, std::string>& metadata) {
+std::string header_text(const std::vector<TensorSpec>& specs, const std::map<std::string, std::string>& metadata) {
   nlohmann::json header = nlohmann::json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   int64_t offset = 0;
@@ -30,9 +29,8 @@ std::string header_text(const std::vector<TensorSpec>& specs,
 
 }  // namespace
 
-Result<SafetensorsWriter> SafetensorsWriter::create(
-    const std::string& path, std::vector<TensorSpec> specs,
-    const std::map<std::string, std::string>& metadata) {
+Result<SafetensorsWriter> SafetensorsWriter::create(const std::string& path, std::vector<TensorSpec> specs,
+                                                    const std::map<std::string, std::string>& metadata) {
   std::set<std::string_view> names;
   for (const TensorSpec& spec : specs) {
     if (!names.insert(spec.name).second) {
@@ -77,8 +75,7 @@ Result<int64_t> SafetensorsWriter::finish() {
     return internal_error("{}: finish before every tensor was appended", path_);
   }
   std::FILE* file = file_.release();
-  if (std::fclose(file) != 0)
-    return unavailable("{}: write failed: {}", path_, std::strerror(errno));
+  if (std::fclose(file) != 0) return unavailable("{}: write failed: {}", path_, std::strerror(errno));
   return num_bytes_written_;
 }
 
@@ -87,8 +84,7 @@ Result<int64_t> write_safetensors(const std::string& path, const std::vector<Ten
   std::vector<TensorSpec> specs;
   specs.reserve(tensors.size());
   for (const TensorData& tensor : tensors) specs.push_back(tensor.spec);
-  PPD_ASSIGN_OR_RETURN(SafetensorsWriter writer,
-                       SafetensorsWriter::create(path, std::move(specs), metadata));
+  PPD_ASSIGN_OR_RETURN(SafetensorsWriter writer, SafetensorsWriter::create(path, std::move(specs), metadata));
   for (const TensorData& tensor : tensors) PPD_RETURN_IF_ERROR(writer.append(tensor.values));
   return writer.finish();
 }

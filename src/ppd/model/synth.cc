@@ -50,8 +50,7 @@ SynthTensor constant(std::string name, Dtype dtype, int64_t size, Init init) {
   return SynthTensor{{std::move(name), dtype, {size}}, init, 0.0};
 }
 
-void add_layer_tensors(const ModelConfig& c, int layer, Dtype dtype,
-                       std::vector<SynthTensor>& out) {
+void add_layer_tensors(const ModelConfig& c, int layer, Dtype dtype, std::vector<SynthTensor>& out) {
   const int64_t hidden = c.hidden_size, ffn = c.intermediate_size;
   const int64_t q_dim = int64_t{c.num_heads} * c.head_dim;
   const int64_t kv_dim = int64_t{c.num_kv_heads} * c.head_dim;
@@ -76,8 +75,7 @@ void add_layer_tensors(const ModelConfig& c, int layer, Dtype dtype,
 // so that tied logits (a dot product with a unit-RMS hidden state) have std ~3.
 std::vector<SynthTensor> synth_tensors(const ModelConfig& c, Dtype dtype) {
   const double embed_std = 3.0 / std::sqrt(static_cast<double>(c.hidden_size));
-  std::vector<SynthTensor> out = {
-      normal("model.embed_tokens.weight", dtype, c.vocab_size, c.hidden_size, embed_std)};
+  std::vector<SynthTensor> out = {normal("model.embed_tokens.weight", dtype, c.vocab_size, c.hidden_size, embed_std)};
   for (int layer = 0; layer < c.num_layers; ++layer) add_layer_tensors(c, layer, dtype, out);
   out.push_back(constant("model.norm.weight", dtype, c.hidden_size, Init::kOnes));
   if (!c.tie_word_embeddings) {
@@ -94,8 +92,7 @@ void fill_values(const SynthTensor& tensor, uint64_t seed, std::vector<float>& v
     std::fill(values.begin(), values.end(), tensor.init == Init::kOnes ? 1.0f : 0.0f);
     return;
   }
-  const CounterRng rng(
-      XXH3_64bits_withSeed(tensor.spec.name.data(), tensor.spec.name.size(), seed));
+  const CounterRng rng(XXH3_64bits_withSeed(tensor.spec.name.data(), tensor.spec.name.size(), seed));
   const double scale = tensor.stddev / CounterRng::irwin_hall_sigma();
   for (size_t i = 0; i < values.size(); ++i) {
     values[i] = static_cast<float>(static_cast<double>(rng.centered_irwin_hall(i)) * scale);
@@ -107,12 +104,10 @@ Result<int64_t> write_text(const std::string& path, std::string_view text) {
   return static_cast<int64_t>(text.size());
 }
 
-Result<int64_t> write_shard(const std::string& path, std::span<const SynthTensor> tensors,
-                            uint64_t seed) {
+Result<int64_t> write_shard(const std::string& path, std::span<const SynthTensor> tensors, uint64_t seed) {
   std::vector<TensorSpec> specs;
   for (const SynthTensor& tensor : tensors) specs.push_back(tensor.spec);
-  PPD_ASSIGN_OR_RETURN(SafetensorsWriter writer,
-                       SafetensorsWriter::create(path, std::move(specs), {{"format", "pt"}}));
+  PPD_ASSIGN_OR_RETURN(SafetensorsWriter writer, SafetensorsWriter::create(path, std::move(specs), {{"format", "pt"}}));
   std::vector<float> values;
   for (const SynthTensor& tensor : tensors) {
     fill_values(tensor, seed, values);
@@ -122,16 +117,15 @@ Result<int64_t> write_shard(const std::string& path, std::span<const SynthTensor
 }
 
 // Writes model.safetensors, or `num_shards` shards plus the index. Returns bytes written.
-Result<int64_t> write_weights(const std::string& dir, const std::vector<SynthTensor>& tensors,
-                              uint64_t seed, int num_shards) {
+Result<int64_t> write_weights(const std::string& dir, const std::vector<SynthTensor>& tensors, uint64_t seed,
+                              int num_shards) {
   if (num_shards == 1) return write_shard(dir + "/model.safetensors", tensors, seed);
   nlohmann::json weight_map = nlohmann::json::object();
   int64_t num_bytes = 0, total_size = 0;
   const size_t n = tensors.size();
   for (size_t shard = 0, begin = 0; shard < static_cast<size_t>(num_shards); ++shard) {
     const size_t end = (shard + 1) * n / static_cast<size_t>(num_shards);
-    const std::string name =
-        fmt::format("model-{:05d}-of-{:05d}.safetensors", shard + 1, num_shards);
+    const std::string name = fmt::format("model-{:05d}-of-{:05d}.safetensors", shard + 1, num_shards);
     const std::span<const SynthTensor> part(tensors.data() + begin, end - begin);
     PPD_ASSIGN_OR_RETURN(const int64_t shard_bytes, write_shard(dir + "/" + name, part, seed));
     num_bytes += shard_bytes;
@@ -141,8 +135,7 @@ Result<int64_t> write_weights(const std::string& dir, const std::vector<SynthTen
     }
     begin = end;
   }
-  const nlohmann::json index = {{"metadata", {{"total_size", total_size}}},
-                                {"weight_map", weight_map}};
+  const nlohmann::json index = {{"metadata", {{"total_size", total_size}}}, {"weight_map", weight_map}};
   PPD_ASSIGN_OR_RETURN(const int64_t index_bytes,
                        write_text(dir + "/model.safetensors.index.json", index.dump(2) + "\n"));
   return num_bytes + index_bytes;
@@ -151,8 +144,8 @@ Result<int64_t> write_weights(const std::string& dir, const std::vector<SynthTen
 Result<ModelConfig> validated_config(const SynthOptions& options) {
   ModelConfig config = options.config;
   if (config.vocab_size < kMinSynthVocabSize || config.vocab_size > kMaxSynthVocabSize) {
-    return invalid_argument("vocab_size: must be in [{}, {}] for the synthetic tokenizer; got {}",
-                            kMinSynthVocabSize, kMaxSynthVocabSize, config.vocab_size);
+    return invalid_argument("vocab_size: must be in [{}, {}] for the synthetic tokenizer; got {}", kMinSynthVocabSize,
+                            kMaxSynthVocabSize, config.vocab_size);
   }
   config.bos_token_id = kSynthBosId;
   config.eos_token_ids = {kSynthEosId};
@@ -162,24 +155,19 @@ Result<ModelConfig> validated_config(const SynthOptions& options) {
 
 std::string config_json(const ModelConfig& config, Dtype dtype) {
   auto hf_config = nlohmann::ordered_json::parse(model_config_to_json(config));
-  hf_config["torch_dtype"] = dtype == Dtype::kF32   ? "float32"
-                             : dtype == Dtype::kF16 ? "float16"
-                                                    : "bfloat16";
+  hf_config["torch_dtype"] = dtype == Dtype::kF32 ? "float32" : dtype == Dtype::kF16 ? "float16" : "bfloat16";
   return hf_config.dump(2) + "\n";
 }
 
-Result<int64_t> write_metadata_files(const std::string& dir, const ModelConfig& config,
-                                     Dtype dtype) {
-  PPD_ASSIGN_OR_RETURN(const SynthTokenizer tokenizer,
-                       synthesize_tokenizer(config.vocab_size, config.max_model_len()));
+Result<int64_t> write_metadata_files(const std::string& dir, const ModelConfig& config, Dtype dtype) {
+  PPD_ASSIGN_OR_RETURN(const SynthTokenizer tokenizer, synthesize_tokenizer(config.vocab_size, config.max_model_len()));
   const nlohmann::ordered_json generation = {{"bos_token_id", kSynthBosId},
                                              {"eos_token_id", {kSynthEosId, kSynthImEndId}}};
   int64_t num_bytes = 0;
-  for (const auto& [name, text] :
-       {std::pair<std::string, std::string>{"config.json", config_json(config, dtype)},
-        {"generation_config.json", generation.dump(2) + "\n"},
-        {"tokenizer.json", tokenizer.tokenizer_json},
-        {"tokenizer_config.json", tokenizer.tokenizer_config_json}}) {
+  for (const auto& [name, text] : {std::pair<std::string, std::string>{"config.json", config_json(config, dtype)},
+                                   {"generation_config.json", generation.dump(2) + "\n"},
+                                   {"tokenizer.json", tokenizer.tokenizer_json},
+                                   {"tokenizer_config.json", tokenizer.tokenizer_config_json}}) {
     PPD_ASSIGN_OR_RETURN(const int64_t file_bytes, write_text(dir + "/" + name, text));
     num_bytes += file_bytes;
   }
@@ -216,37 +204,32 @@ Result<ModelConfig> preset_config(std::string_view name) {
     config.tie_word_embeddings = true;
     return config;
   }
-  return invalid_argument("preset: unknown \"{}\"; supported: {}", name,
-                          fmt::join(preset_names(), ", "));
+  return invalid_argument("preset: unknown \"{}\"; supported: {}", name, fmt::join(preset_names(), ", "));
 }
 
 Result<SynthSummary> synthesize_model(const SynthOptions& options, const std::string& out_dir) {
   PPD_ASSIGN_OR_RETURN(const ModelConfig config, validated_config(options));
   const std::vector<SynthTensor> tensors = synth_tensors(config, options.dtype);
   if (options.num_shards < 1 || options.num_shards > static_cast<int>(tensors.size())) {
-    return invalid_argument("num_shards: must be in [1, {}]; got {}", tensors.size(),
-                            options.num_shards);
+    return invalid_argument("num_shards: must be in [1, {}]; got {}", tensors.size(), options.num_shards);
   }
   std::error_code error;
   fs::create_directories(out_dir, error);
   if (error) return unavailable("{}: cannot create: {}", out_dir, error.message());
   SynthSummary summary{out_dir, config.num_parameters(), 0};
-  PPD_ASSIGN_OR_RETURN(const int64_t metadata_bytes,
-                       write_metadata_files(out_dir, config, options.dtype));
-  PPD_ASSIGN_OR_RETURN(const int64_t weight_bytes,
-                       write_weights(out_dir, tensors, options.seed, options.num_shards));
+  PPD_ASSIGN_OR_RETURN(const int64_t metadata_bytes, write_metadata_files(out_dir, config, options.dtype));
+  PPD_ASSIGN_OR_RETURN(const int64_t weight_bytes, write_weights(out_dir, tensors, options.seed, options.num_shards));
   summary.num_bytes_written = metadata_bytes + weight_bytes;
   return summary;
 }
 
-Result<std::string> resolve_model(const std::string& model_or_preset,
-                                  const std::string& cache_dir) {
+Result<std::string> resolve_model(const std::string& model_or_preset, const std::string& cache_dir) {
   std::error_code error;
   if (fs::is_directory(model_or_preset, error)) return model_or_preset;
   Result<ModelConfig> preset = preset_config(model_or_preset);
   if (!preset.ok()) {
-    return not_found("model: \"{}\" is neither a directory nor a preset; presets: {}",
-                     model_or_preset, fmt::join(preset_names(), ", "));
+    return not_found("model: \"{}\" is neither a directory nor a preset; presets: {}", model_or_preset,
+                     fmt::join(preset_names(), ", "));
   }
   const std::string final_dir = fmt::format("{}/{}-seed0", cache_dir, model_or_preset);
   if (fs::is_directory(final_dir, error)) return final_dir;

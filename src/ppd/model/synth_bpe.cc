@@ -9,9 +9,7 @@ namespace {
 
 using PairKey = uint64_t;  // (left id << 32) | right id: ordering by key = by (left, right)
 
-PairKey pair_key(int left, int right) {
-  return (static_cast<uint64_t>(left) << 32) | static_cast<uint32_t>(right);
-}
+PairKey pair_key(int left, int right) { return (static_cast<uint64_t>(left) << 32) | static_cast<uint32_t>(right); }
 int left_of(PairKey key) { return static_cast<int>(key >> 32); }
 int right_of(PairKey key) { return static_cast<int>(key & 0xffffffffu); }
 
@@ -33,9 +31,7 @@ struct Word {
 class Trainer {
  public:
   Trainer(std::vector<std::string> tokens, int vocab_size)
-      : tokens_(std::move(tokens)),
-        num_initial_(tokens_.size()),
-        vocab_size_(static_cast<size_t>(vocab_size)) {
+      : tokens_(std::move(tokens)), num_initial_(tokens_.size()), vocab_size_(static_cast<size_t>(vocab_size)) {
     for (size_t id = 0; id < tokens_.size(); ++id) ids_[tokens_[id]] = static_cast<int>(id);
   }
 
@@ -104,8 +100,7 @@ class Trainer {
     }
   }
 
-  void rewrite_word(int w, int left, int right, int merged,
-                    std::unordered_map<PairKey, int64_t>& deltas) {
+  void rewrite_word(int w, int left, int right, int merged, std::unordered_map<PairKey, int64_t>& deltas) {
     Word& word = words_[w];
     std::vector<int> out;
     out.reserve(word.symbols.size());

@@ -44,15 +44,14 @@ constexpr const char* kCommonWords =
     "among happy model request token server cache";
 
 // Syllable parts, most common first (the generator favours early entries).
-const std::vector<std::string> kOnsets = {
-    "",   "t",  "s",  "r",  "n",  "l",  "d",  "m",  "c",  "p",  "b",  "h",  "f",  "g",   "w",
-    "st", "th", "v",  "k",  "tr", "pr", "br", "ch", "sh", "cr", "gr", "fr", "pl", "cl",  "bl",
-    "sp", "fl", "dr", "wh", "y",  "j",  "sc", "sl", "sm", "sn", "sk", "sw", "gl", "str", "z"};
+const std::vector<std::string> kOnsets = {"",   "t",  "s",  "r",  "n",  "l",  "d",  "m",   "c",  "p",  "b",  "h",
+                                          "f",  "g",  "w",  "st", "th", "v",  "k",  "tr",  "pr", "br", "ch", "sh",
+                                          "cr", "gr", "fr", "pl", "cl", "bl", "sp", "fl",  "dr", "wh", "y",  "j",
+                                          "sc", "sl", "sm", "sn", "sk", "sw", "gl", "str", "z"};
 const std::vector<std::string> kNuclei = {"e",  "a",  "i", "o",  "u",  "ea", "ou", "ai",
                                           "ee", "oo", "y", "ie", "ay", "ow", "oa"};
-const std::vector<std::string> kCodas = {"",   "",   "n",  "r",  "s",  "t",   "l",  "d",  "nd",
-                                         "m",  "st", "ng", "nt", "ll", "ck",  "ss", "rt", "rd",
-                                         "sh", "th", "ch", "rn", "mp", "ght", "x"};
+const std::vector<std::string> kCodas = {"",   "",   "n",  "r",  "s",  "t",  "l",  "d",  "nd", "m",  "st",  "ng", "nt",
+                                         "ll", "ck", "ss", "rt", "rd", "sh", "th", "ch", "rn", "mp", "ght", "x"};
 const std::vector<std::string> kSuffixes = {"s",    "ed",   "ing",  "er",  "ly",  "tion",
                                             "ment", "ness", "able", "est", "ful", "less"};
 
@@ -90,8 +89,8 @@ std::string with_space(const std::string& word) {
 }
 
 // Adds `text` unless already present; returns whether it was added.
-bool add_word(std::vector<CorpusWord>& corpus, std::unordered_set<std::string>& seen,
-              const std::string& text, int64_t count) {
+bool add_word(std::vector<CorpusWord>& corpus, std::unordered_set<std::string>& seen, const std::string& text,
+              int64_t count) {
   if (!seen.insert(text).second) return false;
   corpus.push_back({text, count});
   return true;
@@ -105,10 +104,8 @@ void add_fixed_words(std::vector<CorpusWord>& corpus, std::unordered_set<std::st
     add_word(corpus, seen, with_space(word), count);
     add_word(corpus, seen, capitalized(word), 1 + count / 10);
   }
-  for (const char* space : {"\n\n", "  ", "    ", "        ", "\n\n\n"})
-    add_word(corpus, seen, space, 5000);
-  for (int n = 0; n < 100; ++n)
-    add_word(corpus, seen, with_space(std::to_string(n)), 1 + 2000 / (n + 1));
+  for (const char* space : {"\n\n", "  ", "    ", "        ", "\n\n\n"}) add_word(corpus, seen, space, 5000);
+  for (int n = 0; n < 100; ++n) add_word(corpus, seen, with_space(std::to_string(n)), 1 + 2000 / (n + 1));
 }
 
 }  // namespace
@@ -145,8 +142,7 @@ std::vector<CorpusWord> synth_corpus(int min_num_merges) {
   const CounterRng rng(kCorpusKey);
   uint64_t counter = 0;
   const int64_t target = static_cast<int64_t>(corpus.size()) + min_num_merges + 1000;
-  for (int64_t rank = 0; static_cast<int64_t>(corpus.size()) < target && rank < 50 * target;
-       ++rank) {
+  for (int64_t rank = 0; static_cast<int64_t>(corpus.size()) < target && rank < 50 * target; ++rank) {
     const std::string word = pseudo_word(rng, counter);
     const int64_t count = 1 + 20000 / (rank + 20);
     if (add_word(corpus, seen, with_space(word), count) && rank % 8 == 0) {

@@ -20,16 +20,13 @@ class CounterRng {
   uint64_t bits(uint64_t index) const { return splitmix64_mix(key_ + (index + 1) * kGoldenGamma); }
 
   // Uniform in [0, n) by multiply-shift (bias below 2^-32 for n < 2^32). REQUIRES: n >= 1.
-  uint32_t below(uint64_t index, uint32_t n) const {
-    return static_cast<uint32_t>(((bits(index) >> 32) * n) >> 32);
-  }
+  uint32_t below(uint64_t index, uint32_t n) const { return static_cast<uint32_t>(((bits(index) >> 32) * n) >> 32); }
 
   // Twice the centred sum of four 16-bit uniforms (doubled so it stays an integer): in
   // [-262140, 262140], mean 0, standard deviation irwin_hall_sigma().
   int64_t centered_irwin_hall(uint64_t index) const {
     const uint64_t x = bits(index);
-    const int64_t sum = static_cast<int64_t>((x & 0xffff) + ((x >> 16) & 0xffff) +
-                                             ((x >> 32) & 0xffff) + (x >> 48));
+    const int64_t sum = static_cast<int64_t>((x & 0xffff) + ((x >> 16) & 0xffff) + ((x >> 32) & 0xffff) + (x >> 48));
     return 2 * sum - 4 * 65535;
   }
   // Standard deviation of centered_irwin_hall(): 2 * sqrt(4 * (65536^2 - 1) / 12).

@@ -18,8 +18,7 @@ namespace fs = std::filesystem;
 
 std::vector<std::string> file_names(const std::string& dir) {
   std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(dir))
-    names.push_back(entry.path().filename().string());
+  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -30,10 +29,8 @@ TEST(SynthTest, PresetParameterCounts) {
   EXPECT_EQ(preset_config("tiny")->num_parameters(), 1049728);      // ~1M
   EXPECT_EQ(preset_config("small")->num_parameters(), 27795968);    // ~28M
   EXPECT_EQ(preset_config("medium")->num_parameters(), 213156864);  // ~213M
-  for (const std::string_view name : preset_names())
-    EXPECT_TRUE(preset_config(name)->tie_word_embeddings);
-  EXPECT_EQ(preset_config("huge").status().message(),
-            "preset: unknown \"huge\"; supported: tiny, small, medium");
+  for (const std::string_view name : preset_names()) EXPECT_TRUE(preset_config(name)->tie_word_embeddings);
+  EXPECT_EQ(preset_config("huge").status().message(), "preset: unknown \"huge\"; supported: tiny, small, medium");
 }
 
 TEST(SynthTest, WritesHfLayoutWithMatchingTokenIds) {
@@ -41,30 +38,26 @@ TEST(SynthTest, WritesHfLayoutWithMatchingTokenIds) {
   const Result<SynthSummary> summary = synthesize_model(tiny_options(0), dir.path());
   ASSERT_TRUE(summary.ok()) << summary.status().to_string();
   EXPECT_EQ(file_names(dir.path()),
-            (std::vector<std::string>{"config.json", "generation_config.json", "model.safetensors",
-                                      "tokenizer.json", "tokenizer_config.json"}));
+            (std::vector<std::string>{"config.json", "generation_config.json", "model.safetensors", "tokenizer.json",
+                                      "tokenizer_config.json"}));
   int64_t total = 0;
-  for (const std::string& name : file_names(dir.path()))
-    total += static_cast<int64_t>(fs::file_size(dir.file(name)));
+  for (const std::string& name : file_names(dir.path())) total += static_cast<int64_t>(fs::file_size(dir.file(name)));
   EXPECT_EQ(summary->num_bytes_written, total);
   EXPECT_EQ(summary->num_parameters, 1049728);
   const Result<ModelConfig> config = load_model_config(dir.path());
   ASSERT_TRUE(config.ok()) << config.status().to_string();
   EXPECT_EQ(*config->bos_token_id, 256);
-  EXPECT_EQ(config->eos_token_ids,
-            (std::vector<TokenId>{257, 259}));  // generation_config adds <|im_end|>
+  EXPECT_EQ(config->eos_token_ids, (std::vector<TokenId>{257, 259}));  // generation_config adds <|im_end|>
   const auto raw = nlohmann::json::parse(*read_file(dir.file("config.json")));
   EXPECT_EQ(raw["model_type"], "llama");
   EXPECT_EQ(raw["architectures"][0], "LlamaForCausalLM");
   EXPECT_EQ(raw["eos_token_id"], 257);
   EXPECT_EQ(raw["torch_dtype"], "float32");
-  const auto tokenizer_config =
-      nlohmann::json::parse(*read_file(dir.file("tokenizer_config.json")));
+  const auto tokenizer_config = nlohmann::json::parse(*read_file(dir.file("tokenizer_config.json")));
   EXPECT_EQ(tokenizer_config["bos_token"], "<|bos|>");
   EXPECT_EQ(tokenizer_config["eos_token"], "<|eos|>");
   EXPECT_EQ(tokenizer_config["add_bos_token"], true);
-  EXPECT_NE(tokenizer_config["chat_template"].get<std::string>().find("<|im_start|>"),
-            std::string::npos);
+  EXPECT_NE(tokenizer_config["chat_template"].get<std::string>().find("<|im_start|>"), std::string::npos);
 }
 
 TEST(SynthTest, SameSeedGivesIdenticalBytes) {
@@ -98,8 +91,7 @@ TEST(SynthTest, GoldenValuesAndInitScales) {
     sum += v;
     sum_squares += double{v} * v;
   }
-  const double mean = sum / values.size(),
-               stddev = std::sqrt(sum_squares / values.size() - mean * mean);
+  const double mean = sum / values.size(), stddev = std::sqrt(sum_squares / values.size() - mean * mean);
   EXPECT_NEAR(mean, 0.0, 0.002);
   EXPECT_NEAR(stddev, 3.0 / std::sqrt(128.0), 0.002);
   EXPECT_EQ(fmt::format("{:.9g} {:.9g} {:.9g}", values[0], values[1], values[2]),
@@ -112,17 +104,15 @@ TEST(SynthTest, ValidatesOptions) {
   TempDir dir;
   SynthOptions options = tiny_options(0);
   options.config.num_heads = 3;
-  EXPECT_EQ(
-      synthesize_model(options, dir.path()).status().message(),
-      "synth config: num_attention_heads: must be a multiple of num_key_value_heads (2); got 3");
+  EXPECT_EQ(synthesize_model(options, dir.path()).status().message(),
+            "synth config: num_attention_heads: must be a multiple of num_key_value_heads (2); got 3");
   options = tiny_options(0);
   options.config.vocab_size = 100;
   EXPECT_EQ(synthesize_model(options, dir.path()).status().message(),
             "vocab_size: must be in [261, 1048576] for the synthetic tokenizer; got 100");
   options = tiny_options(0);
   options.num_shards = 1000;
-  EXPECT_EQ(synthesize_model(options, dir.path()).status().message(),
-            "num_shards: must be in [1, 38]; got 1000");
+  EXPECT_EQ(synthesize_model(options, dir.path()).status().message(), "num_shards: must be in [1, 38]; got 1000");
 }
 
 TEST(SynthTest, OverridesAndUntiedModels) {
@@ -152,8 +142,7 @@ TEST(SynthTest, ResolveModel) {
   EXPECT_EQ(file_names(cache.path()), std::vector<std::string>{"tiny-seed0"});  // no temp dir left
   const Status missing = resolve_model("x", cache.path()).status();
   EXPECT_EQ(missing.code(), StatusCode::kNotFound);
-  EXPECT_EQ(missing.message(),
-            "model: \"x\" is neither a directory nor a preset; presets: tiny, small, medium");
+  EXPECT_EQ(missing.message(), "model: \"x\" is neither a directory nor a preset; presets: tiny, small, medium");
 }
 
 }  // namespace

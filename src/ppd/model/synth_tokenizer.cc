@@ -10,8 +10,7 @@ namespace {
 using nlohmann::json;
 using nlohmann::ordered_json;
 
-const std::vector<std::string> kSpecialTokens = {"<|bos|>", "<|eos|>", "<|im_start|>",
-                                                 "<|im_end|>"};
+const std::vector<std::string> kSpecialTokens = {"<|bos|>", "<|eos|>", "<|im_start|>", "<|im_end|>"};
 
 constexpr const char* kChatTemplate =
     "{% for message in messages %}"
@@ -25,25 +24,19 @@ ordered_json added_token(const std::string& content, int id) {
 }
 
 ordered_json byte_level(bool add_prefix_space) {
-  return {{"type", "ByteLevel"},
-          {"add_prefix_space", add_prefix_space},
-          {"trim_offsets", true},
-          {"use_regex", true}};
+  return {{"type", "ByteLevel"}, {"add_prefix_space", add_prefix_space}, {"trim_offsets", true}, {"use_regex", true}};
 }
 
 // Prepends <|bos|> to every encoding, matching add_bos_token.
 ordered_json bos_post_processor() {
   const ordered_json bos = {{"SpecialToken", {{"id", kSpecialTokens[0]}, {"type_id", 0}}}};
-  const auto sequence = [](const char* id) {
-    return ordered_json{{"Sequence", {{"id", id}, {"type_id", 0}}}};
-  };
+  const auto sequence = [](const char* id) { return ordered_json{{"Sequence", {{"id", id}, {"type_id", 0}}}}; };
   return {
       {"type", "TemplateProcessing"},
       {"single", {bos, sequence("A")}},
       {"pair", {bos, sequence("A"), bos, sequence("B")}},
       {"special_tokens",
-       {{kSpecialTokens[0],
-         {{"id", kSpecialTokens[0]}, {"ids", {kSynthBosId}}, {"tokens", {kSpecialTokens[0]}}}}}}};
+       {{kSpecialTokens[0], {{"id", kSpecialTokens[0]}, {"ids", {kSynthBosId}}, {"tokens", {kSpecialTokens[0]}}}}}}};
 }
 
 ordered_json bpe_model(const BpeTraining& training) {
@@ -54,8 +47,7 @@ ordered_json bpe_model(const BpeTraining& training) {
   }
   json merges = json::array();
   for (const auto& [left, right] : training.merges) {
-    merges.push_back(to_byte_level(training.tokens[left]) + " " +
-                     to_byte_level(training.tokens[right]));
+    merges.push_back(to_byte_level(training.tokens[left]) + " " + to_byte_level(training.tokens[right]));
   }
   return {{"type", "BPE"},
           {"dropout", nullptr},
@@ -110,8 +102,8 @@ std::string tokenizer_config_json(int max_model_len) {
 
 Result<SynthTokenizer> synthesize_tokenizer(int vocab_size, int max_model_len) {
   if (vocab_size < kMinSynthVocabSize || vocab_size > kMaxSynthVocabSize) {
-    return invalid_argument("vocab_size: must be in [{}, {}] for the synthetic tokenizer; got {}",
-                            kMinSynthVocabSize, kMaxSynthVocabSize, vocab_size);
+    return invalid_argument("vocab_size: must be in [{}, {}] for the synthetic tokenizer; got {}", kMinSynthVocabSize,
+                            kMaxSynthVocabSize, vocab_size);
   }
   std::vector<std::string> initial(256);
   for (int b = 0; b < 256; ++b) initial[b] = std::string(1, static_cast<char>(b));

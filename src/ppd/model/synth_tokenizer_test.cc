@@ -16,8 +16,7 @@ using nlohmann::json;
 
 // A plain reference BPE encoder over one pre-token (already in byte-level text): repeatedly
 // merge the adjacent pair of lowest rank. Returns the number of tokens.
-size_t count_tokens(const std::string& raw,
-                    const std::map<std::pair<std::string, std::string>, size_t>& ranks) {
+size_t count_tokens(const std::string& raw, const std::map<std::pair<std::string, std::string>, size_t>& ranks) {
   std::vector<std::string> symbols;
   for (const char c : raw) symbols.push_back(to_byte_level(std::string(1, c)));
   while (symbols.size() > 1) {
@@ -100,8 +99,7 @@ TEST(SynthTokenizerTest, EnglishEncodesToSeveralCharactersPerToken) {
 }
 
 TEST(SynthTokenizerTest, DeterministicAndValidated) {
-  EXPECT_EQ(synthesize_tokenizer(1000, 64)->tokenizer_json,
-            synthesize_tokenizer(1000, 64)->tokenizer_json);
+  EXPECT_EQ(synthesize_tokenizer(1000, 64)->tokenizer_json, synthesize_tokenizer(1000, 64)->tokenizer_json);
   EXPECT_EQ(synthesize_tokenizer(260, 64).status().message(),
             "vocab_size: must be in [261, 1048576] for the synthetic tokenizer; got 260");
   const json config = json::parse(synthesize_tokenizer(1000, 64)->tokenizer_config_json);

@@ -7,7 +7,6 @@
 namespace ppd::model {
 namespace {
 
-
 // One HF tensor and where its floats go: `buffer` at `offset` (a slice of a fused buffer).
 // Slots are planned before any buffer is allocated, so that every shape is checked against
 // the files first: a config that claims a huge model fails on its first tensor instead of
@@ -39,8 +38,8 @@ Status copy_slot(const CheckpointFiles& files, const Slot& slot) {
   for (int64_t dim : slot.shape) n *= dim;
   for (int64_t i = 0; i < n; ++i) {
     if (!std::isfinite(dst[i])) {
-      return invalid_argument("{}: tensor \"{}\": element {} is {}; weights must be finite",
-                              found.file->file_name(), slot.name, i, dst[i]);
+      return invalid_argument("{}: tensor \"{}\": element {} is {}; weights must be finite", found.file->file_name(),
+                              slot.name, i, dst[i]);
     }
   }
   return Status::Ok();
@@ -66,8 +65,7 @@ void allocate_layer(const LayerDims& d, bool attention_bias, LayerWeights& w) {
 }
 
 // HF tensors -> fused buffers: q, k, v rows stacked in wqkv (and bqkv); gate, up in w_gate_up.
-void add_layer_slots(const LayerDims& d, int layer, bool attention_bias, LayerWeights& w,
-                     std::vector<Slot>* slots) {
+void add_layer_slots(const LayerDims& d, int layer, bool attention_bias, LayerWeights& w, std::vector<Slot>* slots) {
   const std::string p = fmt::format("model.layers.{}.", layer);
   const std::vector<Slot> layer_slots = {
       {p + "input_layernorm.weight", {d.hidden}, &w.attn_norm},
@@ -90,8 +88,7 @@ void add_layer_slots(const LayerDims& d, int layer, bool attention_bias, LayerWe
 
 // With tied embeddings a checkpoint may store either table (TinyStories stores only lm_head).
 std::string embedding_tensor_name(const CheckpointFiles& files, const ModelConfig& config) {
-  if (config.tie_word_embeddings && !files.contains("model.embed_tokens.weight") &&
-      files.contains("lm_head.weight")) {
+  if (config.tie_word_embeddings && !files.contains("model.embed_tokens.weight") && files.contains("lm_head.weight")) {
     return "lm_head.weight";
   }
   return "model.embed_tokens.weight";
@@ -125,8 +122,8 @@ void allocate_all(const ModelConfig& config, ModelWeights& w) {
 int64_t ModelWeights::streamed_bytes_per_step(const ModelConfig& config) const {
   int64_t num_floats = static_cast<int64_t>(final_norm.size());
   for (const LayerWeights& layer : layers) {
-    for (const AlignedBuffer* buffer : {&layer.attn_norm, &layer.wqkv, &layer.bqkv, &layer.wo,
-                                        &layer.ffn_norm, &layer.w_gate_up, &layer.w_down}) {
+    for (const AlignedBuffer* buffer :
+         {&layer.attn_norm, &layer.wqkv, &layer.bqkv, &layer.wo, &layer.ffn_norm, &layer.w_gate_up, &layer.w_down}) {
       num_floats += static_cast<int64_t>(buffer->size());
     }
   }

@@ -30,21 +30,21 @@ ModelConfig small_config() {
 std::vector<TensorData> checkpoint_tensors(const ModelConfig& c) {
   const int64_t h = c.hidden_size, f = c.intermediate_size, q = c.num_heads * c.head_dim,
                 kv = c.num_kv_heads * c.head_dim;
-  std::vector<std::pair<std::string, std::vector<int64_t>>> shapes = {
-      {"model.embed_tokens.weight", {c.vocab_size, h}}, {"model.norm.weight", {h}}};
+  std::vector<std::pair<std::string, std::vector<int64_t>>> shapes = {{"model.embed_tokens.weight", {c.vocab_size, h}},
+                                                                      {"model.norm.weight", {h}}};
   if (!c.tie_word_embeddings) shapes.push_back({"lm_head.weight", {c.vocab_size, h}});
   for (int layer = 0; layer < c.num_layers; ++layer) {
     const std::string p = fmt::format("model.layers.{}.", layer);
-    for (auto& entry : std::vector<std::pair<std::string, std::vector<int64_t>>>{
-             {"input_layernorm.weight", {h}},
-             {"post_attention_layernorm.weight", {h}},
-             {"self_attn.q_proj.weight", {q, h}},
-             {"self_attn.k_proj.weight", {kv, h}},
-             {"self_attn.v_proj.weight", {kv, h}},
-             {"self_attn.o_proj.weight", {h, q}},
-             {"mlp.gate_proj.weight", {f, h}},
-             {"mlp.up_proj.weight", {f, h}},
-             {"mlp.down_proj.weight", {h, f}}}) {
+    for (auto& entry :
+         std::vector<std::pair<std::string, std::vector<int64_t>>>{{"input_layernorm.weight", {h}},
+                                                                   {"post_attention_layernorm.weight", {h}},
+                                                                   {"self_attn.q_proj.weight", {q, h}},
+                                                                   {"self_attn.k_proj.weight", {kv, h}},
+                                                                   {"self_attn.v_proj.weight", {kv, h}},
+                                                                   {"self_attn.o_proj.weight", {h, q}},
+                                                                   {"mlp.gate_proj.weight", {f, h}},
+                                                                   {"mlp.up_proj.weight", {f, h}},
+                                                                   {"mlp.down_proj.weight", {h, f}}}) {
       shapes.push_back({p + entry.first, entry.second});
     }
     if (c.attention_bias) {
@@ -57,8 +57,7 @@ std::vector<TensorData> checkpoint_tensors(const ModelConfig& c) {
   for (size_t t = 0; t < shapes.size(); ++t) {
     TensorData data{{shapes[t].first, Dtype::kF32, shapes[t].second}, {}};
     data.values.resize(static_cast<size_t>(data.spec.num_elements()));
-    for (size_t i = 0; i < data.values.size(); ++i)
-      data.values[i] = static_cast<float>(t) + i * 1e-4f;
+    for (size_t i = 0; i < data.values.size(); ++i) data.values[i] = static_cast<float>(t) + i * 1e-4f;
     tensors.push_back(std::move(data));
   }
   return tensors;
@@ -117,24 +116,19 @@ TEST(WeightsTest, TinyStoriesTiedWithOnlyLmHeadStored) {
   EXPECT_EQ(weights->embed.size(), 2048u * 128);
   EXPECT_EQ(weights->lm_head.size(), 0u);
   EXPECT_EQ(weights->lm_head_data(), weights->embed.data());
-  EXPECT_EQ(std::memcmp(weights->embed.data(), file->find("lm_head.weight")->bytes.data(),
-                        2048 * 128 * 4),
-            0);
+  EXPECT_EQ(std::memcmp(weights->embed.data(), file->find("lm_head.weight")->bytes.data(), 2048 * 128 * 4), 0);
   ASSERT_EQ(weights->layers.size(), 2u);
   const LayerWeights& layer = weights->layers[1];
   EXPECT_EQ(layer.wqkv.size(), (128u + 2 * 64) * 128);
   EXPECT_EQ(layer.bqkv.size(), 0u);
   EXPECT_EQ(layer.w_gate_up.size(), 2u * 384 * 128);
   const auto bytes_of = [&](const char* name) { return file->find(name)->bytes.data(); };
-  EXPECT_EQ(std::memcmp(layer.wqkv.data() + 128 * 128,
-                        bytes_of("model.layers.1.self_attn.k_proj.weight"), 64 * 128 * 4),
-            0);
-  EXPECT_EQ(std::memcmp(layer.wqkv.data() + 192 * 128,
-                        bytes_of("model.layers.1.self_attn.v_proj.weight"), 64 * 128 * 4),
-            0);
-  EXPECT_EQ(std::memcmp(layer.w_gate_up.data() + 384 * 128,
-                        bytes_of("model.layers.1.mlp.up_proj.weight"), 384 * 128 * 4),
-            0);
+  EXPECT_EQ(
+      std::memcmp(layer.wqkv.data() + 128 * 128, bytes_of("model.layers.1.self_attn.k_proj.weight"), 64 * 128 * 4), 0);
+  EXPECT_EQ(
+      std::memcmp(layer.wqkv.data() + 192 * 128, bytes_of("model.layers.1.self_attn.v_proj.weight"), 64 * 128 * 4), 0);
+  EXPECT_EQ(
+      std::memcmp(layer.w_gate_up.data() + 384 * 128, bytes_of("model.layers.1.mlp.up_proj.weight"), 384 * 128 * 4), 0);
   EXPECT_EQ(weights->streamed_bytes_per_step(*config), 656000 * 4);
 }
 
@@ -149,16 +143,13 @@ TEST(WeightsTest, FusedLayoutAndBiases) {
   const LayerWeights& layer = weights->layers[0];
   const auto& t = [&](const char* name) { return tensor_named(tensors, name).values; };
   EXPECT_TRUE(same_floats(layer.wqkv.data(), t("model.layers.0.self_attn.q_proj.weight")));
-  EXPECT_TRUE(
-      same_floats(layer.wqkv.data() + 128 * 128, t("model.layers.0.self_attn.k_proj.weight")));
-  EXPECT_TRUE(
-      same_floats(layer.wqkv.data() + 192 * 128, t("model.layers.0.self_attn.v_proj.weight")));
+  EXPECT_TRUE(same_floats(layer.wqkv.data() + 128 * 128, t("model.layers.0.self_attn.k_proj.weight")));
+  EXPECT_TRUE(same_floats(layer.wqkv.data() + 192 * 128, t("model.layers.0.self_attn.v_proj.weight")));
   EXPECT_TRUE(same_floats(layer.bqkv.data(), t("model.layers.0.self_attn.q_proj.bias")));
   EXPECT_TRUE(same_floats(layer.bqkv.data() + 128, t("model.layers.0.self_attn.k_proj.bias")));
   EXPECT_TRUE(same_floats(layer.bqkv.data() + 192, t("model.layers.0.self_attn.v_proj.bias")));
   EXPECT_TRUE(same_floats(layer.w_gate_up.data(), t("model.layers.0.mlp.gate_proj.weight")));
-  EXPECT_TRUE(
-      same_floats(layer.w_gate_up.data() + 64 * 128, t("model.layers.0.mlp.up_proj.weight")));
+  EXPECT_TRUE(same_floats(layer.w_gate_up.data() + 64 * 128, t("model.layers.0.mlp.up_proj.weight")));
   EXPECT_TRUE(same_floats(layer.w_down.data(), t("model.layers.0.mlp.down_proj.weight")));
   EXPECT_TRUE(same_floats(weights->lm_head.data(), t("lm_head.weight")));
   EXPECT_TRUE(same_floats(weights->embed.data(), t("model.embed_tokens.weight")));
@@ -211,22 +202,18 @@ TEST(WeightsTest, MissingTensorIsNotFound) {
   TempDir dir;
   const ModelConfig config = small_config();
   std::vector<TensorData> tensors = checkpoint_tensors(config);
-  std::erase_if(tensors, [](const TensorData& t) {
-    return t.spec.name == "model.layers.0.mlp.up_proj.weight";
-  });
+  std::erase_if(tensors, [](const TensorData& t) { return t.spec.name == "model.layers.0.mlp.up_proj.weight"; });
   ASSERT_TRUE(write_safetensors(dir.file("model.safetensors"), tensors).ok());
   const Status status = load_weights(dir.path(), config).status();
   EXPECT_EQ(status.code(), StatusCode::kNotFound);
-  EXPECT_EQ(status.message(),
-            "model.safetensors: tensor \"model.layers.0.mlp.up_proj.weight\": missing");
+  EXPECT_EQ(status.message(), "model.safetensors: tensor \"model.layers.0.mlp.up_proj.weight\": missing");
 }
 
 TEST(WeightsTest, MissingWeightsFile) {
   TempDir dir;
   const Status status = load_weights(dir.path(), small_config()).status();
   EXPECT_EQ(status.code(), StatusCode::kNotFound);
-  EXPECT_EQ(status.message(),
-            dir.path() + ": no model.safetensors or model.safetensors.index.json");
+  EXPECT_EQ(status.message(), dir.path() + ": no model.safetensors or model.safetensors.index.json");
 }
 
 Result<ModelWeights> synth_and_load(const std::string& dir, Dtype dtype, int num_shards) {
@@ -254,8 +241,7 @@ TEST(WeightsTest, HalfPrecisionModelsMatchF32WithinPrecision) {
   TempDir f32_dir, half_dir;
   const Result<ModelWeights> reference = synth_and_load(f32_dir.path(), Dtype::kF32, 1);
   ASSERT_TRUE(reference.ok()) << reference.status().to_string();
-  for (const auto& [dtype, relative] :
-       {std::pair{Dtype::kF16, 0x1p-11}, std::pair{Dtype::kBF16, 0x1p-8}}) {
+  for (const auto& [dtype, relative] : {std::pair{Dtype::kF16, 0x1p-11}, std::pair{Dtype::kBF16, 0x1p-8}}) {
     const Result<ModelWeights> half = synth_and_load(half_dir.path(), dtype, 1);
     ASSERT_TRUE(half.ok()) << half.status().to_string();
     const AlignedBuffer& x = reference->layers[2].wqkv;
@@ -269,8 +255,7 @@ TEST(WeightsTest, HalfPrecisionModelsMatchF32WithinPrecision) {
 
 TEST(WeightsTest, ShardedIndexErrors) {
   TempDir dir;
-  ASSERT_TRUE(
-      synthesize_model(SynthOptions{*preset_config("tiny"), 0, Dtype::kF32, 2}, dir.path()).ok());
+  ASSERT_TRUE(synthesize_model(SynthOptions{*preset_config("tiny"), 0, Dtype::kF32, 2}, dir.path()).ok());
   const Result<ModelConfig> config = load_model_config(dir.path());
   ASSERT_TRUE(config.ok());
   ASSERT_TRUE(write_file(dir.file("model.safetensors.index.json"),
@@ -280,10 +265,9 @@ TEST(WeightsTest, ShardedIndexErrors) {
             "model.safetensors.index.json: weight_map[\"model.norm.weight\"]: expected a file name "
             "in the "
             "model directory; got \"../x.safetensors\"");
-  ASSERT_TRUE(
-      write_file(dir.file("model.safetensors.index.json"),
-                 R"({"weight_map": {"model.norm.weight": "model-00002-of-00002.safetensors"}})")
-          .ok());
+  ASSERT_TRUE(write_file(dir.file("model.safetensors.index.json"),
+                         R"({"weight_map": {"model.norm.weight": "model-00002-of-00002.safetensors"}})")
+                  .ok());
   EXPECT_EQ(load_weights(dir.path(), *config).status().message(),
             "model.safetensors.index.json: tensor \"model.embed_tokens.weight\": missing from "
             "weight_map");

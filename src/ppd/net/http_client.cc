@@ -57,10 +57,8 @@ Status io_error(const Call& call, std::string_view phase, const boost::system::e
   if (ec == asio::error::operation_aborted) {
     return {StatusCode::kCancelled, fmt::format("{}: {}: cancelled", call.where, phase)};
   }
-  if (ec == http::error::partial_message || ec == asio::error::eof ||
-      ec == http::error::end_of_stream) {
-    return unavailable("{}: {}: connection closed before the end of the response", call.where,
-                       phase);
+  if (ec == http::error::partial_message || ec == asio::error::eof || ec == http::error::end_of_stream) {
+    return unavailable("{}: {}: connection closed before the end of the response", call.where, phase);
   }
   return unavailable("{}: {}: {}", call.where, phase, ec.message());
 }
@@ -71,8 +69,7 @@ Status validate_spec(const HttpRequestSpec& spec) {
   if (spec.target.empty() || spec.target[0] != '/') {
     return invalid_argument("target: must start with '/'; got \"{}\"", spec.target);
   }
-  if (spec.timeout_ms < 1)
-    return invalid_argument("timeout_ms: must be >= 1; got {}", spec.timeout_ms);
+  if (spec.timeout_ms < 1) return invalid_argument("timeout_ms: must be >= 1; got {}", spec.timeout_ms);
   return Status::Ok();
 }
 
@@ -120,8 +117,8 @@ void copy_head(const http::response_parser<http::buffer_body>& parser, HttpRespo
   }
 }
 
-asio::awaitable<Status> read_response(const Call& call, beast::tcp_stream& stream,
-                                      const SinkFactory& make_sink, HttpResponse& response) {
+asio::awaitable<Status> read_response(const Call& call, beast::tcp_stream& stream, const SinkFactory& make_sink,
+                                      HttpResponse& response) {
   beast::flat_buffer buffer;
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(boost::none);  // the sink enforces max_body_bytes
@@ -141,19 +138,17 @@ asio::awaitable<Status> read_response(const Call& call, beast::tcp_stream& strea
     if (num_bytes > 0) {
       if (Status s = sink(std::string_view(chunk.data(), num_bytes)); !s.ok()) co_return s;
     }
-    if (body_ec && body_ec != http::error::need_buffer)
-      co_return io_error(call, "read body", body_ec);
+    if (body_ec && body_ec != http::error::need_buffer) co_return io_error(call, "read body", body_ec);
   }
   co_return sink(std::string_view());  // end of body: flushes a last unterminated line
 }
 
-asio::awaitable<Result<HttpResponse>> run_exchange(const HttpRequestSpec& spec,
-                                                   SinkFactory make_sink) {
+asio::awaitable<Result<HttpResponse>> run_exchange(const HttpRequestSpec& spec, SinkFactory make_sink) {
   if (Status s = validate_spec(spec); !s.ok()) co_return s;
-  Call call{spec,
-            fmt::format("{} http://{}{}", http::to_string(spec.method),
-                        format_host_port(spec.host, spec.port), spec.target),
-            asio::steady_timer::clock_type::now() + std::chrono::milliseconds(spec.timeout_ms)};
+  Call call{
+      spec,
+      fmt::format("{} http://{}{}", http::to_string(spec.method), format_host_port(spec.host, spec.port), spec.target),
+      asio::steady_timer::clock_type::now() + std::chrono::milliseconds(spec.timeout_ms)};
   try {
     beast::tcp_stream stream(co_await asio::this_coro::executor);
     if (Status s = co_await connect(call, stream); !s.ok()) co_return s;
@@ -186,8 +181,7 @@ class LineSplitter {
 
   Status operator()(std::string_view bytes) {
     if (bytes.empty()) return partial_.empty() ? Status::Ok() : emit_partial();
-    for (size_t newline = bytes.find('\n'); newline != std::string_view::npos;
-         newline = bytes.find('\n')) {
+    for (size_t newline = bytes.find('\n'); newline != std::string_view::npos; newline = bytes.find('\n')) {
       partial_.append(bytes.substr(0, newline));
       bytes.remove_prefix(newline + 1);
       if (Status s = emit_partial(); !s.ok()) return s;
@@ -225,16 +219,14 @@ Result<HostPort> parse_host_port(std::string_view text) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   } else if (host.find(':') != std::string_view::npos) {
-    return invalid_argument("address \"{}\": an IPv6 host must be in brackets, as [::1]:8000",
-                            text);
+    return invalid_argument("address \"{}\": an IPv6 host must be in brackets, as [::1]:8000", text);
   }
   if (host.empty()) return invalid_argument("address \"{}\": host must not be empty", text);
   unsigned port = 0;
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
-      port < 1 || port > 65535) {
-    return invalid_argument("address \"{}\": port must be a number in [1, 65535]; got \"{}\"", text,
-                            port_text);
+  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || port < 1 ||
+      port > 65535) {
+    return invalid_argument("address \"{}\": port must be a number in [1, 65535]; got \"{}\"", text, port_text);
   }
   return HostPort{std::string(host), static_cast<uint16_t>(port)};
 }
@@ -253,9 +245,7 @@ std::optional<std::string_view> HttpResponse::header(std::string_view name) cons
 
 asio::awaitable<Result<HttpResponse>> http_request(HttpRequestSpec spec) {
   uint64_t max_bytes = spec.max_body_bytes;
-  SinkFactory make_sink = [max_bytes](HttpResponse& response) {
-    return buffer_into(response.body, max_bytes);
-  };
+  SinkFactory make_sink = [max_bytes](HttpResponse& response) { return buffer_into(response.body, max_bytes); };
   co_return co_await run_exchange(spec, std::move(make_sink));
 }
 

@@ -41,14 +41,14 @@ struct HttpRequestSpec {
   std::string body;
   std::string content_type;                                  // sent as Content-Type when not empty
   std::vector<std::pair<std::string, std::string>> headers;  // extra request headers
-  int64_t timeout_ms = 30'000;         // deadline for the whole exchange, body included; >= 1
-  uint64_t max_body_bytes = 64 << 20;  // cap on a buffered body and on one streamed line
+  int64_t timeout_ms = 30'000;                               // deadline for the whole exchange, body included; >= 1
+  uint64_t max_body_bytes = 64 << 20;                        // cap on a buffered body and on one streamed line
 };
 
 struct HttpResponse {
   unsigned status_code = 0;
   std::vector<std::pair<std::string, std::string>> headers;  // in order received
-  std::string body;  // empty for a 2xx answer to http_stream()
+  std::string body;                                          // empty for a 2xx answer to http_stream()
 
   // Returns the first value of header `name` (case-insensitive), or nullopt.
   std::optional<std::string_view> header(std::string_view name) const;

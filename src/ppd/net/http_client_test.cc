@@ -26,8 +26,7 @@ asio::awaitable<void> sum(const HttpRequest& r, ResponseWriter& w) {
     co_await w.send_error(error);
     co_return;
   }
-  json reply = {{"sum", body["a"].get<int>() + body["b"].get<int>()},
-                {"id", r.header("x-request-id").value_or("")}};
+  json reply = {{"sum", body["a"].get<int>() + body["b"].get<int>()}, {"id", r.header("x-request-id").value_or("")}};
   co_await w.send_json(http::status::ok, reply);
 }
 
@@ -162,8 +161,7 @@ TEST_F(HttpClientTest, ClientDisconnectMakesWriteChunkFail) {
   ASSERT_EQ(handler_saw.wait_for(std::chrono::seconds(10)), std::future_status::ready);
   Status status = handler_saw.get();
   EXPECT_EQ(status.code(), StatusCode::kUnavailable) << status.to_string();
-  EXPECT_TRUE(status.message().starts_with("write chunk: client disconnected"))
-      << status.to_string();
+  EXPECT_TRUE(status.message().starts_with("write chunk: client disconnected")) << status.to_string();
 }
 
 TEST_F(HttpClientTest, TimeoutAgainstAHandlerThatNeverAnswers) {
@@ -175,8 +173,7 @@ TEST_F(HttpClientTest, TimeoutAgainstAHandlerThatNeverAnswers) {
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.status().code(), StatusCode::kDeadlineExceeded);
   EXPECT_EQ(response.status().message(),
-            fmt::format("GET http://127.0.0.1:{}/hang: read response head: timed out after 150 ms",
-                        port_));
+            fmt::format("GET http://127.0.0.1:{}/hang: read response head: timed out after 150 ms", port_));
 }
 
 TEST_F(HttpClientTest, CancelledByTheCaller) {
@@ -211,8 +208,7 @@ TEST_F(HttpClientTest, RejectsBadSpec) {
   HttpRequestSpec request = spec("v1");
   Result<HttpResponse> response = run(http_request(request));
   ASSERT_FALSE(response.ok());
-  EXPECT_EQ(response.status().to_string(),
-            "INVALID_ARGUMENT: target: must start with '/'; got \"v1\"");
+  EXPECT_EQ(response.status().to_string(), "INVALID_ARGUMENT: target: must start with '/'; got \"v1\"");
 }
 
 TEST(ParseHostPortTest, AcceptsNamesAndLiterals) {
@@ -231,11 +227,9 @@ TEST(ParseHostPortTest, NamesTheRuleBroken) {
   EXPECT_EQ(message("localhost"), "address \"localhost\": must be host:port");
   EXPECT_EQ(message(":80"), "address \":80\": host must not be empty");
   EXPECT_EQ(message("h:0"), "address \"h:0\": port must be a number in [1, 65535]; got \"0\"");
-  EXPECT_EQ(message("h:65536"),
-            "address \"h:65536\": port must be a number in [1, 65535]; got \"65536\"");
+  EXPECT_EQ(message("h:65536"), "address \"h:65536\": port must be a number in [1, 65535]; got \"65536\"");
   EXPECT_EQ(message("h:8x"), "address \"h:8x\": port must be a number in [1, 65535]; got \"8x\"");
-  EXPECT_EQ(message("::1:80"),
-            "address \"::1:80\": an IPv6 host must be in brackets, as [::1]:8000");
+  EXPECT_EQ(message("::1:80"), "address \"::1:80\": an IPv6 host must be in brackets, as [::1]:8000");
 }
 
 }  // namespace

@@ -42,9 +42,8 @@ constexpr uint32_t kMaxHeaderBytes = 64 << 10;
 constexpr auto kLingerTimeout = std::chrono::seconds(1);
 
 bool is_quiet_close(const boost::system::error_code& ec) {
-  return ec == http::error::end_of_stream || ec == asio::error::eof ||
-         ec == asio::error::operation_aborted || ec == beast::error::timeout ||
-         ec == asio::error::connection_reset || ec == http::error::partial_message;
+  return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
+         ec == beast::error::timeout || ec == asio::error::connection_reset || ec == http::error::partial_message;
 }
 
 std::string join_keys(const auto& map) {
@@ -97,8 +96,7 @@ class HttpServer::Impl : public std::enable_shared_from_this<Impl> {
   ReadOutcome classify_read_error(const boost::system::error_code& ec) const;
   asio::awaitable<bool> serve(http::request<http::string_body> message, beast::tcp_stream& stream);
   asio::awaitable<void> route(const HttpRequest& request, ResponseWriter& writer);
-  asio::awaitable<void> invoke(const Handler& handler, const HttpRequest& request,
-                               ResponseWriter& writer);
+  asio::awaitable<void> invoke(const Handler& handler, const HttpRequest& request, ResponseWriter& writer);
   asio::awaitable<void> reject(beast::tcp_stream& stream, const ReadOutcome& outcome);
 
   asio::any_io_executor executor_;
@@ -130,8 +128,7 @@ Status HttpServer::Impl::open_acceptor(const asio::ip::address& address) {
   if (ec) {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
-    return unavailable("http server: cannot listen on {}:{}: {}", options_.bind_address,
-                       options_.port, ec.message());
+    return unavailable("http server: cannot listen on {}:{}: {}", options_.bind_address, options_.port, ec.message());
   }
   return Status::Ok();
 }
@@ -141,8 +138,7 @@ Result<uint16_t> HttpServer::Impl::start() {
   boost::system::error_code ec;
   asio::ip::address address = asio::ip::make_address(options_.bind_address, ec);
   if (ec) {
-    return invalid_argument("bind_address: must be an IPv4 or IPv6 address; got \"{}\"",
-                            options_.bind_address);
+    return invalid_argument("bind_address: must be an IPv4 or IPv6 address; got \"{}\"", options_.bind_address);
   }
   PPD_RETURN_IF_ERROR(open_acceptor(address));
   uint16_t port = acceptor_.local_endpoint().port();
@@ -184,9 +180,7 @@ void HttpServer::Impl::spawn_session(tcp::socket socket) {
   uint64_t id = next_connection_id_++;
   auto connection = std::make_shared<Connection>(std::move(socket));
   connections_.emplace(id, connection);
-  auto on_done = [self = shared_from_this(), id](std::exception_ptr) {
-    self->connections_.erase(id);
-  };
+  auto on_done = [self = shared_from_this(), id](std::exception_ptr) { self->connections_.erase(id); };
   asio::co_spawn(executor_, run_session(connection),
                  asio::bind_cancellation_slot(connection->cancel.slot(), std::move(on_done)));
 }
@@ -213,23 +207,21 @@ asio::awaitable<void> HttpServer::Impl::run_session(std::shared_ptr<Connection> 
   stream.socket().close(ec);
 }
 
-HttpServer::Impl::ReadOutcome HttpServer::Impl::classify_read_error(
-    const boost::system::error_code& ec) const {
+HttpServer::Impl::ReadOutcome HttpServer::Impl::classify_read_error(const boost::system::error_code& ec) const {
   ReadOutcome outcome;
   if (is_quiet_close(ec)) return outcome;
   outcome.kind = ReadKind::kRejected;
   if (ec == http::error::body_limit) {
     outcome.status = http::status::payload_too_large;
-    outcome.message =
-        fmt::format("request body: exceeds max_body_bytes {}", options_.max_body_bytes);
+    outcome.message = fmt::format("request body: exceeds max_body_bytes {}", options_.max_body_bytes);
   } else {
     outcome.message = fmt::format("malformed HTTP request: {}", ec.message());
   }
   return outcome;
 }
 
-asio::awaitable<HttpServer::Impl::ReadOutcome> HttpServer::Impl::read_request(
-    beast::tcp_stream& stream, beast::flat_buffer& buffer) {
+asio::awaitable<HttpServer::Impl::ReadOutcome> HttpServer::Impl::read_request(beast::tcp_stream& stream,
+                                                                              beast::flat_buffer& buffer) {
   http::request_parser<http::string_body> parser;
   parser.header_limit(kMaxHeaderBytes);
   parser.body_limit(boost::none);  // checked below, so that the 413 can name the length
@@ -238,11 +230,11 @@ asio::awaitable<HttpServer::Impl::ReadOutcome> HttpServer::Impl::read_request(
   if (ec) co_return classify_read_error(ec);
   uint64_t length = parser.content_length().value_or(0);
   if (length > options_.max_body_bytes) {
-    co_return ReadOutcome{ReadKind::kRejected,
-                          {},
-                          http::status::payload_too_large,
-                          fmt::format("request body: {} bytes exceeds max_body_bytes {}", length,
-                                      options_.max_body_bytes)};
+    co_return ReadOutcome{
+        ReadKind::kRejected,
+        {},
+        http::status::payload_too_large,
+        fmt::format("request body: {} bytes exceeds max_body_bytes {}", length, options_.max_body_bytes)};
   }
   parser.body_limit(options_.max_body_bytes);
   if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
@@ -255,10 +247,8 @@ asio::awaitable<HttpServer::Impl::ReadOutcome> HttpServer::Impl::read_request(
   co_return ReadOutcome{ReadKind::kRequest, parser.release(), http::status::ok, {}};
 }
 
-asio::awaitable<void> HttpServer::Impl::reject(beast::tcp_stream& stream,
-                                               const ReadOutcome& outcome) {
-  ResponseWriter writer(
-      stream, {.version = 11, .keep_alive = false, .write_timeout_ms = options_.idle_timeout_ms});
+asio::awaitable<void> HttpServer::Impl::reject(beast::tcp_stream& stream, const ReadOutcome& outcome) {
+  ResponseWriter writer(stream, {.version = 11, .keep_alive = false, .write_timeout_ms = options_.idle_timeout_ms});
   Status sent = co_await writer.send_http_error(outcome.status, outcome.message);
   if (!sent.ok()) co_return;
   boost::system::error_code ec;
@@ -271,12 +261,11 @@ asio::awaitable<void> HttpServer::Impl::reject(beast::tcp_stream& stream,
   }
 }
 
-asio::awaitable<bool> HttpServer::Impl::serve(http::request<http::string_body> message,
-                                              beast::tcp_stream& stream) {
+asio::awaitable<bool> HttpServer::Impl::serve(http::request<http::string_body> message, beast::tcp_stream& stream) {
   HttpRequest request(std::move(message));
-  ResponseWriter writer(stream, {.version = request.version(),
-                                 .keep_alive = request.keep_alive(),
-                                 .write_timeout_ms = options_.idle_timeout_ms});
+  ResponseWriter writer(
+      stream,
+      {.version = request.version(), .keep_alive = request.keep_alive(), .write_timeout_ms = options_.idle_timeout_ms});
   co_await route(request, writer);
   co_return writer.reusable() && !stopped_;
 }
@@ -284,8 +273,7 @@ asio::awaitable<bool> HttpServer::Impl::serve(http::request<http::string_body> m
 asio::awaitable<void> HttpServer::Impl::route(const HttpRequest& request, ResponseWriter& writer) {
   auto by_path = routes_.find(request.path());
   if (by_path == routes_.end()) {
-    std::string message =
-        fmt::format("path \"{}\": no such route; routes: {}", request.path(), join_keys(routes_));
+    std::string message = fmt::format("path \"{}\": no such route; routes: {}", request.path(), join_keys(routes_));
     co_await writer.send_http_error(http::status::not_found, message);
     co_return;
   }
@@ -293,8 +281,8 @@ asio::awaitable<void> HttpServer::Impl::route(const HttpRequest& request, Respon
   if (by_method == by_path->second.end()) {
     std::string allowed = join_keys(by_path->second);
     writer.set_header("Allow", allowed);
-    std::string message = fmt::format("method {} not allowed for path \"{}\"; allowed: {}",
-                                      request.method_name(), request.path(), allowed);
+    std::string message = fmt::format("method {} not allowed for path \"{}\"; allowed: {}", request.method_name(),
+                                      request.path(), allowed);
     co_await writer.send_http_error(http::status::method_not_allowed, message);
     co_return;
   }

@@ -31,8 +31,7 @@ struct HttpServerOptions {
 // A route handler. It must send exactly one response through the writer; returning
 // without one sends a 500. It runs on the server's executor and is cancelled (terminal
 // cancellation) when the server stops.
-using Handler =
-    std::function<boost::asio::awaitable<void>(const HttpRequest& request, ResponseWriter& writer)>;
+using Handler = std::function<boost::asio::awaitable<void>(const HttpRequest& request, ResponseWriter& writer)>;
 
 class HttpServer {
  public:

@@ -56,8 +56,7 @@ class HttpServerTest : public testing::ServerFixture {
     s.add_route(http::verb::get, "/throw", throw_boom);
     s.add_route(http::verb::get, "/silent", say_nothing);
     s.add_route(http::verb::get, "/lines", two_lines);
-    s.add_route(http::verb::get, "/hang",
-                [this](const HttpRequest&, ResponseWriter&) { return hang(); });
+    s.add_route(http::verb::get, "/hang", [this](const HttpRequest&, ResponseWriter&) { return hang(); });
     port_ = start_server();
     return port_;
   }
@@ -70,8 +69,7 @@ class HttpServerTest : public testing::ServerFixture {
     hang_ended_.set_value(ec);
   }
 
-  Result<HttpResponse> get(std::string target, http::verb method = http::verb::get,
-                           std::string body = "") {
+  Result<HttpResponse> get(std::string target, http::verb method = http::verb::get, std::string body = "") {
     return run(http_request({.host = "127.0.0.1",
                              .port = port_,
                              .method = method,
@@ -99,10 +97,9 @@ TEST_F(HttpServerTest, UnknownPathIs404NamingThePath) {
   Result<HttpResponse> response = get("/nope?x=1");
   ASSERT_TRUE(response.ok()) << response.status().to_string();
   EXPECT_EQ(response->status_code, 404u);
-  EXPECT_EQ(response->body,
-            R"({"error":{"code":404,"message":"path \"/nope\": no such route; routes: /busy, )"
-            R"(/echo, /hang, /json, /lines, /silent, /throw","param":null,)"
-            R"("type":"not_found_error"}})");
+  EXPECT_EQ(response->body, R"({"error":{"code":404,"message":"path \"/nope\": no such route; routes: /busy, )"
+                            R"(/echo, /hang, /json, /lines, /silent, /throw","param":null,)"
+                            R"("type":"not_found_error"}})");
 }
 
 TEST_F(HttpServerTest, WrongMethodIs405WithAllow) {
@@ -120,9 +117,8 @@ TEST_F(HttpServerTest, OversizedBodyIs413NamingTheLimit) {
   Result<HttpResponse> response = get("/echo", http::verb::post, std::string(2000, 'x'));
   ASSERT_TRUE(response.ok()) << response.status().to_string();
   EXPECT_EQ(response->status_code, 413u);
-  EXPECT_EQ(response->body,
-            R"({"error":{"code":413,"message":"request body: 2000 bytes exceeds max_body_bytes )"
-            R"(1024","param":null,"type":"invalid_request_error"}})");
+  EXPECT_EQ(response->body, R"({"error":{"code":413,"message":"request body: 2000 bytes exceeds max_body_bytes )"
+                            R"(1024","param":null,"type":"invalid_request_error"}})");
   Result<HttpResponse> small = get("/echo", http::verb::post, std::string(1024, 'y'));
   ASSERT_TRUE(small.ok()) << small.status().to_string();
   EXPECT_EQ(small->body, std::string(1024, 'y'));
@@ -130,10 +126,9 @@ TEST_F(HttpServerTest, OversizedBodyIs413NamingTheLimit) {
 
 TEST_F(HttpServerTest, OversizedChunkedBodyIs413) {
   uint16_t port = start({.max_body_bytes = 16});
-  std::string reply =
-      testing::raw_exchange(port,
-                            "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-                            "20\r\n0123456789abcdef0123456789abcdef\r\n0\r\n\r\n");
+  std::string reply = testing::raw_exchange(port,
+                                            "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                            "20\r\n0123456789abcdef0123456789abcdef\r\n0\r\n\r\n");
   EXPECT_TRUE(reply.starts_with("HTTP/1.1 413 Payload Too Large\r\n")) << reply;
   EXPECT_NE(reply.find("request body: exceeds max_body_bytes 16"), std::string::npos) << reply;
 }
@@ -151,10 +146,10 @@ TEST_F(HttpServerTest, MalformedRequestIs400AndServerKeepsServing) {
 
 TEST_F(HttpServerTest, KeepAliveServesPipelinedRequestsOnOneConnection) {
   uint16_t port = start();
-  std::string reply = testing::raw_exchange(
-      port,
-      "GET /json HTTP/1.1\r\nHost: a\r\n\r\n"
-      "POST /echo?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc");
+  std::string reply =
+      testing::raw_exchange(port,
+                            "GET /json HTTP/1.1\r\nHost: a\r\n\r\n"
+                            "POST /echo?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc");
   size_t first = reply.find("HTTP/1.1 200 OK\r\n");
   ASSERT_EQ(first, 0u) << reply;
   size_t second = reply.find("HTTP/1.1 200 OK\r\n", first + 1);
@@ -165,8 +160,7 @@ TEST_F(HttpServerTest, KeepAliveServesPipelinedRequestsOnOneConnection) {
 
 TEST_F(HttpServerTest, StreamsChunkedForHttp11AndUntilCloseForHttp10) {
   uint16_t port = start();
-  std::string chunked =
-      testing::raw_exchange(port, "GET /lines HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  std::string chunked = testing::raw_exchange(port, "GET /lines HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
   EXPECT_TRUE(chunked.starts_with("HTTP/1.1 200 OK\r\n")) << chunked;
   EXPECT_NE(chunked.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << chunked;
   EXPECT_TRUE(chunked.ends_with("\r\n\r\n2\r\na\n\r\n2\r\nb\n\r\n0\r\n\r\n")) << chunked;
@@ -182,9 +176,8 @@ TEST_F(HttpServerTest, StatusMapsToHttpWithRetryAfter) {
   ASSERT_TRUE(response.ok()) << response.status().to_string();
   EXPECT_EQ(response->status_code, 429u);
   EXPECT_EQ(response->header("retry-after"), "1");
-  EXPECT_EQ(response->body,
-            R"({"error":{"code":429,"message":"waiting queue: full at 8 requests","param":null,)"
-            R"("type":"rate_limit_error"}})");
+  EXPECT_EQ(response->body, R"({"error":{"code":429,"message":"waiting queue: full at 8 requests","param":null,)"
+                            R"("type":"rate_limit_error"}})");
 }
 
 TEST_F(HttpServerTest, ThrowingOrSilentHandlerGives500AndServerKeepsServing) {
@@ -195,15 +188,14 @@ TEST_F(HttpServerTest, ThrowingOrSilentHandlerGives500AndServerKeepsServing) {
   EXPECT_EQ(json::parse(thrown->body)["error"]["message"], "GET /throw: handler threw: boom");
   Result<HttpResponse> silent = get("/silent");
   ASSERT_TRUE(silent.ok()) << silent.status().to_string();
-  EXPECT_EQ(json::parse(silent->body)["error"]["message"],
-            "GET /silent: handler returned without a response");
+  EXPECT_EQ(json::parse(silent->body)["error"]["message"], "GET /silent: handler returned without a response");
   EXPECT_EQ(get("/json")->status_code, 200u);
 }
 
 TEST_F(HttpServerTest, StopClosesConnectionsAndCancelsHandlers) {
   start();
-  std::future<Result<HttpResponse>> pending = spawn(
-      http_request({.host = "127.0.0.1", .port = port_, .target = "/hang", .timeout_ms = 10'000}));
+  std::future<Result<HttpResponse>> pending =
+      spawn(http_request({.host = "127.0.0.1", .port = port_, .target = "/hang", .timeout_ms = 10'000}));
   hang_started_.get_future().wait();
   server_->stop();
   std::future<boost::system::error_code> ended = hang_ended_.get_future();
@@ -218,8 +210,7 @@ TEST_F(HttpServerTest, StopClosesConnectionsAndCancelsHandlers) {
 TEST_F(HttpServerTest, StartRejectsBadOptions) {
   Result<uint16_t> bad_address = server({.bind_address = "localhost:1"}).start();
   ASSERT_FALSE(bad_address.ok());
-  EXPECT_EQ(bad_address.status().message(),
-            "bind_address: must be an IPv4 or IPv6 address; got \"localhost:1\"");
+  EXPECT_EQ(bad_address.status().message(), "bind_address: must be an IPv4 or IPv6 address; got \"localhost:1\"");
 }
 
 TEST(HttpStatusTest, MapsStatusCodes) {

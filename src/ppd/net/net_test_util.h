@@ -76,8 +76,7 @@ class ServerFixture : public ::testing::Test {
   }
 
   boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
-      boost::asio::make_work_guard(io_);
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ = boost::asio::make_work_guard(io_);
   std::optional<HttpServer> server_;
   std::thread thread_;
 };

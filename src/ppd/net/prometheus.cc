@@ -18,8 +18,7 @@ bool is_name_char(char c, bool allow_colon) {
 
 bool is_valid_name(std::string_view name, bool allow_colon) {
   if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [allow_colon](char c) { return is_name_char(c, allow_colon); });
+  return std::all_of(name.begin(), name.end(), [allow_colon](char c) { return is_name_char(c, allow_colon); });
 }
 
 Status check_label_names(const std::string& metric, const std::vector<std::string>& names) {
@@ -32,8 +31,7 @@ Status check_label_names(const std::string& metric, const std::vector<std::strin
           metric, label);
     }
     if (!seen.insert(label).second) {
-      return invalid_argument("metric \"{}\": label names must be unique; got \"{}\" twice", metric,
-                              label);
+      return invalid_argument("metric \"{}\": label names must be unique; got \"{}\" twice", metric, label);
     }
   }
   return Status::Ok();
@@ -45,13 +43,11 @@ Status check_buckets(const std::string& metric, const std::vector<double>& bound
   }
   for (size_t i = 0; i < bounds.size(); ++i) {
     if (!std::isfinite(bounds[i])) {
-      return invalid_argument("metric \"{}\": buckets: must be finite (+Inf is implied); got {}",
-                              metric, bounds[i]);
+      return invalid_argument("metric \"{}\": buckets: must be finite (+Inf is implied); got {}", metric, bounds[i]);
     }
     if (i > 0 && bounds[i] <= bounds[i - 1]) {
-      return invalid_argument(
-          "metric \"{}\": buckets: must be strictly increasing; got {} after {}", metric, bounds[i],
-          bounds[i - 1]);
+      return invalid_argument("metric \"{}\": buckets: must be strictly increasing; got {} after {}", metric, bounds[i],
+                              bounds[i - 1]);
     }
   }
   return Status::Ok();
@@ -120,12 +116,10 @@ Histogram::Snapshot Histogram::snapshot() const {
   return snapshot;
 }
 
-MetricFamilyBase::MetricFamilyBase(std::string name, std::string help,
-                                   std::vector<std::string> label_names)
+MetricFamilyBase::MetricFamilyBase(std::string name, std::string help, std::vector<std::string> label_names)
     : name_(std::move(name)), help_(std::move(help)), label_names_(std::move(label_names)) {}
 
-std::string MetricFamilyBase::series(std::string_view suffix,
-                                     const std::vector<std::string>& label_values,
+std::string MetricFamilyBase::series(std::string_view suffix, const std::vector<std::string>& label_values,
                                      std::string_view extra_label) const {
   std::string out = name_;
   out += suffix;
@@ -175,12 +169,10 @@ void MetricFamily<Metric>::render(std::string& out) const {
       for (size_t i = 0; i < snapshot.cumulative_counts.size(); ++i) {
         double bound = i < upper_bounds_.size() ? upper_bounds_[i] : INFINITY;
         std::string le = fmt::format("le=\"{}\"", format_number(bound));
-        out += fmt::format("{} {}\n", series("_bucket", label_values, le),
-                           snapshot.cumulative_counts[i]);
+        out += fmt::format("{} {}\n", series("_bucket", label_values, le), snapshot.cumulative_counts[i]);
       }
       out += fmt::format("{} {}\n", series("_sum", label_values, ""), format_number(snapshot.sum));
-      out += fmt::format("{} {}\n", series("_count", label_values, ""),
-                         snapshot.cumulative_counts.back());
+      out += fmt::format("{} {}\n", series("_count", label_values, ""), snapshot.cumulative_counts.back());
     } else {
       render_child(out, series("", label_values, ""), *child);
     }
@@ -208,20 +200,17 @@ Result<CounterFamily*> MetricsRegistry::counter(std::string name, std::string he
   std::lock_guard lock(mutex_);
   PPD_RETURN_IF_ERROR(check_new_name(name));
   PPD_RETURN_IF_ERROR(check_label_names(name, label_names));
-  auto family =
-      std::make_unique<CounterFamily>(std::move(name), std::move(help), std::move(label_names));
+  auto family = std::make_unique<CounterFamily>(std::move(name), std::move(help), std::move(label_names));
   CounterFamily* raw = family.get();
   families_.push_back(std::move(family));
   return raw;
 }
 
-Result<GaugeFamily*> MetricsRegistry::gauge(std::string name, std::string help,
-                                            std::vector<std::string> label_names) {
+Result<GaugeFamily*> MetricsRegistry::gauge(std::string name, std::string help, std::vector<std::string> label_names) {
   std::lock_guard lock(mutex_);
   PPD_RETURN_IF_ERROR(check_new_name(name));
   PPD_RETURN_IF_ERROR(check_label_names(name, label_names));
-  auto family =
-      std::make_unique<GaugeFamily>(std::move(name), std::move(help), std::move(label_names));
+  auto family = std::make_unique<GaugeFamily>(std::move(name), std::move(help), std::move(label_names));
   GaugeFamily* raw = family.get();
   families_.push_back(std::move(family));
   return raw;
@@ -234,12 +223,11 @@ Result<HistogramFamily*> MetricsRegistry::histogram(std::string name, std::strin
   PPD_RETURN_IF_ERROR(check_new_name(name));
   PPD_RETURN_IF_ERROR(check_label_names(name, label_names));
   if (std::find(label_names.begin(), label_names.end(), "le") != label_names.end()) {
-    return invalid_argument("metric \"{}\": label name \"le\" is reserved for histogram buckets",
-                            name);
+    return invalid_argument("metric \"{}\": label name \"le\" is reserved for histogram buckets", name);
   }
   PPD_RETURN_IF_ERROR(check_buckets(name, upper_bounds));
-  auto family = std::make_unique<HistogramFamily>(std::move(name), std::move(help),
-                                                  std::move(label_names), std::move(upper_bounds));
+  auto family = std::make_unique<HistogramFamily>(std::move(name), std::move(help), std::move(label_names),
+                                                  std::move(upper_bounds));
   HistogramFamily* raw = family.get();
   families_.push_back(std::move(family));
   return raw;

@@ -19,8 +19,7 @@
 namespace ppd::net {
 
 // The Content-Type for render()'s output.
-inline constexpr std::string_view kPrometheusContentType =
-    "text/plain; version=0.0.4; charset=utf-8";
+inline constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
 
 class Counter {
  public:
@@ -115,12 +114,9 @@ class MetricsRegistry {
   // [a-zA-Z_][a-zA-Z0-9_]* without a leading "__" and without repeats, a name is
   // registered once; histograms may not use the label "le" and need finite, strictly
   // increasing `upper_bounds` (at least one). Thread-safe.
-  Result<CounterFamily*> counter(std::string name, std::string help,
-                                 std::vector<std::string> label_names = {});
-  Result<GaugeFamily*> gauge(std::string name, std::string help,
-                             std::vector<std::string> label_names = {});
-  Result<HistogramFamily*> histogram(std::string name, std::string help,
-                                     std::vector<std::string> label_names,
+  Result<CounterFamily*> counter(std::string name, std::string help, std::vector<std::string> label_names = {});
+  Result<GaugeFamily*> gauge(std::string name, std::string help, std::vector<std::string> label_names = {});
+  Result<HistogramFamily*> histogram(std::string name, std::string help, std::vector<std::string> label_names,
                                      std::vector<double> upper_bounds);
 
   // The text exposition of every family in registration order, children sorted by label

@@ -12,9 +12,8 @@ TEST(MetricsTest, RendersExactText) {
   Result<CounterFamily*> requests =
       registry.counter("ppd:request_success_total", "Finished requests.", {"finished_reason"});
   Result<GaugeFamily*> running = registry.gauge("ppd:num_requests_running", "Requests running.");
-  Result<HistogramFamily*> ttft =
-      registry.histogram("ppd:time_to_first_token_seconds", "Time to first token.\nFrom arrival.",
-                         {"model"}, {0.01, 0.1, 1});
+  Result<HistogramFamily*> ttft = registry.histogram("ppd:time_to_first_token_seconds",
+                                                     "Time to first token.\nFrom arrival.", {"model"}, {0.01, 0.1, 1});
   ASSERT_TRUE(requests.ok() && running.ok() && ttft.ok());
   (*requests)->with({"stop"}).inc();
   (*requests)->with({"length"}).inc(2);

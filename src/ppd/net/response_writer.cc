@@ -70,14 +70,11 @@ void ResponseWriter::set_header(std::string name, std::string value) {
 Status ResponseWriter::check_state(State expected, std::string_view operation) const {
   if (broken_) return unavailable("{}: client disconnected", operation);
   if (state_ == expected) return Status::Ok();
-  static constexpr std::string_view kNames[] = {"nothing sent", "a stream in progress",
-                                                "a complete response"};
-  return failed_precondition("{}: not allowed after {}", operation,
-                             kNames[static_cast<int>(state_)]);
+  static constexpr std::string_view kNames[] = {"nothing sent", "a stream in progress", "a complete response"};
+  return failed_precondition("{}: not allowed after {}", operation, kNames[static_cast<int>(state_)]);
 }
 
-Status ResponseWriter::on_write_error(std::string_view operation,
-                                      const boost::system::error_code& ec) {
+Status ResponseWriter::on_write_error(std::string_view operation, const boost::system::error_code& ec) {
   broken_ = true;
   return unavailable("{}: client disconnected: {}", operation, ec.message());
 }
@@ -99,8 +96,8 @@ asio::awaitable<Status> ResponseWriter::send_json(http::status status, const nlo
   co_return co_await send_text(status, "application/json", std::move(text));
 }
 
-asio::awaitable<Status> ResponseWriter::send_text(http::status status,
-                                                  std::string_view content_type, std::string body) {
+asio::awaitable<Status> ResponseWriter::send_text(http::status status, std::string_view content_type,
+                                                  std::string body) {
   if (Status s = check_state(State::kIdle, "send response"); !s.ok()) co_return s;
   http::response<http::string_body> message{status, options_.version};
   message.set(http::field::content_type, content_type);
@@ -117,8 +114,7 @@ asio::awaitable<Status> ResponseWriter::send_error(const Status& error) {
   co_return co_await send_http_error(status, message);
 }
 
-asio::awaitable<Status> ResponseWriter::send_http_error(http::status status,
-                                                        std::string_view message) {
+asio::awaitable<Status> ResponseWriter::send_http_error(http::status status, std::string_view message) {
   nlohmann::json body = error_body(status, message);
   co_return co_await send_json(status, body);
 }
@@ -142,8 +138,7 @@ asio::awaitable<Status> ResponseWriter::begin_stream(std::string_view content_ty
 }
 
 template <typename Buffers>
-asio::awaitable<Status> ResponseWriter::write_buffers(std::string_view operation,
-                                                      const Buffers& buffers) {
+asio::awaitable<Status> ResponseWriter::write_buffers(std::string_view operation, const Buffers& buffers) {
   stream_.expires_after(std::chrono::milliseconds(options_.write_timeout_ms));
   auto [ec, n] = co_await asio::async_write(stream_, buffers, kUseTuple);
   stream_.expires_never();

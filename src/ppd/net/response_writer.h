@@ -49,15 +49,13 @@ class ResponseWriter {
   // Each send_* returns OK, FAILED_PRECONDITION when a response was already begun, or
   // UNAVAILABLE naming the write error when the client is gone. (Pass named arguments:
   // coroutine rule 1, docs/decisions/0005.)
-  boost::asio::awaitable<Status> send_json(boost::beast::http::status status,
-                                           const nlohmann::json& body);
-  boost::asio::awaitable<Status> send_text(boost::beast::http::status status,
-                                           std::string_view content_type, std::string body);
+  boost::asio::awaitable<Status> send_json(boost::beast::http::status status, const nlohmann::json& body);
+  boost::asio::awaitable<Status> send_text(boost::beast::http::status status, std::string_view content_type,
+                                           std::string body);
   // Sends http_status_for(error.code()) with error_body(); adds "Retry-After: 1" on 429.
   boost::asio::awaitable<Status> send_error(const Status& error);
   // Sends `status` with error_body(status, message).
-  boost::asio::awaitable<Status> send_http_error(boost::beast::http::status status,
-                                                 std::string_view message);
+  boost::asio::awaitable<Status> send_http_error(boost::beast::http::status status, std::string_view message);
 
   // Sends "200 OK" headers with Transfer-Encoding: chunked (for an HTTP/1.0 request: no
   // encoding, and the connection closes after the body). REQUIRES: nothing sent yet.

@@ -17,8 +17,7 @@ std::string form_decode(std::string_view text) {
     char c = text[i];
     if (c == '+') {
       out.push_back(' ');
-    } else if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
-               hex_value(text[i + 2]) >= 0) {
+    } else if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
       i += 2;
     } else {
@@ -39,8 +38,7 @@ QueryParams parse_query(std::string_view query) {
     if (pair.empty()) continue;
     size_t eq = pair.find('=');
     std::string_view name = pair.substr(0, eq);
-    std::string_view value =
-        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
     params.emplace_back(form_decode(name), form_decode(value));
   }
   return params;

@@ -24,7 +24,8 @@
 namespace ppd::node {
 
 // Carries one request's outputs from the engine thread to the coroutine serving it.
-using OutputChannel = boost::asio::experimental::concurrent_channel<void(boost::system::error_code, engine::RequestOutput)>;
+using OutputChannel =
+    boost::asio::experimental::concurrent_channel<void(boost::system::error_code, engine::RequestOutput)>;
 
 // Receives every step's results on the engine thread. Must not block.
 class StepObserver {

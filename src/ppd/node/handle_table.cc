@@ -35,7 +35,8 @@ uint64_t HandleTable::erase_locked(std::unordered_map<uint64_t, Entry>::iterator
 Result<std::vector<std::span<const uint8_t>>> HandleTable::resolve(uint64_t handle, std::span<const uint32_t> indices) {
   std::lock_guard lock(mu_);
   auto it = handles_.find(handle);
-  if (it == handles_.end() || it->second.released) return not_found("kv handle {}: unknown, released or expired", handle);
+  if (it == handles_.end() || it->second.released)
+    return not_found("kv handle {}: unknown, released or expired", handle);
   std::vector<std::span<const uint8_t>> out;
   out.reserve(indices.size());
   for (uint32_t i : indices) {
@@ -94,8 +95,8 @@ std::vector<uint64_t> HandleTable::release_older_than(int64_t cutoff_ns) {
 
 int HandleTable::size() const {
   std::lock_guard lock(mu_);
-  return static_cast<int>(std::count_if(handles_.begin(), handles_.end(),
-                                        [](const auto& entry) { return !entry.second.released; }));
+  return static_cast<int>(
+      std::count_if(handles_.begin(), handles_.end(), [](const auto& entry) { return !entry.second.released; }));
 }
 
 }  // namespace ppd::node

@@ -42,17 +42,25 @@ nlohmann::json to_json(const KvHandle& h) {
   for (BlockId b : h.block_ids) ids.push_back(b.value);
   nlohmann::json hashes = nlohmann::json::array();
   for (BlockHash x : h.block_hashes) hashes.push_back(fmt::format("{:016x}", x.value));
-  return {{"node", h.node}, {"kv_address", h.kv_address}, {"handle", h.handle},
-          {"num_prompt_tokens", h.num_prompt_tokens}, {"block_size", h.block_size},
-          {"num_cached_tokens", h.num_cached_tokens}, {"block_ids", ids}, {"block_hashes", hashes},
-          {"first_token", h.first_token}, {"sampling_seed", h.sampling_seed}};
+  return {{"node", h.node},
+          {"kv_address", h.kv_address},
+          {"handle", h.handle},
+          {"num_prompt_tokens", h.num_prompt_tokens},
+          {"block_size", h.block_size},
+          {"num_cached_tokens", h.num_cached_tokens},
+          {"block_ids", ids},
+          {"block_hashes", hashes},
+          {"first_token", h.first_token},
+          {"sampling_seed", h.sampling_seed}};
 }
 
 Result<KvHandle> kv_handle_from_json(const nlohmann::json& j) {
   if (!j.is_object()) return invalid_argument("handle: expected an object; got {}", json_excerpt(j));
-  PPD_RETURN_IF_ERROR(check_known_keys(j, {"node", "kv_address", "handle", "num_prompt_tokens", "block_size",
-                                           "num_cached_tokens", "block_ids", "block_hashes", "first_token",
-                                           "sampling_seed"}, "handle."));
+  PPD_RETURN_IF_ERROR(
+      check_known_keys(j,
+                       {"node", "kv_address", "handle", "num_prompt_tokens", "block_size", "num_cached_tokens",
+                        "block_ids", "block_hashes", "first_token", "sampling_seed"},
+                       "handle."));
   const model::JsonReader r(j, "handle.");
   KvHandle h;
   PPD_ASSIGN_OR_RETURN(h.node, r.required_string("node"));

@@ -16,9 +16,9 @@
 namespace ppd::node {
 
 struct KvHandle {
-  std::string node;                     // the prefill node's name
-  std::string kv_address;               // its KV transfer endpoint ("host:port")
-  uint64_t handle = 0;                  // pin id on that node
+  std::string node;        // the prefill node's name
+  std::string kv_address;  // its KV transfer endpoint ("host:port")
+  uint64_t handle = 0;     // pin id on that node
   int num_prompt_tokens = 0;
   int block_size = 0;
   int num_cached_tokens = 0;            // prompt tokens the prefill node found in its cache

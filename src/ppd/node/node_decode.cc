@@ -28,8 +28,9 @@ Status check_handle(const KvHandle& h, const std::vector<TokenId>& prompt, const
   }
   for (size_t i = 0; i < mine.size(); ++i) {
     if (h.block_hashes[i] != mine[i]) {
-      return invalid_argument("handle.block_hashes[{}]: {:016x} differs from this node's {:016x} (another model or other tokens)",
-                              i, h.block_hashes[i].value, mine[i].value);
+      return invalid_argument(
+          "handle.block_hashes[{}]: {:016x} differs from this node's {:016x} (another model or other tokens)", i,
+          h.block_hashes[i].value, mine[i].value);
     }
   }
   return Status::Ok();
@@ -46,7 +47,8 @@ asio::awaitable<Result<DecodeStarted>> NodeService::decode(NodeRequest request) 
   }
   request.sampling.seed = handle.sampling_seed;  // sampling goes on exactly as on the prefill node
   engine::ImportSpec spec{.request = {.prompt = std::move(request.token_ids), .params = std::move(request.sampling)},
-                          .first_token = handle.first_token, .mode = request.mode};
+                          .first_token = handle.first_token,
+                          .mode = request.mode};
   auto begin = [spec = std::move(spec)](engine::Engine& e) mutable { return e.begin_import(std::move(spec)); };
   Result<engine::ImportTarget> target = co_await loop_->call(std::move(begin));
   if (!target.ok()) {
@@ -79,15 +81,17 @@ asio::awaitable<Result<DecodeStarted>> NodeService::decode(NodeRequest request) 
 asio::awaitable<Result<TransferStats>> NodeService::pull_blocks(const KvHandle& handle,
                                                                 const engine::ImportTarget& target) {
   transfer::PullRequest pull{.source = handle.kv_address, .handle = handle.handle};
-  for (int i = target.num_local_blocks; i < target.num_prompt_blocks; ++i) pull.indices.push_back(static_cast<uint32_t>(i));
-  TransferStats stats{.num_local_blocks = target.num_local_blocks, .num_pulled_blocks = static_cast<int>(pull.indices.size())};
+  for (int i = target.num_local_blocks; i < target.num_prompt_blocks; ++i)
+    pull.indices.push_back(static_cast<uint32_t>(i));
+  TransferStats stats{.num_local_blocks = target.num_local_blocks,
+                      .num_pulled_blocks = static_cast<int>(pull.indices.size())};
   if (pull.indices.empty()) co_return stats;
   const int64_t start_ns = clock_->now_ns();
   const std::span<const std::span<uint8_t>> dest(target.dest);
   Result<transfer::PullResult> got = co_await transfer::pull_with_deadline(
       *transport_, pull, dest, std::chrono::milliseconds(options_.transfer_timeout_ms));
-  const std::string context = fmt::format("decode: kv pull of {} blocks from {} ({})", pull.indices.size(),
-                                          handle.node, handle.kv_address);
+  const std::string context =
+      fmt::format("decode: kv pull of {} blocks from {} ({})", pull.indices.size(), handle.node, handle.kv_address);
   if (!got.ok()) co_return got.status().with_context(context);
   if (Status s = transfer::verify_checksums(pull, dest, got->checksums); !s.ok()) co_return s.with_context(context);
   stats.bytes = got->bytes;
@@ -97,10 +101,14 @@ asio::awaitable<Result<TransferStats>> NodeService::pull_blocks(const KvHandle& 
 }
 
 void NodeService::release_remote(const KvHandle& handle) {
-  asio::co_spawn(executor_, [this, address = handle.kv_address, h = handle.handle]() -> asio::awaitable<void> {
-    const Status s = co_await transport_->release(address, h);
-    if (!s.ok()) spdlog::info("kv handle release failed address={} handle={} error=\"{}\"", address, h, s.to_string());
-  }, asio::detached);
+  asio::co_spawn(
+      executor_,
+      [this, address = handle.kv_address, h = handle.handle]() -> asio::awaitable<void> {
+        const Status s = co_await transport_->release(address, h);
+        if (!s.ok())
+          spdlog::info("kv handle release failed address={} handle={} error=\"{}\"", address, h, s.to_string());
+      },
+      asio::detached);
 }
 
 }  // namespace ppd::node

@@ -93,15 +93,17 @@ asio::awaitable<void> handle_decode(const HttpRequest& req, ResponseWriter& w, N
   m->transfer_bytes->with({}).inc(static_cast<double>(t.bytes));
   m->transfer_blocks->with({"pulled"}).inc(t.num_pulled_blocks);
   m->transfer_blocks->with({"local"}).inc(t.num_local_blocks);
-  const nlohmann::json transfer = {{"num_local_blocks", t.num_local_blocks}, {"num_pulled_blocks", t.num_pulled_blocks},
-                                   {"bytes", t.bytes}, {"duration_us", t.duration_ns / 1000}};
+  const nlohmann::json transfer = {{"num_local_blocks", t.num_local_blocks},
+                                   {"num_pulled_blocks", t.num_pulled_blocks},
+                                   {"bytes", t.bytes},
+                                   {"duration_us", t.duration_ns / 1000}};
   co_await stream_outputs(w, service, *started->stream, transfer, m);
 }
 
 asio::awaitable<void> handle_release(const HttpRequest& req, ResponseWriter& w, NodeService& service) {
   Result<nlohmann::json> body = model::parse_json(req.body(), "request body");
   Status s = body.ok() && body->is_object() ? check_known_keys(*body, {"handle"}, "")
-                                           : invalid_argument("request body: expected {{\"handle\": N}}");
+                                            : invalid_argument("request body: expected {{\"handle\": N}}");
   if (s.ok() && (!body->contains("handle") || !(*body)["handle"].is_number_unsigned())) {
     s = invalid_argument("handle: expected an unsigned integer");
   }
@@ -127,7 +129,7 @@ asio::awaitable<void> handle_drain(const HttpRequest& req, ResponseWriter& w, No
   Status s = Status::Ok();
   if (!req.body().empty()) {
     Result<nlohmann::json> body = model::parse_json(req.body(), "request body");
-    s = !body.ok() ? body.status()
+    s = !body.ok()           ? body.status()
         : !body->is_object() ? invalid_argument("request body: expected {{\"draining\": true|false}}")
                              : check_known_keys(*body, {"draining"}, "");
     if (s.ok() && body->contains("draining")) {
@@ -203,10 +205,11 @@ Result<NodeMetrics> register_node_metrics(net::MetricsRegistry* r) {
   PPD_ASSIGN_OR_RETURN(m.output_tokens, r->counter("ppd:node_output_tokens_total", "Tokens streamed to callers"));
   PPD_ASSIGN_OR_RETURN(m.prefix_hit_tokens,
                        r->counter("ppd:prefix_hit_tokens_total", "Prompt tokens served from the prefix cache"));
-  PPD_ASSIGN_OR_RETURN(m.transfer_bytes, r->counter("ppd:kv_transfer_bytes_total", "KV bytes pulled from prefill nodes"));
-  PPD_ASSIGN_OR_RETURN(m.transfer_blocks, r->counter("ppd:kv_transfer_blocks_total",
-                                                     "Prompt blocks of remote-path requests, pulled or found locally",
-                                                     {"source"}));
+  PPD_ASSIGN_OR_RETURN(m.transfer_bytes,
+                       r->counter("ppd:kv_transfer_bytes_total", "KV bytes pulled from prefill nodes"));
+  PPD_ASSIGN_OR_RETURN(m.transfer_blocks,
+                       r->counter("ppd:kv_transfer_blocks_total",
+                                  "Prompt blocks of remote-path requests, pulled or found locally", {"source"}));
   PPD_ASSIGN_OR_RETURN(m.load, r->gauge("ppd:node_load", "The node's latest load snapshot", {"field"}));
   return m;
 }
@@ -233,16 +236,16 @@ void add_node_routes(net::HttpServer* server, NodeService* service, Telemetry* t
                         co_await w.send_error(refused);
                       });
   };
-  add(V::post, "/generate", [=](const HttpRequest& r, ResponseWriter& w) { return handle_generate(r, w, *service, m); });
+  add(V::post, "/generate",
+      [=](const HttpRequest& r, ResponseWriter& w) { return handle_generate(r, w, *service, m); });
   add(V::post, "/prefill", [=](const HttpRequest& r, ResponseWriter& w) { return handle_prefill(r, w, *service, m); });
   add(V::post, "/decode", [=](const HttpRequest& r, ResponseWriter& w) { return handle_decode(r, w, *service, m); });
   add(V::post, "/release", [=](const HttpRequest& r, ResponseWriter& w) { return handle_release(r, w, *service); });
   add(V::post, "/drain", [=](const HttpRequest& r, ResponseWriter& w) { return handle_drain(r, w, *service); });
   add(V::get, "/events", [=](const HttpRequest&, ResponseWriter& w) { return handle_events(w, *telemetry); });
   add(V::get, "/health", [=](const HttpRequest&, ResponseWriter& w) { return handle_health(w, *service, *telemetry); });
-  add(V::get, "/metrics", [=](const HttpRequest&, ResponseWriter& w) {
-    return handle_metrics(w, *telemetry, *registry, m);
-  });
+  add(V::get, "/metrics",
+      [=](const HttpRequest&, ResponseWriter& w) { return handle_metrics(w, *telemetry, *registry, m); });
 }
 
 }  // namespace ppd::node

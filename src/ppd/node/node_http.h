@@ -13,12 +13,12 @@ namespace ppd::node {
 
 // Counters the routes keep, registered in the node's MetricsRegistry.
 struct NodeMetrics {
-  net::CounterFamily* requests = nullptr;         // ppd:node_requests_total{kind,outcome}
-  net::CounterFamily* output_tokens = nullptr;    // ppd:node_output_tokens_total
+  net::CounterFamily* requests = nullptr;           // ppd:node_requests_total{kind,outcome}
+  net::CounterFamily* output_tokens = nullptr;      // ppd:node_output_tokens_total
   net::CounterFamily* prefix_hit_tokens = nullptr;  // ppd:prefix_hit_tokens_total
-  net::CounterFamily* transfer_bytes = nullptr;   // ppd:kv_transfer_bytes_total
-  net::CounterFamily* transfer_blocks = nullptr;  // ppd:kv_transfer_blocks_total{source}
-  net::GaugeFamily* load = nullptr;               // ppd:node_load{field}: the load snapshot
+  net::CounterFamily* transfer_bytes = nullptr;     // ppd:kv_transfer_bytes_total
+  net::CounterFamily* transfer_blocks = nullptr;    // ppd:kv_transfer_blocks_total{source}
+  net::GaugeFamily* load = nullptr;                 // ppd:node_load{field}: the load snapshot
 };
 
 Result<NodeMetrics> register_node_metrics(net::MetricsRegistry* registry);

@@ -8,10 +8,12 @@
 namespace ppd::node {
 namespace {
 
-Result<std::vector<TokenId>> read_token_ids(const nlohmann::json& object, std::string_view key, std::string_view prefix) {
+Result<std::vector<TokenId>> read_token_ids(const nlohmann::json& object, std::string_view key,
+                                            std::string_view prefix) {
   const auto it = object.find(key);
   if (it == object.end()) return invalid_argument("{}{}: missing", prefix, key);
-  if (!it->is_array()) return invalid_argument("{}{}: expected an array of integers; got {}", prefix, key, json_excerpt(*it));
+  if (!it->is_array())
+    return invalid_argument("{}{}: expected an array of integers; got {}", prefix, key, json_excerpt(*it));
   std::vector<TokenId> ids;
   ids.reserve(it->size());
   for (size_t i = 0; i < it->size(); ++i) {
@@ -28,8 +30,9 @@ Result<request::SamplingParams> parse_sampling(const nlohmann::json& j) {
   request::SamplingParams p;
   if (j.is_null()) return p;
   if (!j.is_object()) return invalid_argument("sampling: expected an object; got {}", json_excerpt(j));
-  PPD_RETURN_IF_ERROR(check_known_keys(j, {"temperature", "top_k", "top_p", "max_tokens", "min_tokens", "ignore_eos",
-                                           "stop_token_ids", "seed"}, "sampling."));
+  PPD_RETURN_IF_ERROR(check_known_keys(
+      j, {"temperature", "top_k", "top_p", "max_tokens", "min_tokens", "ignore_eos", "stop_token_ids", "seed"},
+      "sampling."));
   const model::JsonReader r(j, "sampling.");
   PPD_ASSIGN_OR_RETURN(const auto temperature, r.optional_number("temperature"));
   PPD_ASSIGN_OR_RETURN(const auto top_k, r.optional_int_in("top_k", -1, INT32_MAX));

@@ -24,7 +24,7 @@ struct NodeRequest {
   std::string request_id;  // the caller's id, for logs (router → P → D); may be empty
   std::vector<TokenId> token_ids;
   request::SamplingParams sampling;
-  std::optional<KvHandle> handle;          // decode only
+  std::optional<KvHandle> handle;                      // decode only
   sched::ImportMode mode = sched::ImportMode::kDelta;  // decode only: "transfer": "delta" | "full"
 };
 

@@ -28,7 +28,8 @@ TEST(NodeJsonTest, BadRequestsNameTheField) {
       {"[1]", "INVALID_ARGUMENT: request body: expected a JSON object; got [1]"},
       {"{}", "INVALID_ARGUMENT: token_ids: missing"},
       {R"({"token_ids":[1,"x"]})", "INVALID_ARGUMENT: token_ids[1]: expected a 32-bit integer; got \"x\""},
-      {R"({"token_ids":[1],"sampling":{"top_p":"x"}})", "INVALID_ARGUMENT: sampling.top_p: expected a number; got \"x\""},
+      {R"({"token_ids":[1],"sampling":{"top_p":"x"}})",
+       "INVALID_ARGUMENT: sampling.top_p: expected a number; got \"x\""},
       {R"({"token_ids":[1],"sampling":{"seed":-1}})",
        "INVALID_ARGUMENT: sampling.seed: expected an unsigned 64-bit integer; got -1"},
       {R"({"token_ids":[1],"handle":{}})",
@@ -57,9 +58,16 @@ TEST(NodeJsonTest, DeepNestingIsRefusedNotACrash) {
 }
 
 KvHandle sample_handle() {
-  return {.node = "p0", .kv_address = "127.0.0.1:9", .handle = 7, .num_prompt_tokens = 20, .block_size = 16,
-          .num_cached_tokens = 16, .block_ids = {BlockId{3}, BlockId{4}}, .block_hashes = {BlockHash{0xabcdef0123456789}},
-          .first_token = 42, .sampling_seed = 0xfedcba9876543210};
+  return {.node = "p0",
+          .kv_address = "127.0.0.1:9",
+          .handle = 7,
+          .num_prompt_tokens = 20,
+          .block_size = 16,
+          .num_cached_tokens = 16,
+          .block_ids = {BlockId{3}, BlockId{4}},
+          .block_hashes = {BlockHash{0xabcdef0123456789}},
+          .first_token = 42,
+          .sampling_seed = 0xfedcba9876543210};
 }
 
 TEST(NodeJsonTest, HandleRoundTripsThroughJson) {

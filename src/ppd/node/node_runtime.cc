@@ -1,12 +1,12 @@
 #include "ppd/node/node_runtime.h"
 
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/as_tuple.hpp>
-#include <spdlog/spdlog.h>
 
 namespace ppd::node {
 namespace asio = boost::asio;
@@ -30,7 +30,8 @@ std::string join_host_port(const std::string& host, uint16_t port) {
 
 Result<std::unique_ptr<NodeRuntime>> NodeRuntime::create(const NodeRuntimeOptions& options,
                                                          asio::any_io_executor executor, const Clock* clock) {
-  if (options.load_report_ms < 1) return invalid_argument("load_report_ms: must be >= 1; got {}", options.load_report_ms);
+  if (options.load_report_ms < 1)
+    return invalid_argument("load_report_ms: must be >= 1; got {}", options.load_report_ms);
   if (options.service.pin_timeout_ms < 1) {
     return invalid_argument("pin_timeout_ms: must be >= 1; got {}", options.service.pin_timeout_ms);
   }
@@ -46,7 +47,8 @@ Status NodeRuntime::start(const NodeRuntimeOptions& o, asio::any_io_executor exe
   PPD_ASSIGN_OR_RETURN(std::unique_ptr<engine::Engine> engine, engine::Engine::create(o.model_dir, o.engine, clock));
   telemetry_ = std::make_unique<Telemetry>(o.service.name, clock);
   loop_ = std::make_unique<EngineLoop>(std::move(engine), telemetry_.get());
-  tcp_ = std::make_unique<transfer::TcpKvTransport>(executor, transfer::TcpTransportOptions{.secret = o.cluster_secret});
+  tcp_ =
+      std::make_unique<transfer::TcpKvTransport>(executor, transfer::TcpTransportOptions{.secret = o.cluster_secret});
   transfer::KvTransport* transport = tcp_.get();
   if (o.link) {
     PPD_ASSIGN_OR_RETURN(link_, transfer::EmulatedLinkTransport::create(*tcp_, *o.link));
@@ -61,7 +63,8 @@ Status NodeRuntime::start(const NodeRuntimeOptions& o, asio::any_io_executor exe
   service_->set_kv_address(join_host_port(o.host, kv_port_));
   PPD_ASSIGN_OR_RETURN(metrics_, register_node_metrics(&registry_));
   http_ = std::make_unique<net::HttpServer>(
-      executor, net::HttpServerOptions{.bind_address = o.host, .port = o.http_port, .max_body_bytes = o.max_body_bytes});
+      executor,
+      net::HttpServerOptions{.bind_address = o.host, .port = o.http_port, .max_body_bytes = o.max_body_bytes});
   add_node_routes(http_.get(), service_.get(), telemetry_.get(), &registry_, &metrics_, o.cluster_secret);
   PPD_ASSIGN_OR_RETURN(http_port_, http_->start());
   asio::co_spawn(executor, service_->run_pin_expiry(), asio::detached);

@@ -24,12 +24,12 @@ namespace ppd::node {
 struct NodeRuntimeOptions {
   std::string model_dir;
   engine::EngineOptions engine;
-  NodeServiceOptions service;       // kv_address is filled in from host and the KV port
-  std::string host = "127.0.0.1";   // both servers bind here
-  uint16_t http_port = 0;           // 0: ephemeral
-  uint16_t kv_port = 0;             // 0: ephemeral
-  uint64_t max_body_bytes = 64 << 20;  // internal API request bodies
-  int64_t load_report_ms = 100;     // period of load reports on /events; >= 1
+  NodeServiceOptions service;                         // kv_address is filled in from host and the KV port
+  std::string host = "127.0.0.1";                     // both servers bind here
+  uint16_t http_port = 0;                             // 0: ephemeral
+  uint16_t kv_port = 0;                               // 0: ephemeral
+  uint64_t max_body_bytes = 64 << 20;                 // internal API request bodies
+  int64_t load_report_ms = 100;                       // period of load reports on /events; >= 1
   std::optional<transfer::EmulatedLinkOptions> link;  // shapes this node's pulls
   // "": none. Else every HTTP route and KV connection requires it, and this node's own KV
   // pulls present it (common/secret.h).

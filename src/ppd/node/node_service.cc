@@ -1,11 +1,11 @@
 #include "ppd/node/node_service.h"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <spdlog/spdlog.h>
 
 #include "ppd/common/secret.h"
 
@@ -21,9 +21,12 @@ Result<NodeRole> parse_node_role(std::string_view name) {
 
 std::string_view node_role_name(NodeRole role) {
   switch (role) {
-    case NodeRole::kPrefill: return "prefill";
-    case NodeRole::kDecode: return "decode";
-    case NodeRole::kMixed: return "mixed";
+    case NodeRole::kPrefill:
+      return "prefill";
+    case NodeRole::kDecode:
+      return "decode";
+    case NodeRole::kMixed:
+      return "mixed";
   }
   return "unknown";
 }
@@ -79,9 +82,10 @@ Status NodeService::check_pinned_room() const {
   const auto limit = static_cast<int64_t>(options_.max_pinned_fraction * static_cast<double>(pool));
   const int64_t pinned = handles_.num_blocks();
   if (pinned <= limit) return Status::Ok();
-  return resource_exhausted("prefill: node {} pins {} of its {} KV blocks for decode nodes that have not pulled them; "
-                            "the limit is {} (--max-pinned-fraction {})",
-                            options_.name, pinned, pool, limit, options_.max_pinned_fraction);
+  return resource_exhausted(
+      "prefill: node {} pins {} of its {} KV blocks for decode nodes that have not pulled them; "
+      "the limit is {} (--max-pinned-fraction {})",
+      options_.name, pinned, pool, limit, options_.max_pinned_fraction);
 }
 
 asio::awaitable<Result<KvHandle>> NodeService::prefill(NodeRequest request) {
@@ -90,7 +94,8 @@ asio::awaitable<Result<KvHandle>> NodeService::prefill(NodeRequest request) {
   request::SamplingParams params = std::move(request.sampling);
   params.max_tokens = 1;
   params.min_tokens = std::min(params.min_tokens, 1);
-  engine::RequestSpec spec{.prompt = std::move(request.token_ids), .params = std::move(params),
+  engine::RequestSpec spec{.prompt = std::move(request.token_ids),
+                           .params = std::move(params),
                            .blocks_on_finish = sched::BlocksOnFinish::kPin};
   Result<std::unique_ptr<TokenStream>> stream = co_await submit(std::move(spec));
   if (!stream.ok()) co_return stream.status();
@@ -105,10 +110,15 @@ asio::awaitable<Result<KvHandle>> NodeService::prefill(NodeRequest request) {
   // Unguessable: a handle id is all a KV pull or a release names.
   uint64_t handle_id = random_u64();
   while (handle_id == 0 || handles_.contains(handle_id)) handle_id = random_u64();
-  KvHandle handle{.node = options_.name, .kv_address = options_.kv_address, .handle = handle_id,
-                  .num_prompt_tokens = pinned->num_prompt_tokens, .block_size = loop_->engine().block_size(),
-                  .num_cached_tokens = (*out)->num_cached_tokens, .block_hashes = pinned->block_hashes,
-                  .first_token = pinned->first_token, .sampling_seed = pinned->sampling_seed};
+  KvHandle handle{.node = options_.name,
+                  .kv_address = options_.kv_address,
+                  .handle = handle_id,
+                  .num_prompt_tokens = pinned->num_prompt_tokens,
+                  .block_size = loop_->engine().block_size(),
+                  .num_cached_tokens = (*out)->num_cached_tokens,
+                  .block_hashes = pinned->block_hashes,
+                  .first_token = pinned->first_token,
+                  .sampling_seed = pinned->sampling_seed};
   handle.block_ids = std::move(pinned->block_ids);
   handles_.add(handle_id, id.value, std::move(pinned->blocks), clock_->now_ns());
   telemetry_->set_num_pinned_handles(handles_.size());

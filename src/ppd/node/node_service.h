@@ -29,7 +29,7 @@ Result<NodeRole> parse_node_role(std::string_view name);  // "prefill", "decode"
 std::string_view node_role_name(NodeRole role);
 
 struct NodeServiceOptions {
-  std::string name = "node";             // in handles and logs
+  std::string name = "node";  // in handles and logs
   NodeRole role = NodeRole::kMixed;
   std::string kv_address;                // this node's KV server, as peers reach it
   int64_t pin_timeout_ms = 30'000;       // a handle nobody released by then is unpinned
@@ -40,7 +40,7 @@ struct NodeServiceOptions {
 };
 
 struct TransferStats {
-  int num_local_blocks = 0;   // prompt blocks the decode node already held
+  int num_local_blocks = 0;  // prompt blocks the decode node already held
   int num_pulled_blocks = 0;
   int64_t bytes = 0;
   int64_t duration_ns = 0;

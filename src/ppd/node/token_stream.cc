@@ -10,7 +10,8 @@
 
 namespace ppd::node {
 
-TokenStream::TokenStream(RequestId id, std::shared_ptr<OutputChannel> channel, std::optional<engine::RequestOutput> first)
+TokenStream::TokenStream(RequestId id, std::shared_ptr<OutputChannel> channel,
+                         std::optional<engine::RequestOutput> first)
     : id_(id), channel_(std::move(channel)), first_(std::move(first)) {}
 
 TokenStream::~TokenStream() { channel_->close(); }

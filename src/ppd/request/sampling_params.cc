@@ -13,8 +13,8 @@ Status validate_prompt(std::span<const TokenId> prompt, const RequestLimits& lim
   }
   for (size_t i = 0; i < prompt.size(); ++i) {
     if (prompt[i] < 0 || prompt[i] >= limits.vocab_size) {
-      return invalid_argument("prompt: token id {} at index {} outside the vocabulary [0, {})",
-                              prompt[i], i, limits.vocab_size);
+      return invalid_argument("prompt: token id {} at index {} outside the vocabulary [0, {})", prompt[i], i,
+                              limits.vocab_size);
     }
   }
   return Status::Ok();
@@ -38,14 +38,13 @@ Status validate_values(const SamplingParams& p, const RequestLimits& limits) {
 
 }  // namespace
 
-Status validate_request(std::span<const TokenId> prompt, const SamplingParams& params,
-                        const RequestLimits& limits) {
+Status validate_request(std::span<const TokenId> prompt, const SamplingParams& params, const RequestLimits& limits) {
   PPD_RETURN_IF_ERROR(validate_prompt(prompt, limits));
   PPD_RETURN_IF_ERROR(validate_values(params, limits));
   const int room = limits.max_model_len - static_cast<int>(prompt.size());
   if (params.max_tokens && (*params.max_tokens < 1 || *params.max_tokens > room)) {
-    return invalid_argument("max_tokens: must be in [1, {}] for a {}-token prompt and max_model_len {}; got {}",
-                            room, prompt.size(), limits.max_model_len, *params.max_tokens);
+    return invalid_argument("max_tokens: must be in [1, {}] for a {}-token prompt and max_model_len {}; got {}", room,
+                            prompt.size(), limits.max_model_len, *params.max_tokens);
   }
   const int max_tokens = resolve_max_tokens(static_cast<int>(prompt.size()), params, limits);
   if (params.min_tokens < 0 || params.min_tokens > max_tokens) {

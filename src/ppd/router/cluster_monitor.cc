@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,7 +11,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "ppd/common/check.h"
 #include "ppd/common/json_limits.h"
@@ -61,11 +61,11 @@ Result<std::vector<BlockHash>> parse_hashes(const nlohmann::json& array, std::st
 
 Result<routing::NodeLoad> parse_load(const nlohmann::json& j, std::vector<routing::StepSample>* steps) try {
   routing::NodeLoad load{.num_waiting = j.value("num_waiting", 0),
-                        .num_running = j.value("num_running", 0),
-                        .num_pending_prefill_tokens = j.value("num_pending_prefill_tokens", int64_t{0}),
-                        .num_free_blocks = j.value("num_free_blocks", -1),
-                        .transfer_bytes_per_s = j.value("transfer_bytes_per_s", 0.0),
-                        .draining = j.value("draining", false)};
+                         .num_running = j.value("num_running", 0),
+                         .num_pending_prefill_tokens = j.value("num_pending_prefill_tokens", int64_t{0}),
+                         .num_free_blocks = j.value("num_free_blocks", -1),
+                         .transfer_bytes_per_s = j.value("transfer_bytes_per_s", 0.0),
+                         .draining = j.value("draining", false)};
   for (const nlohmann::json& s : j.value("recent_steps", nlohmann::json::array())) {
     if (!s.is_array() || s.size() != 5) continue;
     steps->push_back({s[0].get<int>(), s[1].get<int>(), s[2].get<int64_t>(), s[3].get<double>(), s[4].get<double>()});
@@ -77,7 +77,8 @@ Result<routing::NodeLoad> parse_load(const nlohmann::json& j, std::vector<routin
 
 Result<EngineFacts> parse_engine_facts(const nlohmann::json& health, std::string_view node) {
   auto engine = health.find("engine");
-  if (engine == health.end() || !engine->is_object()) return internal_error("node {}: /health has no engine facts", node);
+  if (engine == health.end() || !engine->is_object())
+    return internal_error("node {}: /health has no engine facts", node);
   try {
     bool ok = false;
     EngineFacts f{.model_identity = parse_hex(engine->at("model_identity").get<std::string>(), &ok),
@@ -96,7 +97,10 @@ Result<EngineFacts> parse_engine_facts(const nlohmann::json& health, std::string
 
 ClusterMonitor::ClusterMonitor(asio::any_io_executor executor, routing::RouterLedger* ledger, const Clock* clock,
                                ClusterMonitorOptions options)
-    : executor_(std::move(executor)), ledger_(ledger), view_(&ledger->mutable_view()), clock_(clock),
+    : executor_(std::move(executor)),
+      ledger_(ledger),
+      view_(&ledger->mutable_view()),
+      clock_(clock),
       options_(options) {}
 
 ClusterMonitor::~ClusterMonitor() { stop(); }
@@ -106,7 +110,8 @@ Status ClusterMonitor::add(const net::HostPort& address, NodeKind kind) {
   auto it = std::find_if(nodes_.begin(), nodes_.end(), [&](const auto& n) { return n->name == name; });
   if (it != nodes_.end()) {
     for (NodeId id : (*it)->ids) {
-      if (view_->node(id).kind == kind) return invalid_argument("nodes: {} is listed twice as a {} node", name, node_kind_name(kind));
+      if (view_->node(id).kind == kind)
+        return invalid_argument("nodes: {} is listed twice as a {} node", name, node_kind_name(kind));
     }
   }
   PPD_ASSIGN_OR_RETURN(NodeId id, view_->add_node(name, kind, options_.step_model));
@@ -193,21 +198,26 @@ asio::awaitable<void> ClusterMonitor::follow(std::shared_ptr<Node> node) {
 }
 
 asio::awaitable<Status> ClusterMonitor::follow_once(Node& node) {
-  net::HttpRequestSpec health{.host = node.address.host, .port = node.address.port, .target = "/health",
+  net::HttpRequestSpec health{.host = node.address.host,
+                              .port = node.address.port,
+                              .target = "/health",
                               .headers = secret_headers(options_.cluster_secret),
                               .timeout_ms = options_.node_timeout_ms};
   Result<net::HttpResponse> r = co_await net::http_request(health);
   if (!r.ok()) co_return r.status();
   if (r->status_code == 401) {
-    co_return Status(StatusCode::kUnauthenticated, "GET /health answered 401: the node wants a cluster secret (is "
-                                                   "--cluster-secret-file or PPD_CLUSTER_SECRET the same here?)");
+    co_return Status(StatusCode::kUnauthenticated,
+                     "GET /health answered 401: the node wants a cluster secret (is "
+                     "--cluster-secret-file or PPD_CLUSTER_SECRET the same here?)");
   }
   if (r->status_code != 200) co_return unavailable("GET /health answered {}", r->status_code);
   const nlohmann::json body = parse_peer_json(r->body);
   PPD_CO_ASSIGN_OR_RETURN(EngineFacts facts, parse_engine_facts(body, node.name));
   PPD_CO_RETURN_IF_ERROR(check_facts(node, facts));
   if (auto kv = body.find("kv_address"); kv != body.end() && kv->is_string()) node.kv_address = kv->get<std::string>();
-  net::HttpRequestSpec events{.host = node.address.host, .port = node.address.port, .target = "/events",
+  net::HttpRequestSpec events{.host = node.address.host,
+                              .port = node.address.port,
+                              .target = "/events",
                               .headers = secret_headers(options_.cluster_secret),
                               .timeout_ms = std::numeric_limits<int32_t>::max()};
   node.last_line_ns = clock_->now_ns();
@@ -247,8 +257,10 @@ Status ClusterMonitor::check_facts(Node& node, const EngineFacts& facts) {
     view_->block_bytes = facts.block_bytes;
   }
   for (NodeId id : node.ids) {
-    view_->mutable_node(id).limits = {.block_size = facts.block_size, .max_prefill_tokens = facts.max_prefill_tokens,
-                                      .max_model_len = facts.max_model_len, .max_num_running = facts.max_num_running};
+    view_->mutable_node(id).limits = {.block_size = facts.block_size,
+                                      .max_prefill_tokens = facts.max_prefill_tokens,
+                                      .max_model_len = facts.max_model_len,
+                                      .max_num_running = facts.max_num_running};
   }
   return Status::Ok();
 }

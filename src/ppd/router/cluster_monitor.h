@@ -38,11 +38,11 @@ Result<EngineFacts> parse_engine_facts(const nlohmann::json& health, std::string
 Result<routing::NodeLoad> parse_load(const nlohmann::json& report, std::vector<routing::StepSample>* steps);
 
 struct ClusterMonitorOptions {
-  uint64_t model_identity = 0;    // the router's model; nodes serving another are never used
+  uint64_t model_identity = 0;     // the router's model; nodes serving another are never used
   int64_t node_timeout_ms = 2000;  // no report for this long: unhealthy, reconnect; >= 1
   int64_t reconnect_ms = 200;      // first backoff after a failure, doubling up to 2 s
   routing::StepTimeModelOptions step_model;
-  std::string cluster_secret;      // "": none; else sent to every node as a Bearer token
+  std::string cluster_secret;  // "": none; else sent to every node as a Bearer token
 };
 
 // The headers that present the cluster secret to a node (none without one).
@@ -77,8 +77,8 @@ class ClusterMonitor {
   // A request the router served just finished: its decode node now caches the prompt and every
   // output but the last (never fed back), its prefill node (remote path) the prompt's blocks;
   // noted in the prefix index ahead of the nodes' KV events. Mutates.
-  void note_answered(const routing::RouteDecision& d, std::span<const TokenId> prompt,
-                     std::span<const TokenId> outputs, std::span<const BlockHash> prompt_hashes);
+  void note_answered(const routing::RouteDecision& d, std::span<const TokenId> prompt, std::span<const TokenId> outputs,
+                     std::span<const BlockHash> prompt_hashes);
   // One line of node `id`'s /events stream (a KV-event message or a load report), applied as
   // when it arrives now; what following the node does with every line. An error for a
   // malformed one. Mutates.

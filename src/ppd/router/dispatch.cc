@@ -41,9 +41,9 @@ asio::awaitable<void> until_unhealthy(const routing::ClusterView* view, NodeId n
 
 // /prefill on `node`, given up when the node turns unhealthy before it answers.
 asio::awaitable<Result<nlohmann::json>> watched_prefill(const Dispatch& x, NodeId node, std::string body) {
-  auto ended = co_await (call_prefill(x.monitor->address(node), std::move(body), x.prefill_timeout_ms,
-                                      x.monitor->cluster_secret()) ||
-                         until_unhealthy(x.view, node));
+  auto ended = co_await (
+      call_prefill(x.monitor->address(node), std::move(body), x.prefill_timeout_ms, x.monitor->cluster_secret()) ||
+      until_unhealthy(x.view, node));
   if (ended.index() == 0) co_return std::move(std::get<0>(ended));
   co_return unavailable("prefill node {}: its load reports stopped; the call is given up",
                         net::format_host_port(x.monitor->address(node).host, x.monitor->address(node).port));
@@ -61,8 +61,9 @@ Status check_kv_address(const nlohmann::json& handle, const std::string& known) 
 }  // namespace
 
 nlohmann::json sampling_json(const request::SamplingParams& p) {
-  nlohmann::json j = {{"temperature", p.temperature}, {"top_k", p.top_k},         {"top_p", p.top_p},
-                      {"min_tokens", p.min_tokens},   {"ignore_eos", p.ignore_eos}, {"stop_token_ids", p.stop_token_ids}};
+  nlohmann::json j = {
+      {"temperature", p.temperature}, {"top_k", p.top_k},           {"top_p", p.top_p},
+      {"min_tokens", p.min_tokens},   {"ignore_eos", p.ignore_eos}, {"stop_token_ids", p.stop_token_ids}};
   if (p.max_tokens) j["max_tokens"] = *p.max_tokens;
   if (p.seed) j["seed"] = *p.seed;
   return j;
@@ -73,21 +74,24 @@ asio::awaitable<AttemptResult> open_path(const Dispatch& x, const routing::Route
   nlohmann::json body = node_request(id, token_ids, sampling);
   const net::HostPort& decode = x.monitor->address(d.decode);
   if (d.path == Path::kLocal) {
-    co_return AttemptResult{.stream = NodeStream::start(x.executor, decode, "/generate", body.dump(),
-                                                        x.stream_timeout_ms, watch_of(x, d.decode),
-                                                        x.monitor->cluster_secret())};
+    co_return AttemptResult{.stream =
+                                NodeStream::start(x.executor, decode, "/generate", body.dump(), x.stream_timeout_ms,
+                                                  watch_of(x, d.decode), x.monitor->cluster_secret())};
   }
   Result<nlohmann::json> handle = co_await watched_prefill(x, *d.prefill, body.dump());
   if (!handle.ok()) {
     // A node's own answer names it ("node h:p: ..."); a failed connection names the URL.
     const bool answered = handle.status().message().starts_with("node ");
     // A full prefill node (429) sends the retry down the local path.
-    co_return AttemptResult{.error = handle.status(), .retryable = retryable_code(handle.status().code()),
-                            .failed_node = d.prefill, .unreachable = !answered,
+    co_return AttemptResult{.error = handle.status(),
+                            .retryable = retryable_code(handle.status().code()),
+                            .failed_node = d.prefill,
+                            .unreachable = !answered,
                             .remote_failed = handle.status().code() == StatusCode::kResourceExhausted};
   }
   std::optional<uint64_t> handle_id;
-  if (auto it = handle->find("handle"); it != handle->end() && it->is_number_unsigned()) handle_id = it->get<uint64_t>();
+  if (auto it = handle->find("handle"); it != handle->end() && it->is_number_unsigned())
+    handle_id = it->get<uint64_t>();
   if (Status s = check_kv_address(*handle, x.monitor->kv_address(*d.prefill)); !s.ok()) {
     if (handle_id) release_after_failure(x, d, *handle_id);
     co_return AttemptResult{.error = s, .retryable = true, .failed_node = d.prefill, .handle = handle_id};

@@ -13,10 +13,10 @@
 #include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include "ppd/request/sampling_params.h"
 #include "ppd/router/cluster_monitor.h"
 #include "ppd/router/node_client.h"
 #include "ppd/routing/policy.h"
-#include "ppd/request/sampling_params.h"
 
 namespace ppd::router {
 

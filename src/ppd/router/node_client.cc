@@ -1,13 +1,13 @@
 #include "ppd/router/node_client.h"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "ppd/common/json_limits.h"
 #include "ppd/router/cluster_monitor.h"
@@ -20,13 +20,20 @@ namespace {
 
 StatusCode code_for_http(unsigned status) {
   switch (status) {
-    case 400: return StatusCode::kInvalidArgument;
-    case 404: return StatusCode::kNotFound;
-    case 413: return StatusCode::kInvalidArgument;
-    case 429: return StatusCode::kResourceExhausted;
-    case 503: return StatusCode::kUnavailable;
-    case 504: return StatusCode::kDeadlineExceeded;
-    default: return StatusCode::kInternal;
+    case 400:
+      return StatusCode::kInvalidArgument;
+    case 404:
+      return StatusCode::kNotFound;
+    case 413:
+      return StatusCode::kInvalidArgument;
+    case 429:
+      return StatusCode::kResourceExhausted;
+    case 503:
+      return StatusCode::kUnavailable;
+    case 504:
+      return StatusCode::kDeadlineExceeded;
+    default:
+      return StatusCode::kInternal;
   }
 }
 
@@ -70,7 +77,8 @@ Result<NodeOutput> parse_node_output(std::string_view line, std::string_view nod
     ok = f->is_string();
     if (ok) out.finish_reason = f->get<std::string>();
   }
-  if (auto t = j.find("kv_transfer"); ok && t != j.end()) ok = t->is_object() && read_int(*t, "bytes", &out.transfer_bytes);
+  if (auto t = j.find("kv_transfer"); ok && t != j.end())
+    ok = t->is_object() && read_int(*t, "bytes", &out.transfer_bytes);
   if (!ok) return internal_error("node {}: malformed output line: {:.80}", node, line);
   return out;
 }
@@ -95,9 +103,13 @@ std::shared_ptr<NodeStream> NodeStream::start(asio::any_io_executor executor, co
                                               std::string target, std::string body, int64_t timeout_ms,
                                               StreamWatch watch, const std::string& cluster_secret) {
   auto self = std::make_shared<NodeStream>(executor, net::format_host_port(node.host, node.port), std::move(watch));
-  net::HttpRequestSpec spec{.host = node.host, .port = node.port, .method = http::verb::post,
-                            .target = std::move(target), .body = std::move(body),
-                            .content_type = "application/json", .headers = secret_headers(cluster_secret),
+  net::HttpRequestSpec spec{.host = node.host,
+                            .port = node.port,
+                            .method = http::verb::post,
+                            .target = std::move(target),
+                            .body = std::move(body),
+                            .content_type = "application/json",
+                            .headers = secret_headers(cluster_secret),
                             .timeout_ms = timeout_ms};
   auto run = [self, spec = std::move(spec)]() -> asio::awaitable<void> {
     net::LineHandler on_line = [self](std::string_view line) -> Status {
@@ -113,7 +125,7 @@ std::shared_ptr<NodeStream> NodeStream::start(asio::any_io_executor executor, co
     Result<net::HttpResponse> r = co_await net::http_stream(spec, std::move(on_line));
     if (r.ok()) self->node_answered_ = true;
     if (r.ok() && r->status_code / 100 != 2) self->node_refused_ = true;
-    self->end_ = !r.ok() ? r.status()
+    self->end_ = !r.ok()                     ? r.status()
                  : r->status_code / 100 != 2 ? status_from_node_error(r->status_code, r->body, self->node_name_)
                                              : Status::Ok();
     self->reader_done_ = true;
@@ -196,9 +208,14 @@ void NodeStream::cancel() {
 asio::awaitable<Result<nlohmann::json>> call_prefill(net::HostPort node, std::string body, int64_t timeout_ms,
                                                      std::string cluster_secret) {
   const std::string name = net::format_host_port(node.host, node.port);
-  net::HttpRequestSpec spec{.host = node.host, .port = node.port, .method = http::verb::post, .target = "/prefill",
-                            .body = std::move(body), .content_type = "application/json",
-                            .headers = secret_headers(cluster_secret), .timeout_ms = timeout_ms};
+  net::HttpRequestSpec spec{.host = node.host,
+                            .port = node.port,
+                            .method = http::verb::post,
+                            .target = "/prefill",
+                            .body = std::move(body),
+                            .content_type = "application/json",
+                            .headers = secret_headers(cluster_secret),
+                            .timeout_ms = timeout_ms};
   Result<net::HttpResponse> r = co_await net::http_request(std::move(spec));
   if (!r.ok()) co_return r.status();
   if (r->status_code != 200) co_return status_from_node_error(r->status_code, r->body, name);
@@ -211,9 +228,14 @@ asio::awaitable<Result<nlohmann::json>> call_prefill(net::HostPort node, std::st
 
 asio::awaitable<void> release_handle(net::HostPort node, uint64_t handle, std::string cluster_secret) {
   const std::string name = net::format_host_port(node.host, node.port);
-  net::HttpRequestSpec spec{.host = node.host, .port = node.port, .method = http::verb::post, .target = "/release",
-                            .body = nlohmann::json{{"handle", handle}}.dump(), .content_type = "application/json",
-                            .headers = secret_headers(cluster_secret), .timeout_ms = 5000};
+  net::HttpRequestSpec spec{.host = node.host,
+                            .port = node.port,
+                            .method = http::verb::post,
+                            .target = "/release",
+                            .body = nlohmann::json{{"handle", handle}}.dump(),
+                            .content_type = "application/json",
+                            .headers = secret_headers(cluster_secret),
+                            .timeout_ms = 5000};
   Result<net::HttpResponse> r = co_await net::http_request(std::move(spec));
   spdlog::debug("router release node={} handle={} outcome={}", name, handle,
                 !r.ok() ? r.status().to_string() : std::to_string(r->status_code));

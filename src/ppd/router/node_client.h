@@ -95,7 +95,7 @@ class NodeStream {
   StreamWatch watch_;
   std::chrono::steady_clock::time_point last_line_;  // start() or the node's last line
   bool got_line_ = false;
-  bool reader_done_ = false;  // the HTTP exchange ended
+  bool reader_done_ = false;           // the HTTP exchange ended
   Status watch_error_ = Status::Ok();  // why the watch gave the stream up
 };
 

@@ -1,6 +1,8 @@
 // NodeStream's watch: a node that answers and then falls silent, on a loopback socket. The
 // stream is given up past the gap between outputs, or at once when the node is found dead,
 // and the outputs before that are all delivered.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,8 +12,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 #include "ppd/router/node_client.h"
 
@@ -81,8 +81,10 @@ TEST(NodeStreamWatchTest, NoFirstOutputWithinTheFirstTokenTimeoutEndsTheStream) 
 
 TEST(NodeStreamWatchTest, ANodeFoundDeadEndsTheStreamAtOnce) {
   int checks = 0;
-  const Outcome o = run_stream(2, {.first_line_ms = 60'000, .line_gap_ms = 60'000, .check_ms = 20,
-                                   .node_alive = [&checks] { return ++checks < 5; }});
+  const Outcome o =
+      run_stream(2, {.first_line_ms = 60'000, .line_gap_ms = 60'000, .check_ms = 20, .node_alive = [&checks] {
+                       return ++checks < 5;
+                     }});
   EXPECT_EQ(o.tokens, (std::vector<TokenId>{10, 11}));
   EXPECT_EQ(o.end.code(), StatusCode::kUnavailable);
   EXPECT_TRUE(o.end.message().ends_with("its load reports stopped; the request is given up")) << o.end.to_string();

@@ -98,7 +98,8 @@ Result<json> parse_body(std::string_view body) {
   } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e400
     std::string detail = e.what();
     detail.erase(0, detail.find("] ") == std::string::npos ? 0 : detail.find("] ") + 2);
-    std::replace_if(detail.begin(), detail.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }, '?');
+    std::replace_if(
+        detail.begin(), detail.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }, '?');
     return invalid_argument("request body: invalid JSON: {}", detail);
   }
   if (!j.is_object()) return type_error("request body", "a JSON object", j);
@@ -176,7 +177,8 @@ Status parse_prompt(const json& j, ApiRequest& req) {
     req.prompt_text = prompt->get<std::string>();
     return Status::Ok();
   }
-  if (!prompt->is_array()) return type_error("prompt", "a string, an array of token ids or an array of one string", *prompt);
+  if (!prompt->is_array())
+    return type_error("prompt", "a string, an array of token ids or an array of one string", *prompt);
   if (prompt->empty()) return rule_error("prompt", "must not be empty", *prompt);
   if ((*prompt)[0].is_string()) return rule_error("prompt", "must hold exactly one string", *prompt);
   PPD_ASSIGN_OR_RETURN(req.prompt_token_ids, to_token_ids(*prompt, "prompt"));
@@ -187,14 +189,22 @@ bool is_false(const json& v) { return v.is_boolean() && !v.get<bool>(); }
 bool is_zero(const json& v) { return v.is_number() && v.get<double>() == 0.0; }
 bool is_one(const json& v) { return v.is_number() && v.get<double>() == 1.0; }
 bool is_empty_array(const json& v) { return v.is_array() && v.empty(); }
-bool is_text_format(const json& v) { return v.is_object() && v.size() == 1 && or_null(find_field(v, "type")) == "text"; }
+bool is_text_format(const json& v) {
+  return v.is_object() && v.size() == 1 && or_null(find_field(v, "type")) == "text";
+}
 
 // Features this server does not offer: each key may only be absent, null or its neutral value.
 Status check_unsupported(const json& j, ApiKind kind) {
   const std::pair<std::string_view, bool (*)(const json&)> rules[] = {
-      {"logprobs", kind == ApiKind::kChat ? is_false : is_zero}, {"tools", is_empty_array},
-      {"functions", is_empty_array}, {"frequency_penalty", is_zero}, {"presence_penalty", is_zero},
-      {"repetition_penalty", is_one}, {"echo", is_false}, {"best_of", is_one}, {"response_format", is_text_format}};
+      {"logprobs", kind == ApiKind::kChat ? is_false : is_zero},
+      {"tools", is_empty_array},
+      {"functions", is_empty_array},
+      {"frequency_penalty", is_zero},
+      {"presence_penalty", is_zero},
+      {"repetition_penalty", is_one},
+      {"echo", is_false},
+      {"best_of", is_one},
+      {"response_format", is_text_format}};
   for (const auto& [key, is_neutral] : rules) {
     const json* value = find_field(j, key);
     if (value != nullptr && !is_neutral(*value)) return invalid_argument("{}: not supported", key);
@@ -210,7 +220,8 @@ Status read_temperature_top_p(const json& j, request::SamplingParams& p) {
     return rule_error("temperature", "must be in [0, 2]", *find_field(j, "temperature"));
   }
   PPD_ASSIGN_OR_RETURN(const std::optional<double> top_p, read_number(j, "top_p"));
-  if (top_p && !(*top_p > 0.0 && *top_p <= 1.0)) return rule_error("top_p", "must be in (0, 1]", *find_field(j, "top_p"));
+  if (top_p && !(*top_p > 0.0 && *top_p <= 1.0))
+    return rule_error("top_p", "must be in (0, 1]", *find_field(j, "top_p"));
   p.temperature = temperature.value_or(1.0);
   p.top_p = top_p.value_or(1.0);
   return Status::Ok();
@@ -293,12 +304,19 @@ Status parse_stream(const json& j, ApiRequest& req) {
 // The codes as the server maps them to HTTP (see net::http_status_for; router does not use net).
 std::pair<int, std::string_view> error_kind_for(StatusCode code) {
   switch (code) {
-    case StatusCode::kInvalidArgument: case StatusCode::kFailedPrecondition: return {400, "invalid_request_error"};
-    case StatusCode::kNotFound: return {404, "not_found_error"};
-    case StatusCode::kResourceExhausted: return {429, "rate_limit_error"};
-    case StatusCode::kUnavailable: return {503, "service_unavailable_error"};
-    case StatusCode::kDeadlineExceeded: return {504, "timeout_error"};
-    default: return {500, "server_error"};
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kFailedPrecondition:
+      return {400, "invalid_request_error"};
+    case StatusCode::kNotFound:
+      return {404, "not_found_error"};
+    case StatusCode::kResourceExhausted:
+      return {429, "rate_limit_error"};
+    case StatusCode::kUnavailable:
+      return {503, "service_unavailable_error"};
+    case StatusCode::kDeadlineExceeded:
+      return {504, "timeout_error"};
+    default:
+      return {500, "server_error"};
   }
 }
 

@@ -34,9 +34,9 @@ struct ApiRequest {
   request::SamplingParams sampling;
   std::vector<std::string> stop;  // stop strings, at most 4, none empty
   bool stream = false;
-  bool include_usage = false;     // stream_options.include_usage
+  bool include_usage = false;         // stream_options.include_usage
   bool add_generation_prompt = true;  // chat; vLLM's extension
-  std::string user;                // the `user` field; "" when absent
+  std::string user;                   // the `user` field; "" when absent
 };
 
 // Parses and validates a request body for `kind`. Errors (INVALID_ARGUMENT):
@@ -74,8 +74,8 @@ nlohmann::json completion_body(const ResponseMeta& meta, std::string_view text, 
 // added when `first`, "content" when text is not empty) or "text_completion" with
 // choices[0].text; finish_reason null unless given; "usage": null when `usage_null`
 // (stream_options.include_usage asks every chunk to carry it).
-nlohmann::json chunk_body(const ResponseMeta& meta, std::string_view text, std::optional<std::string_view> finish_reason,
-                          bool first, bool usage_null);
+nlohmann::json chunk_body(const ResponseMeta& meta, std::string_view text,
+                          std::optional<std::string_view> finish_reason, bool first, bool usage_null);
 
 // The last chunk when include_usage: "choices": [] and the usage.
 nlohmann::json usage_chunk_body(const ResponseMeta& meta, const Usage& usage);

@@ -32,12 +32,12 @@ std::string chat(const std::string& extra) {
 std::string completion(const std::string& extra) { return R"({"model":"m","prompt":"hi")" + extra + "}"; }
 
 TEST(OpenAiApiParseTest, ChatRequestCarriesEveryField) {
-  const ApiRequest req = parse_ok(
-      R"({"model":"llama","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}],)"
-      R"("temperature":0.5,"top_p":0.9,"top_k":40,"max_tokens":64,"min_tokens":2,"ignore_eos":true,"seed":7,)"
-      R"("stop_token_ids":[2,3],"stop":["\n\n","END"],"stream":true,"stream_options":{"include_usage":true},)"
-      R"("user":"u1","add_generation_prompt":false})",
-      ApiKind::kChat);
+  const ApiRequest req =
+      parse_ok(R"({"model":"llama","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}],)"
+               R"("temperature":0.5,"top_p":0.9,"top_k":40,"max_tokens":64,"min_tokens":2,"ignore_eos":true,"seed":7,)"
+               R"("stop_token_ids":[2,3],"stop":["\n\n","END"],"stream":true,"stream_options":{"include_usage":true},)"
+               R"("user":"u1","add_generation_prompt":false})",
+               ApiKind::kChat);
   EXPECT_EQ(req.kind, ApiKind::kChat);
   EXPECT_EQ(req.model, "llama");
   ASSERT_EQ(req.messages.size(), 2u);
@@ -85,11 +85,11 @@ TEST(OpenAiApiParseTest, AbsentAndNullFieldsTakeOpenAiDefaults) {
 }
 
 TEST(OpenAiApiParseTest, ContentPartsAreConcatenatedAndAssistantContentMayBeNull) {
-  const ApiRequest req = parse_ok(
-      R"({"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"Hello, "},)"
-      R"({"type":"text","text":"world"}]},{"role":"assistant","content":null},{"role":"assistant"},)"
-      R"({"role":"user","content":[]}]})",
-      ApiKind::kChat);
+  const ApiRequest req =
+      parse_ok(R"({"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"Hello, "},)"
+               R"({"type":"text","text":"world"}]},{"role":"assistant","content":null},{"role":"assistant"},)"
+               R"({"role":"user","content":[]}]})",
+               ApiKind::kChat);
   ASSERT_EQ(req.messages.size(), 4u);
   EXPECT_EQ(req.messages[0].content, "Hello, world");
   EXPECT_EQ(req.messages[1].role, "assistant");
@@ -107,12 +107,11 @@ TEST(OpenAiApiParseTest, MaxCompletionTokensWinsOverMaxTokens) {
   EXPECT_EQ(parse_ok(chat(R"(,"max_tokens":10,"max_completion_tokens":20)"), ApiKind::kChat).sampling.max_tokens, 20);
   EXPECT_EQ(parse_ok(chat(R"(,"max_completion_tokens":20,"max_tokens":10)"), ApiKind::kChat).sampling.max_tokens, 20);
   EXPECT_EQ(parse_ok(chat(R"(,"max_completion_tokens":30)"), ApiKind::kChat).sampling.max_tokens, 30);
-  EXPECT_EQ(parse_ok(chat(R"(,"max_tokens":10,"max_completion_tokens":null)"), ApiKind::kChat).sampling.max_tokens,
-            10);
+  EXPECT_EQ(parse_ok(chat(R"(,"max_tokens":10,"max_completion_tokens":null)"), ApiKind::kChat).sampling.max_tokens, 10);
   // A chat-only field: ignored by /v1/completions like any unknown key.
-  EXPECT_EQ(parse_ok(completion(R"(,"max_tokens":10,"max_completion_tokens":20)"), ApiKind::kCompletion)
-                .sampling.max_tokens,
-            10);
+  EXPECT_EQ(
+      parse_ok(completion(R"(,"max_tokens":10,"max_completion_tokens":20)"), ApiKind::kCompletion).sampling.max_tokens,
+      10);
   EXPECT_EQ(error_of(chat(R"(,"max_tokens":30,"max_completion_tokens":5,"min_tokens":10)"), ApiKind::kChat),
             "min_tokens: must be <= max_tokens 5; got 10");
 }
@@ -152,9 +151,9 @@ TEST(OpenAiApiParseTest, NeutralValuesOfUnsupportedFeaturesAreAccepted) {
 }
 
 TEST(OpenAiApiParseTest, UnknownKeysAreIgnored) {
-  const ApiRequest req = parse_ok(
-      chat(R"(,"tool_choice":"none","min_p":0.1,"metadata":{"a":[1]},"skip_special_tokens":false,"prompt":5)"),
-      ApiKind::kChat);
+  const ApiRequest req =
+      parse_ok(chat(R"(,"tool_choice":"none","min_p":0.1,"metadata":{"a":[1]},"skip_special_tokens":false,"prompt":5)"),
+               ApiKind::kChat);
   EXPECT_EQ(req.messages.size(), 1u);
   parse_ok(completion(R"(,"messages":7,"suffix":"x")"), ApiKind::kCompletion);
 }
@@ -293,11 +292,10 @@ TEST(OpenAiApiErrorTest, ValuesAreCutToAboutFortyCharsOnUtf8Boundaries) {
             "max_tokens: expected an integer; got \"" + e_acute.substr(0, 38) + "...");
   // Nesting within the bound makes a short message; past it the body is refused unparsed.
   const std::string nested = std::string(60, '[') + std::string(60, ']');
-  EXPECT_EQ(error_of(chat(R"(,"user":)" + nested), ApiKind::kChat), "user: expected a string; got " +
-                                                                       std::string(40, '[') + "...");
+  EXPECT_EQ(error_of(chat(R"(,"user":)" + nested), ApiKind::kChat),
+            "user: expected a string; got " + std::string(40, '[') + "...");
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
-  EXPECT_EQ(error_of(chat(R"(,"user":)" + deep), ApiKind::kChat),
-            "request body: JSON nested deeper than 64 levels");
+  EXPECT_EQ(error_of(chat(R"(,"user":)" + deep), ApiKind::kChat), "request body: JSON nested deeper than 64 levels");
 }
 
 TEST(OpenAiApiErrorTest, InvalidUtf8InTheParserMessageIsReplaced) {
@@ -353,12 +351,18 @@ TEST(OpenAiApiResponseTest, CompletionChunksAndUsageChunks) {
   const Usage usage{7, 3, 5};
   const json usage_value = json::parse(
       R"({"prompt_tokens":7,"completion_tokens":3,"total_tokens":10,"prompt_tokens_details":{"cached_tokens":5}})");
-  EXPECT_EQ(usage_chunk_body(kChatMeta, usage),
-            json({{"id", "chatcmpl-1"}, {"object", "chat.completion.chunk"}, {"created", 1700000000},
-                  {"model", "llama"}, {"choices", json::array()}, {"usage", usage_value}}));
-  EXPECT_EQ(usage_chunk_body(kCompletionMeta, usage),
-            json({{"id", "cmpl-1"}, {"object", "text_completion"}, {"created", 1700000001},
-                  {"model", "llama"}, {"choices", json::array()}, {"usage", usage_value}}));
+  EXPECT_EQ(usage_chunk_body(kChatMeta, usage), json({{"id", "chatcmpl-1"},
+                                                      {"object", "chat.completion.chunk"},
+                                                      {"created", 1700000000},
+                                                      {"model", "llama"},
+                                                      {"choices", json::array()},
+                                                      {"usage", usage_value}}));
+  EXPECT_EQ(usage_chunk_body(kCompletionMeta, usage), json({{"id", "cmpl-1"},
+                                                            {"object", "text_completion"},
+                                                            {"created", 1700000001},
+                                                            {"model", "llama"},
+                                                            {"choices", json::array()},
+                                                            {"usage", usage_value}}));
 }
 
 TEST(OpenAiApiResponseTest, SseFramingAndModels) {
@@ -386,10 +390,12 @@ TEST(OpenAiApiResponseTest, SseErrorEventsCarryTheOpenAiErrorObject) {
             json::parse(R"({"error":{"message":"decode node d1: connection refused",)"
                         R"("type":"service_unavailable_error","param":null,"code":503}})"));
   const std::vector<std::tuple<Status, int, std::string>> codes = {
-      {failed_precondition("x"), 400, "invalid_request_error"}, {not_found("x"), 404, "not_found_error"},
+      {failed_precondition("x"), 400, "invalid_request_error"},
+      {not_found("x"), 404, "not_found_error"},
       {resource_exhausted("x"), 429, "rate_limit_error"},
       {Status(StatusCode::kDeadlineExceeded, "x"), 504, "timeout_error"},
-      {internal_error("x"), 500, "server_error"},      {Status(StatusCode::kCancelled, "x"), 500, "server_error"},
+      {internal_error("x"), 500, "server_error"},
+      {Status(StatusCode::kCancelled, "x"), 500, "server_error"},
   };
   for (const auto& [status, code, type] : codes) {
     const json error = sse_error_json(status)["error"];

@@ -40,10 +40,10 @@ Status PromptBuilder::check_size(const ApiRequest& request, int max_model_len) c
   }
   const int64_t min_tokens = (num_bytes + bytes_per_token - 1) / bytes_per_token;
   if (min_tokens < max_model_len) return Status::Ok();
-  return invalid_argument("{}: {} bytes of text are at least {} tokens (a token stands for at most {} bytes); the "
-                          "prompt must be shorter than max_model_len {}",
-                          request.kind == ApiKind::kChat ? "messages" : "prompt", num_bytes, min_tokens,
-                          bytes_per_token, max_model_len);
+  return invalid_argument(
+      "{}: {} bytes of text are at least {} tokens (a token stands for at most {} bytes); the "
+      "prompt must be shorter than max_model_len {}",
+      request.kind == ApiKind::kChat ? "messages" : "prompt", num_bytes, min_tokens, bytes_per_token, max_model_len);
 }
 
 Result<PromptPlan> PromptBuilder::build(const ApiRequest& request, ConversationStore& store) const {
@@ -96,7 +96,8 @@ Result<PromptPlan> PromptBuilder::build_chat(const ApiRequest& request, Conversa
   }
   PPD_ASSIGN_OR_RETURN(plan.token_ids, encode(plan.text, /*at_start=*/true));
   // n_ctx without reuse: the tokens of everything before the last user message.
-  auto last_user = std::find_if(messages.rbegin(), messages.rend(), [](const ChatMessage& m) { return m.role == "user"; });
+  auto last_user =
+      std::find_if(messages.rbegin(), messages.rend(), [](const ChatMessage& m) { return m.role == "user"; });
   const size_t num_before = last_user == messages.rend() ? 0 : static_cast<size_t>(messages.rend() - last_user - 1);
   if (num_before > 0) {
     Result<std::string> history = render(std::span(messages).first(num_before), false);

@@ -22,11 +22,11 @@ namespace ppd::router {
 
 struct PromptPlan {
   std::vector<TokenId> token_ids;
-  int num_history_tokens = 0;  // tokens before the new user message (n_ctx)
-  int num_reused_tokens = 0;   // ids taken from the conversation store
+  int num_history_tokens = 0;   // tokens before the new user message (n_ctx)
+  int num_reused_tokens = 0;    // ids taken from the conversation store
   size_t reused_key_bytes = 0;  // the store entry they came from: the first bytes of `text`
-  int turn = 1;                // 1 + the assistant messages in a chat history; 1 for completions
-  std::string text;  // the rendered prompt; empty for token-id prompts
+  int turn = 1;                 // 1 + the assistant messages in a chat history; 1 for completions
+  std::string text;             // the rendered prompt; empty for token-id prompts
 };
 
 class PromptBuilder {

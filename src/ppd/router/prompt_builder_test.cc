@@ -39,9 +39,10 @@ TEST(PromptBuilderTest, TextTooLongForTheContextIsRefusedBeforeTokenizing) {
   const ApiRequest too_long = chat({{"system", std::string(bound * 50, 'a')}, {"user", std::string(bound * 50, 'b')}});
   const Status s = builder.check_size(too_long, max_model_len);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(s.message(), fmt::format("messages: {} bytes of text are at least 100 tokens (a token stands for at most {} "
-                                     "bytes); the prompt must be shorter than max_model_len 100",
-                                     bound * 100, bound));
+  EXPECT_EQ(s.message(),
+            fmt::format("messages: {} bytes of text are at least 100 tokens (a token stands for at most {} "
+                        "bytes); the prompt must be shorter than max_model_len 100",
+                        bound * 100, bound));
   ApiRequest completion;
   completion.kind = ApiKind::kCompletion;
   completion.prompt_text = std::string(bound * 100, 'c');
@@ -97,7 +98,8 @@ TEST(PromptBuilderTest, SecondTurnReusesTheExactIdsOfTheFirst) {
   EXPECT_EQ(second.num_history_tokens, static_cast<int>(expected.size()));
   EXPECT_EQ(second.turn, 2);
   // The rest is the template's glue and the new message, tokenized on its own.
-  const std::vector<TokenId> rest = *qwen().encode("<|im_end|>\n<|im_start|>user\nworld<|im_end|>\n<|im_start|>assistant\n");
+  const std::vector<TokenId> rest =
+      *qwen().encode("<|im_end|>\n<|im_start|>user\nworld<|im_end|>\n<|im_start|>assistant\n");
   EXPECT_TRUE(std::equal(rest.begin(), rest.end(), second.token_ids.begin() + static_cast<long>(expected.size())));
   EXPECT_EQ(second.token_ids.size(), expected.size() + rest.size());
   // Its answer replaces the first turn's entry: a conversation keeps one.
@@ -119,8 +121,8 @@ TEST(PromptBuilderTest, AnEditedAnswerIsTokenizedAfresh) {
   EXPECT_EQ(second.turn, 2);
   // n_ctx: the tokens of the history before the last user message.
   const std::vector<ChatMessage> history = {{"user", "Hello"}, {"assistant", "Hello there"}};
-  const std::string history_text = *tokenizer::render_chat(tokenizer::ChatTemplateKind::kChatml, history,
-                                                           {.add_generation_prompt = false});
+  const std::string history_text =
+      *tokenizer::render_chat(tokenizer::ChatTemplateKind::kChatml, history, {.add_generation_prompt = false});
   EXPECT_EQ(second.num_history_tokens, static_cast<int>(qwen().encode(history_text)->size()));
 }
 

@@ -13,8 +13,8 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "ppd/common/clock.h"
-#include "ppd/router/node_client.h"
 #include "ppd/net/response_writer.h"
+#include "ppd/router/node_client.h"
 #include "ppd/router/openai_api.h"
 #include "ppd/tokenizer/incremental_detokenizer.h"
 

@@ -15,7 +15,8 @@ namespace {
 asio::awaitable<bool> check_auth(const HttpRequest& request, ResponseWriter& w, const RouterService& service) {
   if (service.authorized(request)) co_return true;
   w.set_header("WWW-Authenticate", "Bearer");
-  co_await w.send_http_error(http::status::unauthorized, "Incorrect API key provided; pass it as \"Authorization: Bearer KEY\"");
+  co_await w.send_http_error(http::status::unauthorized,
+                             "Incorrect API key provided; pass it as \"Authorization: Bearer KEY\"");
   co_return false;
 }
 
@@ -70,11 +71,12 @@ void add_router_routes(net::HttpServer* server, RouterService* service, const ro
   };
   server->add_route(V::post, "/v1/chat/completions", api(router::ApiKind::kChat));
   server->add_route(V::post, "/v1/completions", api(router::ApiKind::kCompletion));
-  server->add_route(V::get, "/v1/models", [service, created](const HttpRequest& r, ResponseWriter& w) -> asio::awaitable<void> {
-    if (!co_await check_auth(r, w, *service)) co_return;
-    const nlohmann::json body = router::models_body(service->options().served_model_name, created);
-    co_await w.send_json(http::status::ok, body);
-  });
+  server->add_route(V::get, "/v1/models",
+                    [service, created](const HttpRequest& r, ResponseWriter& w) -> asio::awaitable<void> {
+                      if (!co_await check_auth(r, w, *service)) co_return;
+                      const nlohmann::json body = router::models_body(service->options().served_model_name, created);
+                      co_await w.send_json(http::status::ok, body);
+                    });
   const bool protect = service->options().protect_status;
   server->add_route(V::get, "/health", [service, view, protect](const HttpRequest& r, ResponseWriter& w) {
     return handle_health(w, *service, *view, !protect || service->authorized(r));

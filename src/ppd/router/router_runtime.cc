@@ -14,7 +14,8 @@ namespace {
 Status validate(const RouterRuntimeOptions& o) {
   if (o.decode.empty()) return invalid_argument("router.decode: at least one decode node is required");
   const RouterServiceOptions& s = o.service;
-  if (s.max_active_requests < 1) return invalid_argument("router.max_active_requests: must be >= 1; got {}", s.max_active_requests);
+  if (s.max_active_requests < 1)
+    return invalid_argument("router.max_active_requests: must be >= 1; got {}", s.max_active_requests);
   if (s.max_waiting_per_node < 1) {
     return invalid_argument("router.max_waiting_per_node: must be >= 1; got {}", s.max_waiting_per_node);
   }
@@ -32,7 +33,8 @@ Status validate(const RouterRuntimeOptions& o) {
 }  // namespace
 
 Result<std::unique_ptr<RouterRuntime>> RouterRuntime::create(RouterRuntimeOptions options,
-                                                             boost::asio::any_io_executor executor, const Clock* clock) {
+                                                             boost::asio::any_io_executor executor,
+                                                             const Clock* clock) {
   PPD_RETURN_IF_ERROR(validate(options));
   std::unique_ptr<RouterRuntime> router(new RouterRuntime());
   PPD_RETURN_IF_ERROR(router->start(std::move(options), std::move(executor), clock));
@@ -41,7 +43,8 @@ Result<std::unique_ptr<RouterRuntime>> RouterRuntime::create(RouterRuntimeOption
 
 Status RouterRuntime::start(RouterRuntimeOptions o, boost::asio::any_io_executor executor, const Clock* clock) {
   PPD_ASSIGN_OR_RETURN(tokenizer::Tokenizer tok, tokenizer::Tokenizer::load(o.model_dir));
-  PPD_ASSIGN_OR_RETURN(tokenizer::ChatTemplateKind chat_template, tokenizer::select_chat_template(o.chat_template, tok));
+  PPD_ASSIGN_OR_RETURN(tokenizer::ChatTemplateKind chat_template,
+                       tokenizer::select_chat_template(o.chat_template, tok));
   PPD_ASSIGN_OR_RETURN(o.monitor.model_identity, model::compute_model_identity(o.model_dir));
   PPD_ASSIGN_OR_RETURN(policy_, routing::make_policy(o.policy));
   if (o.service.served_model_name.empty()) {

@@ -11,24 +11,24 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "ppd/net/http_server.h"
 #include "ppd/router/cluster_monitor.h"
 #include "ppd/router/router_service.h"
-#include "ppd/net/http_server.h"
 #include "ppd/routing/policies.h"
 
 namespace ppd::router {
 
 struct RouterRuntimeOptions {
-  std::string model_dir;                 // tokenizer, chat template and model identity
-  std::string chat_template = "auto";    // auto, chatml, llama-2, llama-3, plain
-  std::vector<net::HostPort> prefill;    // prefill nodes (may be empty)
-  std::vector<net::HostPort> decode;     // decode nodes (at least one)
+  std::string model_dir;               // tokenizer, chat template and model identity
+  std::string chat_template = "auto";  // auto, chatml, llama-2, llama-3, plain
+  std::vector<net::HostPort> prefill;  // prefill nodes (may be empty)
+  std::vector<net::HostPort> decode;   // decode nodes (at least one)
   routing::PolicyOptions policy;
-  RouterServiceOptions service;          // served_model_name "" means the model directory's name
-  ClusterMonitorOptions monitor;         // model_identity is filled in
+  RouterServiceOptions service;   // served_model_name "" means the model directory's name
+  ClusterMonitorOptions monitor;  // model_identity is filled in
   std::string host = "127.0.0.1";
-  uint16_t port = 8000;                  // 0: ephemeral
-  uint64_t max_body_bytes = 4 << 20;     // larger request bodies get 413
+  uint16_t port = 8000;               // 0: ephemeral
+  uint64_t max_body_bytes = 4 << 20;  // larger request bodies get 413
 };
 
 class RouterRuntime {

@@ -3,17 +3,17 @@
 #include <algorithm>
 #include <cmath>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "ppd/common/secret.h"
+#include "ppd/kv/block_hash.h"
+#include "ppd/request/sampling_params.h"
 #include "ppd/router/dispatch.h"
 #include "ppd/router/response_relay.h"
 #include "ppd/router/scoped_reservation.h"
-#include "ppd/kv/block_hash.h"
-#include "ppd/request/sampling_params.h"
 
 namespace ppd::router {
 namespace asio = boost::asio;
@@ -44,11 +44,12 @@ void log_decision(const std::string& id, std::string_view policy, const RouteDec
   auto ms = [](const std::optional<routing::PathPrediction>& p, bool ttft) {
     return p ? fmt::format("{:.3f}", (ttft ? p->ttft_s : p->tpot_s) * 1e3) : std::string("-");
   };
-  spdlog::debug("router route id={} policy={} path={} reason={} decode={} prefill={} decode_cached={} prefill_cached={} "
-                "local_ttft_ms={} local_tpot_ms={} remote_ttft_ms={} remote_tpot_ms={}",
-                id, policy, path_name(d.path), d.reason, view.node(d.decode).name,
-                d.prefill ? view.node(*d.prefill).name : "-", d.num_decode_cached_tokens, d.num_prefill_cached_tokens,
-                ms(d.local, true), ms(d.local, false), ms(d.remote, true), ms(d.remote, false));
+  spdlog::debug(
+      "router route id={} policy={} path={} reason={} decode={} prefill={} decode_cached={} prefill_cached={} "
+      "local_ttft_ms={} local_tpot_ms={} remote_ttft_ms={} remote_tpot_ms={}",
+      id, policy, path_name(d.path), d.reason, view.node(d.decode).name, d.prefill ? view.node(*d.prefill).name : "-",
+      d.num_decode_cached_tokens, d.num_prefill_cached_tokens, ms(d.local, true), ms(d.local, false),
+      ms(d.remote, true), ms(d.remote, false));
 }
 
 }  // namespace
@@ -74,7 +75,8 @@ bool RouterService::authorized(const net::HttpRequest& request) const {
 
 Status RouterService::admit() const {
   if (num_active_ >= options_.max_active_requests) {
-    return resource_exhausted("router: {} requests in flight; the limit is {}", num_active_, options_.max_active_requests);
+    return resource_exhausted("router: {} requests in flight; the limit is {}", num_active_,
+                              options_.max_active_requests);
   }
   bool any_room = false, any_healthy = false;
   for (const routing::NodeState& n : view_->nodes()) {
@@ -84,7 +86,8 @@ Status RouterService::admit() const {
   }
   if (!any_healthy) return unavailable("no healthy decode node takes requests (all are down or draining)");
   if (!any_room) {
-    return resource_exhausted("router: every decode node has more than {} requests waiting", options_.max_waiting_per_node);
+    return resource_exhausted("router: every decode node has more than {} requests waiting",
+                              options_.max_waiting_per_node);
   }
   return Status::Ok();
 }
@@ -118,9 +121,8 @@ asio::awaitable<RouterService::Prepare> RouterService::prepare_off_loop(const Ro
 asio::awaitable<Result<std::unique_ptr<RouterService::Prepared>>> RouterService::prepare(
     const net::HttpRequest& request, ApiKind kind) {
   const int64_t arrival_ns = clock_->now_ns();
-  Prepare done = co_await asio::co_spawn(prepare_pool_->get_executor(),
-                                         prepare_off_loop(this, &request, kind, monitor_->facts()),
-                                         asio::use_awaitable);
+  Prepare done = co_await asio::co_spawn(
+      prepare_pool_->get_executor(), prepare_off_loop(this, &request, kind, monitor_->facts()), asio::use_awaitable);
   if (!done.status.ok()) co_return done.status;
   PPD_CO_RETURN_IF_ERROR(admit());
   std::unique_ptr<Prepared> p = std::move(done.prepared);
@@ -128,11 +130,12 @@ asio::awaitable<Result<std::unique_ptr<RouterService::Prepared>>> RouterService:
   const std::optional<std::string_view> session = request.header("x-session-id");
   p->session = session ? std::string(*session) : p->api.user;
   const uint64_t n = next_id_++;
-  p->meta = {.kind = kind,
-             .id = fmt::format("{}-{:016x}", kind == ApiKind::kChat ? "chatcmpl" : "cmpl", n),
-             .created = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count(),
-             .model = options_.served_model_name};
+  p->meta = {
+      .kind = kind,
+      .id = fmt::format("{}-{:016x}", kind == ApiKind::kChat ? "chatcmpl" : "cmpl", n),
+      .created =
+          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(),
+      .model = options_.served_model_name};
   co_return std::move(p);
 }
 
@@ -154,12 +157,12 @@ asio::awaitable<void> RouterService::serve(const net::HttpRequest& request, net:
 
 asio::awaitable<Status> RouterService::run(Prepared& p, net::ResponseWriter& writer) {
   routing::RouteInput in{.num_prompt_tokens = static_cast<int>(p.plan.token_ids.size()),
-                        .block_hashes = p.hashes,
-                        .num_history_tokens = p.plan.num_history_tokens,
-                        .num_new_tokens = static_cast<int>(p.plan.token_ids.size()) - p.plan.num_history_tokens,
-                        .max_tokens = p.max_tokens,
-                        .turn = p.plan.turn,
-                        .request_rate = ledger_->note_arrival(clock_->now_ns())};
+                         .block_hashes = p.hashes,
+                         .num_history_tokens = p.plan.num_history_tokens,
+                         .num_new_tokens = static_cast<int>(p.plan.token_ids.size()) - p.plan.num_history_tokens,
+                         .max_tokens = p.max_tokens,
+                         .turn = p.plan.turn,
+                         .request_rate = ledger_->note_arrival(clock_->now_ns())};
   if (auto it = sessions_.find(p.session); !p.session.empty() && it != sessions_.end()) {
     in.session_decode = it->second.decode;
     in.since_session_answer_s = static_cast<double>(clock_->now_ns() - it->second.answered_ns) * 1e-9;
@@ -173,8 +176,11 @@ asio::awaitable<Status> RouterService::run(Prepared& p, net::ResponseWriter& wri
     metrics_->decisions->with({std::string(policy_->name()), std::string(path_name(d->path)), d->reason}).inc();
     ScopedReservation reservation(ledger_, *d, in.num_prompt_tokens, in.max_tokens);
     asio::any_io_executor executor = co_await asio::this_coro::executor;
-    Dispatch dispatch{.executor = executor, .view = view_, .monitor = monitor_,
-                      .prefill_timeout_ms = options_.prefill_timeout_ms, .stream_timeout_ms = options_.stream_timeout_ms,
+    Dispatch dispatch{.executor = executor,
+                      .view = view_,
+                      .monitor = monitor_,
+                      .prefill_timeout_ms = options_.prefill_timeout_ms,
+                      .stream_timeout_ms = options_.stream_timeout_ms,
                       .first_token_timeout_ms = options_.first_token_timeout_ms,
                       .token_timeout_ms = options_.token_timeout_ms};
     AttemptResult opened = co_await open_path(dispatch, *d, p.meta.id, p.plan.token_ids, p.api.sampling);
@@ -212,9 +218,12 @@ void RouterService::note_prediction(const RouteDecision& d, std::string_view tur
   const std::optional<routing::PathPrediction>& p = d.path == Path::kLocal ? d.local : d.remote;
   if (!p || !(ttft > 0)) return;
   metrics_->prediction_error->with({"ttft", std::string(turn), path}).observe(std::abs(p->ttft_s - ttft) / ttft);
-  if (tpot > 0) metrics_->prediction_error->with({"tpot", std::string(turn), path}).observe(std::abs(p->tpot_s - tpot) / tpot);
-  spdlog::debug("router prediction turn={} path={} predicted_ttft_ms={:.3f} ttft_ms={:.3f} predicted_tpot_ms={:.3f} "
-                "tpot_ms={:.3f}", turn, path, p->ttft_s * 1e3, ttft * 1e3, p->tpot_s * 1e3, tpot * 1e3);
+  if (tpot > 0)
+    metrics_->prediction_error->with({"tpot", std::string(turn), path}).observe(std::abs(p->tpot_s - tpot) / tpot);
+  spdlog::debug(
+      "router prediction turn={} path={} predicted_ttft_ms={:.3f} ttft_ms={:.3f} predicted_tpot_ms={:.3f} "
+      "tpot_ms={:.3f}",
+      turn, path, p->ttft_s * 1e3, ttft * 1e3, p->tpot_s * 1e3, tpot * 1e3);
 }
 
 void RouterService::finish(Prepared& p, const RouteDecision& d, const ResponseRelay& relay) {
@@ -243,9 +252,11 @@ void RouterService::finish(Prepared& p, const RouteDecision& d, const ResponseRe
     if (sessions_.size() >= options_.max_sessions && !sessions_.contains(p.session)) sessions_.erase(sessions_.begin());
     sessions_[p.session] = {.decode = d.decode, .answered_ns = relay.last_token_ns()};
   }
-  spdlog::debug("router finish id={} turn={} path={} prompt_tokens={} cached_tokens={} output_tokens={} ttft_ms={:.2f} "
-                "e2e_ms={:.2f} transfer_bytes={}", p.meta.id, turn, path, relay.num_prompt_tokens(),
-                relay.num_cached_tokens(), relay.output_ids().size(), ttft * 1e3, e2e * 1e3, relay.transfer_bytes());
+  spdlog::debug(
+      "router finish id={} turn={} path={} prompt_tokens={} cached_tokens={} output_tokens={} ttft_ms={:.2f} "
+      "e2e_ms={:.2f} transfer_bytes={}",
+      p.meta.id, turn, path, relay.num_prompt_tokens(), relay.num_cached_tokens(), relay.output_ids().size(),
+      ttft * 1e3, e2e * 1e3, relay.transfer_bytes());
 }
 
 }  // namespace ppd::router

@@ -19,31 +19,31 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "ppd/common/clock.h"
-#include "ppd/router/cluster_monitor.h"
-#include "ppd/router/router_metrics.h"
 #include "ppd/net/response_writer.h"
 #include "ppd/net/server_request.h"
-#include "ppd/routing/policy.h"
+#include "ppd/router/cluster_monitor.h"
 #include "ppd/router/prompt_builder.h"
+#include "ppd/router/router_metrics.h"
+#include "ppd/routing/policy.h"
 #include "ppd/routing/router_ledger.h"
 
 namespace ppd::router {
 
 struct RouterServiceOptions {
-  std::string served_model_name;  // the only `model` accepted; also listed by /v1/models
-  std::string api_key;            // "": no authentication
-  bool protect_status = false;    // with a key: /metrics and /health's node details need it
-  int max_active_requests = 4096;  // more in flight: 429; >= 1
-  int max_waiting_per_node = 256;  // every healthy decode node queues more: 429; >= 1
-  int max_attempts = 3;            // tries before the first token, across paths and nodes; >= 1
-  int64_t prefill_timeout_ms = 120'000;  // one /prefill call
-  int64_t stream_timeout_ms = 3'600'000;  // one /generate or /decode stream, whole
-  int64_t first_token_timeout_ms = 600'000;  // a stream's first output
-  int64_t token_timeout_ms = 60'000;         // between a stream's outputs
+  std::string served_model_name;                 // the only `model` accepted; also listed by /v1/models
+  std::string api_key;                           // "": no authentication
+  bool protect_status = false;                   // with a key: /metrics and /health's node details need it
+  int max_active_requests = 4096;                // more in flight: 429; >= 1
+  int max_waiting_per_node = 256;                // every healthy decode node queues more: 429; >= 1
+  int max_attempts = 3;                          // tries before the first token, across paths and nodes; >= 1
+  int64_t prefill_timeout_ms = 120'000;          // one /prefill call
+  int64_t stream_timeout_ms = 3'600'000;         // one /generate or /decode stream, whole
+  int64_t first_token_timeout_ms = 600'000;      // a stream's first output
+  int64_t token_timeout_ms = 60'000;             // between a stream's outputs
   int64_t conversation_store_tokens = 16 << 20;  // token budget of remembered answers
-  int64_t rate_window_ms = 10'000;  // window of the request rate given to policies
-  size_t max_sessions = 100'000;    // session key -> decode node entries kept
-  int num_prepare_threads = 2;      // threads that parse and tokenize requests; >= 1
+  int64_t rate_window_ms = 10'000;               // window of the request rate given to policies
+  size_t max_sessions = 100'000;                 // session key -> decode node entries kept
+  int num_prepare_threads = 2;                   // threads that parse and tokenize requests; >= 1
 };
 
 class RouterService {
@@ -55,7 +55,8 @@ class RouterService {
                 const Clock* clock);
 
   // POST /v1/chat/completions and /v1/completions.
-  boost::asio::awaitable<void> serve(const net::HttpRequest& request, net::ResponseWriter& writer, router::ApiKind kind);
+  boost::asio::awaitable<void> serve(const net::HttpRequest& request, net::ResponseWriter& writer,
+                                     router::ApiKind kind);
   // UNAUTHENTICATED-style check: OK when no key is set or the Bearer token matches.
   bool authorized(const net::HttpRequest& request) const;
   const RouterServiceOptions& options() const { return options_; }
@@ -88,7 +89,7 @@ class RouterService {
   RouterMetrics* metrics_;
   const Clock* clock_;
   struct Session {
-    NodeId decode;           // the decode node that answered its last turn
+    NodeId decode;            // the decode node that answered its last turn
     int64_t answered_ns = 0;  // when that answer's last token arrived (router clock)
   };
   std::unordered_map<std::string, Session> sessions_;

@@ -1,5 +1,5 @@
-#include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
 #include "ppd/router/cluster_monitor.h"
@@ -24,8 +24,8 @@ TEST(NodeClientTest, ParsesOutputLines) {
 }
 
 TEST(NodeClientTest, ErrorLinesAndMalformedLinesBecomeStatuses) {
-  const Status e = parse_node_output(R"({"error": {"message": "pull failed", "code": "DEADLINE_EXCEEDED"}})", "d0")
-                       .status();
+  const Status e =
+      parse_node_output(R"({"error": {"message": "pull failed", "code": "DEADLINE_EXCEEDED"}})", "d0").status();
   EXPECT_EQ(e.code(), StatusCode::kDeadlineExceeded);
   EXPECT_EQ(e.message(), "node d0: pull failed");
   EXPECT_EQ(parse_node_output("not json", "d0").status().message(), "node d0: malformed output line: not json");
@@ -50,8 +50,12 @@ TEST(NodeClientTest, ErrorAnswersKeepTheNodesMessageAndMapTheStatus) {
 
 TEST(ClusterMonitorTest, ParsesEngineFactsAndNamesWhatIsMissing) {
   nlohmann::json health = {{"engine",
-                            {{"model_identity", "00000000000000ff"}, {"block_size", 16}, {"block_bytes", 8192},
-                             {"max_model_len", 512}, {"max_prefill_tokens", 256}, {"vocab_size", 1000}}}};
+                            {{"model_identity", "00000000000000ff"},
+                             {"block_size", 16},
+                             {"block_bytes", 8192},
+                             {"max_model_len", 512},
+                             {"max_prefill_tokens", 256},
+                             {"vocab_size", 1000}}}};
   const EngineFacts f = *parse_engine_facts(health, "d0");
   EXPECT_EQ(f.model_identity, 255u);
   EXPECT_EQ(f.block_size, 16);
@@ -71,8 +75,8 @@ TEST(ClusterMonitorTest, ParsesEngineFactsAndNamesWhatIsMissing) {
 
 TEST(ClusterMonitorTest, AMalformedLoadReportIsAnErrorNotAnException) {
   std::vector<routing::StepSample> steps;
-  nlohmann::json report = {{"type", "load"}, {"num_running", 3}, {"num_free_blocks", 10},
-                           {"recent_steps", {{1, 2, 30, 0.5, 0.01}}}};
+  nlohmann::json report = {
+      {"type", "load"}, {"num_running", 3}, {"num_free_blocks", 10}, {"recent_steps", {{1, 2, 30, 0.5, 0.01}}}};
   const routing::NodeLoad load = *parse_load(report, &steps);
   EXPECT_EQ(load.num_running, 3);
   EXPECT_EQ(load.num_free_blocks, 10);

@@ -11,7 +11,8 @@ namespace ppd::router {
 class ScopedReservation {
  public:
   // REQUIRES: `ledger` outlives this.
-  ScopedReservation(routing::RouterLedger* ledger, const routing::RouteDecision& d, int num_prompt_tokens, int max_tokens)
+  ScopedReservation(routing::RouterLedger* ledger, const routing::RouteDecision& d, int num_prompt_tokens,
+                    int max_tokens)
       : ledger_(ledger), r_(ledger->reserve(d, num_prompt_tokens, max_tokens)) {}
   ScopedReservation(const ScopedReservation&) = delete;
   ScopedReservation& operator=(const ScopedReservation&) = delete;

@@ -43,7 +43,8 @@ class SplitPolicy final : public RoutingPolicy {
   Result<RouteDecision> route(const ClusterView& view, const RouteInput& in) const override {
     PPD_ASSIGN_OR_RETURN(Placement p, place(view, in));
     if (in.turn == 1) return remote_or_fallback(p, options_.transfer, "turn1");
-    const uint64_t key = in.block_hashes.empty() ? static_cast<uint64_t>(in.num_prompt_tokens) : in.block_hashes.back().value;
+    const uint64_t key =
+        in.block_hashes.empty() ? static_cast<uint64_t>(in.num_prompt_tokens) : in.block_hashes.back().value;
     // The hash's top 53 bits as a uniform value in [0, 1).
     const double u = static_cast<double>(splitmix64_mix(key ^ kGoldenGamma) >> 11) * 0x1.0p-53;
     if (u < options_.local_share) return make_decision(p, Path::kLocal, "split");

@@ -28,13 +28,13 @@ struct NodeLoad {
   int num_waiting = 0;
   int num_running = 0;
   int64_t num_pending_prefill_tokens = 0;
-  int num_free_blocks = -1;  // allocatable: free plus evictable cached; < 0: not reported
+  int num_free_blocks = -1;         // allocatable: free plus evictable cached; < 0: not reported
   double transfer_bytes_per_s = 0;  // EWMA of the node's KV pulls; 0 before its first
-  bool draining = false;  // the node refuses new requests; those it runs finish
+  bool draining = false;            // the node refuses new requests; those it runs finish
   // Derived by ClusterView::apply_load from the report's steps (the last value kept when they
   // have none):
   double mean_decode_context_tokens = 0;  // per decode sequence, over its steps with decodes
-  double mean_decode_step_s = 0;  // mean length of its steps with decodes: its running requests' TPOT
+  double mean_decode_step_s = 0;          // mean length of its steps with decodes: its running requests' TPOT
 };
 
 // Mean context per decode sequence over the steps of `steps`, or `previous` when none decodes:
@@ -53,7 +53,7 @@ struct NodeLimits {
 
 struct NodeState {
   NodeId id;
-  std::string name;     // as the operator gave it: "host:port"
+  std::string name;  // as the operator gave it: "host:port"
   NodeKind kind = NodeKind::kDecode;
   bool healthy = false;
   NodeLoad load;
@@ -103,7 +103,7 @@ class PrefixIndex {
   void erase_at(size_t index);
 
   using SlotVector = std::vector<Slot, HugePageAllocator<Slot>>;  // MiBs for a cluster: huge pages
-  SlotVector slots_;  // size is 0 or a power of two
+  SlotVector slots_;                                              // size is 0 or a power of two
   size_t size_ = 0;
   // The one hash value that collides with the empty marker lives outside the table.
   uint64_t empty_key_mask_ = 0;

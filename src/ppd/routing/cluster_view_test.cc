@@ -147,9 +147,9 @@ TEST(StepTimeModelTest, UnobservedFeatureKeepsItsPrior) {
 }
 
 TEST(StepTimeModelTest, PrefillPairsCountEveryQueryAgainstItsKeys) {
-  EXPECT_EQ(prefill_pairs(1, 0), 1);          // one token attends to itself
-  EXPECT_EQ(prefill_pairs(4, 0), 10);         // 1 + 2 + 3 + 4
-  EXPECT_EQ(prefill_pairs(4, 100), 410);      // and each to the 100 before
+  EXPECT_EQ(prefill_pairs(1, 0), 1);      // one token attends to itself
+  EXPECT_EQ(prefill_pairs(4, 0), 10);     // 1 + 2 + 3 + 4
+  EXPECT_EQ(prefill_pairs(4, 100), 410);  // and each to the 100 before
 }
 
 }  // namespace
@@ -161,8 +161,11 @@ namespace {
 // Steps of a node whose true cost is 2 ms + 30 µs per prefill token + 100 µs per decode +
 // 10 µs per 1k decode context tokens + 500 µs per 10^6 prefill pairs.
 StepSample true_step(int prefill, int decodes, int64_t context, double pairs = 0) {
-  return {.num_prefill_tokens = prefill, .num_decode_sequences = decodes, .num_decode_context_tokens = context,
-          .step_us = 2000 + 30.0 * prefill + 100.0 * decodes + 10.0 * static_cast<double>(context) / 1000 + 500 * pairs / 1e6,
+  return {.num_prefill_tokens = prefill,
+          .num_decode_sequences = decodes,
+          .num_decode_context_tokens = context,
+          .step_us =
+              2000 + 30.0 * prefill + 100.0 * decodes + 10.0 * static_cast<double>(context) / 1000 + 500 * pairs / 1e6,
           .num_prefill_pairs = pairs};
 }
 

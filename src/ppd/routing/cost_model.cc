@@ -119,8 +119,8 @@ PrefillTime predict_prefill(const StepTimeModel& model, int64_t num_tokens, int 
   const double decode_only = model.predict_s(0, num_decodes, decode_context_tokens, 0);
   for (int64_t done = 0; done < num_tokens;) {
     const int64_t n = std::min<int64_t>(chunk, num_tokens - done);
-    const double step =
-        model.predict_s(static_cast<int>(n), num_decodes, decode_context_tokens, prefill_pairs(n, start_position + done));
+    const double step = model.predict_s(static_cast<int>(n), num_decodes, decode_context_tokens,
+                                        prefill_pairs(n, start_position + done));
     done += n;
     t.total_s += step;
     t.extra_s += std::max(step - decode_only, 0.0);
@@ -150,8 +150,8 @@ PathPrediction predict_remote(const ClusterView& view, const Placement& p, const
   const NodeState& d = view.node(p.decode);
   const int64_t uncached = in.num_prompt_tokens - p.num_prefill_cached_tokens;
   const int chunk = pre.limits.max_prefill_tokens;
-  const PrefillTime all = predict_prefill(pre.step_model, queued_prefill_tokens(pre) + uncached, chunk,
-                                          p.num_prefill_cached_tokens, 0, 0);
+  const PrefillTime all =
+      predict_prefill(pre.step_model, queued_prefill_tokens(pre) + uncached, chunk, p.num_prefill_cached_tokens, 0, 0);
   const int bs = std::max(view.block_size, 1);
   const int total_blocks = num_blocks(in.num_prompt_tokens, bs);
   const int local_blocks = o.transfer == TransferMode::kDelta ? p.num_decode_cached_tokens / bs : 0;
@@ -164,7 +164,8 @@ PathPrediction predict_remote(const ClusterView& view, const Placement& p, const
   // An import that finds too few free blocks waits for them (the node answers 503, the router
   // retries).
   const int64_t missing_tokens = static_cast<int64_t>(total_blocks - local_blocks) * bs;
-  const double begin = clock.next(std::max(all.total_s, admission_wait_s(d, b, ctx, in, missing_tokens, /*queued=*/false)));
+  const double begin =
+      clock.next(std::max(all.total_s, admission_wait_s(d, b, ctx, in, missing_tokens, /*queued=*/false)));
   return {.ttft_s = begin + clock.after(bytes / bandwidth + o.link_latency_s),
           .tpot_s = d.step_model.predict_s(0, b + 1, ctx + in.num_prompt_tokens, 0)};
 }

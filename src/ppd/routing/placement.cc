@@ -9,7 +9,8 @@ namespace ppd::routing {
 namespace {
 
 bool usable(const NodeState& n, NodeKind kind, const RouteInput& in) {
-  return n.accepting() && n.kind == kind && std::find(in.excluded.begin(), in.excluded.end(), n.id) == in.excluded.end();
+  return n.accepting() && n.kind == kind &&
+         std::find(in.excluded.begin(), in.excluded.end(), n.id) == in.excluded.end();
 }
 
 // What a node is busy with, as the larger of its report and the router's own count.

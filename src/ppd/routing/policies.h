@@ -32,8 +32,8 @@ struct SplitPolicyOptions {
 // healthy prefill node has more than max_prefill_queue_tokens waiting; decode-busy sends
 // remote when the decode node runs more than max_decode_running requests.
 struct ThresholdPolicyOptions {
-  int max_local_prefill_tokens = 2048;  // T; >= 0
-  double max_uncached_ratio = 0.7;      // R; [0, 1]
+  int max_local_prefill_tokens = 2048;              // T; >= 0
+  double max_uncached_ratio = 0.7;                  // R; [0, 1]
   std::optional<int64_t> max_prefill_queue_tokens;  // prefill-busy rule; off when unset
   std::optional<int> max_decode_running;            // decode-busy rule; off when unset
 };
@@ -47,8 +47,8 @@ struct PpdPolicyOptions {
   // weights decide ties (turn 1: remote).
   std::optional<double> slo_ttft_s;
   std::optional<double> slo_tpot_s;
-  double slo_sigma = 0.25;       // spread of ln(taken / predicted TTFT) assumed by SLO mode; > 0
-  double slo_tpot_sigma = 0.05;  // the same for TPOT, a mean over many steps; > 0
+  double slo_sigma = 0.25;                // spread of ln(taken / predicted TTFT) assumed by SLO mode; > 0
+  double slo_tpot_sigma = 0.05;           // the same for TPOT, a mean over many steps; > 0
   double default_link_bytes_per_s = 1e9;  // before any transfer was observed; > 0
   double link_latency_s = 0.0005;         // per transfer, with the HTTP hops
   TransferMode transfer = TransferMode::kDelta;

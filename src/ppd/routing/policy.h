@@ -29,23 +29,23 @@ std::string_view transfer_mode_name(TransferMode mode);  // "delta", "full"
 struct RouteInput {
   int num_prompt_tokens = 0;
   std::span<const BlockHash> block_hashes;  // of the prompt's full blocks
-  int num_history_tokens = 0;  // n_ctx: prompt tokens before the new user message
-  int num_new_tokens = 0;      // n_in: the new user message (with its template text)
-  int max_tokens = 0;          // expected output tokens (the request's max_tokens)
-  int turn = 1;                // 1, or 2+ when the prompt holds an earlier answer
-  std::optional<NodeId> session_decode;  // the decode node this session last used, if any
+  int num_history_tokens = 0;               // n_ctx: prompt tokens before the new user message
+  int num_new_tokens = 0;                   // n_in: the new user message (with its template text)
+  int max_tokens = 0;                       // expected output tokens (the request's max_tokens)
+  int turn = 1;                             // 1, or 2+ when the prompt holds an earlier answer
+  std::optional<NodeId> session_decode;     // the decode node this session last used, if any
   // Seconds since that node sent this session's previous answer (unset: unknown). Its last
   // token ended a step there and the next step began: a request that follows at once waits
   // for most of that step.
   std::optional<double> since_session_answer_s;
-  double request_rate = 0;     // requests/s seen by the router (windowed)
+  double request_rate = 0;       // requests/s seen by the router (windowed)
   std::vector<NodeId> excluded;  // nodes not to use (a retry after their failure)
   bool remote_failed = false;    // a retry after the remote path failed before any token
 };
 
 struct PathPrediction {
   double ttft_s = 0;
-  double tpot_s = 0;   // this request's own
+  double tpot_s = 0;  // this request's own
   // The TPOT this path adds to the decode node's other running requests, summed over them (an
   // append-prefill stalls every decode in its steps); 0 on the remote path.
   double stall_tpot_s = 0;
@@ -60,9 +60,9 @@ struct RouteDecision {
   // "threshold", "table", "short_input", "cost_model", "slo", "no_prefill", "prefill_busy",
   // "decode_busy", "retry".
   std::string reason;
-  int num_decode_cached_tokens = 0;   // prompt tokens the decode node holds
-  int num_prefill_cached_tokens = 0;  // prompt tokens the chosen prefill node holds
-  std::optional<PathPrediction> local;   // filled by policies that predict (ppd)
+  int num_decode_cached_tokens = 0;     // prompt tokens the decode node holds
+  int num_prefill_cached_tokens = 0;    // prompt tokens the chosen prefill node holds
+  std::optional<PathPrediction> local;  // filled by policies that predict (ppd)
   std::optional<PathPrediction> remote;
 };
 

@@ -19,7 +19,6 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using namespace ::ppd::routing::testing;  // NOLINT: test helpers
 
-
 TEST(PlacementTest, SessionNodeIsPreferredWhileHealthy) {
   Cluster c;
   const NodeId d0 = c.add(NodeKind::kDecode), d1 = c.add(NodeKind::kDecode);
@@ -203,7 +202,8 @@ TEST(PdLocalPolicyTest, SplitSendsItsShareOfLaterTurnsLocal) {
 TEST(PdLocalPolicyTest, RegistryNamesTheSupportedPolicies) {
   Result<std::unique_ptr<RoutingPolicy>> p = make_policy({.name = "kv-aware"});
   ASSERT_FALSE(p.ok());
-  EXPECT_EQ(p.status().message(), "router.policy: unknown \"kv-aware\"; supported: pd, local, split, threshold, table, ppd");
+  EXPECT_EQ(p.status().message(),
+            "router.policy: unknown \"kv-aware\"; supported: pd, local, split, threshold, table, ppd");
   p = make_policy({.name = "threshold"});
   ASSERT_TRUE(p.ok());
   EXPECT_EQ((*p)->name(), "threshold");

@@ -61,8 +61,10 @@ Result<RouteDecision> PpdPolicy::route(const ClusterView& view, const RouteInput
 Result<std::unique_ptr<RoutingPolicy>> make_ppd_policy(PpdPolicyOptions o) {
   if (!(o.w_ttft >= 0)) return invalid_argument("router.ppd.w_ttft: must be >= 0; got {}", o.w_ttft);
   if (!(o.w_tpot >= 0)) return invalid_argument("router.ppd.w_tpot: must be >= 0; got {}", o.w_tpot);
-  if (o.slo_ttft_s && !(*o.slo_ttft_s > 0)) return invalid_argument("router.slo_ttft_ms: must be > 0; got {}", *o.slo_ttft_s * 1e3);
-  if (o.slo_tpot_s && !(*o.slo_tpot_s > 0)) return invalid_argument("router.slo_tpot_ms: must be > 0; got {}", *o.slo_tpot_s * 1e3);
+  if (o.slo_ttft_s && !(*o.slo_ttft_s > 0))
+    return invalid_argument("router.slo_ttft_ms: must be > 0; got {}", *o.slo_ttft_s * 1e3);
+  if (o.slo_tpot_s && !(*o.slo_tpot_s > 0))
+    return invalid_argument("router.slo_tpot_ms: must be > 0; got {}", *o.slo_tpot_s * 1e3);
   if (!(o.slo_sigma > 0)) return invalid_argument("router.ppd.slo_sigma: must be > 0; got {}", o.slo_sigma);
   if (!(o.slo_tpot_sigma > 0)) {
     return invalid_argument("router.ppd.slo_tpot_sigma: must be > 0; got {}", o.slo_tpot_sigma);

@@ -37,9 +37,12 @@ struct Prompt {
     hashes = kv::hash_full_blocks(kModel, tokens, kBlockSize);
   }
   RouteInput input(int history, int max_tokens) const {
-    return RouteInput{.num_prompt_tokens = static_cast<int>(tokens.size()), .block_hashes = hashes,
-                      .num_history_tokens = history, .num_new_tokens = static_cast<int>(tokens.size()) - history,
-                      .max_tokens = max_tokens, .turn = 2};
+    return RouteInput{.num_prompt_tokens = static_cast<int>(tokens.size()),
+                      .block_hashes = hashes,
+                      .num_history_tokens = history,
+                      .num_new_tokens = static_cast<int>(tokens.size()) - history,
+                      .max_tokens = max_tokens,
+                      .turn = 2};
   }
 };
 
@@ -49,8 +52,8 @@ TEST(PpdPolicyTest, GoesRemoteWhenTheDecodeBatchIsSaturatedAndTheAppendLong) {
   OnePrefillOneDecode c;
   const Prompt prompt(2048);  // 1,024 cached on the decode node, 1,024 appended
   c.decode_holds(prompt.hashes, 64);
-  c.view.mutable_node(c.decode).load = {.num_waiting = 8, .num_running = 64, .num_pending_prefill_tokens = 2048,
-                                        .mean_decode_context_tokens = 1500};
+  c.view.mutable_node(c.decode).load = {
+      .num_waiting = 8, .num_running = 64, .num_pending_prefill_tokens = 2048, .mean_decode_context_tokens = 1500};
   const RouteDecision d = *ppd_policy()->route(c.view, prompt.input(1024, 32));
   EXPECT_EQ(d.path, Path::kRemote);
   EXPECT_EQ(d.reason, "cost_model");
@@ -65,9 +68,10 @@ TEST(PpdPolicyTest, GoesLocalWhenTheLinkIsSlowAndTheAppendShort) {
   OnePrefillOneDecode c;
   const Prompt prompt(1056);  // 1,024 cached, 32 appended
   c.decode_holds(prompt.hashes, 64);
-  c.view.mutable_node(c.decode).load = {.num_running = 8, .transfer_bytes_per_s = 50e6,
-                                        .mean_decode_context_tokens = 800};
-  const RouteDecision d = *ppd_policy(PpdPolicyOptions{.transfer = TransferMode::kFull})->route(c.view, prompt.input(1024, 64));
+  c.view.mutable_node(c.decode).load = {
+      .num_running = 8, .transfer_bytes_per_s = 50e6, .mean_decode_context_tokens = 800};
+  const RouteDecision d =
+      *ppd_policy(PpdPolicyOptions{.transfer = TransferMode::kFull})->route(c.view, prompt.input(1024, 64));
   EXPECT_EQ(d.path, Path::kLocal);
   EXPECT_EQ(d.reason, "cost_model");
   // Full transfer of 66 blocks of 64 KiB at 50 MB/s alone takes 86 ms.
@@ -79,7 +83,8 @@ TEST(PpdPolicyTest, PredictionsFollowTheStepModel) {
   OnePrefillOneDecode c;
   const Prompt prompt(1056);
   c.decode_holds(prompt.hashes, 64);
-  c.view.mutable_node(c.decode).load = {.num_running = 4, .transfer_bytes_per_s = 1e9, .mean_decode_context_tokens = 1000};
+  c.view.mutable_node(c.decode).load = {
+      .num_running = 4, .transfer_bytes_per_s = 1e9, .mean_decode_context_tokens = 1000};
   const RouteInput in = prompt.input(1024, 10);
   const Placement p = *place(c.view, in);
   // Local: half the decode step under way, then one chunk of 32 tokens after 1,024 beside 4
@@ -113,8 +118,8 @@ TEST(PpdPolicyTest, AFollowingTurnKnowsTheDecodeNodesStepPhase) {
   OnePrefillOneDecode c;
   const Prompt prompt(1056);
   c.decode_holds(prompt.hashes, 64);
-  c.view.mutable_node(c.decode).load = {.num_running = 4, .transfer_bytes_per_s = 1e9,
-                                        .mean_decode_context_tokens = 1000};
+  c.view.mutable_node(c.decode).load = {
+      .num_running = 4, .transfer_bytes_per_s = 1e9, .mean_decode_context_tokens = 1000};
   RouteInput in = prompt.input(1024, 10);
   in.session_decode = c.decode;
   in.since_session_answer_s = 0.0005;  // half a millisecond after the answer
@@ -147,8 +152,8 @@ TEST(PpdPolicyTest, QueuedPrefillsShareTheSteps) {
   OnePrefillOneDecode c;
   const Prompt prompt(1056);
   c.decode_holds(prompt.hashes, 64);
-  c.view.mutable_node(c.decode).load = {.num_running = 4, .num_pending_prefill_tokens = 32,
-                                        .mean_decode_context_tokens = 1000};
+  c.view.mutable_node(c.decode).load = {
+      .num_running = 4, .num_pending_prefill_tokens = 32, .mean_decode_context_tokens = 1000};
   const RouteInput in = prompt.input(1024, 10);
   const PathPrediction local = predict_local(c.view, *place(c.view, in), in);
   const double decode_only = (1000 + 4 * 200 + 50 * 4.0) * 1e-6;
@@ -168,7 +173,10 @@ TEST(PpdPolicyTest, AFullDecodeNodeMakesItsNewRequestsWait) {
   c.decode_holds(prompt.hashes, 64);
   NodeState& d = c.view.mutable_node(c.decode);
   d.limits.max_num_running = 8;
-  d.load = {.num_waiting = 2, .num_running = 8, .num_free_blocks = 100000, .transfer_bytes_per_s = 1e9,
+  d.load = {.num_waiting = 2,
+            .num_running = 8,
+            .num_free_blocks = 100000,
+            .transfer_bytes_per_s = 1e9,
             .mean_decode_context_tokens = 1000};
   const RouteInput in = prompt.input(1024, 10);  // the others' outputs stand in: 9 after the first
   const Placement p = *place(c.view, in);
@@ -236,8 +244,9 @@ TEST(PpdPolicyTest, SloModeOverridesTheWeights) {
   EXPECT_EQ(d.path, Path::kLocal);
   EXPECT_EQ(d.reason, "slo");
   // Both meet a loose pair: the weights decide.
-  EXPECT_EQ(ppd_policy({.w_ttft = 0, .slo_ttft_s = 10, .slo_tpot_s = 10})->route(c.view, prompt.input(1024, 64))->reason,
-            "cost_model");
+  EXPECT_EQ(
+      ppd_policy({.w_ttft = 0, .slo_ttft_s = 10, .slo_tpot_s = 10})->route(c.view, prompt.input(1024, 64))->reason,
+      "cost_model");
 }
 
 // SLO mode counts the running requests the stall would push past the TPOT SLO: a local path
@@ -247,8 +256,8 @@ TEST(PpdPolicyTest, SloModeSparesTheOtherRequestsTpot) {
   OnePrefillOneDecode c;
   const Prompt prompt(3072);  // 1,024 cached, 2,048 appended: about 205 ms of extra step time
   c.decode_holds(prompt.hashes, 64);
-  c.view.mutable_node(c.decode).load = {.num_running = 40, .mean_decode_context_tokens = 1000,
-                                        .mean_decode_step_s = 0.011};
+  c.view.mutable_node(c.decode).load = {
+      .num_running = 40, .mean_decode_context_tokens = 1000, .mean_decode_step_s = 0.011};
   NodeState& d = c.view.mutable_node(c.decode);
   d.num_router_active = d.num_router_decoding = 40;
   d.router_inverse_outputs = 40.0 / 63;  // 64 outputs each: the stall adds ~3 ms to their TPOT

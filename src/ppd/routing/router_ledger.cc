@@ -12,11 +12,12 @@ double RouterLedger::note_arrival(int64_t now_ns) {
 
 Reservation RouterLedger::reserve(const RouteDecision& d, int num_prompt_tokens, int max_tokens) {
   const bool remote = d.path == Path::kRemote;
-  Reservation r{.decode = d.decode,
-                .prefill_node = remote ? *d.prefill : d.decode,
-                .prefill_tokens = num_prompt_tokens - (remote ? d.num_prefill_cached_tokens : d.num_decode_cached_tokens),
-                .inverse_output = 1.0 / std::max(max_tokens - 1, 1),
-                .decode_held = true};
+  Reservation r{
+      .decode = d.decode,
+      .prefill_node = remote ? *d.prefill : d.decode,
+      .prefill_tokens = num_prompt_tokens - (remote ? d.num_prefill_cached_tokens : d.num_decode_cached_tokens),
+      .inverse_output = 1.0 / std::max(max_tokens - 1, 1),
+      .decode_held = true};
   view_->mutable_node(r.decode).num_router_active++;
   view_->mutable_node(r.prefill_node).num_router_prefill_tokens += r.prefill_tokens;
   return r;
@@ -56,8 +57,7 @@ void RouterLedger::note_cached(NodeId node, std::span<const BlockHash> hashes) {
   view_->apply_kv_events(node, hashes, {});
 }
 
-void RouterLedger::apply_kv_events(NodeId node, std::span<const BlockHash> stored,
-                                   std::span<const BlockHash> removed) {
+void RouterLedger::apply_kv_events(NodeId node, std::span<const BlockHash> stored, std::span<const BlockHash> removed) {
   view_->apply_kv_events(node, stored, removed);
 }
 
@@ -66,7 +66,8 @@ void RouterLedger::apply_kv_events(NodeId node, std::span<const kv::KvEvent> eve
     run_.push_back(events[i].hash);
     if (i + 1 < events.size() && events[i + 1].kind == events[i].kind) continue;
     const bool stored = events[i].kind == kv::KvEventKind::kStored;
-    view_->apply_kv_events(node, stored ? run_ : std::span<const BlockHash>(), stored ? std::span<const BlockHash>() : run_);
+    view_->apply_kv_events(node, stored ? run_ : std::span<const BlockHash>(),
+                           stored ? std::span<const BlockHash>() : run_);
     run_.clear();
   }
 }

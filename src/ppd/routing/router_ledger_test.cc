@@ -49,7 +49,7 @@ TEST(RouterLedgerTest, LocalHoldsTheAppendOnTheDecodeNode) {
   c.ledger.first_token(&a);  // its first token: its append is done
   EXPECT_EQ(c.view.node(c.d).num_router_prefill_tokens, 104);
   EXPECT_DOUBLE_EQ(c.view.node(c.d).router_inverse_outputs, 1);  // one output counts as 1
-  c.ledger.release(&b);  // ended before its first token: the prefill goes too
+  c.ledger.release(&b);                                          // ended before its first token: the prefill goes too
   EXPECT_EQ(c.view.node(c.d).num_router_prefill_tokens, 0);
   EXPECT_EQ(c.view.node(c.d).num_router_active, 1);
   EXPECT_DOUBLE_EQ(c.view.node(c.d).router_inverse_outputs, 1);

@@ -28,7 +28,8 @@ struct StepSample {
 
 // The pairs a prefill chunk of `num_tokens` after `num_before` others scores. Pure.
 inline double prefill_pairs(int64_t num_tokens, int64_t num_before) {
-  return static_cast<double>(num_tokens) * (static_cast<double>(num_before) + (static_cast<double>(num_tokens) + 1) / 2);
+  return static_cast<double>(num_tokens) *
+         (static_cast<double>(num_before) + (static_cast<double>(num_tokens) + 1) / 2);
 }
 
 struct StepTimeModelOptions {

@@ -20,9 +20,9 @@ namespace {
 using nlohmann::json;
 
 constexpr std::array<ContextClass, 2> kTableContexts = {ContextClass::kSmall, ContextClass::kLarge};
-constexpr std::array<IoClass, 9> kIoClasses = {
-    IoClass::kTiny,     IoClass::kShortGen, IoClass::kLongGen,  IoClass::kVeryLongGen, IoClass::kSmallBal,
-    IoClass::kMidBal,   IoClass::kMidPaste, IoClass::kBigPaste, IoClass::kHugePaste};
+constexpr std::array<IoClass, 9> kIoClasses = {IoClass::kTiny,        IoClass::kShortGen, IoClass::kLongGen,
+                                               IoClass::kVeryLongGen, IoClass::kSmallBal, IoClass::kMidBal,
+                                               IoClass::kMidPaste,    IoClass::kBigPaste, IoClass::kHugePaste};
 constexpr std::array<std::string_view, 4> kMeasuredKeys = {"ttft_remote_s", "ttft_local_s", "tpot_remote_s",
                                                            "tpot_local_s"};
 
@@ -91,7 +91,8 @@ class TableParser {
     return invalid_argument("{}: {}: {}", source_, path, message);
   }
 
-  Status check_keys(const json& object, std::string_view prefix, std::initializer_list<std::string_view> allowed) const {
+  Status check_keys(const json& object, std::string_view prefix,
+                    std::initializer_list<std::string_view> allowed) const {
     for (const auto& [key, value] : object.items()) {
       if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
       std::string names;
@@ -157,8 +158,9 @@ class TableParser {
   Status parse_cell(const json& cell, const std::string& path, LookupTable& table,
                     std::map<TableCellKey, size_t>& index_of) const {
     if (!cell.is_object()) return error(path, "expected an object; got " + table_excerpt(cell));
-    PPD_RETURN_IF_ERROR(check_keys(cell, path + ".", {"context", "io", "rate", "local", "remote_failed", "ttft_remote_s",
-                                                      "ttft_local_s", "tpot_remote_s", "tpot_local_s"}));
+    PPD_RETURN_IF_ERROR(check_keys(cell, path + ".",
+                                   {"context", "io", "rate", "local", "remote_failed", "ttft_remote_s", "ttft_local_s",
+                                    "tpot_remote_s", "tpot_local_s"}));
     for (std::string_view key : {"context", "io", "rate"}) {
       if (!cell.contains(key)) return error(path + "." + std::string(key), "missing");
     }
@@ -195,8 +197,9 @@ class TableParser {
     }
     if (remote_failed) return true;
     if (!has_measured) {
-      return error(path, "missing \"local\", \"remote_failed\": true, or ttft_remote_s, ttft_local_s, tpot_remote_s "
-                         "and tpot_local_s");
+      return error(path,
+                   "missing \"local\", \"remote_failed\": true, or ttft_remote_s, ttft_local_s, tpot_remote_s "
+                   "and tpot_local_s");
     }
     std::array<double, 4> values{};  // in kMeasuredKeys order
     for (size_t k = 0; k < kMeasuredKeys.size(); ++k) {
@@ -251,24 +254,36 @@ class TablePolicy final : public RoutingPolicy {
 
 std::string_view context_class_name(ContextClass c) {
   switch (c) {
-    case ContextClass::kSmall: return "small";
-    case ContextClass::kLarge: return "large";
-    case ContextClass::kHuge: return "huge";
+    case ContextClass::kSmall:
+      return "small";
+    case ContextClass::kLarge:
+      return "large";
+    case ContextClass::kHuge:
+      return "huge";
   }
   return "?";
 }
 
 std::string_view io_class_name(IoClass c) {
   switch (c) {
-    case IoClass::kTiny: return "tiny";
-    case IoClass::kShortGen: return "short_gen";
-    case IoClass::kLongGen: return "long_gen";
-    case IoClass::kVeryLongGen: return "very_long_gen";
-    case IoClass::kSmallBal: return "small_bal";
-    case IoClass::kMidBal: return "mid_bal";
-    case IoClass::kMidPaste: return "mid_paste";
-    case IoClass::kBigPaste: return "big_paste";
-    case IoClass::kHugePaste: return "huge_paste";
+    case IoClass::kTiny:
+      return "tiny";
+    case IoClass::kShortGen:
+      return "short_gen";
+    case IoClass::kLongGen:
+      return "long_gen";
+    case IoClass::kVeryLongGen:
+      return "very_long_gen";
+    case IoClass::kSmallBal:
+      return "small_bal";
+    case IoClass::kMidBal:
+      return "mid_bal";
+    case IoClass::kMidPaste:
+      return "mid_paste";
+    case IoClass::kBigPaste:
+      return "big_paste";
+    case IoClass::kHugePaste:
+      return "huge_paste";
   }
   return "?";
 }

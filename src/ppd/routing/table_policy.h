@@ -31,9 +31,7 @@
 namespace ppd::routing {
 
 enum class ContextClass { kSmall, kLarge, kHuge };
-enum class IoClass {
-  kTiny, kShortGen, kLongGen, kVeryLongGen, kSmallBal, kMidBal, kMidPaste, kBigPaste, kHugePaste
-};
+enum class IoClass { kTiny, kShortGen, kLongGen, kVeryLongGen, kSmallBal, kMidBal, kMidPaste, kBigPaste, kHugePaste };
 std::string_view context_class_name(ContextClass c);  // "small", "large", "huge"
 std::string_view io_class_name(IoClass c);            // "tiny", "short_gen", ..., "huge_paste"
 
@@ -49,7 +47,7 @@ double nearest_rate_point(double rate, const std::vector<double>& points);
 
 struct TablePolicyOptions {
   std::optional<int> short_input_bypass_tokens;  // n_in below this -> local; off by default
-  TransferMode transfer = TransferMode::kDelta;   // for the remote path
+  TransferMode transfer = TransferMode::kDelta;  // for the remote path
 };
 
 // One cell's coordinates; huge context is stored as kLarge.
@@ -63,7 +61,7 @@ struct TableCellKey {
 };
 
 struct LookupTable {
-  std::vector<double> rate_points;  // ascending, non-empty
+  std::vector<double> rate_points;     // ascending, non-empty
   std::map<TableCellKey, bool> cells;  // -> go local
 };
 

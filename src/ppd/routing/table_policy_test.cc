@@ -19,7 +19,6 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using namespace ::ppd::routing::testing;  // NOLINT: test helpers
 
-
 TEST(TablePolicyTest, ContextClassBoundaries) {
   EXPECT_EQ(classify_context(0), ContextClass::kSmall);
   EXPECT_EQ(classify_context(512), ContextClass::kSmall);
@@ -31,14 +30,12 @@ TEST(TablePolicyTest, ContextClassBoundaries) {
 
 TEST(TablePolicyTest, IoClassBoundaries) {
   const std::vector<std::tuple<int, int, std::string_view>> cases = {
-      {15, 64, "tiny"},         {15, 65, "short_gen"},  // r < 0.25 by n_out
-      {15, 256, "short_gen"},   {15, 257, "long_gen"},     {15, 512, "long_gen"},
-      {15, 513, "very_long_gen"},
-      {16, 64, "small_bal"},   // r = 0.25 exactly is balanced
-      {64, 64, "small_bal"},    {65, 64, "mid_bal"},       {128, 64, "mid_bal"},  // r = 2.0 exactly
-      {129, 64, "mid_paste"},   {256, 1, "mid_paste"},     {257, 1, "big_paste"},
-      {512, 1, "big_paste"},    {513, 1, "huge_paste"},
-      {0, 0, "tiny"},           {2, 0, "small_bal"},       {3, 0, "mid_paste"},  // n_out 0 counts as 1
+      {15, 64, "tiny"},       {15, 65, "short_gen"},  // r < 0.25 by n_out
+      {15, 256, "short_gen"}, {15, 257, "long_gen"}, {15, 512, "long_gen"}, {15, 513, "very_long_gen"},
+      {16, 64, "small_bal"},                                                // r = 0.25 exactly is balanced
+      {64, 64, "small_bal"},  {65, 64, "mid_bal"},   {128, 64, "mid_bal"},  // r = 2.0 exactly
+      {129, 64, "mid_paste"}, {256, 1, "mid_paste"}, {257, 1, "big_paste"}, {512, 1, "big_paste"},
+      {513, 1, "huge_paste"}, {0, 0, "tiny"},        {2, 0, "small_bal"},   {3, 0, "mid_paste"},  // n_out 0 counts as 1
   };
   for (const auto& [n_in, n_out, name] : cases) {
     EXPECT_EQ(io_class_name(classify_io(n_in, n_out)), name) << "n_in=" << n_in << " n_out=" << n_out;
@@ -48,9 +45,8 @@ TEST(TablePolicyTest, IoClassBoundaries) {
 TEST(TablePolicyTest, NearestRatePointTiesGoUpAndClamp) {
   const std::vector<double> points(kPaperRatePoints.begin(), kPaperRatePoints.end());
   const std::vector<std::pair<double, double>> cases = {
-      {0.75, 1}, {3, 4}, {5, 6}, {14, 16}, {18, 20},  // ties
-      {2.9, 2},  {3.1, 4}, {4, 4}, {0.5, 0.5}, {20, 20},
-      {0, 0.5},  {-1, 0.5}, {100, 20}, {std::nan(""), 0.5},
+      {0.75, 1}, {3, 4},   {5, 6}, {14, 16},   {18, 20},  // ties
+      {2.9, 2},  {3.1, 4}, {4, 4}, {0.5, 0.5}, {20, 20}, {0, 0.5}, {-1, 0.5}, {100, 20}, {std::nan(""), 0.5},
   };
   for (const auto& [rate, point] : cases) EXPECT_EQ(nearest_rate_point(rate, points), point) << rate;
   EXPECT_EQ(nearest_rate_point(7, {3}), 3);
@@ -144,7 +140,8 @@ TEST(TablePolicyTest, ParsesRatePointsAndDefaults) {
   EXPECT_EQ(t->rate_points, std::vector<double>(kPaperRatePoints.begin(), kPaperRatePoints.end()));
   EXPECT_TRUE(t->cells.empty());
   t = parse_lookup_table(R"({"rate_points": [1, 2.5], "cells": [
-      {"context": "small", "io": "huge_paste", "rate": 2.5, "local": false}]})", "table.json");
+      {"context": "small", "io": "huge_paste", "rate": 2.5, "local": false}]})",
+                         "table.json");
   ASSERT_TRUE(t.ok()) << t.status().to_string();
   EXPECT_EQ(t->rate_points, (std::vector<double>{1, 2.5}));
   const TableCellKey key{.context = ContextClass::kSmall, .io = IoClass::kHugePaste, .rate_point = 2.5};
@@ -154,8 +151,8 @@ TEST(TablePolicyTest, ParsesRatePointsAndDefaults) {
 
 // The cell (small, tiny, 1) of a table holding `cell_fields` and `extra` top-level keys.
 Result<bool> measured_cell(std::string_view cell_fields, std::string_view extra = "") {
-  const std::string json = fmt::format(R"({{{}"cells": [{{"context": "small", "io": "tiny", "rate": 1, {}}}]}})",
-                                       extra, cell_fields);
+  const std::string json =
+      fmt::format(R"({{{}"cells": [{{"context": "small", "io": "tiny", "rate": 1, {}}}]}})", extra, cell_fields);
   PPD_ASSIGN_OR_RETURN(LookupTable t, parse_lookup_table(json, "table.json"));
   return t.cells.at({.context = ContextClass::kSmall, .io = IoClass::kTiny, .rate_point = 1});
 }
@@ -180,8 +177,9 @@ TEST(TablePolicyTest, MeasuredCellsFollowThePapersRule) {
 
 TEST(TablePolicyTest, ParseErrorsNameTheFileAndThePath) {
   constexpr std::string_view kCellHead = R"({"cells": [{"context": "small", "io": "tiny", "rate": 1, )";
-  const std::string all_io = "tiny, short_gen, long_gen, very_long_gen, small_bal, mid_bal, mid_paste, big_paste, "
-                             "huge_paste";
+  const std::string all_io =
+      "tiny, short_gen, long_gen, very_long_gen, small_bal, mid_bal, mid_paste, big_paste, "
+      "huge_paste";
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"[]", "table.json: expected a JSON object; got []"},
       {R"({"cells": [], "foo": 1})", "table.json: foo: unknown field; allowed: rate_points, weights, cells"},

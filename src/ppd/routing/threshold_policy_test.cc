@@ -57,7 +57,7 @@ TEST(ThresholdPolicyTest, UncachedTokensBoundaryAtTheDefaultLimit) {
 
 TEST(ThresholdPolicyTest, UncachedRatioBoundaryAtTheDefaultLimit) {
   const auto policy = threshold();
-  ThresholdCase t(1601, 30);  // 480 cached tokens
+  ThresholdCase t(1601, 30);                              // 480 cached tokens
   EXPECT_EQ(t.route(*policy, 1599).path, Path::kLocal);   // 1119 / 1599 = 0.6998
   EXPECT_EQ(t.route(*policy, 1600).path, Path::kRemote);  // 1120 / 1600 = 0.7 exactly
   EXPECT_EQ(t.route(*policy, 1601).path, Path::kRemote);  // 0.7002

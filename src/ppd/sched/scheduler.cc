@@ -12,7 +12,8 @@ Status validate_scheduler_options(const SchedulerOptions& o) {
   if (o.max_num_batched_tokens < 1) {
     return invalid_argument("max_num_batched_tokens: must be >= 1; got {}", o.max_num_batched_tokens);
   }
-  if (o.max_prefill_tokens < 1) return invalid_argument("max_prefill_tokens: must be >= 1; got {}", o.max_prefill_tokens);
+  if (o.max_prefill_tokens < 1)
+    return invalid_argument("max_prefill_tokens: must be >= 1; got {}", o.max_prefill_tokens);
   if (o.max_num_running < 1) return invalid_argument("max_num_running: must be >= 1; got {}", o.max_num_running);
   return Status::Ok();
 }
@@ -169,8 +170,8 @@ void Scheduler::schedule_running_prefills(SchedulerOutput* out, int* budget, int
 
 void Scheduler::admit_waiting(SchedulerOutput* out, int* budget, int* prefill_budget) {
   const int block_size = kv_cache_->block_size();
-  while (!waiting_.empty() && static_cast<int>(running_.size()) < options_.max_num_running &&
-         *budget > 0 && *prefill_budget > 0) {
+  while (!waiting_.empty() && static_cast<int>(running_.size()) < options_.max_num_running && *budget > 0 &&
+         *prefill_budget > 0) {
     Sequence* seq = waiting_.front();
     std::vector<BlockHash>& hashes = seq->block_hashes();
     kv::extend_block_hashes(options_.model_identity, seq->tokens(), block_size, &hashes);

@@ -106,8 +106,8 @@ class Scheduler {
   void schedule(SchedulerOutput* out);
 
   // Applies a step's results: `sampled` holds one token per sampling chunk of `output`,
-  // in order; kInvalidToken finishes that request with kError. Advances computed counts, registers full blocks in the prefix cache,
-  // appends tokens and retires finished requests (releasing their blocks). Mutates.
+  // in order; kInvalidToken finishes that request with kError. Advances computed counts, registers full blocks in the
+  // prefix cache, appends tokens and retires finished requests (releasing their blocks). Mutates.
   std::vector<SequenceUpdate> update(const SchedulerOutput& output, std::span<const TokenId> sampled);
   // The same into `updates` (cleared first).
   void update(const SchedulerOutput& output, std::span<const TokenId> sampled, std::vector<SequenceUpdate>* updates);

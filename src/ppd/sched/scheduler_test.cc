@@ -12,8 +12,8 @@ namespace ppd::sched {
 namespace {
 
 using request::RequestLimits;
-using request::SamplingParams;
 using request::resolve_max_tokens;
+using request::SamplingParams;
 using request::validate_request;
 
 constexpr int kVocab = 50;
@@ -34,9 +34,11 @@ struct Harness {
     ASSERT_TRUE(validate_request(prompt, params, limits).ok());
     const int max_tokens = resolve_max_tokens(static_cast<int>(prompt.size()), params, limits);
     ASSERT_TRUE(scheduler.fits_cache(static_cast<int>(prompt.size()) + max_tokens));
-    scheduler.add(std::make_unique<Sequence>(SequenceOptions{
-        .id = RequestId{id}, .prompt = std::move(prompt), .params = params,
-        .max_tokens = max_tokens, .eos_token_ids = {kEos}}));
+    scheduler.add(std::make_unique<Sequence>(SequenceOptions{.id = RequestId{id},
+                                                             .prompt = std::move(prompt),
+                                                             .params = params,
+                                                             .max_tokens = max_tokens,
+                                                             .eos_token_ids = {kEos}}));
   }
 
   // One engine step with the fake model; checks invariants before and after.
@@ -241,9 +243,11 @@ TEST(SchedulerTest, AbortReleasesBlocksAtAnyStage) {
 
 TEST(SchedulerTest, PinnedRequestKeepsItsBlocksUntilUnpinned) {
   Harness h(16);
-  h.scheduler.add(std::make_unique<Sequence>(SequenceOptions{
-      .id = RequestId{1}, .prompt = {5, 6, 7, 8, 9, 10}, .max_tokens = 1, .eos_token_ids = {kEos},
-      .blocks_on_finish = BlocksOnFinish::kPin}));
+  h.scheduler.add(std::make_unique<Sequence>(SequenceOptions{.id = RequestId{1},
+                                                             .prompt = {5, 6, 7, 8, 9, 10},
+                                                             .max_tokens = 1,
+                                                             .eos_token_ids = {kEos},
+                                                             .blocks_on_finish = BlocksOnFinish::kPin}));
   h.run_to_completion();
   ASSERT_NE(h.scheduler.find(RequestId{1}), nullptr);
   EXPECT_EQ(h.scheduler.find(RequestId{1})->status(), SequenceStatus::kPinned);
@@ -274,10 +278,12 @@ TEST(SchedulerTest, PendingPrefillLeavesOutTheCachedPrefix) {
 // changes, so a caller may idle), and is admitted once unpin frees the blocks.
 TEST(SchedulerTest, AnEmptyBatchRepeatsUntilAPinIsReleased) {
   Harness h(4);
-  h.scheduler.add(std::make_unique<Sequence>(SequenceOptions{
-      .id = RequestId{1}, .prompt = {5, 6, 7, 8, 9, 10, 11, 12, 13}, .max_tokens = 1, .eos_token_ids = {kEos},
-      .blocks_on_finish = BlocksOnFinish::kPin}));
-  h.run_to_completion();  // 3 of the 4 blocks pinned
+  h.scheduler.add(std::make_unique<Sequence>(SequenceOptions{.id = RequestId{1},
+                                                             .prompt = {5, 6, 7, 8, 9, 10, 11, 12, 13},
+                                                             .max_tokens = 1,
+                                                             .eos_token_ids = {kEos},
+                                                             .blocks_on_finish = BlocksOnFinish::kPin}));
+  h.run_to_completion();                                    // 3 of the 4 blocks pinned
   h.add(2, {20, 21, 22, 23, 24, 25, 26}, fixed_length(2));  // needs 3 blocks at admission
   for (int i = 0; i < 3; ++i) {
     const SchedulerOutput out = h.step();
@@ -298,8 +304,8 @@ TEST(SchedulerTest, ImportUsesLocalBlocksThenRunsFromTheFirstToken) {
   h.run_to_completion();  // blocks [5..8] and [9..12] cached
   const std::vector<TokenId> prompt = {5, 6, 7, 8, 9, 10, 11, 12, 20, 21};
   auto make = [&](uint64_t id) {
-    return std::make_unique<Sequence>(SequenceOptions{.id = RequestId{id}, .prompt = prompt, .max_tokens = 4,
-                                                      .eos_token_ids = {kEos}});
+    return std::make_unique<Sequence>(
+        SequenceOptions{.id = RequestId{id}, .prompt = prompt, .max_tokens = 4, .eos_token_ids = {kEos}});
   };
   Result<int> delta = h.scheduler.add_importing(make(2), ImportMode::kDelta);
   ASSERT_TRUE(delta.ok());
@@ -324,8 +330,8 @@ TEST(SchedulerTest, ImportUsesLocalBlocksThenRunsFromTheFirstToken) {
 TEST(SchedulerTest, ImportWithoutRoomIsRefusedAndHoldsNothing) {
   Harness h(2);
   Result<int> r = h.scheduler.add_importing(
-      std::make_unique<Sequence>(SequenceOptions{.id = RequestId{1}, .prompt = {1, 2, 3, 4, 5, 6, 7, 8, 9},
-                                                 .max_tokens = 1, .eos_token_ids = {kEos}}),
+      std::make_unique<Sequence>(SequenceOptions{
+          .id = RequestId{1}, .prompt = {1, 2, 3, 4, 5, 6, 7, 8, 9}, .max_tokens = 1, .eos_token_ids = {kEos}}),
       ImportMode::kDelta);
   EXPECT_EQ(r.status().to_string(), "RESOURCE_EXHAUSTED: kv import: 3 blocks needed, 2 allocatable");
   EXPECT_EQ(h.scheduler.find(RequestId{1}), nullptr);

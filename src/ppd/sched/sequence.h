@@ -21,7 +21,7 @@ enum class SequenceStatus { kWaiting, kRunning, kImporting, kPinned, kFinished }
 // What happens to a request's blocks when it finishes.
 enum class BlocksOnFinish {
   kRelease,  // full blocks become cached prefix, the partial one is freed
-  kPin,     // all stay referenced (pinned) until released: a prefill node's handle
+  kPin,      // all stay referenced (pinned) until released: a prefill node's handle
 };
 
 enum class FinishReason {

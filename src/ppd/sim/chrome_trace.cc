@@ -30,7 +30,9 @@ void ChromeTrace::write(const std::string& event) {
 }
 
 void ChromeTrace::on_step(int node, int64_t start_ns, int64_t end_ns, const StepShape& shape) {
-  const char* name = shape.prefill_chunks.empty() ? "decode" : shape.decode_context_tokens.empty() ? "prefill" : "mixed";
+  const char* name = shape.prefill_chunks.empty()          ? "decode"
+                     : shape.decode_context_tokens.empty() ? "prefill"
+                                                           : "mixed";
   write(fmt::format(R"({{"name":"{}","ph":"X","pid":0,"tid":{},"ts":{},"dur":{},"args":{{"decodes":{},)"
                     R"("prefill_tokens":{}}}}})",
                     name, step_track(node), us(start_ns), us(end_ns - start_ns), shape.num_decode_sequences(),

@@ -27,9 +27,9 @@ std::vector<TokenId> prompt_with_room(std::span<const TokenId> prompt, int max_t
 struct NodeSlot {
   std::unique_ptr<SimNode> node;
   int64_t step_start_ns = 0;
-  std::vector<routing::StepSample> steps;  // since the last load report (sched/load_report.h)
+  std::vector<routing::StepSample> steps;    // since the last load report (sched/load_report.h)
   sched::TransferRateAverage transfer_rate;  // of its pulls
-  std::deque<RequestId> pending_imports;  // decode node: remote requests waiting for blocks
+  std::deque<RequestId> pending_imports;     // decode node: remote requests waiting for blocks
   // Import calls that reached the node during a step: as on a real node, whose engine thread
   // runs them between steps in arrival order. finish = true: the pull ended, run the request.
   struct EngineCall {
@@ -65,10 +65,11 @@ struct Message {
 
 routing::StepSample step_sample(const StepShape& shape, int64_t duration_ns) {
   routing::StepSample s{.num_prefill_tokens = static_cast<int>(shape.num_prefill_tokens()),
-                       .num_decode_sequences = static_cast<int>(shape.num_decode_sequences()),
-                       .step_us = static_cast<double>(duration_ns) * 1e-3};
+                        .num_decode_sequences = static_cast<int>(shape.num_decode_sequences()),
+                        .step_us = static_cast<double>(duration_ns) * 1e-3};
   s.num_decode_context_tokens = shape.total_decode_context_tokens();
-  for (const PrefillChunk& c : shape.prefill_chunks) s.num_prefill_pairs += routing::prefill_pairs(c.num_tokens, c.num_context_tokens);
+  for (const PrefillChunk& c : shape.prefill_chunks)
+    s.num_prefill_pairs += routing::prefill_pairs(c.num_tokens, c.num_context_tokens);
   return s;
 }
 
@@ -76,9 +77,13 @@ class ClusterSim {
  public:
   ClusterSim(const ClusterOptions& o, const StepCostModel& cost, const workload::Workload& w,
              const ClientOptions& client, SimObserver* observer, std::unique_ptr<SimRouter> router)
-      : options_(o), observer_(observer), router_(std::move(router)),
-        client_(&w, client, {.vocab_size = o.node.vocab_size, .model_identity = o.node.scheduler.model_identity,
-                             .block_size = o.node.kv_cache.block_size}),
+      : options_(o),
+        observer_(observer),
+        router_(std::move(router)),
+        client_(&w, client,
+                {.vocab_size = o.node.vocab_size,
+                 .model_identity = o.node.scheduler.model_identity,
+                 .block_size = o.node.kv_cache.block_size}),
         num_conversations_(static_cast<int64_t>(w.conversations.size())),
         sessions_(w.conversations.size()) {
     for (int i = 0; i < o.num_prefill + o.num_decode; ++i) {
@@ -92,7 +97,7 @@ class ClusterSim {
  private:
   struct LinkSlot {
     SharedLink link;
-    int64_t armed_ns = -1;  // the time of the delivery event in the queue; -1: none
+    int64_t armed_ns = -1;                             // the time of the delivery event in the queue; -1: none
     std::unordered_map<uint64_t, RequestId> requests;  // transfer id -> request
   };
 
@@ -158,18 +163,27 @@ Result<SimResult> ClusterSim::run() {
     const Event e = queue_.pop();
     ++result_.num_events;
     switch (e.kind) {
-      case EventKind::kArrival: on_arrival(static_cast<int64_t>(e.payload)); break;
-      case EventKind::kStepDone: on_step_done(static_cast<int>(e.target)); break;
+      case EventKind::kArrival:
+        on_arrival(static_cast<int64_t>(e.payload));
+        break;
+      case EventKind::kStepDone:
+        on_step_done(static_cast<int>(e.target));
+        break;
       case EventKind::kTransferDone:
         if (links_[e.target].armed_ns == e.time_ns) on_transfer_done(static_cast<int>(e.target));
         break;
-      case EventKind::kWake: on_report(static_cast<int>(e.target)); break;
-      case EventKind::kMessage: on_message(); break;
+      case EventKind::kWake:
+        on_report(static_cast<int>(e.target));
+        break;
+      case EventKind::kMessage:
+        on_message();
+        break;
     }
     if (stalled_) {
-      return internal_error("simulation stalled at {:.3f} s: {} requests in flight and nothing left to run "
-                            "(a node cannot schedule what it holds)", static_cast<double>(now()) * 1e-9,
-                            client_.num_in_flight());
+      return internal_error(
+          "simulation stalled at {:.3f} s: {} requests in flight and nothing left to run "
+          "(a node cannot schedule what it holds)",
+          static_cast<double>(now()) * 1e-9, client_.num_in_flight());
     }
   }
   PPD_RETURN_IF_ERROR(check_nodes_clean());
@@ -187,7 +201,8 @@ Result<SimResult> ClusterSim::run() {
 Status ClusterSim::check_nodes_clean() const {
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const sched::Scheduler& s = nodes_[i].node->scheduler();
-    if (s.has_unfinished() || !s.pinned_ids().empty() || !nodes_[i].pending_imports.empty() || !nodes_[i].calls.empty()) {
+    if (s.has_unfinished() || !s.pinned_ids().empty() || !nodes_[i].pending_imports.empty() ||
+        !nodes_[i].calls.empty()) {
       return internal_error("node {}: requests left after the run ({} waiting, {} running, {} pinned)", i,
                             s.num_waiting(), s.num_running(), s.pinned_ids().size());
     }
@@ -204,11 +219,11 @@ Status ClusterSim::check_nodes_clean() const {
 void ClusterSim::on_arrival(int64_t conversation) {
   const TurnRequest r = client_.send(conversation, now());
   routing::RouteInput in{.num_prompt_tokens = static_cast<int>(r.prompt.size()),
-                              .block_hashes = r.hashes,
-                              .num_history_tokens = r.num_history_tokens,
-                              .num_new_tokens = static_cast<int>(r.prompt.size()) - r.num_history_tokens,
-                              .max_tokens = r.max_tokens,
-                              .turn = r.turn};
+                         .block_hashes = r.hashes,
+                         .num_history_tokens = r.num_history_tokens,
+                         .num_new_tokens = static_cast<int>(r.prompt.size()) - r.num_history_tokens,
+                         .max_tokens = r.max_tokens,
+                         .turn = r.turn};
   if (const Session& s = sessions_[static_cast<size_t>(conversation)]; s.answered_ns >= 0) {
     in.session_decode = s.decode;
     in.since_session_answer_s = static_cast<double>(now() - s.answered_ns) * 1e-9;
@@ -229,9 +244,9 @@ void ClusterSim::on_arrival(int64_t conversation) {
   const int node = static_cast<int>(local ? f.decision.decode.value : f.decision.prefill->value);
   const int max_tokens = local ? r.max_tokens : 1;  // a remote prefill samples the first token only
   // The nodes start from the client's block hashes (same model identity and block size).
-  const Status added = nodes_[node].node->add_request(
-      r.id, prompt_with_room(r.prompt, max_tokens), max_tokens,
-      local ? sched::BlocksOnFinish::kRelease : sched::BlocksOnFinish::kPin, r.hashes);
+  const Status added =
+      nodes_[node].node->add_request(r.id, prompt_with_room(r.prompt, max_tokens), max_tokens,
+                                     local ? sched::BlocksOnFinish::kRelease : sched::BlocksOnFinish::kPin, r.hashes);
   if (!added.ok()) {
     end_request(r.id, nullptr, added.to_string());
     return;
@@ -300,8 +315,8 @@ void ClusterSim::begin_import(RequestId id) {
   NodeSlot& d = nodes_[decode];
   const sched::ImportMode mode =
       f.decision.transfer == routing::TransferMode::kFull ? sched::ImportMode::kFull : sched::ImportMode::kDelta;
-  Result<int> local = d.node->add_importing(id, prompt_with_room(f.prompt, f.max_tokens), f.max_tokens, mode,
-                                            f.prompt_hashes);
+  Result<int> local =
+      d.node->add_importing(id, prompt_with_room(f.prompt, f.max_tokens), f.max_tokens, mode, f.prompt_hashes);
   if (local.status().code() == StatusCode::kResourceExhausted) {
     d.pending_imports.push_back(id);
     return;
@@ -401,8 +416,8 @@ void ClusterSim::end_request(RequestId id, const sched::Sequence* seq, std::stri
   if (seq && local) cached = seq->num_cached_prompt_tokens();
   std::span<const BlockHash> decode_hashes, prompt_hashes;
   if (seq) decode_hashes = seq->block_hashes(), prompt_hashes = f.prompt_hashes;
-  router_->finish(f.decision, &f.reservation, prompt_hashes, decode_hashes, static_cast<int64_t>(f.prompt.size()), cached,
-                  f.transfer_bytes);
+  router_->finish(f.decision, &f.reservation, prompt_hashes, decode_hashes, static_cast<int64_t>(f.prompt.size()),
+                  cached, f.transfer_bytes);
   const int64_t conversation = client_.conversation_of(id);
   if (seq) sessions_[static_cast<size_t>(conversation)] = {.decode = f.decision.decode, .answered_ns = now()};
   const std::span<const TokenId> answer = seq ? seq->output_tokens() : std::span<const TokenId>();
@@ -416,7 +431,8 @@ void ClusterSim::note_decision(const Flight& f, int turn, size_t num_outputs) {
   const routing::RouteDecision& d = f.decision;
   DecisionRecord r{.turn = turn, .path = d.path};
   r.ttft_s = static_cast<double>(f.first_token_ns - f.send_ns) * 1e-9;
-  if (num_outputs > 1) r.tpot_s = static_cast<double>(now() - f.first_token_ns) * 1e-9 / static_cast<double>(num_outputs - 1);
+  if (num_outputs > 1)
+    r.tpot_s = static_cast<double>(now() - f.first_token_ns) * 1e-9 / static_cast<double>(num_outputs - 1);
   if (const std::optional<routing::PathPrediction>& p = d.path == Path::kLocal ? d.local : d.remote) {
     r.predicted = true;
     r.predicted_ttft_s = p->ttft_s;
@@ -444,10 +460,10 @@ void ClusterSim::on_report(int node) {
   NodeSlot& n = nodes_[node];
   const sched::Scheduler& s = n.node->scheduler();
   const routing::NodeLoad load{.num_waiting = s.num_waiting(),
-                              .num_running = s.num_running(),
-                              .num_pending_prefill_tokens = s.num_pending_prefill_tokens(),
-                              .num_free_blocks = n.node->kv_cache().num_allocatable_blocks(),
-                              .transfer_bytes_per_s = n.transfer_rate.bytes_per_s()};
+                               .num_running = s.num_running(),
+                               .num_pending_prefill_tokens = s.num_pending_prefill_tokens(),
+                               .num_free_blocks = n.node->kv_cache().num_allocatable_blocks(),
+                               .transfer_bytes_per_s = n.transfer_rate.bytes_per_s()};
   messages_.push_back({.node = node, .is_load = true, .load = load, .steps = std::move(n.steps)});
   n.steps.clear();
   queue_.push(now() + options_.message_delay_ns, EventKind::kMessage, static_cast<uint32_t>(node));
@@ -496,9 +512,9 @@ Result<SimResult> simulate_cluster(const ClusterOptions& options, const StepCost
   PPD_RETURN_IF_ERROR(validate_client_options(client));
   PPD_RETURN_IF_ERROR(workload::validate_workload(w));
   routing::NodeLimits limits{.block_size = options.node.kv_cache.block_size,
-                            .max_prefill_tokens = options.node.scheduler.max_prefill_tokens,
-                            .max_model_len = options.max_model_len,
-                            .max_num_running = options.node.scheduler.max_num_running};
+                             .max_prefill_tokens = options.node.scheduler.max_prefill_tokens,
+                             .max_model_len = options.max_model_len,
+                             .max_num_running = options.node.scheduler.max_num_running};
   PPD_ASSIGN_OR_RETURN(std::unique_ptr<SimRouter> router,
                        SimRouter::create({.num_prefill = options.num_prefill,
                                           .num_decode = options.num_decode,

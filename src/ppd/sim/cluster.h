@@ -16,28 +16,28 @@
 #include <cstdint>
 #include <vector>
 
-#include "ppd/stats/request_record.h"
 #include "ppd/routing/policies.h"
 #include "ppd/sim/shared_link.h"
 #include "ppd/sim/sim_client.h"
 #include "ppd/sim/sim_node.h"
 #include "ppd/sim/sim_router.h"
+#include "ppd/stats/request_record.h"
 #include "ppd/workload/workload.h"
 
 namespace ppd::sim {
 
 struct ClusterOptions {
-  int num_prefill = 1;   // >= 0
-  int num_decode = 1;    // >= 1
-  SimNodeOptions node;   // every node's scheduler, KV cache and vocabulary
-  LinkOptions link;      // each decode node's ingress link
+  int num_prefill = 1;      // >= 0
+  int num_decode = 1;       // >= 1
+  SimNodeOptions node;      // every node's scheduler, KV cache and vocabulary
+  LinkOptions link;         // each decode node's ingress link
   int64_t block_bytes = 0;  // KV bytes of one block, all layers; >= 1
   routing::PolicyOptions policy;
   routing::StepTimeModelOptions step_model;  // the router's prior for every node
-  int max_model_len = 0;                    // told to the router as the nodes' limit; 0: none
-  int64_t load_report_ns = 100'000'000;     // period of each node's load report; >= 1
-  int64_t message_delay_ns = 1'000'000;     // node -> router delay of KV events and load reports; >= 0
-  int64_t rate_window_ns = 10'000'000'000;  // the router's request-rate window; >= 1
+  int max_model_len = 0;                     // told to the router as the nodes' limit; 0: none
+  int64_t load_report_ns = 100'000'000;      // period of each node's load report; >= 1
+  int64_t message_delay_ns = 1'000'000;      // node -> router delay of KV events and load reports; >= 0
+  int64_t rate_window_ns = 10'000'000'000;   // the router's request-rate window; >= 1
 };
 
 Status validate_cluster_options(const ClusterOptions& o);
@@ -60,12 +60,12 @@ struct SimResult {
   std::vector<stats::RequestRecord> records;  // measured requests, in completion order
   int64_t num_warmup_requests = 0;
   int64_t num_skipped_turns = 0;
-  double duration_s = 0;   // first measured send to last measured end
-  stats::RouterCounters router;  // retries stay 0: a simulated request does not fail over
+  double duration_s = 0;                  // first measured send to last measured end
+  stats::RouterCounters router;           // retries stay 0: a simulated request does not fail over
   std::vector<DecisionRecord> decisions;  // in completion order
-  int64_t num_events = 0;  // events processed
-  int64_t num_steps = 0;   // engine steps over all nodes
-  double simulated_s = 0;  // simulated time at the end
+  int64_t num_events = 0;                 // events processed
+  int64_t num_steps = 0;                  // engine steps over all nodes
+  double simulated_s = 0;                 // simulated time at the end
 };
 
 // Sees every step and transfer as it ends (e.g. to write a Chrome trace). Node indices:

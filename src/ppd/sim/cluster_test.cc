@@ -48,7 +48,8 @@ SimResult run(const ClusterOptions& o, const workload::Workload& w, ClientOption
 // A lone 100-token request on an idle decode node: one 100-token prefill step (2 ms), then
 // one decode step per further token (1.1 ms each).
 TEST(ClusterTest, OneRequestOnAnIdleClusterTakesWhatTheCostModelSays) {
-  const SimResult r = run(cluster(0, 1, "ppd"), workload_of({conversation(0, 0.5, {{.user_tokens = 100, .output_tokens = 4}})}));
+  const SimResult r =
+      run(cluster(0, 1, "ppd"), workload_of({conversation(0, 0.5, {{.user_tokens = 100, .output_tokens = 4}})}));
   ASSERT_EQ(r.records.size(), 1u);
   const stats::RequestRecord& rec = r.records[0];
   EXPECT_TRUE(rec.ok) << rec.error;
@@ -66,7 +67,8 @@ TEST(ClusterTest, OneRequestOnAnIdleClusterTakesWhatTheCostModelSays) {
 // The remote path: the prefill node's step (2 ms), then the pull of the prompt's 7 blocks of
 // 1000 bytes at 1 GB/s plus 50 µs, then the decode steps on the decode node.
 TEST(ClusterTest, RemotePathIsPrefillThenPullThenDecode) {
-  const SimResult r = run(cluster(1, 1, "pd"), workload_of({conversation(0, 0, {{.user_tokens = 100, .output_tokens = 4}})}));
+  const SimResult r =
+      run(cluster(1, 1, "pd"), workload_of({conversation(0, 0, {{.user_tokens = 100, .output_tokens = 4}})}));
   ASSERT_EQ(r.records.size(), 1u);
   EXPECT_DOUBLE_EQ(r.records[0].first_token_s, 0.002057);
   EXPECT_DOUBLE_EQ(r.records[0].end_s, 0.002057 + 3 * 0.0011);

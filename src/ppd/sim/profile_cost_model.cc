@@ -30,8 +30,8 @@ double dot(const Vec& a, const Vec& b) {
 
 // Solves the normal equations restricted to the `active` coefficients (others 0), by
 // Gaussian elimination with partial pivoting. False when singular.
-bool solve_active(const std::array<Vec, kNumCoefficients>& xtx, const Vec& xty, const std::array<bool, kNumCoefficients>& active,
-                  Vec* out) {
+bool solve_active(const std::array<Vec, kNumCoefficients>& xtx, const Vec& xty,
+                  const std::array<bool, kNumCoefficients>& active, Vec* out) {
   std::vector<int> idx;
   for (int i = 0; i < kNumCoefficients; ++i) {
     if (active[i]) idx.push_back(i);
@@ -174,8 +174,12 @@ Result<StepProfile> fit_profile(std::string name, std::string model, const std::
     }
     const auto [squared, mean_abs] = fit_errors(*c, floor, samples);
     if (best && !(squared < best_squared * (1 - 1e-9))) continue;
-    best = StepProfile{.name = name, .model = model, .coefficients_us = *c, .token_floor = floor,
-                       .mean_abs_error = mean_abs, .num_samples = static_cast<int>(samples.size())};
+    best = StepProfile{.name = name,
+                       .model = model,
+                       .coefficients_us = *c,
+                       .token_floor = floor,
+                       .mean_abs_error = mean_abs,
+                       .num_samples = static_cast<int>(samples.size())};
     best_squared = squared;
   }
   if (!best) return first_error;
@@ -194,23 +198,24 @@ int64_t ProfileCostModel::step_time_ns(const StepShape& shape) const {
 }
 
 nlohmann::json to_json(const StepProfile& p) {
-  nlohmann::json j = {{"kind", "ppd-step-profile"},
-                      {"name", p.name},
-                      {"model", p.model},
-                      {"features", {"step", "tokens", "sampled_rows", "prefill_pairs_per_million",
-                                    "decode_context_per_thousand"}},
-                      {"coefficients_us", p.coefficients_us},
-                      {"token_floor", p.token_floor},
-                      {"mean_abs_error", p.mean_abs_error},
-                      {"num_samples", p.num_samples}};
+  nlohmann::json j = {
+      {"kind", "ppd-step-profile"},
+      {"name", p.name},
+      {"model", p.model},
+      {"features", {"step", "tokens", "sampled_rows", "prefill_pairs_per_million", "decode_context_per_thousand"}},
+      {"coefficients_us", p.coefficients_us},
+      {"token_floor", p.token_floor},
+      {"mean_abs_error", p.mean_abs_error},
+      {"num_samples", p.num_samples}};
   if (p.device_memory_bytes > 0) j["device_memory_bytes"] = p.device_memory_bytes;
   if (p.samples.empty()) return j;
   nlohmann::json samples = nlohmann::json::array();
   for (const MeasuredStep& s : p.samples) {
     nlohmann::json chunks = nlohmann::json::array();
-    for (const PrefillChunk& c : s.shape.prefill_chunks) chunks.push_back({c.num_tokens, c.num_context_tokens, c.samples});
-    samples.push_back({{"decode_context_tokens", s.shape.decode_context_tokens}, {"prefill_chunks", chunks},
-                       {"step_us", s.step_us}});
+    for (const PrefillChunk& c : s.shape.prefill_chunks)
+      chunks.push_back({c.num_tokens, c.num_context_tokens, c.samples});
+    samples.push_back(
+        {{"decode_context_tokens", s.shape.decode_context_tokens}, {"prefill_chunks", chunks}, {"step_us", s.step_us}});
   }
   j["samples"] = std::move(samples);
   return j;
@@ -227,7 +232,8 @@ Result<MeasuredStep> sample_from_json(const nlohmann::json& j, size_t index) {
   if (!j.is_object()) return invalid_argument("{}: expected an object; got {}", at, j.dump());
   MeasuredStep s;
   const nlohmann::json& decodes = j.contains("decode_context_tokens") ? j["decode_context_tokens"] : nlohmann::json();
-  if (!decodes.is_array()) return invalid_argument("{}.decode_context_tokens: expected an array; got {}", at, decodes.dump());
+  if (!decodes.is_array())
+    return invalid_argument("{}.decode_context_tokens: expected an array; got {}", at, decodes.dump());
   for (const nlohmann::json& c : decodes) {
     if (!is_count(c)) return invalid_argument("{}.decode_context_tokens: expected integers >= 0; got {}", at, c.dump());
     s.shape.decode_context_tokens.push_back(c.get<int64_t>());
@@ -239,11 +245,12 @@ Result<MeasuredStep> sample_from_json(const nlohmann::json& j, size_t index) {
         !c[2].is_boolean()) {
       return invalid_argument("{}.prefill_chunks: expected [tokens >= 1, context >= 0, samples]; got {}", at, c.dump());
     }
-    s.shape.prefill_chunks.push_back({.num_tokens = c[0].get<int64_t>(), .num_context_tokens = c[1].get<int64_t>(),
-                                      .samples = c[2].get<bool>()});
+    s.shape.prefill_chunks.push_back(
+        {.num_tokens = c[0].get<int64_t>(), .num_context_tokens = c[1].get<int64_t>(), .samples = c[2].get<bool>()});
   }
   const nlohmann::json& t = j.contains("step_us") ? j["step_us"] : nlohmann::json();
-  if (!t.is_number() || !(t.get<double>() > 0)) return invalid_argument("{}.step_us: expected a number > 0; got {}", at, t.dump());
+  if (!t.is_number() || !(t.get<double>() > 0))
+    return invalid_argument("{}.step_us: expected a number > 0; got {}", at, t.dump());
   s.step_us = t.get<double>();
   return s;
 }
@@ -262,8 +269,8 @@ Result<std::vector<MeasuredStep>> samples_from_json(const nlohmann::json& j) {
 
 Result<StepProfile> profile_from_json(const nlohmann::json& j) {
   if (!j.is_object() || j.value("kind", "") != "ppd-step-profile") {
-    return invalid_argument("kind: expected \"ppd-step-profile\"; got {}", j.is_object() && j.contains("kind")
-                                                                              ? j["kind"].dump() : "nothing");
+    return invalid_argument("kind: expected \"ppd-step-profile\"; got {}",
+                            j.is_object() && j.contains("kind") ? j["kind"].dump() : "nothing");
   }
   StepProfile p;
   for (const char* field : {"name", "model"}) {

@@ -43,11 +43,11 @@ struct MeasuredStep {
 };
 
 struct StepProfile {
-  std::string name;                          // what was measured, e.g. "cpu small, 1 thread, AMD EPYC 7B13"
-  std::string model;                         // the model preset or directory it was measured on
-  std::array<double, 5> coefficients_us{};   // c0..c4 as above, each >= 0
-  int64_t token_floor = 0;                   // >= 0
-  double mean_abs_error = 0;                 // of the fit over its samples, relative (0.05 = 5%)
+  std::string name;                         // what was measured, e.g. "cpu small, 1 thread, AMD EPYC 7B13"
+  std::string model;                        // the model preset or directory it was measured on
+  std::array<double, 5> coefficients_us{};  // c0..c4 as above, each >= 0
+  int64_t token_floor = 0;                  // >= 0
+  double mean_abs_error = 0;                // of the fit over its samples, relative (0.05 = 5%)
   int num_samples = 0;
   // Memory of the device it was measured on (a GPU's, as the CUDA runtime reports it), from
   // which the simulator sizes a node's KV pool; 0 when not recorded (a CPU profile, whose
@@ -61,8 +61,7 @@ struct StepProfile {
 // Least squares in relative error over the samples' features at `token_floor`, with every
 // coefficient >= 0 (a coefficient that would go negative is dropped and the rest refitted).
 // INVALID_ARGUMENT with fewer than five samples or a sample whose time is not positive.
-Result<std::array<double, 5>> fit_step_coefficients(const std::vector<MeasuredStep>& samples,
-                                                    int64_t token_floor = 0);
+Result<std::array<double, 5>> fit_step_coefficients(const std::vector<MeasuredStep>& samples, int64_t token_floor = 0);
 
 // A profile with its fit error over `samples`, which it keeps. The token floor is the one of
 // 0 and the samples' token counts (64 of them at most, evenly by rank) that fits best. The

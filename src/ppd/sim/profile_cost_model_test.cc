@@ -24,9 +24,9 @@ constexpr std::array<double, 5> kTruth = {300, 20, 50, 4000, 900};
 std::vector<MeasuredStep> truth_samples(std::initializer_list<double> noise) {
   const ProfileCostModel exact(StepProfile{.coefficients_us = kTruth});
   std::vector<MeasuredStep> samples;
-  for (const StepShape& s : {decodes(1, 256), decodes(16, 256), decodes(32, 1024), decodes(4, 2048),
-                             with_prefill(decodes(1, 256), 256, 0),
-                             with_prefill(decodes(8, 512), 768, 0), with_prefill(decodes(4, 512), 64, 1024)}) {
+  for (const StepShape& s :
+       {decodes(1, 256), decodes(16, 256), decodes(32, 1024), decodes(4, 2048), with_prefill(decodes(1, 256), 256, 0),
+        with_prefill(decodes(8, 512), 768, 0), with_prefill(decodes(4, 512), 64, 1024)}) {
     for (double factor : noise) {
       samples.push_back({.shape = s, .step_us = factor * static_cast<double>(exact.step_time_ns(s)) / 1e3});
     }
@@ -72,7 +72,8 @@ TEST(ProfileCostModelTest, FitFindsTheTokenFloor) {
   for (int n : {16, 256, 1024, 4096}) shapes.push_back(with_prefill({}, n, 0));
   for (int n : {16, 1024}) shapes.push_back(with_prefill({}, n, 2048));
   shapes.push_back(with_prefill(decodes(200, 1024), 1024, 2048));
-  for (const StepShape& s : shapes) samples.push_back({.shape = s, .step_us = static_cast<double>(exact.step_time_ns(s)) / 1e3});
+  for (const StepShape& s : shapes)
+    samples.push_back({.shape = s, .step_us = static_cast<double>(exact.step_time_ns(s)) / 1e3});
   const Result<StepProfile> p = fit_profile("gpu", "llama-3.1-8b", samples);
   ASSERT_TRUE(p.ok()) << p.status().to_string();
   EXPECT_EQ(p->token_floor, 128);
@@ -88,7 +89,8 @@ TEST(ProfileCostModelTest, FitFindsTheTokenFloor) {
   ASSERT_TRUE(linear.ok());
   double worst = 0;
   for (const MeasuredStep& s : samples) {
-    const double t = static_cast<double>(ProfileCostModel(StepProfile{.coefficients_us = *linear}).step_time_ns(s.shape)) / 1e3;
+    const double t =
+        static_cast<double>(ProfileCostModel(StepProfile{.coefficients_us = *linear}).step_time_ns(s.shape)) / 1e3;
     worst = std::max(worst, std::abs(t / s.step_us - 1));
   }
   EXPECT_GT(worst, 0.05);
@@ -118,8 +120,8 @@ TEST(ProfileCostModelTest, BadSamplesAndFilesNameTheField) {
   std::vector<MeasuredStep> samples(5, {.shape = decodes(1, 1), .step_us = 1});
   samples[2].step_us = -1;
   EXPECT_EQ(fit_step_coefficients(samples).status().message(), "samples[2].step_us: must be > 0; got -1");
-  const StepProfile p{.name = "cpu", .model = "small", .coefficients_us = {1, 2, 3, 4, 5}, .mean_abs_error = 0.05,
-                      .num_samples = 24};
+  const StepProfile p{
+      .name = "cpu", .model = "small", .coefficients_us = {1, 2, 3, 4, 5}, .mean_abs_error = 0.05, .num_samples = 24};
   const Result<StepProfile> back = profile_from_json(to_json(p));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->coefficients_us, p.coefficients_us);

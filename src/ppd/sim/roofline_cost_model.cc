@@ -9,8 +9,8 @@ namespace {
 
 // NVIDIA datasheets: H100 SXM5 80GB (989 TFLOP/s dense BF16, 3.35 TB/s HBM3, NVLink 900 GB/s
 // both directions), A100 SXM4 80GB (312 TFLOP/s, 2.04 TB/s, 600 GB/s), H200 SXM (989 TFLOP/s,
-// 4.8 TB/s, 900 GB/s); memory 80 GiB, 80 GiB and 141 GB. Efficiencies and overheads are starting points that a calibrated
-// profile replaces.
+// 4.8 TB/s, 900 GB/s); memory 80 GiB, 80 GiB and 141 GB. Efficiencies and overheads are starting points that a
+// calibrated profile replaces.
 const std::array<HardwareSpec, 3> kHardware = {{
     {"h100-80gb", 989e12, 3.35e12, 0.6, 0.8, 450e9, 8'000, 300'000, 80.0 * (1 << 30)},
     {"a100-80gb", 312e12, 2.039e12, 0.6, 0.8, 300e9, 10'000, 300'000, 80.0 * (1 << 30)},
@@ -107,8 +107,8 @@ StepCostBreakdown RooflineCostModel::breakdown(const StepShape& shape) const {
     const double bytes = static_cast<double>(num_tokens) * model_.hidden_size * model_.bytes_per_weight;
     b.allreduce_bytes = 2.0 * model_.num_layers * bytes;
     const double per_op_s = 2 * (tp - 1) / tp * bytes / hw_.interconnect_bytes_per_s;
-    b.allreduce_ns = 2 * int64_t{model_.num_layers} *
-                     (hw_.allreduce_latency_ns + static_cast<int64_t>(std::ceil(per_op_s * 1e9)));
+    b.allreduce_ns =
+        2 * int64_t{model_.num_layers} * (hw_.allreduce_latency_ns + static_cast<int64_t>(std::ceil(per_op_s * 1e9)));
   }
   b.overhead_ns = hw_.step_overhead_ns;
   return b;

@@ -19,14 +19,14 @@ namespace ppd::sim {
 
 struct HardwareSpec {
   std::string name;
-  double peak_flops = 0;              // dense, at the model's weight type, per GPU
-  double memory_bytes_per_s = 0;      // HBM bandwidth per GPU
-  double compute_efficiency = 0.6;    // share of peak_flops large GEMMs reach, (0, 1]
-  double memory_efficiency = 0.8;     // share of memory bandwidth streaming reads reach, (0, 1]
+  double peak_flops = 0;                // dense, at the model's weight type, per GPU
+  double memory_bytes_per_s = 0;        // HBM bandwidth per GPU
+  double compute_efficiency = 0.6;      // share of peak_flops large GEMMs reach, (0, 1]
+  double memory_efficiency = 0.8;       // share of memory bandwidth streaming reads reach, (0, 1]
   double interconnect_bytes_per_s = 0;  // per GPU, one direction (NVLink), for all-reduces
   int64_t allreduce_latency_ns = 0;
-  int64_t step_overhead_ns = 0;       // launch and scheduling cost of a step
-  double memory_capacity_bytes = 0;   // HBM per GPU
+  int64_t step_overhead_ns = 0;      // launch and scheduling cost of a step
+  double memory_capacity_bytes = 0;  // HBM per GPU
 };
 
 // Presets from public datasheets (SXM parts, dense BF16): h100-80gb, a100-80gb, h200.

@@ -18,7 +18,7 @@ TEST(ModelShapeTest, Llama8bCountsMatchItsConfig) {
   // Per layer: q 4096x4096, k and v 4096x1024 each, o 4096x4096, gate/up/down 3 x 4096x14336.
   EXPECT_EQ(m.layer_weights(), 218'103'808);
   EXPECT_EQ(m.linear_weights(), 32 * 218'103'808LL + 4096LL * 128'256);  // 7.50e9 with the LM head
-  EXPECT_EQ(m.kv_bytes_per_token(), 32 * 2 * 8 * 128 * 2);                // 128 KiB
+  EXPECT_EQ(m.kv_bytes_per_token(), 32 * 2 * 8 * 128 * 2);               // 128 KiB
   EXPECT_EQ(model_shape_preset("gpt-5").status().message(),
             "model: unknown preset \"gpt-5\"; presets: llama-3.1-8b, qwen2.5-14b, llama-3.1-70b, tiny, small, medium");
   EXPECT_EQ(with_tensor_parallel(m, 3).status().message(),
@@ -77,9 +77,10 @@ TEST(RooflineCostModelTest, PaperInterferenceOnTheH100Profile) {
     const double base = static_cast<double>(model.step_time_ns(decode));
     const double with_full = static_cast<double>(model.step_time_ns(full)) / base - 1;
     const double with_append = static_cast<double>(model.step_time_ns(append)) / base - 1;
-    std::cout << fmt::format("H100, Llama-3.1-8B, decode batch 200 at {} tokens of context: step {:.2f} ms; "
-                             "+ full prefill 1024: +{:.1f}%; + append-prefill 1024 on 2048 cached: +{:.1f}%\n",
-                             context, base / 1e6, 100 * with_full, 100 * with_append);
+    std::cout << fmt::format(
+        "H100, Llama-3.1-8B, decode batch 200 at {} tokens of context: step {:.2f} ms; "
+        "+ full prefill 1024: +{:.1f}%; + append-prefill 1024 on 2048 cached: +{:.1f}%\n",
+        context, base / 1e6, 100 * with_full, 100 * with_append);
     EXPECT_GT(with_full, 0.10);
     EXPECT_GT(with_append, with_full);
     EXPECT_LT(with_append - with_full, 0.05) << "2,048 cached tokens cost only attention reads";

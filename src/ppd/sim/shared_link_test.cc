@@ -40,7 +40,7 @@ TEST(SharedLinkTest, TheShortTransferLeavesAndTheLongOneSpeedsUp) {
 TEST(SharedLinkTest, ALateTransferSlowsTheOneInFlight) {
   SharedLink link(kGigabyte);
   link.start(0, 1'000'000);
-  link.start(500'000, 250'000);  // the first has 500 KB left; both now move at 0.5 GB/s
+  link.start(500'000, 250'000);                   // the first has 500 KB left; both now move at 0.5 GB/s
   EXPECT_EQ(link.next_delivery_ns(), 1'000'000);  // the late one: 250 KB at 0.5 GB/s
   EXPECT_EQ(link.advance(1'000'000), (std::vector<uint64_t>{1}));
   EXPECT_EQ(link.next_delivery_ns(), 1'250'000);  // 250 KB left, alone again

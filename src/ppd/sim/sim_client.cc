@@ -31,7 +31,10 @@ Status validate_client_options(const ClientOptions& o) {
 }
 
 SimClient::SimClient(const workload::Workload* w, const ClientOptions& options, const TokenSpace& tokens)
-    : workload_(w), options_(options), tokens_(tokens), conversations_(w->conversations.size()),
+    : workload_(w),
+      options_(options),
+      tokens_(tokens),
+      conversations_(w->conversations.size()),
       num_open_(static_cast<int64_t>(w->conversations.size())) {
   in_flight_.reserve(static_cast<size_t>(workload::num_turns(*w)));
   records_.reserve(static_cast<size_t>(workload::num_turns(*w)));
@@ -39,7 +42,8 @@ SimClient::SimClient(const workload::Workload* w, const ClientOptions& options, 
 
 std::optional<int64_t> SimClient::due_ns(int64_t conversation, int64_t previous_end_ns) const {
   const workload::Conversation& c = workload_->conversations[static_cast<size_t>(conversation)];
-  const int64_t due = workload::turn_due_ns(c, conversations_[static_cast<size_t>(conversation)].next_turn, previous_end_ns);
+  const int64_t due =
+      workload::turn_due_ns(c, conversations_[static_cast<size_t>(conversation)].next_turn, previous_end_ns);
   if (workload::past_duration(options_.duration_s, to_s(due))) return std::nullopt;
   return due;
 }
@@ -80,11 +84,18 @@ TurnRequest SimClient::send(int64_t conversation, int64_t now_ns) {
   InFlight& f = in_flight_.back();
   f.live = true;
   f.conversation = conversation;
-  f.record = {.conversation_id = wc.id, .turn = turn, .send_s = to_s(now_ns),
+  f.record = {.conversation_id = wc.id,
+              .turn = turn,
+              .send_s = to_s(now_ns),
               .prompt_tokens = static_cast<int64_t>(c.tokens.size())};
   if (first_send_s_ < 0 && wc.id >= options_.num_warmup_conversations) first_send_s_ = to_s(now_ns);
-  return {.id = id, .conversation = conversation, .turn = turn, .prompt = c.tokens, .hashes = c.hashes,
-          .num_history_tokens = history, .max_tokens = static_cast<int>(t.output_tokens)};
+  return {.id = id,
+          .conversation = conversation,
+          .turn = turn,
+          .prompt = c.tokens,
+          .hashes = c.hashes,
+          .num_history_tokens = history,
+          .max_tokens = static_cast<int>(t.output_tokens)};
 }
 
 bool SimClient::on_token(RequestId id, int64_t now_ns) {
@@ -137,8 +148,6 @@ void SimClient::close(int64_t conversation, size_t num_unsent) {
   c.hashes = std::vector<BlockHash>();
 }
 
-double SimClient::duration_s() const {
-  return first_send_s_ < 0 ? 0 : std::max(last_end_s_ - first_send_s_, 1e-9);
-}
+double SimClient::duration_s() const { return first_send_s_ < 0 ? 0 : std::max(last_end_s_ - first_send_s_, 1e-9); }
 
 }  // namespace ppd::sim

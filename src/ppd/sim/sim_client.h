@@ -41,10 +41,10 @@ Status validate_client_options(const ClientOptions& o);
 struct TurnRequest {
   RequestId id;
   int64_t conversation = 0;
-  int turn = 1;                          // 1-based
-  std::span<const TokenId> prompt;       // valid until the request finishes
-  std::span<const BlockHash> hashes;     // of the prompt's full blocks
-  int num_history_tokens = 0;            // prompt tokens before the new message
+  int turn = 1;                       // 1-based
+  std::span<const TokenId> prompt;    // valid until the request finishes
+  std::span<const BlockHash> hashes;  // of the prompt's full blocks
+  int num_history_tokens = 0;         // prompt tokens before the new message
   int max_tokens = 0;
 };
 
@@ -66,8 +66,8 @@ class SimClient {
   // The request ended (ok, or failed with `error`) having answered `answer`, which joins the
   // conversation's history. Returns when the conversation's next turn is due, or nullopt
   // when it has none (or it falls after duration_s, or this failed). Mutates.
-  std::optional<int64_t> on_finish(RequestId id, int64_t now_ns, int64_t cached_tokens,
-                                   std::span<const TokenId> answer, std::string error = {});
+  std::optional<int64_t> on_finish(RequestId id, int64_t now_ns, int64_t cached_tokens, std::span<const TokenId> answer,
+                                   std::string error = {});
 
   // Every conversation has ended.
   bool done() const { return num_open_ == 0; }

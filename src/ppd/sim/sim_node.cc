@@ -20,8 +20,8 @@ void step_shape(const sched::SchedulerOutput& output, StepShape* shape) {
     if (static_cast<int>(i) < output.num_decode_tokens) {
       shape->decode_context_tokens.push_back(c.first_position + 1);  // positions 0..first_position
     } else {
-      shape->prefill_chunks.push_back({.num_tokens = c.num_tokens, .num_context_tokens = c.first_position,
-                                       .samples = c.samples()});
+      shape->prefill_chunks.push_back(
+          {.num_tokens = c.num_tokens, .num_context_tokens = c.first_position, .samples = c.samples()});
     }
   }
 }
@@ -39,8 +39,10 @@ std::unique_ptr<sched::Sequence> make_sequence(RequestId id, std::vector<TokenId
   params.temperature = 0;
   params.ignore_eos = true;
   params.max_tokens = max_tokens;
-  auto seq = std::make_unique<sched::Sequence>(sched::SequenceOptions{.id = id, .prompt = std::move(prompt),
-                                                                      .params = params, .max_tokens = max_tokens,
+  auto seq = std::make_unique<sched::Sequence>(sched::SequenceOptions{.id = id,
+                                                                      .prompt = std::move(prompt),
+                                                                      .params = params,
+                                                                      .max_tokens = max_tokens,
                                                                       .blocks_on_finish = on_finish});
   seq->block_hashes().assign(hashes.begin(), hashes.end());
   return seq;
@@ -62,8 +64,8 @@ Status SimNode::check_request(RequestId id, size_t num_prompt_tokens, int max_to
 Status SimNode::add_request(RequestId id, std::vector<TokenId> prompt, int max_tokens, sched::BlocksOnFinish on_finish,
                             std::span<const BlockHash> prompt_hashes) {
   PPD_RETURN_IF_ERROR(check_request(id, prompt.size(), max_tokens));
-  scheduler_.add(make_sequence(id, std::move(prompt), max_tokens, on_finish, prompt_hashes,
-                               options_.kv_cache.block_size));
+  scheduler_.add(
+      make_sequence(id, std::move(prompt), max_tokens, on_finish, prompt_hashes, options_.kv_cache.block_size));
   return Status::Ok();
 }
 
@@ -89,7 +91,8 @@ const std::vector<sched::SequenceUpdate>& SimNode::end_step() {
   in_step_ = false;
   sampled_.clear();
   for (const sched::ScheduledChunk& c : pending_.chunks) {
-    if (c.samples()) sampled_.push_back(simulated_token(c.sequence->id(), c.sequence->num_tokens(), options_.vocab_size));
+    if (c.samples())
+      sampled_.push_back(simulated_token(c.sequence->id(), c.sequence->num_tokens(), options_.vocab_size));
   }
   scheduler_.update(pending_, sampled_, &updates_);
   return updates_;

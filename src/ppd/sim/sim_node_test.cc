@@ -92,8 +92,8 @@ TEST(SimNodeTest, GivenPromptHashesMatchTheNodesOwn) {
   const std::vector<TokenId> message = prompt(40, 1);
   next.insert(next.end(), message.begin(), message.end());
   // Unhashed, this prompt hits the 20 blocks of the first; so it must with the given hashes.
-  ASSERT_TRUE(node.add_request(RequestId{2}, next, 1, sched::BlocksOnFinish::kRelease,
-                               kv::hash_full_blocks(0, next, 16)).ok());
+  ASSERT_TRUE(
+      node.add_request(RequestId{2}, next, 1, sched::BlocksOnFinish::kRelease, kv::hash_full_blocks(0, next, 16)).ok());
   ASSERT_TRUE(node.begin_step().has_value());
   ASSERT_EQ(node.last_shape().prefill_chunks.size(), 1u);
   EXPECT_EQ(node.last_shape().prefill_chunks[0].num_context_tokens, 320);

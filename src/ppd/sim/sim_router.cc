@@ -18,9 +18,9 @@ Result<std::unique_ptr<SimRouter>> SimRouter::create(const SimRouterOptions& opt
   for (int i = 0; i < options.num_prefill + options.num_decode; ++i) {
     const bool prefill = i < options.num_prefill;
     const std::string name = prefill ? fmt::format("p{}", i) : fmt::format("d{}", i - options.num_prefill);
-    PPD_ASSIGN_OR_RETURN(NodeId id, r->view_.add_node(name, prefill ? routing::NodeKind::kPrefill
-                                                                     : routing::NodeKind::kDecode,
-                                                      options.step_model));
+    PPD_ASSIGN_OR_RETURN(NodeId id,
+                         r->view_.add_node(name, prefill ? routing::NodeKind::kPrefill : routing::NodeKind::kDecode,
+                                           options.step_model));
     routing::NodeState& n = r->view_.mutable_node(id);
     n.healthy = true;
     n.limits = options.limits;
@@ -37,9 +37,9 @@ Result<SimRouter::Routed> SimRouter::route(const routing::RouteInput& input, int
   return Routed{.decision = std::move(d), .reservation = r, .request_rate = in.request_rate};
 }
 
-void SimRouter::finish(const routing::RouteDecision& d, routing::Reservation* r, std::span<const BlockHash> prompt_hashes,
-                       std::span<const BlockHash> decode_hashes, int64_t num_prompt_tokens, int64_t num_cached_tokens,
-                       int64_t transfer_bytes) {
+void SimRouter::finish(const routing::RouteDecision& d, routing::Reservation* r,
+                       std::span<const BlockHash> prompt_hashes, std::span<const BlockHash> decode_hashes,
+                       int64_t num_prompt_tokens, int64_t num_cached_tokens, int64_t transfer_bytes) {
   ledger_.release(r);
   ledger_.note_cached(d.decode, decode_hashes);
   if (d.prefill) ledger_.note_cached(*d.prefill, prompt_hashes);

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "ppd/kv/kv_event.h"
-#include "ppd/stats/router_counters.h"
 #include "ppd/routing/policies.h"
 #include "ppd/routing/router_ledger.h"
+#include "ppd/stats/router_counters.h"
 
 namespace ppd::sim {
 
@@ -25,8 +25,8 @@ struct SimRouterOptions {
   routing::PolicyOptions policy;
   routing::StepTimeModelOptions step_model;  // every node's prior
   routing::NodeLimits limits;                // every node's engine limits
-  int64_t block_bytes = 0;                  // KV bytes of one block
-  int64_t rate_window_ns = 10'000'000'000;  // window of the request rate given to the policy
+  int64_t block_bytes = 0;                   // KV bytes of one block
+  int64_t rate_window_ns = 10'000'000'000;   // window of the request rate given to the policy
 };
 
 class SimRouter {
@@ -58,7 +58,8 @@ class SimRouter {
 
   // A node's KV events (in order) and load reports, as they reach the router. Mutate.
   void apply_kv_events(NodeId node, std::span<const kv::KvEvent> events) { ledger_.apply_kv_events(node, events); }
-  void apply_load(NodeId node, const routing::NodeLoad& load, std::span<const routing::StepSample> steps, int64_t now_ns) {
+  void apply_load(NodeId node, const routing::NodeLoad& load, std::span<const routing::StepSample> steps,
+                  int64_t now_ns) {
     ledger_.apply_load(node, load, steps, now_ns);
   }
 

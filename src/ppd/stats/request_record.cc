@@ -10,8 +10,8 @@ namespace ppd::stats {
 namespace {
 
 constexpr std::array<std::string_view, 11> kFields = {
-    "conversation_id", "turn",          "ok",           "error",         "send_s",       "first_token_s",
-    "end_s",           "token_times_s", "prompt_tokens", "output_tokens", "cached_tokens"};
+    "conversation_id", "turn",          "ok",           "error", "send_s", "first_token_s", "end_s", "token_times_s",
+    "prompt_tokens",   "output_tokens", "cached_tokens"};
 
 // The value as compact JSON, cut to a readable length for error messages.
 std::string excerpt(const nlohmann::json& v) {

@@ -42,13 +42,14 @@ RouterCounters difference(const RouterCounters& a, const RouterCounters& b) {
 
 nlohmann::json to_json(const RouterCounters& c) {
   const double decisions = c.local_decisions + c.remote_decisions;
-  nlohmann::json j = {{"kv_transfer_bytes", c.kv_transfer_bytes},
-          {"local_decisions", c.local_decisions},
-          {"remote_decisions", c.remote_decisions},
-          {"local_share", decisions > 0 ? c.local_decisions / decisions : 0.0},
-          {"prefix_hit_tokens", {{"local", c.prefix_hit_tokens_local}, {"remote", c.prefix_hit_tokens_remote}}},
-          {"prompt_tokens", c.prompt_tokens},
-          {"retries", c.retries}};
+  nlohmann::json j = {
+      {"kv_transfer_bytes", c.kv_transfer_bytes},
+      {"local_decisions", c.local_decisions},
+      {"remote_decisions", c.remote_decisions},
+      {"local_share", decisions > 0 ? c.local_decisions / decisions : 0.0},
+      {"prefix_hit_tokens", {{"local", c.prefix_hit_tokens_local}, {"remote", c.prefix_hit_tokens_remote}}},
+      {"prompt_tokens", c.prompt_tokens},
+      {"retries", c.retries}};
   if (const std::optional<double> median = bucketed_median(c.t2_ttft_prediction_errors)) {
     double count = 0;
     for (double n : c.t2_ttft_prediction_errors) count += n;

@@ -13,7 +13,7 @@ namespace ppd::stats {
 
 // Upper bounds of the buckets of a prediction's relative error |predicted - taken| / taken
 // (ppd:router_prediction_error_ratio); a last bucket holds the rest.
-inline constexpr std::array<double, 16> kPredictionErrorBounds = {0.02, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25,
+inline constexpr std::array<double, 16> kPredictionErrorBounds = {0.02, 0.05, 0.075, 0.1,  0.125, 0.15, 0.2, 0.25,
                                                                   0.3,  0.4,  0.5,   0.75, 1.0,   1.5,  2.0, 5.0};
 using PredictionErrorCounts = std::array<double, kPredictionErrorBounds.size() + 1>;  // per bucket, not cumulative
 
@@ -29,8 +29,8 @@ struct RouterCounters {
   double remote_decisions = 0;         // ppd:router_decisions_total{path="remote"}
   double prefix_hit_tokens_local = 0;  // ppd:prefix_hit_tokens_total{path="local"}
   double prefix_hit_tokens_remote = 0;
-  double prompt_tokens = 0;            // ppd:prompt_tokens_total
-  double retries = 0;                  // ppd:router_retries_total
+  double prompt_tokens = 0;  // ppd:prompt_tokens_total
+  double retries = 0;        // ppd:router_retries_total
   // Turn-2+ TTFT predictions of the path taken, by relative error
   // (ppd:router_prediction_error_ratio{quantity="ttft",turn="2+"}); zero for policies that
   // do not predict.

@@ -41,9 +41,12 @@ enum class TurnGroup { kAll, kFirst, kLater };
 
 bool in_group(const RequestRecord& r, TurnGroup group) {
   switch (group) {
-    case TurnGroup::kAll: return true;
-    case TurnGroup::kFirst: return r.turn < 2;
-    case TurnGroup::kLater: return r.turn >= 2;
+    case TurnGroup::kAll:
+      return true;
+    case TurnGroup::kFirst:
+      return r.turn < 2;
+    case TurnGroup::kLater:
+      return r.turn >= 2;
   }
   return false;
 }

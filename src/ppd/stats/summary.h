@@ -26,14 +26,14 @@ struct Slo {
 
 struct GroupSummary {
   int64_t num_requests = 0, num_ok = 0, num_failed = 0;
-  double success_rate = 0;                 // num_ok / num_requests (0 when none)
-  Stats ttft_ms, tpot_ms, itl_ms, e2e_ms;  // milliseconds, successful requests only
-  int64_t num_good = 0;                    // succeeded and met every SLO
-  double slo_attainment = 0;               // num_good / num_requests (0 when none)
-  double goodput_rps = 0;                  // num_good / duration_s
-  double request_throughput_rps = 0;       // num_ok / duration_s
-  double output_throughput_tps = 0;        // output_tokens / duration_s
-  double total_throughput_tps = 0;         // (prompt_tokens + output_tokens) / duration_s
+  double success_rate = 0;                                          // num_ok / num_requests (0 when none)
+  Stats ttft_ms, tpot_ms, itl_ms, e2e_ms;                           // milliseconds, successful requests only
+  int64_t num_good = 0;                                             // succeeded and met every SLO
+  double slo_attainment = 0;                                        // num_good / num_requests (0 when none)
+  double goodput_rps = 0;                                           // num_good / duration_s
+  double request_throughput_rps = 0;                                // num_ok / duration_s
+  double output_throughput_tps = 0;                                 // output_tokens / duration_s
+  double total_throughput_tps = 0;                                  // (prompt_tokens + output_tokens) / duration_s
   int64_t prompt_tokens = 0, output_tokens = 0, cached_tokens = 0;  // sums over successful requests
 };
 

@@ -17,10 +17,23 @@ struct Column {
 
 constexpr int kGroupWidth = 8;
 constexpr std::array<Column, 17> kColumns = {{
-    {"reqs", 7, 0},       {"ok%", 7, 1},        {"ttft_mean", 10, 2}, {"ttft_p50", 10, 2}, {"ttft_p90", 10, 2},
-    {"ttft_p99", 10, 2},  {"tpot_mean", 10, 2}, {"tpot_p50", 10, 2},  {"tpot_p90", 10, 2}, {"tpot_p99", 10, 2},
-    {"itl_p50", 10, 2},   {"itl_p99", 10, 2},   {"e2e_mean", 10, 2},  {"e2e_p99", 10, 2},  {"slo%", 7, 1},
-    {"goodput", 9, 2},    {"out_tok/s", 10, 1},
+    {"reqs", 7, 0},
+    {"ok%", 7, 1},
+    {"ttft_mean", 10, 2},
+    {"ttft_p50", 10, 2},
+    {"ttft_p90", 10, 2},
+    {"ttft_p99", 10, 2},
+    {"tpot_mean", 10, 2},
+    {"tpot_p50", 10, 2},
+    {"tpot_p90", 10, 2},
+    {"tpot_p99", 10, 2},
+    {"itl_p50", 10, 2},
+    {"itl_p99", 10, 2},
+    {"e2e_mean", 10, 2},
+    {"e2e_p99", 10, 2},
+    {"slo%", 7, 1},
+    {"goodput", 9, 2},
+    {"out_tok/s", 10, 1},
 }};
 constexpr size_t kNumColumns = kColumns.size();
 
@@ -28,10 +41,18 @@ constexpr size_t kNumColumns = kColumns.size();
 std::array<double, kNumColumns> row_values(const GroupSummary& g) {
   return {static_cast<double>(g.num_requests),
           g.success_rate * 100,
-          g.ttft_ms.mean, g.ttft_ms.p50, g.ttft_ms.p90, g.ttft_ms.p99,
-          g.tpot_ms.mean, g.tpot_ms.p50, g.tpot_ms.p90, g.tpot_ms.p99,
-          g.itl_ms.p50, g.itl_ms.p99,
-          g.e2e_ms.mean, g.e2e_ms.p99,
+          g.ttft_ms.mean,
+          g.ttft_ms.p50,
+          g.ttft_ms.p90,
+          g.ttft_ms.p99,
+          g.tpot_ms.mean,
+          g.tpot_ms.p50,
+          g.tpot_ms.p90,
+          g.tpot_ms.p99,
+          g.itl_ms.p50,
+          g.itl_ms.p99,
+          g.e2e_ms.mean,
+          g.e2e_ms.p99,
           g.slo_attainment * 100,
           g.goodput_rps,
           g.output_throughput_tps};
@@ -94,8 +115,8 @@ nlohmann::json to_json(const RunSummary& s) {
 
 std::string format_summary_table(const RunSummary& s) {
   std::string text = fmt::format("duration {:.2f} s; SLO: {}, {}, {}; latencies in ms, goodput in req/s\n",
-                                 s.duration_s, format_limit("ttft", s.slo.ttft_ms),
-                                 format_limit("tpot", s.slo.tpot_ms), format_limit("e2e", s.slo.e2e_ms));
+                                 s.duration_s, format_limit("ttft", s.slo.ttft_ms), format_limit("tpot", s.slo.tpot_ms),
+                                 format_limit("e2e", s.slo.e2e_ms));
   text += format_header();
   text += format_row("turn 1", s.turn1);
   text += format_row("turn 2+", s.turn2plus);

@@ -65,7 +65,8 @@ TEST(SummaryFormatTest, TableWithoutSlo) {
 }
 
 TEST(SummaryFormatTest, StatsJson) {
-  const nlohmann::json j = to_json(Stats{.count = 2, .mean = 1.5, .p50 = 1.5, .p90 = 1.9, .p99 = 1.99, .min = 1, .max = 2});
+  const nlohmann::json j =
+      to_json(Stats{.count = 2, .mean = 1.5, .p50 = 1.5, .p90 = 1.9, .p99 = 1.99, .min = 1, .max = 2});
   EXPECT_EQ(j, nlohmann::json::parse(R"({"count":2,"mean":1.5,"p50":1.5,"p90":1.9,"p99":1.99,"min":1.0,"max":2.0})"));
 }
 

@@ -88,8 +88,7 @@ AddedTokenMatcher::AddedTokenMatcher(std::vector<Pattern> patterns) : patterns_(
   first_byte_begin_[256] = static_cast<uint32_t>(patterns_.size());
 }
 
-const AddedTokenMatcher::Pattern* AddedTokenMatcher::longest_match_at(std::string_view text,
-                                                                      size_t pos) const {
+const AddedTokenMatcher::Pattern* AddedTokenMatcher::longest_match_at(std::string_view text, size_t pos) const {
   const auto b = static_cast<uint8_t>(text[pos]);
   for (uint32_t i = first_byte_begin_[b]; i < first_byte_begin_[b + 1]; ++i) {
     if (text.substr(pos).starts_with(patterns_[i].text)) return &patterns_[i];

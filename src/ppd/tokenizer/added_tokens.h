@@ -55,7 +55,7 @@ class AddedTokenMatcher {
   // Returns the longest pattern that matches at text[pos], or null.
   const Pattern* longest_match_at(std::string_view text, size_t pos) const;
 
-  std::vector<Pattern> patterns_;  // sorted by first byte, then longest first
+  std::vector<Pattern> patterns_;                 // sorted by first byte, then longest first
   std::array<uint32_t, 257> first_byte_begin_{};  // patterns_ index range per first byte
 };
 

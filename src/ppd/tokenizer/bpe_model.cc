@@ -21,8 +21,7 @@ namespace {
 constexpr int64_t kMaxTokenId = int64_t{1} << 24;
 
 uint64_t pair_key(TokenId left, TokenId right) {
-  return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) |
-         static_cast<uint32_t>(right);
+  return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
 }
 
 Status check_absent_option(const Json& value, std::string_view key, std::string_view path) {
@@ -39,8 +38,7 @@ Status check_absent_option(const Json& value, std::string_view key, std::string_
 std::vector<BpeModel::Symbol> BpeModel::link_symbols(const std::vector<TokenId>& ids) {
   std::vector<Symbol> symbols(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
-    symbols[i] = {ids[i], static_cast<int32_t>(i) - 1,
-                  i + 1 < ids.size() ? static_cast<int32_t>(i + 1) : -1, true};
+    symbols[i] = {ids[i], static_cast<int32_t>(i) - 1, i + 1 < ids.size() ? static_cast<int32_t>(i + 1) : -1, true};
   }
   return symbols;
 }
@@ -72,10 +70,9 @@ Result<BpeModel> BpeModel::parse(const Json& value, std::string_view path) {
 Status BpeModel::parse_vocab(const Json& vocab, std::string_view path) {
   PPD_RETURN_IF_ERROR(require_object(vocab, path));
   for (const auto& [token, id_json] : vocab.items()) {
-    if (!id_json.is_number_integer() || id_json.get<int64_t>() < 0 ||
-        id_json.get<int64_t>() >= kMaxTokenId) {
-      return invalid_argument("{}[\"{}\"]: must be an integer in [0, {}); got {}", path, token,
-                              kMaxTokenId, describe_json(id_json));
+    if (!id_json.is_number_integer() || id_json.get<int64_t>() < 0 || id_json.get<int64_t>() >= kMaxTokenId) {
+      return invalid_argument("{}[\"{}\"]: must be an integer in [0, {}); got {}", path, token, kMaxTokenId,
+                              describe_json(id_json));
     }
     const auto id = static_cast<TokenId>(id_json.get<int64_t>());
     if (find_invalid_utf8(token)) return invalid_argument("{}: a token is invalid UTF-8", path);
@@ -99,18 +96,15 @@ Status BpeModel::parse_merges(const Json& merges, std::string_view path) {
       const std::string text = merge.get<std::string>();
       const size_t space = text.find(' ');
       if (space == std::string::npos || text.find(' ', space + 1) != std::string::npos) {
-        return invalid_argument("{}: must be \"<left> <right>\"; got {}", merge_path,
-                                describe_json(merge));
+        return invalid_argument("{}: must be \"<left> <right>\"; got {}", merge_path, describe_json(merge));
       }
-      PPD_RETURN_IF_ERROR(add_merge(std::string_view(text).substr(0, space),
-                                    std::string_view(text).substr(space + 1), merge_path));
-    } else if (merge.is_array() && merge.size() == 2 && merge[0].is_string() &&
-               merge[1].is_string()) {
-      PPD_RETURN_IF_ERROR(add_merge(merge[0].get<std::string>(), merge[1].get<std::string>(),
-                                    merge_path));
+      PPD_RETURN_IF_ERROR(
+          add_merge(std::string_view(text).substr(0, space), std::string_view(text).substr(space + 1), merge_path));
+    } else if (merge.is_array() && merge.size() == 2 && merge[0].is_string() && merge[1].is_string()) {
+      PPD_RETURN_IF_ERROR(add_merge(merge[0].get<std::string>(), merge[1].get<std::string>(), merge_path));
     } else {
-      return invalid_argument("{}: must be \"<left> <right>\" or [left, right]; got {}",
-                              merge_path, describe_json(merge));
+      return invalid_argument("{}: must be \"<left> <right>\" or [left, right]; got {}", merge_path,
+                              describe_json(merge));
     }
   }
   return Status::Ok();
@@ -121,9 +115,9 @@ Status BpeModel::add_merge(std::string_view left, std::string_view right, std::s
   const std::optional<TokenId> left_id = token_to_id(left);
   const std::optional<TokenId> right_id = token_to_id(right);
   const std::optional<TokenId> merged_id = token_to_id(merged);
-  for (const auto& [token, id] : {std::pair{std::string_view(left), left_id},
-                                  std::pair{std::string_view(right), right_id},
-                                  std::pair{std::string_view(merged), merged_id}}) {
+  for (const auto& [token, id] :
+       {std::pair{std::string_view(left), left_id}, std::pair{std::string_view(right), right_id},
+        std::pair{std::string_view(merged), merged_id}}) {
     if (!id) return invalid_argument("{}: token \"{}\" is not in the vocabulary", path, token);
   }
   // Like HF, a repeated pair takes its last rank.

@@ -58,8 +58,8 @@ class BpeModel {
   const Merge* find_merge(TokenId left, TokenId right) const;
 
   std::unordered_map<std::string, TokenId, StringHash, std::equal_to<>> vocab_;
-  std::vector<std::string> id_to_token_;  // [num_ids]; "" where no token has the id
-  std::vector<uint8_t> has_token_;        // [num_ids]
+  std::vector<std::string> id_to_token_;        // [num_ids]; "" where no token has the id
+  std::vector<uint8_t> has_token_;              // [num_ids]
   std::unordered_map<uint64_t, Merge> merges_;  // key: left id << 32 | right id
   std::array<TokenId, 256> byte_ids_{};         // <0xNN> token ids, -1 when absent
   std::optional<TokenId> unk_id_;

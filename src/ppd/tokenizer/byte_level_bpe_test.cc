@@ -59,40 +59,35 @@ TEST(ByteLevelPreTokenizerTest, Llama3RegexSplits) {
 
 TEST(ByteLevelPreTokenizerTest, Qwen2RegexSplits) {
   EXPECT_EQ(split_style(ByteLevelStyle::kQwen2, kSample),
-            (Strings{"Hello", " world", "'s", " ", " ", "1", "2", "3", "4", "5", " café",
-                     "!!\n\n", " ", " x"}));
+            (Strings{"Hello", " world", "'s", " ", " ", "1", "2", "3", "4", "5", " café", "!!\n\n", " ", " x"}));
 }
 
 TEST(ByteLevelPreTokenizerTest, AddPrefixSpace) {
-  const PreTokenizer pre_tokenizer = pre_tokenizer_of(
-      {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"use_regex", true}});
+  const PreTokenizer pre_tokenizer =
+      pre_tokenizer_of({{"type", "ByteLevel"}, {"add_prefix_space", true}, {"use_regex", true}});
   EXPECT_EQ(split(pre_tokenizer, "Hi there", true), (Strings{" Hi", " there"}));
   EXPECT_EQ(split(pre_tokenizer, " Hi", true), (Strings{" Hi"}));
 }
 
 TEST(SplitPreTokenizerTest, Behaviors) {
   const auto split_with = [](std::string_view behavior, bool invert) {
-    const Json value = {{"type", "Split"}, {"pattern", {{"String", "-"}}},
-                        {"behavior", behavior}, {"invert", invert}};
+    const Json value = {{"type", "Split"}, {"pattern", {{"String", "-"}}}, {"behavior", behavior}, {"invert", invert}};
     return split(pre_tokenizer_of(value), "the-final--countdown", false);
   };
   EXPECT_EQ(split_with("Removed", false), (Strings{"the", "final", "countdown"}));
-  EXPECT_EQ(split_with("Isolated", false),
-            (Strings{"the", "-", "final", "-", "-", "countdown"}));
-  EXPECT_EQ(split_with("MergedWithPrevious", false),
-            (Strings{"the-", "final-", "-", "countdown"}));
+  EXPECT_EQ(split_with("Isolated", false), (Strings{"the", "-", "final", "-", "-", "countdown"}));
+  EXPECT_EQ(split_with("MergedWithPrevious", false), (Strings{"the-", "final-", "-", "countdown"}));
   EXPECT_EQ(split_with("MergedWithNext", false), (Strings{"the", "-final", "-", "-countdown"}));
   EXPECT_EQ(split_with("Contiguous", false), (Strings{"the", "-", "final", "--", "countdown"}));
   EXPECT_EQ(split_with("Removed", true), (Strings{"-", "-", "-"}));
 }
 
 TEST(MetaspacePreTokenizerTest, PrependsAndSplits) {
-  const PreTokenizer always = pre_tokenizer_of(
-      {{"type", "Metaspace"}, {"replacement", "▁"}, {"prepend_scheme", "always"}, {"split", true}});
-  EXPECT_EQ(split(always, "Hey friend!  how", false),
-            (Strings{"▁Hey", "▁friend!", "▁", "▁how"}));
-  const PreTokenizer first = pre_tokenizer_of(
-      {{"type", "Metaspace"}, {"replacement", "▁"}, {"prepend_scheme", "first"}, {"split", false}});
+  const PreTokenizer always =
+      pre_tokenizer_of({{"type", "Metaspace"}, {"replacement", "▁"}, {"prepend_scheme", "always"}, {"split", true}});
+  EXPECT_EQ(split(always, "Hey friend!  how", false), (Strings{"▁Hey", "▁friend!", "▁", "▁how"}));
+  const PreTokenizer first =
+      pre_tokenizer_of({{"type", "Metaspace"}, {"replacement", "▁"}, {"prepend_scheme", "first"}, {"split", false}});
   EXPECT_EQ(split(first, "Hey you", false), (Strings{"▁Hey▁you"}));
   Result<std::vector<PreToken>> not_first = first.split({"Hey you", false});
   ASSERT_TRUE(not_first.ok());
@@ -130,8 +125,7 @@ TEST_P(ByteLevelBpeTest, RoundTripsRandomUnicode) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Styles, ByteLevelBpeTest,
-                         ::testing::Values(ByteLevelStyle::kGpt2, ByteLevelStyle::kLlama3,
-                                           ByteLevelStyle::kQwen2));
+                         ::testing::Values(ByteLevelStyle::kGpt2, ByteLevelStyle::kLlama3, ByteLevelStyle::kQwen2));
 
 TEST(ByteLevelBpeStyleTest, Llama3IgnoreMergesAndSpecialTokens) {
   const Tokenizer llama3 = testing::must_load(testing::byte_level_tokenizer_json(ByteLevelStyle::kLlama3));

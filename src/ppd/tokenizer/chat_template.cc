@@ -21,8 +21,7 @@ Status check_roles(ChatTemplateKind kind, std::span<const ChatMessage> messages)
   for (size_t i = 0; i < messages.size(); ++i) {
     const std::string& role = messages[i].role;
     if (role != "system" && role != "user" && role != "assistant") {
-      return invalid_argument("messages[{}].role: unknown \"{}\"; supported: system, user, assistant",
-                              i, role);
+      return invalid_argument("messages[{}].role: unknown \"{}\"; supported: system, user, assistant", i, role);
     }
     if (role == "system" && i > 0 && system_only_first) {
       return invalid_argument("messages[{}].role: \"system\" must be the first message for {}", i,
@@ -82,8 +81,8 @@ std::string render_llama2(std::span<const ChatMessage> messages, const RenderOpt
 std::string render_llama3(std::span<const ChatMessage> messages, const RenderOptions& options) {
   std::string out = options.bos_token.empty() ? "<|begin_of_text|>" : options.bos_token;
   for (const ChatMessage& message : messages) {
-    out += "<|start_header_id|>" + message.role + "<|end_header_id|>\n\n" +
-           std::string(trim(message.content)) + "<|eot_id|>";
+    out += "<|start_header_id|>" + message.role + "<|end_header_id|>\n\n" + std::string(trim(message.content)) +
+           "<|eot_id|>";
   }
   if (options.add_generation_prompt) out += "<|start_header_id|>assistant<|end_header_id|>\n\n";
   return out;
@@ -92,9 +91,7 @@ std::string render_llama3(std::span<const ChatMessage> messages, const RenderOpt
 std::string render_plain(std::span<const ChatMessage> messages, const RenderOptions& options) {
   std::string out;
   for (const ChatMessage& message : messages) {
-    const char* label = message.role == "system" ? "System: "
-                        : message.role == "user" ? "User: "
-                                                 : "Assistant: ";
+    const char* label = message.role == "system" ? "System: " : message.role == "user" ? "User: " : "Assistant: ";
     out += label + message.content + "\n";
   }
   if (options.add_generation_prompt) out += "Assistant:";
@@ -126,14 +123,15 @@ Result<ChatTemplateKind> select_chat_template(std::string_view name, const Token
       {"<|start_header_id|>", ChatTemplateKind::kLlama3},
       {"[INST]", ChatTemplateKind::kLlama2},
   }};
-  for (const ChatTemplateKind kind : {ChatTemplateKind::kChatml, ChatTemplateKind::kLlama2,
-                                      ChatTemplateKind::kLlama3, ChatTemplateKind::kPlain}) {
+  for (const ChatTemplateKind kind :
+       {ChatTemplateKind::kChatml, ChatTemplateKind::kLlama2, ChatTemplateKind::kLlama3, ChatTemplateKind::kPlain}) {
     if (name == chat_template_name(kind)) return kind;
   }
   if (name != "auto") {
-    return invalid_argument("chat_template: unknown \"{}\"; supported: auto, chatml, llama-2, "
-                            "llama-3, plain",
-                            name);
+    return invalid_argument(
+        "chat_template: unknown \"{}\"; supported: auto, chatml, llama-2, "
+        "llama-3, plain",
+        name);
   }
   for (const auto& [marker, kind] : kMarkers) {
     if (tokenizer.chat_template_source().find(marker) != std::string::npos) return kind;

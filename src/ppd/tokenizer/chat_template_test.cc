@@ -15,8 +15,7 @@ const std::vector<ChatMessage> kConversation = {
     {"user", "Tell me a story."},
 };
 
-std::string render(ChatTemplateKind kind, const std::vector<ChatMessage>& messages,
-                   RenderOptions options = {}) {
+std::string render(ChatTemplateKind kind, const std::vector<ChatMessage>& messages, RenderOptions options = {}) {
   Result<std::string> text = render_chat(kind, messages, options);
   EXPECT_TRUE(text.ok()) << text.status().to_string();
   return text.ok() ? *text : "";
@@ -47,9 +46,9 @@ TEST(ChatTemplateTest, Llama3) {
             "<|start_header_id|>assistant<|end_header_id|>\n\nHello!<|eot_id|>"
             "<|start_header_id|>user<|end_header_id|>\n\nTell me a story.<|eot_id|>"
             "<|start_header_id|>assistant<|end_header_id|>\n\n");
-  EXPECT_EQ(render(ChatTemplateKind::kLlama3, {{"user", "  Hi \n"}},
-                   {.add_generation_prompt = false, .bos_token = "<BOS>"}),
-            "<BOS><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>");
+  EXPECT_EQ(
+      render(ChatTemplateKind::kLlama3, {{"user", "  Hi \n"}}, {.add_generation_prompt = false, .bos_token = "<BOS>"}),
+      "<BOS><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>");
 }
 
 TEST(ChatTemplateTest, Plain) {
@@ -80,8 +79,8 @@ TEST(ChatTemplateTest, ValidationErrors) {
 
 TEST(ChatTemplateTest, SelectsByNameOrDetects) {
   using testing::ByteLevelStyle;
-  const Tokenizer plain = testing::must_load(
-      testing::sentencepiece_tokenizer_json(testing::SentencePieceStyle::kLlama2));
+  const Tokenizer plain =
+      testing::must_load(testing::sentencepiece_tokenizer_json(testing::SentencePieceStyle::kLlama2));
   EXPECT_EQ(*select_chat_template("chatml", plain), ChatTemplateKind::kChatml);
   EXPECT_EQ(*select_chat_template("llama-2", plain), ChatTemplateKind::kLlama2);
   EXPECT_EQ(*select_chat_template("llama-3", plain), ChatTemplateKind::kLlama3);
@@ -93,16 +92,16 @@ TEST(ChatTemplateTest, SelectsByNameOrDetects) {
   const auto with_template = [](std::string_view source) {
     const std::string config = nlohmann::json{{"chat_template", source}}.dump();
     return *select_chat_template(
-        "auto", testing::must_load(testing::sentencepiece_tokenizer_json(
-                                       testing::SentencePieceStyle::kLlama2),
-                                   config));
+        "auto",
+        testing::must_load(testing::sentencepiece_tokenizer_json(testing::SentencePieceStyle::kLlama2), config));
   };
   EXPECT_EQ(with_template("{{ '<|im_start|>' + m }}"), ChatTemplateKind::kChatml);
   EXPECT_EQ(with_template("{{ '<|start_header_id|>' }}"), ChatTemplateKind::kLlama3);
   EXPECT_EQ(with_template("{{ bos_token + '[INST] ' }}"), ChatTemplateKind::kLlama2);
   EXPECT_EQ(with_template("{{ 'User: ' }}"), ChatTemplateKind::kPlain);
-  EXPECT_EQ(*select_chat_template("auto", testing::must_load(testing::byte_level_tokenizer_json(ByteLevelStyle::kQwen2))),
-            ChatTemplateKind::kChatml);
+  EXPECT_EQ(
+      *select_chat_template("auto", testing::must_load(testing::byte_level_tokenizer_json(ByteLevelStyle::kQwen2))),
+      ChatTemplateKind::kChatml);
 }
 
 }  // namespace

@@ -9,8 +9,7 @@
 namespace ppd::tokenizer {
 namespace {
 
-constexpr std::string_view kDecoderTypes =
-    "ByteFallback, ByteLevel, Fuse, Metaspace, Replace, Sequence, Strip";
+constexpr std::string_view kDecoderTypes = "ByteFallback, ByteLevel, Fuse, Metaspace, Replace, Sequence, Strip";
 
 // Returns the byte of a "<0xNN>" byte-fallback token, or -1.
 int fallback_byte(std::string_view token) {
@@ -34,8 +33,8 @@ void strip_text(std::string_view content, int start, int stop, std::string* text
     begin += content.size();
   }
   size_t end = text->size();
-  for (int i = 0; i < stop && end >= begin + content.size() &&
-                  text->compare(end - content.size(), content.size(), content) == 0;
+  for (int i = 0;
+       i < stop && end >= begin + content.size() && text->compare(end - content.size(), content.size(), content) == 0;
        ++i) {
     end -= content.size();
   }
@@ -110,8 +109,7 @@ Status Decoder::parse_strip(const Json& value, std::string_view path) {
   PPD_ASSIGN_OR_RETURN(const int64_t stop, get_int(value, "stop", path, 0));
   if (step.content.empty()) return invalid_argument("{}: must not be empty", field_path(path, "content"));
   if (start < 0 || start > 1024 || stop < 0 || stop > 1024) {
-    return invalid_argument("{}: start and stop must be in [0, 1024]; got {} and {}", path, start,
-                            stop);
+    return invalid_argument("{}: start and stop must be in [0, 1024]; got {} and {}", path, start, stop);
   }
   step.start = static_cast<int>(start);
   step.stop = static_cast<int>(stop);
@@ -163,8 +161,7 @@ bool Decoder::apply_step(const Step& step, size_t position, std::string* text) {
   return false;
 }
 
-void Decoder::append_token_bytes(std::string_view token, size_t position,
-                                 std::string* bytes) const {
+void Decoder::append_token_bytes(std::string_view token, size_t position, std::string* bytes) const {
   std::string text(token);
   for (const Step& step : steps_) {
     // Once a step has produced output bytes, later text steps must not touch them.
@@ -173,8 +170,7 @@ void Decoder::append_token_bytes(std::string_view token, size_t position,
   bytes->append(text);
 }
 
-DecodeStream::DecodeStream(const Decoder* decoder)
-    : decoder_(decoder), num_strip_left_(decoder->num_strip_leading()) {}
+DecodeStream::DecodeStream(const Decoder* decoder) : decoder_(decoder), num_strip_left_(decoder->num_strip_leading()) {}
 
 void DecodeStream::push(std::string_view token, std::string* out) {
   decoder_->append_token_bytes(token, num_tokens_++, &pending_bytes_);

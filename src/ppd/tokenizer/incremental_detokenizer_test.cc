@@ -18,8 +18,7 @@ struct Streamed {
   std::string text;
 };
 
-Streamed stream(const Tokenizer& tokenizer, const std::vector<TokenId>& ids,
-                DecodeOptions options = {}) {
+Streamed stream(const Tokenizer& tokenizer, const std::vector<TokenId>& ids, DecodeOptions options = {}) {
   IncrementalDetokenizer detokenizer(tokenizer, options);
   Streamed out;
   for (const TokenId id : ids) out.pieces.push_back(detokenizer.push(id));
@@ -93,15 +92,14 @@ void check_random_streams(const Tokenizer& tokenizer, uint32_t num_seeds) {
     for (TokenId& id : ids) id = static_cast<TokenId>(rng() % tokenizer.vocab_size());
     for (const bool skip : {false, true}) {
       const DecodeOptions options{.skip_special_tokens = skip};
-      EXPECT_EQ(stream(tokenizer, ids, options).text, *tokenizer.decode(ids, options))
-          << "seed " << seed;
+      EXPECT_EQ(stream(tokenizer, ids, options).text, *tokenizer.decode(ids, options)) << "seed " << seed;
     }
   }
 }
 
 TEST(IncrementalDetokenizerTest, MatchesDecodeOnRandomIds) {
-  for (const auto style : {SentencePieceStyle::kLlama2, SentencePieceStyle::kMistral,
-                           SentencePieceStyle::kMetaspaceDecoder}) {
+  for (const auto style :
+       {SentencePieceStyle::kLlama2, SentencePieceStyle::kMistral, SentencePieceStyle::kMetaspaceDecoder}) {
     check_random_streams(testing::must_load(testing::sentencepiece_tokenizer_json(style)), 100);
   }
   for (const auto style : {ByteLevelStyle::kGpt2, ByteLevelStyle::kLlama3, ByteLevelStyle::kQwen2}) {
@@ -117,8 +115,8 @@ TEST(IncrementalDetokenizerTest, MatchesDecodeOnTinyStories) {
   check_random_streams(*tokenizer, 100);
   const std::vector<TokenId> generated = {147, 201, 282, 215, 286, 598, 1662};
   EXPECT_EQ(stream(*tokenizer, generated).pieces,
-            (std::vector<std::string>{"On", "ce ", "upon a tim", "e, ", "there was a ",
-                                      "little girl named ", "Lily. She ", ""}));
+            (std::vector<std::string>{"On", "ce ", "upon a tim", "e, ", "there was a ", "little girl named ",
+                                      "Lily. She ", ""}));
 }
 
 }  // namespace

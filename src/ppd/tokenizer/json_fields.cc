@@ -14,10 +14,8 @@ const Json* find_field(const Json& obj, std::string_view key) {
   return &*it;
 }
 
-Status wrong_type(std::string_view path, std::string_view key, std::string_view rule,
-                  const Json& value) {
-  return invalid_argument("{}: must be {}; got {}", field_path(path, key), rule,
-                          describe_json(value));
+Status wrong_type(std::string_view path, std::string_view key, std::string_view rule, const Json& value) {
+  return invalid_argument("{}: must be {}; got {}", field_path(path, key), rule, describe_json(value));
 }
 
 Status missing(std::string_view path, std::string_view key) {
@@ -44,9 +42,7 @@ std::string field_path(std::string_view path, std::string_view key) {
   return fmt::format("{}.{}", path, key);
 }
 
-std::string index_path(std::string_view path, size_t index) {
-  return fmt::format("{}[{}]", path, index);
-}
+std::string index_path(std::string_view path, size_t index) { return fmt::format("{}[{}]", path, index); }
 
 std::string describe_json(const Json& value) {
   if (value.is_array()) return "[...]";
@@ -58,8 +54,7 @@ std::string describe_json(const Json& value) {
 
 Status require_object(const Json& value, std::string_view path) {
   if (value.is_object()) return Status::Ok();
-  return invalid_argument("{}: must be an object; got {}", path.empty() ? "(root)" : path,
-                          describe_json(value));
+  return invalid_argument("{}: must be an object; got {}", path.empty() ? "(root)" : path, describe_json(value));
 }
 
 Result<std::string> get_string(const Json& obj, std::string_view key, std::string_view path,
@@ -73,8 +68,7 @@ Result<std::string> get_string(const Json& obj, std::string_view key, std::strin
   return value->get<std::string>();
 }
 
-Result<bool> get_bool(const Json& obj, std::string_view key, std::string_view path,
-                      std::optional<bool> fallback) {
+Result<bool> get_bool(const Json& obj, std::string_view key, std::string_view path, std::optional<bool> fallback) {
   const Json* value = find_field(obj, key);
   if (value == nullptr) {
     if (fallback) return *fallback;
@@ -84,8 +78,7 @@ Result<bool> get_bool(const Json& obj, std::string_view key, std::string_view pa
   return value->get<bool>();
 }
 
-Result<int64_t> get_int(const Json& obj, std::string_view key, std::string_view path,
-                        std::optional<int64_t> fallback) {
+Result<int64_t> get_int(const Json& obj, std::string_view key, std::string_view path, std::optional<int64_t> fallback) {
   const Json* value = find_field(obj, key);
   if (value == nullptr) {
     if (fallback) return *fallback;
@@ -102,13 +95,10 @@ Result<const Json*> get_array(const Json& obj, std::string_view key, std::string
   return value;
 }
 
-Result<std::string> get_type(const Json& obj, std::string_view path) {
-  return get_string(obj, "type", path);
-}
+Result<std::string> get_type(const Json& obj, std::string_view path) { return get_string(obj, "type", path); }
 
 Status unknown_type(std::string_view path, std::string_view type, std::string_view supported) {
-  return invalid_argument("{}: unknown \"{}\"; supported: {}", field_path(path, "type"), type,
-                          supported);
+  return invalid_argument("{}: unknown \"{}\"; supported: {}", field_path(path, "type"), type, supported);
 }
 
 }  // namespace ppd::tokenizer

@@ -50,8 +50,7 @@ Status Normalizer::append_steps(const Json& value, std::string_view path, int de
   return Status::Ok();
 }
 
-Result<Normalizer::Step> Normalizer::parse_step(const Json& value, std::string_view type,
-                                                std::string_view path) {
+Result<Normalizer::Step> Normalizer::parse_step(const Json& value, std::string_view type, std::string_view path) {
   Step step;
   if (type == "Prepend") {
     PPD_ASSIGN_OR_RETURN(step.content, get_string(value, "prepend", path));
@@ -63,10 +62,7 @@ Result<Normalizer::Step> Normalizer::parse_step(const Json& value, std::string_v
     step.kind = Kind::kReplace;
   } else if (type == "NFC" || type == "NFD" || type == "NFKC" || type == "NFKD") {
     step.kind = Kind::kUnicodeForm;
-    step.form = type == "NFC"    ? Form::kNfc
-                : type == "NFD"  ? Form::kNfd
-                : type == "NFKC" ? Form::kNfkc
-                                 : Form::kNfkd;
+    step.form = type == "NFC" ? Form::kNfc : type == "NFD" ? Form::kNfd : type == "NFKC" ? Form::kNfkc : Form::kNfkd;
   } else {
     return unknown_type(path, type, kNormalizerTypes);
   }
@@ -95,8 +91,7 @@ Result<std::string> unicode_normalize(std::string_view text, Normalizer::Form fo
   if (U_FAILURE(status) || normalizer == nullptr) {
     return internal_error("ICU normalizer: {}", u_errorName(status));
   }
-  const icu::UnicodeString normalized =
-      normalizer->normalize(icu::UnicodeString::fromUTF8(text), status);
+  const icu::UnicodeString normalized = normalizer->normalize(icu::UnicodeString::fromUTF8(text), status);
   if (U_FAILURE(status)) return internal_error("ICU normalize: {}", u_errorName(status));
   std::string out;
   normalized.toUTF8String(out);

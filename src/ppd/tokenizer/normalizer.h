@@ -34,8 +34,8 @@ class Normalizer {
   struct Step {
     Kind kind = Kind::kPrepend;
     Form form = Form::kNfc;  // kUnicodeForm
-    std::string content;  // kPrepend: the prefix; kReplace: the replacement
-    TextPattern pattern;  // kReplace
+    std::string content;     // kPrepend: the prefix; kReplace: the replacement
+    TextPattern pattern;     // kReplace
   };
 
   Status append_steps(const Json& value, std::string_view path, int depth);

@@ -15,8 +15,7 @@ using PrependScheme = PreTokenizer::PrependScheme;
 constexpr std::string_view kPreTokenizerTypes = "ByteLevel, Metaspace, Split, Sequence";
 
 // GPT-2's pre-tokenization regex, used by ByteLevel{use_regex: true}.
-constexpr std::string_view kGpt2Regex =
-    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+constexpr std::string_view kGpt2Regex = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
 struct Segment {
   ByteRange range;
@@ -41,9 +40,8 @@ std::vector<ByteRange> merge_matches(const std::vector<Segment>& segments, Behav
   std::vector<ByteRange> out;
   bool previous_match = false;
   for (const Segment& segment : segments) {
-    const bool merge = behavior == Behavior::kMergedWithPrevious
-                           ? segment.is_match && !previous_match
-                           : segment.is_match == previous_match;  // kContiguous
+    const bool merge = behavior == Behavior::kMergedWithPrevious ? segment.is_match && !previous_match
+                                                                 : segment.is_match == previous_match;  // kContiguous
     if (merge && !out.empty()) {
       out.back().end = segment.range.end;
     } else {
@@ -89,17 +87,15 @@ std::vector<ByteRange> apply_behavior(const std::vector<Segment>& segments, Beha
   return out;
 }
 
-Result<std::vector<PreToken>> split_piece(const PreToken& piece, const TextPattern& pattern,
-                                          Behavior behavior, bool invert) {
+Result<std::vector<PreToken>> split_piece(const PreToken& piece, const TextPattern& pattern, Behavior behavior,
+                                          bool invert) {
   PPD_ASSIGN_OR_RETURN(const std::vector<ByteRange> matches, pattern.find_all(piece.text));
-  const std::vector<ByteRange> ranges =
-      apply_behavior(cover(matches, piece.text.size(), invert), behavior);
+  const std::vector<ByteRange> ranges = apply_behavior(cover(matches, piece.text.size(), invert), behavior);
   std::vector<PreToken> out;
   out.reserve(ranges.size());
   for (const ByteRange& range : ranges) {
     if (range.begin == range.end) continue;
-    out.push_back({piece.text.substr(range.begin, range.end - range.begin),
-                   piece.at_origin && range.begin == 0});
+    out.push_back({piece.text.substr(range.begin, range.end - range.begin), piece.at_origin && range.begin == 0});
   }
   return out;
 }
@@ -191,19 +187,16 @@ Result<std::vector<PreToken>> PreTokenizer::split(PreToken piece) const {
 
 namespace {
 
-Result<std::vector<PreToken>> apply_metaspace(const std::string& replacement,
-                                              PrependScheme scheme, bool split,
+Result<std::vector<PreToken>> apply_metaspace(const std::string& replacement, PrependScheme scheme, bool split,
                                               PreToken piece) {
   PPD_ASSIGN_OR_RETURN(piece.text, replace_all(TextPattern::literal(" "), piece.text, replacement));
-  const bool prepend = scheme == PrependScheme::kAlways ||
-                       (scheme == PrependScheme::kFirst && piece.at_origin);
+  const bool prepend = scheme == PrependScheme::kAlways || (scheme == PrependScheme::kFirst && piece.at_origin);
   if (prepend && !piece.text.starts_with(replacement)) piece.text.insert(0, replacement);
   if (!split) return std::vector<PreToken>{std::move(piece)};
   return split_piece(piece, TextPattern::literal(replacement), Behavior::kMergedWithNext, false);
 }
 
-Result<std::vector<PreToken>> apply_byte_level(bool add_prefix_space,
-                                               const std::optional<TextPattern>& regex,
+Result<std::vector<PreToken>> apply_byte_level(bool add_prefix_space, const std::optional<TextPattern>& regex,
                                                PreToken&& piece) {
   if (add_prefix_space && (piece.text.empty() || piece.text.front() != ' ')) {
     piece.text.insert(piece.text.begin(), ' ');
@@ -234,26 +227,23 @@ bool PreTokenizer::keeps_every_byte() const {
 
 Result<PrependScheme> parse_prepend_scheme(const Json& value, std::string_view path) {
   if (!value.contains("prepend_scheme") || value["prepend_scheme"].is_null()) {
-    PPD_ASSIGN_OR_RETURN(const bool add_prefix_space,
-                         get_bool(value, "add_prefix_space", path, true));
+    PPD_ASSIGN_OR_RETURN(const bool add_prefix_space, get_bool(value, "add_prefix_space", path, true));
     return add_prefix_space ? PrependScheme::kAlways : PrependScheme::kNever;
   }
   PPD_ASSIGN_OR_RETURN(const std::string name, get_string(value, "prepend_scheme", path));
   if (name == "always") return PrependScheme::kAlways;
   if (name == "first") return PrependScheme::kFirst;
   if (name == "never") return PrependScheme::kNever;
-  return invalid_argument("{}: unknown \"{}\"; supported: always, first, never",
-                          field_path(path, "prepend_scheme"), name);
+  return invalid_argument("{}: unknown \"{}\"; supported: always, first, never", field_path(path, "prepend_scheme"),
+                          name);
 }
 
 Result<std::vector<PreToken>> PreTokenizer::apply(const Step& step, PreToken piece) {
   if (const auto* byte_level = std::get_if<ByteLevelStep>(&step)) {
-    return apply_byte_level(byte_level->add_prefix_space, byte_level->gpt2_regex,
-                            std::move(piece));
+    return apply_byte_level(byte_level->add_prefix_space, byte_level->gpt2_regex, std::move(piece));
   }
   if (const auto* metaspace = std::get_if<MetaspaceStep>(&step)) {
-    return apply_metaspace(metaspace->replacement, metaspace->prepend_scheme, metaspace->split,
-                           std::move(piece));
+    return apply_metaspace(metaspace->replacement, metaspace->prepend_scheme, metaspace->split, std::move(piece));
   }
   const auto& split_step = std::get<SplitStep>(step);
   return split_piece(piece, split_step.pattern, split_step.behavior, split_step.invert);

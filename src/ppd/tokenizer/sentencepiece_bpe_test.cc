@@ -28,8 +28,8 @@ class SentencePieceBpeTest : public ::testing::Test {
 
   Tokenizer llama2_ = testing::must_load(testing::sentencepiece_tokenizer_json(SentencePieceStyle::kLlama2));
   Tokenizer mistral_ = testing::must_load(testing::sentencepiece_tokenizer_json(SentencePieceStyle::kMistral));
-  Tokenizer metaspace_ = testing::must_load(
-      testing::sentencepiece_tokenizer_json(SentencePieceStyle::kMetaspaceDecoder));
+  Tokenizer metaspace_ =
+      testing::must_load(testing::sentencepiece_tokenizer_json(SentencePieceStyle::kMetaspaceDecoder));
 };
 
 TEST_F(SentencePieceBpeTest, Llama2Normalizer) {

@@ -14,26 +14,20 @@ namespace {
 using Json = nlohmann::json;
 
 Json added_token(int id, std::string_view content, bool special) {
-  return {{"id", id},         {"content", content}, {"single_word", false}, {"lstrip", false},
-          {"rstrip", false},  {"normalized", !special}, {"special", special}};
+  return {{"id", id},        {"content", content},     {"single_word", false}, {"lstrip", false},
+          {"rstrip", false}, {"normalized", !special}, {"special", special}};
 }
 
 Json byte_level_pre_tokenizer(ByteLevelStyle style) {
   if (style == ByteLevelStyle::kGpt2) {
-    return {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true},
-            {"use_regex", true}};
+    return {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}};
   }
   const std::string_view regex = style == ByteLevelStyle::kLlama3 ? kLlama3Regex : kQwen2Regex;
   return {{"type", "Sequence"},
           {"pretokenizers",
-           Json::array({{{"type", "Split"},
-                         {"pattern", {{"Regex", regex}}},
-                         {"behavior", "Isolated"},
-                         {"invert", false}},
-                        {{"type", "ByteLevel"},
-                         {"add_prefix_space", false},
-                         {"trim_offsets", false},
-                         {"use_regex", false}}})}};
+           Json::array(
+               {{{"type", "Split"}, {"pattern", {{"Regex", regex}}}, {"behavior", "Isolated"}, {"invert", false}},
+                {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", false}, {"use_regex", false}}})}};
 }
 
 std::vector<std::string_view> byte_level_special_tokens(ByteLevelStyle style) {
@@ -41,8 +35,7 @@ std::vector<std::string_view> byte_level_special_tokens(ByteLevelStyle style) {
     case ByteLevelStyle::kGpt2:
       return {"<|endoftext|>"};
     case ByteLevelStyle::kLlama3:
-      return {"<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>",
-              "<|eot_id|>"};
+      return {"<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"};
     case ByteLevelStyle::kQwen2:
       return {"<|endoftext|>", "<|im_start|>", "<|im_end|>"};
   }
@@ -58,9 +51,9 @@ std::string byte_level_tokenizer_json(ByteLevelStyle style) {
     append_byte_level_text(std::string(1, static_cast<char>(b)), &token);
     vocab[token] = b;
   }
-  const std::vector<std::pair<std::string, std::string>> merges = {
-      {"H", "e"}, {"He", "l"}, {"Hel", "l"}, {"Hell", "o"}, {"Ġ", "w"},
-      {"o", "r"}, {"Ġw", "or"}, {"l", "d"}, {"Ġwor", "ld"}};
+  const std::vector<std::pair<std::string, std::string>> merges = {{"H", "e"},    {"He", "l"}, {"Hel", "l"},
+                                                                   {"Hell", "o"}, {"Ġ", "w"},  {"o", "r"},
+                                                                   {"Ġw", "or"},  {"l", "d"},  {"Ġwor", "ld"}};
   Json merge_list = Json::array();
   for (const auto& [left, right] : merges) {
     vocab[left + right] = static_cast<int>(vocab.size());
@@ -82,10 +75,14 @@ std::string byte_level_tokenizer_json(ByteLevelStyle style) {
                {"post_processor", nullptr},
                {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"use_regex", true}}},
                {"model",
-                {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr},
-                 {"fuse_unk", false}, {"byte_fallback", false},
+                {{"type", "BPE"},
+                 {"dropout", nullptr},
+                 {"unk_token", nullptr},
+                 {"fuse_unk", false},
+                 {"byte_fallback", false},
                  {"ignore_merges", style == ByteLevelStyle::kLlama3},
-                 {"vocab", vocab}, {"merges", merge_list}}}};
+                 {"vocab", vocab},
+                 {"merges", merge_list}}}};
   if (style == ByteLevelStyle::kQwen2) root["normalizer"] = {{"type", "NFC"}};
   return root.dump();
 }
@@ -97,11 +94,10 @@ Json sentencepiece_decoder(SentencePieceStyle style) {
     return {{"type", "Metaspace"}, {"replacement", "▁"}, {"add_prefix_space", true}};
   }
   return {{"type", "Sequence"},
-          {"decoders",
-           Json::array({{{"type", "Replace"}, {"pattern", {{"String", "▁"}}}, {"content", " "}},
-                        {{"type", "ByteFallback"}},
-                        {{"type", "Fuse"}},
-                        {{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}})}};
+          {"decoders", Json::array({{{"type", "Replace"}, {"pattern", {{"String", "▁"}}}, {"content", " "}},
+                                    {{"type", "ByteFallback"}},
+                                    {{"type", "Fuse"}},
+                                    {{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}})}};
 }
 
 void set_sentencepiece_text_steps(SentencePieceStyle style, Json* root) {
@@ -109,16 +105,14 @@ void set_sentencepiece_text_steps(SentencePieceStyle style, Json* root) {
   if (style == SentencePieceStyle::kLlama2) {
     (*root)["normalizer"] = {
         {"type", "Sequence"},
-        {"normalizers",
-         Json::array({{{"type", "Prepend"}, {"prepend", "▁"}},
-                      {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "▁"}}})}};
+        {"normalizers", Json::array({{{"type", "Prepend"}, {"prepend", "▁"}},
+                                     {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "▁"}}})}};
     (*root)["pre_tokenizer"] = nullptr;
   } else if (style == SentencePieceStyle::kMistral) {
-    (*root)["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "▁"},
-                                {"prepend_scheme", "first"}, {"split", false}};
+    (*root)["pre_tokenizer"] = {
+        {"type", "Metaspace"}, {"replacement", "▁"}, {"prepend_scheme", "first"}, {"split", false}};
   } else {
-    (*root)["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "▁"},
-                                {"add_prefix_space", true}};
+    (*root)["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "▁"}, {"add_prefix_space", true}};
   }
 }
 
@@ -129,21 +123,24 @@ std::string sentencepiece_tokenizer_json(SentencePieceStyle style) {
   for (int b = 0; b < 256; ++b) vocab[fmt::format("<0x{:02X}>", b)] = 3 + b;
   vocab["▁"] = static_cast<int>(vocab.size());
   for (char c = '!'; c <= '~'; ++c) vocab[std::string(1, c)] = static_cast<int>(vocab.size());
-  const std::vector<std::pair<std::string, std::string>> merges = {
-      {"▁", "t"}, {"h", "e"}, {"▁t", "he"}, {"▁", "a"}, {"i", "s"}, {"▁", "is"}};
+  const std::vector<std::pair<std::string, std::string>> merges = {{"▁", "t"}, {"h", "e"}, {"▁t", "he"},
+                                                                   {"▁", "a"}, {"i", "s"}, {"▁", "is"}};
   Json merge_list = Json::array();
   for (const auto& [left, right] : merges) {
     vocab[left + right] = static_cast<int>(vocab.size());
     merge_list.push_back(left + " " + right);
   }
   Json root = {{"version", "1.0"},
-               {"added_tokens", Json::array({added_token(0, "<unk>", true),
-                                             added_token(1, "<s>", true),
+               {"added_tokens", Json::array({added_token(0, "<unk>", true), added_token(1, "<s>", true),
                                              added_token(2, "</s>", true)})},
                {"decoder", sentencepiece_decoder(style)},
                {"model",
-                {{"type", "BPE"}, {"unk_token", "<unk>"}, {"fuse_unk", true},
-                 {"byte_fallback", true}, {"vocab", vocab}, {"merges", merge_list}}}};
+                {{"type", "BPE"},
+                 {"unk_token", "<unk>"},
+                 {"fuse_unk", true},
+                 {"byte_fallback", true},
+                 {"vocab", vocab},
+                 {"merges", merge_list}}}};
   set_sentencepiece_text_steps(style, &root);
   return root.dump();
 }
@@ -163,9 +160,9 @@ std::vector<std::string> tokens_of(const Tokenizer& tokenizer, const std::vector
 
 std::string random_unicode(uint32_t seed, int length) {
   // NFC-stable ranges, so that NFC tokenizers round-trip too.
-  static constexpr std::pair<char32_t, char32_t> kRanges[] = {
-      {' ', ';'}, {'=', '~'}, {'\n', '\n'}, {'\t', '\t'}, {0xA0, 0xFF},
-      {0x4E00, 0x4FFF}, {0xAC00, 0xAD00}, {0x1F600, 0x1F64F}, {0x1F680, 0x1F6C5}};
+  static constexpr std::pair<char32_t, char32_t> kRanges[] = {{' ', ';'},       {'=', '~'},         {'\n', '\n'},
+                                                              {'\t', '\t'},     {0xA0, 0xFF},       {0x4E00, 0x4FFF},
+                                                              {0xAC00, 0xAD00}, {0x1F600, 0x1F64F}, {0x1F680, 0x1F6C5}};
   std::mt19937 rng(seed);
   std::string out;
   for (int i = 0; i < length; ++i) {

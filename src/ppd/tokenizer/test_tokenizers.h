@@ -32,8 +32,8 @@ enum class ByteLevelStyle {
 std::string byte_level_tokenizer_json(ByteLevelStyle style);
 
 enum class SentencePieceStyle {
-  kLlama2,   // normalizer Prepend+Replace; decoder Replace, ByteFallback, Fuse, Strip
-  kMistral,  // Metaspace pre-tokenizer (prepend_scheme first, split false); same decoder
+  kLlama2,            // normalizer Prepend+Replace; decoder Replace, ByteFallback, Fuse, Strip
+  kMistral,           // Metaspace pre-tokenizer (prepend_scheme first, split false); same decoder
   kMetaspaceDecoder,  // Metaspace pre-tokenizer and decoder (legacy add_prefix_space)
 };
 

@@ -83,8 +83,7 @@ Result<TextPattern> TextPattern::parse(const Json& value, std::string_view path)
     PPD_ASSIGN_OR_RETURN(std::string text, get_string(value, "Regex", path));
     return regex(text, field_path(path, "Regex"));
   }
-  return invalid_argument("{}: must hold \"String\" or \"Regex\"; got {}", path,
-                          describe_json(value));
+  return invalid_argument("{}: must hold \"String\" or \"Regex\"; got {}", path, describe_json(value));
 }
 
 Result<TextPattern> TextPattern::regex(std::string_view pattern, std::string_view path) {
@@ -93,11 +92,10 @@ Result<TextPattern> TextPattern::regex(std::string_view pattern, std::string_vie
   UErrorCode status = U_ZERO_ERROR;
   UParseError parse_error{};
   auto compiled = std::make_shared<CompiledRegex>();
-  compiled->pattern.reset(icu::RegexPattern::compile(
-      icu::UnicodeString::fromUTF8(rewritten), 0, parse_error, status));
+  compiled->pattern.reset(icu::RegexPattern::compile(icu::UnicodeString::fromUTF8(rewritten), 0, parse_error, status));
   if (U_FAILURE(status) || compiled->pattern == nullptr) {
-    return invalid_argument("{}: invalid regex ({} at offset {}): {}", path,
-                            u_errorName(status), parse_error.offset, pattern);
+    return invalid_argument("{}: invalid regex ({} at offset {}): {}", path, u_errorName(status), parse_error.offset,
+                            pattern);
   }
   TextPattern out;
   out.regex_ = std::move(compiled);
@@ -126,8 +124,7 @@ Result<std::vector<ByteRange>> TextPattern::find_all(std::string_view text) cons
   return matches;
 }
 
-Result<std::string> replace_all(const TextPattern& pattern, std::string_view text,
-                                std::string_view content) {
+Result<std::string> replace_all(const TextPattern& pattern, std::string_view text, std::string_view content) {
   PPD_ASSIGN_OR_RETURN(const std::vector<ByteRange> matches, pattern.find_all(text));
   std::string out;
   out.reserve(text.size());

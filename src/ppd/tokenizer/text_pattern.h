@@ -34,9 +34,7 @@ class TextPattern {
   // REQUIRES: `text` is valid UTF-8.
   Result<std::vector<ByteRange>> find_all(std::string_view text) const;
   // The literal's byte length; nullopt for a regex.
-  std::optional<size_t> literal_size() const {
-    return regex_ ? std::nullopt : std::optional<size_t>(literal_.size());
-  }
+  std::optional<size_t> literal_size() const { return regex_ ? std::nullopt : std::optional<size_t>(literal_.size()); }
 
  private:
   struct CompiledRegex;
@@ -46,7 +44,6 @@ class TextPattern {
 };
 
 // Returns `text` with every match of `pattern` replaced by `content`.
-Result<std::string> replace_all(const TextPattern& pattern, std::string_view text,
-                                std::string_view content);
+Result<std::string> replace_all(const TextPattern& pattern, std::string_view text, std::string_view content);
 
 }  // namespace ppd::tokenizer

@@ -43,22 +43,22 @@ struct Vector {
 
 TEST_F(TinyStoriesTokenizerTest, EncodesLikeTheReference) {
   const std::vector<Vector> vectors = {
-      {"Once upon a time, there was a little girl named Lily.",
-       {80, 147, 201, 282, 215, 286, 598, 629, 10}, ""},
+      {"Once upon a time, there was a little girl named Lily.", {80, 147, 201, 282, 215, 286, 598, 629, 10}, ""},
       {"Hello world", {80, 1288, 139, 410, 555}, ""},
-      {"The dog said, \"Let's play!\" and ran away.",
-       {80, 247, 401, 1991, 220, 4, 5, 100, 494, 738, 10}, ""},
+      {"The dog said, \"Let's play!\" and ran away.", {80, 247, 401, 1991, 220, 4, 5, 100, 494, 738, 10}, ""},
       {"I have 3 apples and 42 bananas.",
-       {80, 276, 357, 14, 85, 68, 125, 791, 15, 13, 80, 54, 116, 116, 53, 71, 10}, ""},
+       {80, 276, 357, 14, 85, 68, 125, 791, 15, 13, 80, 54, 116, 116, 53, 71, 10},
+       ""},
       {"Line one.\nLine two.\n\nEnd", {80, 37, 1780, 719, 122, 37, 1780, 865, 67, 122, 3, 30, 389}, ""},
       {" leading space", {80, 80, 656, 56, 149, 415, 53, 682}, ""},
       {"trailing space ", {80, 925, 129, 149, 415, 53, 201}, ""},
       {"multiple   spaces  here", {80, 439, 64, 548, 785, 80, 80, 415, 53, 55, 368, 962, 57}, ""},
       {"café", {80, 295, 58, 0}, "caf<unk>"},  // no byte tokens in this vocab: é is <unk>
-      {"日本語", {80, 0}, "<unk>"},               // fused unk
+      {"日本語", {80, 0}, "<unk>"},            // fused unk
       {"I love 🐶!", {80, 276, 985, 0, 4}, "I love <unk>!"},
       {"<|start_story|>Hi", {1, 1158}, ""},
-      {"Tim and Sue went to the park. <|end_story|>", {80, 760, 566, 1844, 10, 2},
+      {"Tim and Sue went to the park. <|end_story|>",
+       {80, 760, 566, 1844, 10, 2},
        "Tim and Sue went to the park.<|end_story|>"},  // "▁<|end_story|>" is the match
       {"", {}, ""},
       {" ", {80, 80}, ""},
@@ -71,8 +71,7 @@ TEST_F(TinyStoriesTokenizerTest, EncodesLikeTheReference) {
 }
 
 TEST_F(TinyStoriesTokenizerTest, DecodesTheReferenceGeneration) {
-  const std::vector<TokenId> generated = {147, 201, 282, 215, 286, 598, 1662,
-                                          356, 499, 826, 1363, 1145, 1652};
+  const std::vector<TokenId> generated = {147, 201, 282, 215, 286, 598, 1662, 356, 499, 826, 1363, 1145, 1652};
   EXPECT_EQ(decode(generated),
             "Once upon a time, there was a little girl named Lily. She had a toy car that she "
             "loved very much");
@@ -109,8 +108,7 @@ TEST_F(TinyStoriesTokenizerTest, SpecialTokens) {
 
 TEST_F(TinyStoriesTokenizerTest, RoundTripsTextOfItsAlphabet) {
   // Every single-character token except '<' and '|' (which could spell an added token).
-  const std::string alphabet =
-      " \n!\"$',-.0123456789:;>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+  const std::string alphabet = " \n!\"$',-.0123456789:;>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
   for (uint32_t seed = 1; seed <= 200; ++seed) {
     std::mt19937 rng(seed);
     std::string text;

@@ -25,8 +25,7 @@ Status parse_components(const Json& root, Impl* impl) {
   if (!root.contains("model")) return invalid_argument("model: missing");
   PPD_ASSIGN_OR_RETURN(impl->model, BpeModel::parse(root["model"], "model"));
   PPD_ASSIGN_OR_RETURN(impl->normalizer, Normalizer::parse(field("normalizer"), "normalizer"));
-  PPD_ASSIGN_OR_RETURN(impl->pre_tokenizer,
-                       PreTokenizer::parse(field("pre_tokenizer"), "pre_tokenizer"));
+  PPD_ASSIGN_OR_RETURN(impl->pre_tokenizer, PreTokenizer::parse(field("pre_tokenizer"), "pre_tokenizer"));
   PPD_ASSIGN_OR_RETURN(impl->decoder, Decoder::parse(field("decoder"), "decoder"));
   PPD_ASSIGN_OR_RETURN(impl->added_tokens, parse_added_tokens(field("added_tokens"), "added_tokens"));
   return Status::Ok();
@@ -67,14 +66,12 @@ int64_t input_bytes_per_token_bound(const Impl& impl) {
   return static_cast<int64_t>(std::ceil(static_cast<double>(longest) / ratio));
 }
 
-Result<std::optional<TokenId>> resolve_special(const Tokenizer& tokenizer,
-                                               const std::optional<std::string>& token,
+Result<std::optional<TokenId>> resolve_special(const Tokenizer& tokenizer, const std::optional<std::string>& token,
                                                std::string_view key) {
   if (!token) return std::optional<TokenId>();
   const std::optional<TokenId> id = tokenizer.token_to_id(*token);
   if (!id) {
-    return invalid_argument("tokenizer_config.json: {}: \"{}\" is not in the vocabulary", key,
-                            *token);
+    return invalid_argument("tokenizer_config.json: {}: \"{}\" is not in the vocabulary", key, *token);
   }
   return id;
 }
@@ -98,16 +95,14 @@ Status encode_normalized(const Impl& impl, PreToken text, std::vector<TokenId>* 
 
 // Encodes raw text between non-normalized added tokens: normalize, then split on the
 // normalized added tokens, then the rest through pre-tokenizer and model.
-Status encode_raw_text(const Impl& impl, std::string_view text, bool at_origin,
-                       std::vector<TokenId>* ids) {
+Status encode_raw_text(const Impl& impl, std::string_view text, bool at_origin, std::vector<TokenId>* ids) {
   PPD_ASSIGN_OR_RETURN(const std::string normalized, impl.normalizer.normalize(text));
   for (const TextSegment& segment : impl.normalized_matcher.split(normalized)) {
     if (segment.id) {
       ids->push_back(*segment.id);
       continue;
     }
-    PreToken piece{normalized.substr(segment.begin, segment.end - segment.begin),
-                   at_origin && segment.begin == 0};
+    PreToken piece{normalized.substr(segment.begin, segment.end - segment.begin), at_origin && segment.begin == 0};
     PPD_RETURN_IF_ERROR(encode_normalized(impl, std::move(piece), ids));
   }
   return Status::Ok();
@@ -121,8 +116,7 @@ const std::string* Tokenizer::Impl::token_text(TokenId id) const {
 }
 
 bool Tokenizer::Impl::is_special(TokenId id) const {
-  return id >= 0 && id < vocab_size && added_index[id] >= 0 &&
-         added_tokens[added_index[id]].special;
+  return id >= 0 && id < vocab_size && added_index[id] >= 0 && added_tokens[added_index[id]].special;
 }
 
 Result<Tokenizer> Tokenizer::load(const std::string& dir) {
@@ -138,8 +132,7 @@ Result<Tokenizer> Tokenizer::load(const std::string& dir) {
   return tokenizer;
 }
 
-Result<Tokenizer> Tokenizer::from_json(std::string_view tokenizer_json,
-                                       std::string_view tokenizer_config_json) {
+Result<Tokenizer> Tokenizer::from_json(std::string_view tokenizer_json, std::string_view tokenizer_config_json) {
   PPD_ASSIGN_OR_RETURN(const TokenizerConfig config, parse_tokenizer_config(tokenizer_config_json));
   PPD_ASSIGN_OR_RETURN(const Json root, parse_json(tokenizer_json, "tokenizer.json"));
   auto impl = std::make_shared<Impl>();
@@ -152,8 +145,7 @@ Result<Tokenizer> Tokenizer::from_json(std::string_view tokenizer_json,
   return Tokenizer(std::move(impl));
 }
 
-Result<std::vector<TokenId>> Tokenizer::encode(std::string_view text,
-                                               const EncodeOptions& options) const {
+Result<std::vector<TokenId>> Tokenizer::encode(std::string_view text, const EncodeOptions& options) const {
   if (const std::optional<size_t> offset = find_invalid_utf8(text)) {
     return invalid_argument("text: invalid UTF-8 at byte offset {}", *offset);
   }
@@ -167,21 +159,19 @@ Result<std::vector<TokenId>> Tokenizer::encode(std::string_view text,
       ids.push_back(*segment.id);
       continue;
     }
-    PPD_RETURN_IF_ERROR(encode_raw_text(*impl_, text.substr(segment.begin, segment.end - segment.begin),
-                                        segment.begin == 0, &ids));
+    PPD_RETURN_IF_ERROR(
+        encode_raw_text(*impl_, text.substr(segment.begin, segment.end - segment.begin), segment.begin == 0, &ids));
   }
   return ids;
 }
 
-Result<std::string> Tokenizer::decode(std::span<const TokenId> ids,
-                                      const DecodeOptions& options) const {
+Result<std::string> Tokenizer::decode(std::span<const TokenId> ids, const DecodeOptions& options) const {
   std::string text;
   DecodeStream stream(&impl_->decoder);
   for (size_t i = 0; i < ids.size(); ++i) {
     const TokenId id = ids[i];
     if (id < 0 || id >= impl_->vocab_size) {
-      return invalid_argument("ids[{}]: must be in [0, vocab size {}); got {}", i,
-                              impl_->vocab_size, id);
+      return invalid_argument("ids[{}]: must be in [0, vocab size {}); got {}", i, impl_->vocab_size, id);
     }
     if (options.skip_special_tokens && impl_->is_special(id)) continue;
     if (const std::string* token = impl_->token_text(id)) stream.push(*token, &text);

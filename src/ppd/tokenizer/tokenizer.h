@@ -35,12 +35,10 @@ class Tokenizer {
   // file and JSON path when a file is malformed or uses an unsupported type.
   static Result<Tokenizer> load(const std::string& dir);
   // Same from the files' text; `tokenizer_config_json` may be empty.
-  static Result<Tokenizer> from_json(std::string_view tokenizer_json,
-                                     std::string_view tokenizer_config_json);
+  static Result<Tokenizer> from_json(std::string_view tokenizer_json, std::string_view tokenizer_config_json);
 
   // Returns the ids of `text`, or INVALID_ARGUMENT "text: invalid UTF-8 at byte offset N".
-  Result<std::vector<TokenId>> encode(std::string_view text,
-                                      const EncodeOptions& options = {}) const;
+  Result<std::vector<TokenId>> encode(std::string_view text, const EncodeOptions& options = {}) const;
   // Returns the text of `ids`; INVALID_ARGUMENT naming the index, the id and the vocab size
   // when an id is outside [0, vocab_size()). Invalid UTF-8 from byte tokens becomes U+FFFD.
   Result<std::string> decode(std::span<const TokenId> ids, const DecodeOptions& options = {}) const;

@@ -16,8 +16,7 @@ Result<std::optional<std::string>> parse_special_token(const Json& config, std::
     PPD_ASSIGN_OR_RETURN(std::string content, get_string(*it, "content", key));
     return std::optional<std::string>(std::move(content));
   }
-  return invalid_argument("{}: must be a string or an object with \"content\"; got {}", key,
-                          describe_json(*it));
+  return invalid_argument("{}: must be a string or an object with \"content\"; got {}", key, describe_json(*it));
 }
 
 // Reads chat_template given as a string or as a list of {"name", "template"} objects, of

@@ -15,8 +15,8 @@ namespace ppd::tokenizer {
 struct TokenizerConfig {
   std::optional<std::string> bos_token;  // nullopt when absent or null
   std::optional<std::string> eos_token;
-  bool add_bos_token = false;            // false when absent
-  std::string chat_template;             // "" when absent; the "default" one of a list
+  bool add_bos_token = false;  // false when absent
+  std::string chat_template;   // "" when absent; the "default" one of a list
 };
 
 // Parses the text of tokenizer_config.json; an empty text gives the defaults. Errors are

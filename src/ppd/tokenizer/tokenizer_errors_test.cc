@@ -11,9 +11,7 @@ namespace {
 
 using testing::SentencePieceStyle;
 
-std::string llama2_json() {
-  return testing::sentencepiece_tokenizer_json(SentencePieceStyle::kLlama2);
-}
+std::string llama2_json() { return testing::sentencepiece_tokenizer_json(SentencePieceStyle::kLlama2); }
 
 // Returns the error message of loading llama2_json() with `edit` applied.
 template <typename Edit>
@@ -28,11 +26,12 @@ std::string load_error(Edit edit, std::string_view config = "") {
 
 TEST(TokenizerErrorsTest, InvalidUtf8Text) {
   const Tokenizer tokenizer = testing::must_load(llama2_json());
-  Result<std::vector<TokenId>> ids = tokenizer.encode("ab\xFF" "cd");
+  Result<std::vector<TokenId>> ids = tokenizer.encode(
+      "ab\xFF"
+      "cd");
   ASSERT_FALSE(ids.ok());
   EXPECT_EQ(ids.status().to_string(), "INVALID_ARGUMENT: text: invalid UTF-8 at byte offset 2");
-  EXPECT_EQ(tokenizer.encode("ok \xE2\x82").status().message(),
-            "text: invalid UTF-8 at byte offset 3");
+  EXPECT_EQ(tokenizer.encode("ok \xE2\x82").status().message(), "text: invalid UTF-8 at byte offset 3");
 }
 
 TEST(TokenizerErrorsTest, IdOutOfRange) {
@@ -40,28 +39,33 @@ TEST(TokenizerErrorsTest, IdOutOfRange) {
   const std::vector<TokenId> ids = {5, tokenizer.vocab_size() + 10};
   Result<std::string> text = tokenizer.decode(ids);
   ASSERT_FALSE(text.ok());
-  EXPECT_EQ(text.status().to_string(),
-            fmt::format("INVALID_ARGUMENT: ids[1]: must be in [0, vocab size {}); got {}",
-                        tokenizer.vocab_size(), tokenizer.vocab_size() + 10));
+  EXPECT_EQ(text.status().to_string(), fmt::format("INVALID_ARGUMENT: ids[1]: must be in [0, vocab size {}); got {}",
+                                                   tokenizer.vocab_size(), tokenizer.vocab_size() + 10));
   const std::vector<TokenId> negative = {-3};
   EXPECT_EQ(tokenizer.decode(negative).status().message(),
             fmt::format("ids[0]: must be in [0, vocab size {}); got -3", tokenizer.vocab_size()));
 }
 
 TEST(TokenizerErrorsTest, UnknownTypes) {
-  EXPECT_EQ(load_error([](auto& j) { j["pre_tokenizer"] = {{"type", "Whitespace"}}; }),
+  EXPECT_EQ(load_error([](auto& j) {
+              j["pre_tokenizer"] = {{"type", "Whitespace"}};
+            }),
             "tokenizer.json: pre_tokenizer.type: unknown \"Whitespace\"; supported: ByteLevel, "
             "Metaspace, Split, Sequence");
+  EXPECT_EQ(
+      load_error([](auto& j) {
+        j["pre_tokenizer"] = {{"type", "Sequence"}, {"pretokenizers", {{{"type", "Metaspace"}}, {{"type", "Digits"}}}}};
+      }),
+      "tokenizer.json: pre_tokenizer.pretokenizers[1].type: unknown \"Digits\"; supported: "
+      "ByteLevel, Metaspace, Split, Sequence");
   EXPECT_EQ(load_error([](auto& j) {
-              j["pre_tokenizer"] = {{"type", "Sequence"},
-                                    {"pretokenizers", {{{"type", "Metaspace"}}, {{"type", "Digits"}}}}};
+              j["normalizer"]["normalizers"][0] = {{"type", "Lowercase"}};
             }),
-            "tokenizer.json: pre_tokenizer.pretokenizers[1].type: unknown \"Digits\"; supported: "
-            "ByteLevel, Metaspace, Split, Sequence");
-  EXPECT_EQ(load_error([](auto& j) { j["normalizer"]["normalizers"][0] = {{"type", "Lowercase"}}; }),
             "tokenizer.json: normalizer.normalizers[0].type: unknown \"Lowercase\"; supported: "
             "Sequence, Prepend, Replace, NFC, NFD, NFKC, NFKD");
-  EXPECT_EQ(load_error([](auto& j) { j["decoder"] = {{"type", "WordPiece"}}; }),
+  EXPECT_EQ(load_error([](auto& j) {
+              j["decoder"] = {{"type", "WordPiece"}};
+            }),
             "tokenizer.json: decoder.type: unknown \"WordPiece\"; supported: ByteFallback, "
             "ByteLevel, Fuse, Metaspace, Replace, Sequence, Strip");
   EXPECT_EQ(load_error([](auto& j) { j["model"]["type"] = "Unigram"; }),
@@ -76,8 +80,7 @@ TEST(TokenizerErrorsTest, MalformedFields) {
   EXPECT_EQ(load_error([](auto& j) { j["model"]["merges"][1] = 7; }),
             "tokenizer.json: model.merges[1]: must be \"<left> <right>\" or [left, right]; got 7");
   EXPECT_EQ(load_error([](auto& j) {
-              j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "(a"}}},
-                                    {"behavior", "Isolated"}};
+              j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "(a"}}}, {"behavior", "Isolated"}};
             }),
             "tokenizer.json: pre_tokenizer.pattern.Regex: invalid regex "
             "(U_REGEX_MISMATCHED_PAREN at offset 2): (a");
@@ -102,8 +105,8 @@ TEST(TokenizerErrorsTest, MalformedJson) {
   Result<Tokenizer> tokenizer = Tokenizer::from_json("{\"model\": ", "");
   ASSERT_FALSE(tokenizer.ok());
   EXPECT_EQ(tokenizer.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_TRUE(tokenizer.status().message().starts_with(
-      "tokenizer.json: malformed JSON: parse error at line 1, column 11"))
+  EXPECT_TRUE(
+      tokenizer.status().message().starts_with("tokenizer.json: malformed JSON: parse error at line 1, column 11"))
       << tokenizer.status().message();
   Result<Tokenizer> bad_config = Tokenizer::from_json(llama2_json(), "{,}");
   ASSERT_FALSE(bad_config.ok());
@@ -129,13 +132,12 @@ TEST(TokenizerErrorsTest, MissingFiles) {
 
 TEST(TokenizerErrorsTest, AddBosWithoutBos) {
   const Tokenizer tokenizer = testing::must_load(llama2_json());
-  EXPECT_EQ(tokenizer.encode("hi", {.add_bos = true}).status().message(),
-            "add_bos: the tokenizer has no bos_token");
+  EXPECT_EQ(tokenizer.encode("hi", {.add_bos = true}).status().message(), "add_bos: the tokenizer has no bos_token");
 }
 
 TEST(TokenizerConfigTest, ReadsSpecialTokensInBothForms) {
-  const Tokenizer tokenizer = testing::must_load(
-      llama2_json(), R"({"bos_token": {"content": "<s>", "lstrip": false}, "eos_token": "</s>",
+  const Tokenizer tokenizer =
+      testing::must_load(llama2_json(), R"({"bos_token": {"content": "<s>", "lstrip": false}, "eos_token": "</s>",
                         "add_bos_token": true, "chat_template": [
                           {"name": "tool_use", "template": "x"},
                           {"name": "default", "template": "{{ '[INST]' }}"}]})");
@@ -144,7 +146,9 @@ TEST(TokenizerConfigTest, ReadsSpecialTokensInBothForms) {
   EXPECT_EQ(tokenizer.bos_token(), "<s>");
   EXPECT_TRUE(tokenizer.add_bos_token());
   EXPECT_EQ(tokenizer.chat_template_source(), "{{ '[INST]' }}");
-  EXPECT_EQ(*tokenizer.encode("hi", {.add_bos = true}), (std::vector<TokenId>{1, *tokenizer.token_to_id("▁"), *tokenizer.token_to_id("h"), *tokenizer.token_to_id("i")}));
+  EXPECT_EQ(
+      *tokenizer.encode("hi", {.add_bos = true}),
+      (std::vector<TokenId>{1, *tokenizer.token_to_id("▁"), *tokenizer.token_to_id("h"), *tokenizer.token_to_id("i")}));
 }
 
 }  // namespace

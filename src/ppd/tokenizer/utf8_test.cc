@@ -17,16 +17,21 @@ std::string lossy(std::string_view bytes) {
 
 TEST(Utf8Test, FindsFirstInvalidByte) {
   EXPECT_EQ(find_invalid_utf8("héllo 🐶"), std::nullopt);
-  EXPECT_EQ(find_invalid_utf8("ab\xFF" "cd"), 2u);
-  EXPECT_EQ(find_invalid_utf8("ab\xE2\x82"), 2u);           // truncated at the end
-  EXPECT_EQ(find_invalid_utf8("\xC0\x80"), 0u);              // overlong
-  EXPECT_EQ(find_invalid_utf8("x\xED\xA0\x80"), 1u);         // surrogate
-  EXPECT_EQ(find_invalid_utf8("\xF4\x90\x80\x80"), 0u);      // above U+10FFFF
+  EXPECT_EQ(find_invalid_utf8("ab\xFF"
+                              "cd"),
+            2u);
+  EXPECT_EQ(find_invalid_utf8("ab\xE2\x82"), 2u);        // truncated at the end
+  EXPECT_EQ(find_invalid_utf8("\xC0\x80"), 0u);          // overlong
+  EXPECT_EQ(find_invalid_utf8("x\xED\xA0\x80"), 1u);     // surrogate
+  EXPECT_EQ(find_invalid_utf8("\xF4\x90\x80\x80"), 0u);  // above U+10FFFF
 }
 
 TEST(Utf8Test, LossyReplacesMaximalSubparts) {
-  EXPECT_EQ(lossy("a\xFF" "b"), "a\uFFFD" "b");
-  EXPECT_EQ(lossy("\xF0\x9F\x90"), "\uFFFD");           // one truncated sequence
+  EXPECT_EQ(lossy("a\xFF"
+                  "b"),
+            "a\uFFFD"
+            "b");
+  EXPECT_EQ(lossy("\xF0\x9F\x90"), "\uFFFD");  // one truncated sequence
   EXPECT_EQ(lossy("\xF0\x9F\x90x"), "\uFFFDx");
   EXPECT_EQ(lossy("\xE0\x80\x80"), "\uFFFD\uFFFD\uFFFD");  // E0 80 is not a valid prefix
   EXPECT_EQ(lossy("\xF0\x9F\x90\xB6"), "🐶");

@@ -22,8 +22,9 @@ namespace {
 constexpr std::chrono::microseconds kFinalSpin{100};
 
 Status cancelled(const PullRequest& request, int64_t bytes) {
-  return {StatusCode::kCancelled, fmt::format("kv pull from {} handle {}: cancelled on the emulated link after {} bytes",
-                                              request.source, request.handle, bytes)};
+  return {StatusCode::kCancelled,
+          fmt::format("kv pull from {} handle {}: cancelled on the emulated link after {} bytes", request.source,
+                      request.handle, bytes)};
 }
 
 // Block positions where each chunk starts, and the end: {0, e1, ..., dest.size()}.
@@ -54,8 +55,8 @@ Result<std::unique_ptr<EmulatedLinkTransport>> EmulatedLinkTransport::create(KvT
 
 EmulatedLinkTransport::Reservation EmulatedLinkTransport::reserve(const std::string& source, TimePoint ready,
                                                                   int64_t bytes) {
-  const auto duration = std::chrono::nanoseconds(
-      std::llround(static_cast<double>(bytes) * 1e9 / options_.bandwidth_bytes_per_s));
+  const auto duration =
+      std::chrono::nanoseconds(std::llround(static_cast<double>(bytes) * 1e9 / options_.bandwidth_bytes_per_s));
   std::lock_guard lock(mu_);
   TimePoint& free_at = link_free_at_[source];
   const TimePoint start = std::max(ready, free_at);
@@ -112,7 +113,8 @@ asio::awaitable<Result<PullResult>> EmulatedLinkTransport::pull_chunks(const Pul
 asio::awaitable<Status> EmulatedLinkTransport::release(const std::string& source, uint64_t handle) {
   asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::nanoseconds(options_.latency_ns));
   auto [ec] = co_await timer.async_wait(kTuple);
-  if (ec) co_return Status(StatusCode::kCancelled, fmt::format("kv release to {} handle {}: cancelled", source, handle));
+  if (ec)
+    co_return Status(StatusCode::kCancelled, fmt::format("kv release to {} handle {}: cancelled", source, handle));
   co_return co_await inner_->release(source, handle);
 }
 

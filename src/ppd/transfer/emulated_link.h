@@ -19,8 +19,8 @@
 namespace ppd::transfer {
 
 struct EmulatedLinkOptions {
-  double bandwidth_bytes_per_s = 1e9;    // per source, shared by its transfers; > 0 and finite
-  int64_t latency_ns = 0;                // added once per pull and per release; >= 0
+  double bandwidth_bytes_per_s = 1e9;        // per source, shared by its transfers; > 0 and finite
+  int64_t latency_ns = 0;                    // added once per pull and per release; >= 0
   int64_t chunk_bytes = int64_t{256} << 10;  // link time is reserved per run of whole blocks of
                                              // about this size (at least one block); >= 1
 };

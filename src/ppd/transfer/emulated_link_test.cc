@@ -21,9 +21,7 @@ constexpr int kNumBlocks = 16;  // 1 MiB per transfer
 constexpr double kBandwidth = 100e6;
 constexpr int64_t kLatencyNs = 2'000'000;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 class EmulatedLinkTest : public ::testing::Test {
  protected:

@@ -3,11 +3,11 @@
 #include <optional>
 #include <variant>
 
+#include <xxhash.h>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <xxhash.h>
 
 #include "ppd/common/cpu_features.h"
 #include "ppd/transfer/transfer_util.h"
@@ -88,10 +88,10 @@ asio::awaitable<Result<PullResult>> pull_with_deadline(KvTransport& transport, c
   auto winner = co_await (pull_optional(transport, watched, dest) || timer.async_wait(asio::use_awaitable));
   if (winner.index() == 0) co_return std::move(*std::get<0>(winner));
   const int64_t bytes = watched.bytes_received->load() - bytes_before;
-  co_return Status(StatusCode::kDeadlineExceeded,
-                   fmt::format("kv pull from {} handle {}: exceeded deadline of {} ms after {} bytes", request.source,
-                               request.handle,
-                               std::chrono::duration_cast<std::chrono::milliseconds>(deadline).count(), bytes));
+  co_return Status(
+      StatusCode::kDeadlineExceeded,
+      fmt::format("kv pull from {} handle {}: exceeded deadline of {} ms after {} bytes", request.source,
+                  request.handle, std::chrono::duration_cast<std::chrono::milliseconds>(deadline).count(), bytes));
 }
 
 }  // namespace ppd::transfer

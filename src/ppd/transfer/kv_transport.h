@@ -30,8 +30,7 @@ class BlockSource {
   // released handle, INVALID_ARGUMENT for an index past its blocks. A successful resolve starts
   // a send: the bytes stay valid (a release or expiry meanwhile waits) until end_send(handle).
   // Thread-safe: called from the transport's threads.
-  virtual Result<std::vector<std::span<const uint8_t>>> resolve(uint64_t handle,
-                                                               std::span<const uint32_t> indices) = 0;
+  virtual Result<std::vector<std::span<const uint8_t>>> resolve(uint64_t handle, std::span<const uint32_t> indices) = 0;
   // Ends the send a successful resolve() began. Default: nothing (blocks that never move).
   virtual void end_send(uint64_t /*handle*/) {}
   // Drops the pin. Unknown handles are ignored (the pin may have timed out). Thread-safe.
@@ -39,9 +38,9 @@ class BlockSource {
 };
 
 struct PullRequest {
-  std::string source;              // "host:port" for TCP; a registered name in-process
+  std::string source;  // "host:port" for TCP; a registered name in-process
   uint64_t handle = 0;
-  std::vector<uint32_t> indices;   // blocks of the handle to move, in order
+  std::vector<uint32_t> indices;  // blocks of the handle to move, in order
   // Optional progress counter: transports add payload bytes to it as they land in dest, so
   // an observer (pull_with_deadline, a progress report) sees how far a pull got even when it
   // is cancelled. Decorators pass it on to the pulls they make. Must outlive the pull.

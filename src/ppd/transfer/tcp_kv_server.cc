@@ -82,8 +82,8 @@ Result<uint64_t> uniform_block_bytes(std::span<const std::span<const uint8_t>> s
   }
   for (size_t i = 1; i < spans.size(); ++i) {
     if (spans[i].size() != spans[0].size()) {
-      return internal_error("block source: block sizes differ: block 0 has {} bytes, block {} has {}",
-                            spans[0].size(), i, spans[i].size());
+      return internal_error("block source: block sizes differ: block 0 has {} bytes, block {} has {}", spans[0].size(),
+                            i, spans[i].size());
     }
   }
   return spans.empty() ? uint64_t{0} : uint64_t{spans[0].size()};
@@ -92,8 +92,8 @@ Result<uint64_t> uniform_block_bytes(std::span<const std::span<const uint8_t>> s
 // Sends the OK header and the blocks, in gather writes of up to kBatchBytes of data.
 asio::awaitable<bool> stream_blocks(tcp::socket& socket, std::span<const std::span<const uint8_t>> spans,
                                     std::span<const uint32_t> indices, uint64_t block_bytes) {
-  const wire::ResponseHeaderBytes response = wire::encode_response_header(
-      StatusCode::kOk, static_cast<uint32_t>(spans.size()), block_bytes, 0);
+  const wire::ResponseHeaderBytes response =
+      wire::encode_response_header(StatusCode::kOk, static_cast<uint32_t>(spans.size()), block_bytes, 0);
   std::vector<wire::BlockHeaderBytes> headers;
   std::vector<asio::const_buffer> buffers;
   size_t begin = 0;
@@ -122,9 +122,9 @@ struct TcpKvServer::State {
   TcpServerOptions options;
   std::optional<tcp::acceptor> acceptor;  // on its own strand
   mutable std::mutex mu;
-  bool started = false;  // guarded by mu
-  bool stopped = false;  // guarded by mu
-  uint64_t next_connection_id = 0;  // guarded by mu
+  bool started = false;                                                    // guarded by mu
+  bool stopped = false;                                                    // guarded by mu
+  uint64_t next_connection_id = 0;                                         // guarded by mu
   std::unordered_map<uint64_t, std::shared_ptr<tcp::socket>> connections;  // guarded by mu
 
   // Registers a new connection; returns nullopt (and closes it) once stopped.
@@ -202,8 +202,11 @@ asio::awaitable<void> TcpKvServer::State::serve_requests(tcp::socket& socket) {
       co_return;
     }
     if (!authenticated && header->type != wire::RequestType::kHello) {
-      co_await reject(socket, Status(StatusCode::kUnauthenticated, "the first request must be a HELLO with the "
-                                                                   "cluster secret"), options.read_timeout_ms);
+      co_await reject(socket,
+                      Status(StatusCode::kUnauthenticated,
+                             "the first request must be a HELLO with the "
+                             "cluster secret"),
+                      options.read_timeout_ms);
       co_return;
     }
     payload.resize(header->payload_bytes);
@@ -266,19 +269,18 @@ Status validate_tcp_server_options(const TcpServerOptions& options) {
   asio::ip::make_address(options.bind_address, ec);
   if (ec) return invalid_argument("bind_address: must be an IP address literal; got \"{}\"", options.bind_address);
   if (options.idle_timeout_ms < 1 || options.read_timeout_ms < 1) {
-    return invalid_argument("idle_timeout_ms and read_timeout_ms: must be >= 1; got {} and {}",
-                            options.idle_timeout_ms, options.read_timeout_ms);
+    return invalid_argument("idle_timeout_ms and read_timeout_ms: must be >= 1; got {} and {}", options.idle_timeout_ms,
+                            options.read_timeout_ms);
   }
   if (options.secret.size() > wire::kMaxHelloPayloadBytes) {
     return invalid_argument("secret: must be at most {} bytes; got {}", wire::kMaxHelloPayloadBytes,
                             options.secret.size());
   }
   if (options.max_blocks_per_request < 1 || options.max_blocks_per_request > (1u << 24)) {
-    return invalid_argument("max_blocks_per_request: must be in [1, 16777216]; got {}",
-                            options.max_blocks_per_request);
+    return invalid_argument("max_blocks_per_request: must be in [1, 16777216]; got {}", options.max_blocks_per_request);
   }
-  const uint64_t needed = wire::kRequestHeaderBytes + wire::kPullPayloadFixedBytes +
-                          4 * uint64_t{options.max_blocks_per_request};
+  const uint64_t needed =
+      wire::kRequestHeaderBytes + wire::kPullPayloadFixedBytes + 4 * uint64_t{options.max_blocks_per_request};
   if (options.max_frame_bytes < needed) {
     return invalid_argument("max_frame_bytes: must be >= {} (a PULL of max_blocks_per_request {} blocks); got {}",
                             needed, options.max_blocks_per_request, options.max_frame_bytes);

@@ -19,7 +19,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-
 // One pull or release on one connection: what error messages and the retry decision need.
 struct Exchange {
   std::string context;                   // "kv pull from <source> handle <h>"
@@ -86,8 +85,8 @@ Status check_pull_response(const wire::ResponseHeader& header, const Exchange& x
   }
   for (size_t i = 0; i < dest.size(); ++i) {
     if (dest[i].size() != header.block_bytes) {
-      return invalid_argument("{}: dest[{}]: {} bytes; the source's blocks are {} bytes", x.context, i,
-                              dest[i].size(), header.block_bytes);
+      return invalid_argument("{}: dest[{}]: {} bytes; the source's blocks are {} bytes", x.context, i, dest[i].size(),
+                              header.block_bytes);
     }
   }
   return Status::Ok();
@@ -219,8 +218,7 @@ size_t TcpKvTransport::num_idle_connections(const std::string& source) const {
 }
 
 asio::awaitable<Result<TcpKvTransport::Lease>> TcpKvTransport::acquire(const std::string& source,
-                                                                       const std::string& context,
-                                                                       bool fresh_only) {
+                                                                       const std::string& context, bool fresh_only) {
   if (!fresh_only) {
     if (std::optional<tcp::socket> idle = take_idle(source)) co_return Lease{std::move(*idle), true};
   }

@@ -57,8 +57,8 @@ namespace ppd::transfer {
 
 struct TcpServerOptions {
   std::string bind_address = "127.0.0.1";   // an IPv4 or IPv6 address literal
-  uint16_t port = 0;                         // 0: an ephemeral port, returned by start()
-  uint32_t max_blocks_per_request = 65536;   // in [1, 16777216]
+  uint16_t port = 0;                        // 0: an ephemeral port, returned by start()
+  uint32_t max_blocks_per_request = 65536;  // in [1, 16777216]
   // Largest request frame (12-byte header + payload) accepted; must hold a PULL of
   // max_blocks_per_request blocks (>= 24 + 4 * max_blocks_per_request).
   uint32_t max_frame_bytes = 1u << 20;
@@ -133,8 +133,7 @@ class TcpKvTransport final : public KvTransport {
 
   // An idle pooled connection to `source` (unless fresh_only), else a new one. Errors are
   // prefixed with `context`.
-  boost::asio::awaitable<Result<Lease>> acquire(const std::string& source, const std::string& context,
-                                                bool fresh_only);
+  boost::asio::awaitable<Result<Lease>> acquire(const std::string& source, const std::string& context, bool fresh_only);
   std::optional<boost::asio::ip::tcp::socket> take_idle(const std::string& source);
   void give_back(const std::string& source, boost::asio::ip::tcp::socket socket);
 

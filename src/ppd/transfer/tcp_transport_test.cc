@@ -127,8 +127,8 @@ TEST_F(TcpTransportTest, SourceErrorsKeepTheConnectionUsable) {
   r = pull(handle, {1, 4}, 256, &buffers);
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(r.status().message(),
-            fmt::format("kv pull from {} handle {}: index: must be < 4 (blocks of handle {}); got 4", address_,
-                        handle, handle));
+            fmt::format("kv pull from {} handle {}: index: must be < 4 (blocks of handle {}); got 4", address_, handle,
+                        handle));
   r = pull(handle, {2, 1}, 256, &buffers);
   ASSERT_TRUE(r.ok()) << r.status().to_string();
   expect_blocks(handle, {2, 1}, buffers);
@@ -177,7 +177,8 @@ std::vector<MalformedCase> malformed_cases() {
   return {
       {"bad magic", bad_magic, "magic: must be \"PPDK\" (50 50 44 4b); got 50 50 44 58"},
       {"bad version", bad_version, "version: must be 1; got 7"},
-      {"bad type", with_header(9, 8, std::vector<uint8_t>(8)), "type: must be 1 (PULL), 2 (RELEASE) or 3 (HELLO); got 9"},
+      {"bad type", with_header(9, 8, std::vector<uint8_t>(8)),
+       "type: must be 1 (PULL), 2 (RELEASE) or 3 (HELLO); got 9"},
       {"oversized", with_header(1, 0xffffffffu, {}), "payload_length: must be <= 1048564; got 4294967295"},
       {"inconsistent", inconsistent, "num_blocks: 5 needs payload_length 32; got 24"},
       {"too many blocks", too_many, "num_blocks: must be <= 1024; got 2000"},
@@ -233,8 +234,8 @@ TEST_F(TcpTransportTest, ServerStopMidTransferGivesUnavailable) {
   };
   Result<PullResult> r = run_task(client_ctx_, both());
   ASSERT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().to_string();
-  EXPECT_TRUE(r.status().message().starts_with(fmt::format("kv pull from {} handle {}: connection lost after ",
-                                                           address_, handle)))
+  EXPECT_TRUE(r.status().message().starts_with(
+      fmt::format("kv pull from {} handle {}: connection lost after ", address_, handle)))
       << r.status().message();
   EXPECT_NE(r.status().message().find(" of 1073741824 bytes: "), std::string::npos) << r.status().message();
   std::vector<std::vector<uint8_t>> buffers;
@@ -303,8 +304,7 @@ TEST(SourceAddressTest, ParsesAndRejects) {
 TEST(TcpServerOptionsTest, ValidationNamesTheField) {
   TcpServerOptions o;
   o.bind_address = "localhost";
-  EXPECT_EQ(validate_tcp_server_options(o).message(),
-            "bind_address: must be an IP address literal; got \"localhost\"");
+  EXPECT_EQ(validate_tcp_server_options(o).message(), "bind_address: must be an IP address literal; got \"localhost\"");
   o = {};
   o.max_blocks_per_request = 0;
   EXPECT_EQ(validate_tcp_server_options(o).message(), "max_blocks_per_request: must be in [1, 16777216]; got 0");

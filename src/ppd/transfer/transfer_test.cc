@@ -1,10 +1,10 @@
 // Checksums, the in-process transport and pull_with_deadline.
 #include <gtest/gtest.h>
 
+#include <xxhash.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <xxhash.h>
 
 #include "ppd/transfer/in_process_transport.h"
 #include "ppd/transfer/transfer_test_util.h"
@@ -94,7 +94,8 @@ TEST_F(InProcessTest, ErrorsNameTheCause) {
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   std::vector<std::vector<uint8_t>> wrong(1, std::vector<uint8_t>(63));
   r = run_task(ctx_, transport_.pull(PullRequest{"prefill-0", handle, {0}}, spans_of(wrong)));
-  EXPECT_EQ(r.status().message(), "kv pull from prefill-0 handle 1: dest[0]: 63 bytes; the source's blocks are 64 bytes");
+  EXPECT_EQ(r.status().message(),
+            "kv pull from prefill-0 handle 1: dest[0]: 63 bytes; the source's blocks are 64 bytes");
 }
 
 TEST_F(InProcessTest, ReleaseReachesTheSource) {

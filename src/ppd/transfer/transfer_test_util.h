@@ -3,11 +3,11 @@
 // end on an io_context from the calling thread.
 #pragma once
 
+#include <algorithm>
+#include <cstring>
 #include <exception>
 #include <mutex>
 #include <optional>
-#include <algorithm>
-#include <cstring>
 #include <unordered_map>
 #include <vector>
 
@@ -84,8 +84,7 @@ T run_task(boost::asio::io_context& ctx, boost::asio::awaitable<T> task) {
   std::exception_ptr error;
   bool done = false;
   boost::asio::co_spawn(
-      ctx,
-      [&]() -> boost::asio::awaitable<void> { out.emplace(co_await std::move(task)); },
+      ctx, [&]() -> boost::asio::awaitable<void> { out.emplace(co_await std::move(task)); },
       [&](std::exception_ptr e) {
         error = e;
         done = true;

@@ -20,9 +20,7 @@ T load_le(const uint8_t* in) {
   return static_cast<T>(v);
 }
 
-std::string magic_text(const uint8_t* m) {
-  return fmt::format("{:02x} {:02x} {:02x} {:02x}", m[0], m[1], m[2], m[3]);
-}
+std::string magic_text(const uint8_t* m) { return fmt::format("{:02x} {:02x} {:02x} {:02x}", m[0], m[1], m[2], m[3]); }
 
 }  // namespace
 

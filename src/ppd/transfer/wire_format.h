@@ -19,9 +19,9 @@ constexpr uint16_t kVersion = 1;
 constexpr size_t kRequestHeaderBytes = 12;
 constexpr size_t kResponseHeaderBytes = 24;
 constexpr size_t kBlockHeaderBytes = 16;
-constexpr size_t kPullPayloadFixedBytes = 12;   // u64 handle, u32 num_blocks
-constexpr size_t kReleasePayloadBytes = 8;      // u64 handle
-constexpr uint32_t kMaxMessageBytes = 4096;     // longer error messages are cut
+constexpr size_t kPullPayloadFixedBytes = 12;  // u64 handle, u32 num_blocks
+constexpr size_t kReleasePayloadBytes = 8;     // u64 handle
+constexpr uint32_t kMaxMessageBytes = 4096;    // longer error messages are cut
 
 constexpr uint32_t kMaxHelloPayloadBytes = 1024;  // the cluster secret
 

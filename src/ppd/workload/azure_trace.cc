@@ -122,7 +122,8 @@ Workload group_rows(const std::vector<Row>& rows, const TraceOptions& o) {
   Workload w{.name = "azure", .conversations = {}};
   for (size_t next = 0; next < rows.size();) {
     const auto id = static_cast<int64_t>(w.conversations.size());
-    const int64_t k = Rng::for_stream(o.seed, kTurnsStream, static_cast<uint64_t>(id)).uniform_int(o.min_turns, o.max_turns);
+    const int64_t k =
+        Rng::for_stream(o.seed, kTurnsStream, static_cast<uint64_t>(id)).uniform_int(o.min_turns, o.max_turns);
     const size_t end = std::min(rows.size(), next + static_cast<size_t>(k));
     Conversation c;
     c.id = id;

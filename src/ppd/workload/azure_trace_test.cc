@@ -60,7 +60,8 @@ TEST(AzureTraceTest, SeededTurnCountsScalingAndTruncation) {
     EXPECT_LE(w.conversations[i].turns.size(), 3u);
   }
   const Workload scaled =
-      read_azure_trace(path, {.length_scale = 0.5, .time_scale = 2, .max_conversations = 1, .min_turns = 2, .max_turns = 2})
+      read_azure_trace(path,
+                       {.length_scale = 0.5, .time_scale = 2, .max_conversations = 1, .min_turns = 2, .max_turns = 2})
           .value();
   ASSERT_EQ(scaled.conversations.size(), 1u);
   ASSERT_EQ(scaled.conversations[0].turns.size(), 2u);
@@ -127,7 +128,8 @@ TEST_F(AzureErrorTest, MalformedRowsNameThePathLineColumnAndValue) {
 
 TEST_F(AzureErrorTest, EmptyTracesAndBadOptions) {
   EXPECT_EQ(error_of(""), "azure trace P: must hold a header and at least one row; got none");
-  EXPECT_EQ(error_of("TIMESTAMP,ContextTokens,GeneratedTokens\n"), "azure trace P: must hold at least one row; got none");
+  EXPECT_EQ(error_of("TIMESTAMP,ContextTokens,GeneratedTokens\n"),
+            "azure trace P: must hold at least one row; got none");
   EXPECT_EQ(read_azure_trace("/nonexistent/t.csv", {}).status().message(),
             "azure trace /nonexistent/t.csv: cannot open: No such file or directory");
   EXPECT_EQ(read_azure_trace("x", {.min_turns = 0}).status().message(), "min_turns: must be >= 1; got 0");

@@ -30,8 +30,8 @@ struct Request {
 
 // An integer >= min, or an error message (without the line prefix).
 Result<int64_t> integer(const json& v, std::string_view field, int64_t min) {
-  const bool fits = v.is_number_integer() &&
-                    (!v.is_number_unsigned() || v.get<uint64_t>() <= std::numeric_limits<int64_t>::max());
+  const bool fits =
+      v.is_number_integer() && (!v.is_number_unsigned() || v.get<uint64_t>() <= std::numeric_limits<int64_t>::max());
   if (!fits || v.get<int64_t>() < min) {
     return invalid_argument("{}: must be an integer >= {}; got {}", field, min, json_excerpt(v));
   }
@@ -102,8 +102,8 @@ Result<std::vector<Request>> parse_requests(const std::string& path, std::string
   for (const internal::Line& line : internal::split_lines(text)) {
     Result<Request> r = parse_line(line, block_tokens);
     if (r.ok() && !requests.empty() && r->timestamp_ms < requests.back().timestamp_ms) {
-      r = invalid_argument("timestamp: must be >= the previous request's ({}); got {}",
-                           requests.back().timestamp_ms, r->timestamp_ms);
+      r = invalid_argument("timestamp: must be >= the previous request's ({}); got {}", requests.back().timestamp_ms,
+                           r->timestamp_ms);
     }
     if (!r.ok()) return r.status().with_context(fmt::format("mooncake trace {}: line {}", path, line.number));
     requests.push_back(std::move(r).value());

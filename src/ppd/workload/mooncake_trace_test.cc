@@ -71,7 +71,8 @@ TEST(MooncakeTraceTest, AContinuedRequestYieldsToAShorterOpenPrefix) {
   TempDir dir;
   // Line 2 shares [0, 1] with line 1 and continues it. Line 3 shares 4 ids with the continued
   // line 1 and [0, 1] with line 2, so it continues line 2. Line 5 continues line 4.
-  const std::string path = dir.write("t.jsonl", R"({"timestamp": 0, "input_length": 40, "output_length": 5, "hash_ids": [0, 1, 2, 3]}
+  const std::string path =
+      dir.write("t.jsonl", R"({"timestamp": 0, "input_length": 40, "output_length": 5, "hash_ids": [0, 1, 2, 3]}
 {"timestamp": 1, "input_length": 40, "output_length": 5, "hash_ids": [0, 1, 7, 8]}
 {"timestamp": 2, "input_length": 50, "output_length": 5, "hash_ids": [0, 1, 2, 3, 9]}
 {"timestamp": 3, "input_length": 25, "output_length": 5, "hash_ids": [0, 5, 6]}
@@ -110,8 +111,9 @@ constexpr std::string_view kGoodLine = R"({"timestamp": 1000, "input_length": 5,
 
 TEST_F(MooncakeErrorTest, FieldErrorsNameThePathLineFieldAndValue) {
   const std::string good = std::string(kGoodLine) + "\n";
-  EXPECT_EQ(error_of(good + good + R"({"timestamp": 1000, "input_length": "abc", "output_length": 5, "hash_ids": [0]})"),
-            "mooncake trace P: line 3: input_length: must be an integer >= 1; got \"abc\"");
+  EXPECT_EQ(
+      error_of(good + good + R"({"timestamp": 1000, "input_length": "abc", "output_length": 5, "hash_ids": [0]})"),
+      "mooncake trace P: line 3: input_length: must be an integer >= 1; got \"abc\"");
   EXPECT_EQ(error_of(R"({"timestamp": 0, "input_length": 5, "hash_ids": [0]})"),
             "mooncake trace P: line 1: output_length: missing");
   EXPECT_EQ(error_of(R"({"timestamp": 0, "input_length": 5, "output_length": -3, "hash_ids": [0]})"),
@@ -132,9 +134,10 @@ TEST_F(MooncakeErrorTest, FieldErrorsNameThePathLineFieldAndValue) {
 
 TEST_F(MooncakeErrorTest, StructuralErrors) {
   EXPECT_EQ(error_of("[1, 2]\n"), "mooncake trace P: line 1: expected a JSON object; got [1,2]");
-  EXPECT_EQ(error_of(std::string(kGoodLine) + "\n{\"timestamp\": \n"),
-            "mooncake trace P: line 2: invalid JSON: column 15: syntax error while parsing value - unexpected end of input; "
-            "expected '[', '{', or a literal");
+  EXPECT_EQ(
+      error_of(std::string(kGoodLine) + "\n{\"timestamp\": \n"),
+      "mooncake trace P: line 2: invalid JSON: column 15: syntax error while parsing value - unexpected end of input; "
+      "expected '[', '{', or a literal");
   EXPECT_EQ(error_of(""), "mooncake trace P: must hold at least one request; got none");
   EXPECT_EQ(error_of("\n  \n"), "mooncake trace P: must hold at least one request; got none");
 }
@@ -143,7 +146,8 @@ TEST(MooncakeTraceTest, MissingFileAndBadOptions) {
   Result<Workload> w = read_mooncake_trace("/nonexistent/t.jsonl", TraceOptions{});
   EXPECT_EQ(w.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(w.status().message(), "mooncake trace /nonexistent/t.jsonl: cannot open: No such file or directory");
-  EXPECT_EQ(read_mooncake_trace("x", {.length_scale = 0}).status().message(), "length_scale: must be in (0, 16]; got 0");
+  EXPECT_EQ(read_mooncake_trace("x", {.length_scale = 0}).status().message(),
+            "length_scale: must be in (0, 16]; got 0");
   EXPECT_EQ(read_mooncake_trace("x", {.time_scale = -1}).status().message(), "time_scale: must be > 0; got -1");
   EXPECT_EQ(read_mooncake_trace("x", {.max_conversations = -1}).status().message(),
             "max_conversations: must be >= 0; got -1");

@@ -55,7 +55,8 @@ Result<Message> parse_message(const json& m, const std::string& where) {
   if (!m.is_object()) return invalid_argument("{}: expected an object; got {}", where, json_excerpt(m));
   const auto from = m.find("from");
   if (from == m.end()) return invalid_argument("{}.from: missing", where);
-  const auto role = std::ranges::find_if(kRoles, [&](const RoleName& r) { return from->is_string() && *from == r.name; });
+  const auto role =
+      std::ranges::find_if(kRoles, [&](const RoleName& r) { return from->is_string() && *from == r.name; });
   if (role == kRoles.end()) {
     std::string supported;
     for (const RoleName& r : kRoles) supported += (supported.empty() ? "" : ", ") + std::string(r.name);
@@ -114,7 +115,8 @@ Result<Workload> read_sharegpt(const std::string& path, const ShareGptOptions& o
   PPD_RETURN_IF_ERROR(internal::check_at_least("max_output_tokens", o.max_output_tokens, 0));
   PPD_ASSIGN_OR_RETURN(const std::string text, internal::read_trace_file("sharegpt", path));
   PPD_ASSIGN_OR_RETURN(const json root, parse_json(path, text));
-  if (!root.is_array()) return invalid_argument("sharegpt {}: expected a JSON array of entries; got {}", path, json_excerpt(root));
+  if (!root.is_array())
+    return invalid_argument("sharegpt {}: expected a JSON array of entries; got {}", path, json_excerpt(root));
   Workload w{.name = "sharegpt", .conversations = {}};
   for (size_t i = 0; i < root.size(); ++i) {
     if (o.max_conversations > 0 && w.conversations.size() >= static_cast<size_t>(o.max_conversations)) break;
@@ -126,8 +128,8 @@ Result<Workload> read_sharegpt(const std::string& path, const ShareGptOptions& o
     w.conversations.push_back(std::move(c));
   }
   if (w.conversations.empty()) {
-    return invalid_argument("sharegpt {}: must hold an entry with a complete turn (a user message, then a reply); got none",
-                            path);
+    return invalid_argument(
+        "sharegpt {}: must hold an entry with a complete turn (a user message, then a reply); got none", path);
   }
   return w;
 }

@@ -98,11 +98,15 @@ TEST_F(ShareGptErrorTest, BadStructureNamesTheEntryAndField) {
             "sharegpt P: [0].conversations[0].value: expected a string; got 5");
   EXPECT_EQ(error_of(R"([{"conversations": [{"value": "x"}]}])"), "sharegpt P: [0].conversations[0].from: missing");
   EXPECT_EQ(error_of(R"([{"conversations": [{"from": "human"}]}])"), "sharegpt P: [0].conversations[0].value: missing");
-  EXPECT_EQ(error_of(R"([{"conversations": ["hi"]}])"), "sharegpt P: [0].conversations[0]: expected an object; got \"hi\"");
+  EXPECT_EQ(error_of(R"([{"conversations": ["hi"]}])"),
+            "sharegpt P: [0].conversations[0]: expected an object; got \"hi\"");
   EXPECT_EQ(error_of("[" + good + ", 5]"), "sharegpt P: [1]: expected an object; got 5");
-  EXPECT_EQ(error_of(R"({"conversations": []})"), "sharegpt P: expected a JSON array of entries; got {\"conversations\":[]}");
-  EXPECT_EQ(error_of("[1,"), "sharegpt P: invalid JSON: parse error at line 1, column 4: syntax error while parsing value - unexpected end of input; "
-                             "expected '[', '{', or a literal");
+  EXPECT_EQ(error_of(R"({"conversations": []})"),
+            "sharegpt P: expected a JSON array of entries; got {\"conversations\":[]}");
+  EXPECT_EQ(error_of("[1,"),
+            "sharegpt P: invalid JSON: parse error at line 1, column 4: syntax error while parsing value - unexpected "
+            "end of input; "
+            "expected '[', '{', or a literal");
 }
 
 TEST_F(ShareGptErrorTest, NoCompleteTurn) {

@@ -23,11 +23,12 @@ constexpr std::array<Turn2Type, 9> kTurn2Types = {{
     {"huge_paste", 1024, 32},
 }};
 
-constexpr uint64_t kCellStream = 0x43454c4c;   // "CELL"
+constexpr uint64_t kCellStream = 0x43454c4c;  // "CELL"
 
 // The entries of `table` named in `names` (in that order), or all of `table` when empty.
 template <typename T>
-Result<std::vector<T>> select_named(std::string_view field, std::span<const T> table, const std::vector<std::string>& names) {
+Result<std::vector<T>> select_named(std::string_view field, std::span<const T> table,
+                                    const std::vector<std::string>& names) {
   if (names.empty()) return std::vector<T>(table.begin(), table.end());
   std::vector<T> out;
   for (const std::string& name : names) {
@@ -67,7 +68,8 @@ std::span<const Turn2Type> paper_turn2_types() { return kTurn2Types; }
 Result<Workload> make_paper_workload(const PaperOptions& o) {
   PPD_RETURN_IF_ERROR(check_options(o));
   PPD_ASSIGN_OR_RETURN(const std::vector<ContextType> contexts, select_named("contexts", paper_contexts(), o.contexts));
-  PPD_ASSIGN_OR_RETURN(const std::vector<Turn2Type> types, select_named("turn2_types", paper_turn2_types(), o.turn2_types));
+  PPD_ASSIGN_OR_RETURN(const std::vector<Turn2Type> types,
+                       select_named("turn2_types", paper_turn2_types(), o.turn2_types));
   const auto num_cells = static_cast<int64_t>(contexts.size() * types.size());
   Workload w{.name = "paper", .conversations = {}};
   for (int i = 0; i < o.num_conversations; ++i) {

@@ -18,8 +18,8 @@ struct Turn {
   int64_t output_tokens = 0;  // the answer's length, sent as max_tokens with ignore_eos, >= 1
   double think_time_s = 0;    // wait after the previous turn's answer before this turn is sent, >= 0
   double offset_s = -1;       // trace replay: not sent before conversation arrival + offset_s; < 0: no such bound
-  std::string user_text;      // ShareGPT: the message as written; empty: the load generator synthesizes user_tokens of text
-  std::string label;          // e.g. "huge_paste" for the paper's turn-2 types; may be empty
+  std::string user_text;  // ShareGPT: the message as written; empty: the load generator synthesizes user_tokens of text
+  std::string label;      // e.g. "huge_paste" for the paper's turn-2 types; may be empty
 
   bool operator==(const Turn&) const = default;
 };

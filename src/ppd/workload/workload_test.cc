@@ -50,8 +50,7 @@ TEST(WorkloadTest, ValidateNamesConversationTurnFieldRuleAndValue) {
     return s.message();
   };
   EXPECT_EQ(error_of([](Workload& w) { w.conversations.clear(); }), "conversations: must not be empty; got 0");
-  EXPECT_EQ(error_of([](Workload& w) { w.conversations[1].id = 7; }),
-            "conversation at index 1: id: must be 1; got 7");
+  EXPECT_EQ(error_of([](Workload& w) { w.conversations[1].id = 7; }), "conversation at index 1: id: must be 1; got 7");
   EXPECT_EQ(error_of([](Workload& w) { w.conversations[0].arrival_s = 2; }),
             "conversation 1: arrival_s: must be >= conversation 0's (2); got 1.5");
   EXPECT_EQ(error_of([](Workload& w) { w.conversations[0].arrival_s = -1; }),

@@ -23,8 +23,11 @@ endfunction()
 # batch instead of once per file cuts compile time two- to threefold, which keeps CI (release
 # and ASan builds on 2 cores) within its budget. So the files of one target must not repeat
 # names in their anonymous namespaces. AVX2 sources stay separate translation units.
+# PPD_UNITY_BATCH_SIZE=0 puts every file of a target into one translation unit: a build that
+# checks that no two files of a target repeat a name in their anonymous namespaces.
+set(PPD_UNITY_BATCH_SIZE 8 CACHE STRING "Source files per unity translation unit (0: all of a target)")
 function(ppd_unity target)
-  set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
+  set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE ${PPD_UNITY_BATCH_SIZE})
 endfunction()
 
 # ppd_add_library(<name> SOURCES ... DEPS ... [AVX2_SOURCES ...]): library ppd_<name> with src/

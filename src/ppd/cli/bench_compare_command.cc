@@ -73,8 +73,8 @@ Result<std::string> policy_router_flags(const CompareFlags& f, const std::string
 }
 
 // A `ppd up` cluster of the flags' shape, its router running `label`'s policy.
-Result<std::unique_ptr<launch::UpProcess>> start_cluster(const CompareFlags& f, const std::string& model_dir,
-                                                         const std::string& label, const std::string& log_dir) {
+Result<std::unique_ptr<launch::UpProcess>> start_policy_cluster(const CompareFlags& f, const std::string& model_dir,
+                                                                const std::string& label, const std::string& log_dir) {
   std::string policy;
   PPD_ASSIGN_OR_RETURN(const std::string router_flags, policy_router_flags(f, label, &policy));
   std::vector<std::string> flags = {"--model",
@@ -121,7 +121,8 @@ Result<loadgen::RunEntry> run_point(const CompareFlags& f, const std::string& mo
       "ppd bench compare: {} at {:g} conversations/s, repeat {} of {} (seed {}; {}); cluster logs in "
       "{}\n",
       label, rate, repeat + 1, f.repeats, workload.seed, *workload_text, log_dir);
-  PPD_ASSIGN_OR_RETURN(const std::unique_ptr<launch::UpProcess> cluster, start_cluster(f, model_dir, label, log_dir));
+  PPD_ASSIGN_OR_RETURN(const std::unique_ptr<launch::UpProcess> cluster,
+                       start_policy_cluster(f, model_dir, label, log_dir));
   PPD_ASSIGN_OR_RETURN(const loadgen::Endpoint endpoint, loadgen::parse_endpoint("http://" + cluster->http_address()));
   PPD_ASSIGN_OR_RETURN(loadgen::RunEntry entry,
                        loadgen::run_and_measure(endpoint, w, text, load,

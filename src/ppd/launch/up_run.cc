@@ -92,7 +92,7 @@ Result<Ready> wait_ready(UpCluster& cluster, UpMember& m, Clock::time_point dead
 }
 
 // Starts the nodes, waits for all of them, then starts the router and returns its ready line.
-Result<Ready> start_cluster(const UpOptions& o, const std::string& model_dir, UpCluster* cluster) {
+Result<Ready> start_nodes_then_router(const UpOptions& o, const std::string& model_dir, UpCluster* cluster) {
   PPD_ASSIGN_OR_RETURN(const std::string binary, self_binary_path());
   for (ChildPlan& plan : plan_nodes(o, binary, model_dir)) {
     PPD_RETURN_IF_ERROR(cluster->start(std::move(plan), "ppd node ready"));
@@ -176,7 +176,7 @@ int run_up(UpOptions o) {
     return 1;
   }
   UpCluster cluster(*log_dir, o.startup_timeout_ms, o.restart, progress);
-  const Result<Ready> router = start_cluster(o, *model_dir, &cluster);
+  const Result<Ready> router = start_nodes_then_router(o, *model_dir, &cluster);
   if (!router.ok()) {
     const bool interrupted = router.status().code() == StatusCode::kCancelled;
     progress(interrupted ? "interrupted; stopping" : router.status().message());

@@ -88,12 +88,12 @@ Status run_bench_transfer(const BenchTransferFlags& f) {
   return Status::Ok();
 }
 
-struct InterferenceFlags {
+struct BenchInterferenceFlags {
   microbench::InterferenceBenchOptions options;
   std::string json_path;
 };
 
-Status run_bench_interference(const InterferenceFlags& f) {
+Status run_bench_interference(const BenchInterferenceFlags& f) {
   PPD_ASSIGN_OR_RETURN(const std::vector<microbench::InterferenceRow> rows,
                        microbench::run_interference_bench(f.options, std::cerr));
   const std::string machine = kernels::describe_machine_and_blas();
@@ -166,7 +166,7 @@ void register_bench_transfer(CLI::App* bench, int* exit_code) {
 }
 
 void register_bench_interference(CLI::App* bench, int* exit_code) {
-  auto flags = std::make_shared<InterferenceFlags>();
+  auto flags = std::make_shared<BenchInterferenceFlags>();
   microbench::InterferenceBenchOptions& o = flags->options;
   CLI::App* cmd = bench->add_subcommand("interference",
                                         "Decode step time with a full prefill or an append-prefill in the same "

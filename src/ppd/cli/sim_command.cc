@@ -14,7 +14,7 @@
 namespace ppd::cli {
 namespace {
 
-struct InterferenceFlags {
+struct SimInterferenceFlags {
   std::string hardware = "h100-80gb";
   std::string profile;  // a measured step profile in place of the roofline
   std::string model = "llama-3.1-8b";
@@ -32,7 +32,7 @@ double step_ms(const sim::StepCostModel& cost, const sim::StepShape& decode, int
 }
 
 // The cost model the flags name, and the heading that says what it is.
-Result<std::pair<std::unique_ptr<sim::StepCostModel>, std::string>> interference_cost(const InterferenceFlags& f) {
+Result<std::pair<std::unique_ptr<sim::StepCostModel>, std::string>> interference_cost(const SimInterferenceFlags& f) {
   if (!f.profile.empty()) {
     Result<sim::StepProfile> p = sim::read_profile(f.profile);
     if (!p.ok()) return invalid_argument("--profile: {}", p.status().message());
@@ -48,7 +48,7 @@ Result<std::pair<std::unique_ptr<sim::StepCostModel>, std::string>> interference
                    std::move(heading)};
 }
 
-Status run_interference(const InterferenceFlags& f) {
+Status run_interference(const SimInterferenceFlags& f) {
   PPD_ASSIGN_OR_RETURN(auto cost_and_heading, interference_cost(f));
   const sim::StepCostModel& cost = *cost_and_heading.first;
   const sim::StepShape decode{.decode_context_tokens = std::vector<int64_t>(f.decode_batch, f.decode_context_tokens)};
@@ -75,7 +75,7 @@ Status run_interference(const InterferenceFlags& f) {
 }  // namespace
 
 void register_sim_interference(CLI::App* sim, int* exit_code) {
-  auto f = std::make_shared<InterferenceFlags>();
+  auto f = std::make_shared<SimInterferenceFlags>();
   CLI::App* cmd = sim->add_subcommand("interference",
                                       "Decode step time alone, with a full prefill and with an "
                                       "append-prefill in the same step, on a GPU roofline or a measured step profile");

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ThreadSanitizer over the threaded serving paths: builds the `tsan` preset and runs the node,
-# router, frontend, transfer, net and common tests, the in-process node tests and the node and
+# routing, router, transfer, net and common tests, the in-process node tests and the node and
 # router e2e tests (whose `ppd` children are TSan builds too: a report makes a child exit 66,
 # which fails its test). Too slow for CI's 30 minutes on 2 cores (about 12 min to build); run it
 # before every change to threads, coroutines or the transfer plane. Exits non-zero on a report.

@@ -3,106 +3,34 @@
 #include <iostream>
 #include <memory>
 
-#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 #include "ppd/cli/bench_serve.h"
 #include "ppd/cli/commands.h"
-#include "ppd/common/cpu_features.h"
-#include "ppd/common/file.h"
-#include "ppd/kernels/blas_core.h"
-#include "ppd/kernels/kernels.h"
-#include "ppd/microbench/bench_engine.h"
-#include "ppd/microbench/bench_interference.h"
-#include "ppd/microbench/bench_router.h"
-#include "ppd/microbench/bench_transfer.h"
+#include "ppd/microbench/bench_commands.h"
 
 namespace ppd::cli {
 namespace {
-
-using microbench::EngineBenchOptions;
-using microbench::EngineBenchRow;
-using microbench::InterferenceBenchOptions;
-using microbench::InterferenceRow;
-using microbench::RouterBenchOptions;
-using microbench::TransferBenchOptions;
-using microbench::TransferBenchRow;
 
 struct BenchEngineFlags {
   microbench::EngineBenchOptions options;
   std::string json_path;
 };
 
-Status run_bench_engine(const BenchEngineFlags& f) {
-  PPD_ASSIGN_OR_RETURN(const kernels::KernelPath path, kernels::parse_kernel_path(f.options.kernels));
-  std::cerr << "ppd bench engine: kernels " << kernels::kernel_path_name(path) << "\n";
-  PPD_ASSIGN_OR_RETURN(const std::vector<microbench::EngineBenchRow> rows,
-                       microbench::run_engine_bench(f.options, std::cerr));
-  const std::string machine = kernels::describe_machine_and_blas();
-  std::cout << microbench::format_engine_bench(rows, machine);
-  if (!f.json_path.empty()) PPD_RETURN_IF_ERROR(write_file(f.json_path, microbench::engine_bench_json(rows, machine)));
-  return Status::Ok();
-}
-
 struct BenchRouterFlags {
   microbench::RouterBenchOptions options;
   std::string json_path;
 };
-
-// The machine, and how busy it was at the start: other work on it widens the tails.
-std::string machine_text() {
-  const Result<std::string> loadavg = read_file("/proc/loadavg");
-  if (!loadavg.ok()) return describe_machine();
-  std::string_view fields = *loadavg;
-  size_t end = 0;
-  for (int i = 0; i < 3 && end != std::string_view::npos; ++i) end = fields.find(' ', end + (i > 0));
-  return fmt::format("{}; load average {} at start", describe_machine(), fields.substr(0, end));
-}
-
-Status run_bench_router(const BenchRouterFlags& f) {
-  const std::string machine = machine_text();
-  std::cerr << "ppd bench router: " << machine << "\n";
-  PPD_ASSIGN_OR_RETURN(const microbench::DecisionReport decision, microbench::run_decision_bench(f.options, std::cerr));
-  PPD_ASSIGN_OR_RETURN(const microbench::ServingReport serving, microbench::run_serving_bench(f.options, std::cerr));
-  std::cout << microbench::format_router_bench(decision, serving, f.options, machine);
-  if (!f.json_path.empty()) {
-    PPD_RETURN_IF_ERROR(write_file(f.json_path, microbench::router_bench_json(decision, serving, f.options, machine)));
-  }
-  return Status::Ok();
-}
 
 struct BenchTransferFlags {
   microbench::TransferBenchOptions options;
   std::string json_path;
 };
 
-Status run_bench_transfer(const BenchTransferFlags& f) {
-  const std::string machine = describe_machine();
-  std::cerr << "ppd bench transfer: " << machine << "\n";
-  PPD_ASSIGN_OR_RETURN(const std::vector<microbench::TransferBenchRow> rows,
-                       microbench::run_transfer_bench(f.options, std::cerr));
-  std::cout << microbench::format_transfer_bench(rows, f.options, machine);
-  if (!f.json_path.empty()) {
-    PPD_RETURN_IF_ERROR(write_file(f.json_path, microbench::transfer_bench_json(rows, f.options, machine)));
-  }
-  return Status::Ok();
-}
-
 struct BenchInterferenceFlags {
   microbench::InterferenceBenchOptions options;
   std::string json_path;
 };
-
-Status run_bench_interference(const BenchInterferenceFlags& f) {
-  PPD_ASSIGN_OR_RETURN(const std::vector<microbench::InterferenceRow> rows,
-                       microbench::run_interference_bench(f.options, std::cerr));
-  const std::string machine = kernels::describe_machine_and_blas();
-  std::cout << microbench::format_interference_bench(rows, f.options, machine);
-  if (!f.json_path.empty()) {
-    PPD_RETURN_IF_ERROR(write_file(f.json_path, microbench::interference_bench_json(rows, f.options, machine)));
-  }
-  return Status::Ok();
-}
 
 void register_bench_router(CLI::App* bench, int* exit_code) {
   auto flags = std::make_shared<BenchRouterFlags>();
@@ -125,7 +53,7 @@ void register_bench_router(CLI::App* bench, int* exit_code) {
   cmd->add_option("--seed", o.seed, "Seed of the conversations, requests and prompts")->capture_default_str();
   cmd->add_option("--json", flags->json_path, "Also write the results as JSON to this file");
   cmd->callback([flags, exit_code] {
-    const Status status = run_bench_router(*flags);
+    const Status status = microbench::run_router_bench_command(flags->options, flags->json_path);
     if (!status.ok()) std::cerr << "ppd bench router: " << status.message() << "\n";
     *exit_code = status.ok() ? 0 : 1;
   });
@@ -159,7 +87,7 @@ void register_bench_transfer(CLI::App* bench, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--json", flags->json_path, "Also write the results as JSON to this file");
   cmd->callback([flags, exit_code] {
-    const Status status = run_bench_transfer(*flags);
+    const Status status = microbench::run_transfer_bench_command(flags->options, flags->json_path);
     if (!status.ok()) std::cerr << "ppd bench transfer: " << status.message() << "\n";
     *exit_code = status.ok() ? 0 : 1;
   });
@@ -197,7 +125,7 @@ void register_bench_interference(CLI::App* bench, int* exit_code) {
   cmd->add_option("--kernels", o.kernels, "Kernel path: auto, scalar or avx2")->capture_default_str();
   cmd->add_option("--json", flags->json_path, "Also write the results as JSON to this file");
   cmd->callback([flags, exit_code] {
-    const Status status = run_bench_interference(*flags);
+    const Status status = microbench::run_interference_bench_command(flags->options, flags->json_path);
     if (!status.ok()) std::cerr << "ppd bench interference: " << status.message() << "\n";
     *exit_code = status.ok() ? 0 : 1;
   });
@@ -239,7 +167,7 @@ void register_bench_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--kernels", o.kernels, "Kernel path: auto, scalar or avx2")->capture_default_str();
   cmd->add_option("--json", flags->json_path, "Also write the results as JSON to this file");
   cmd->callback([flags, exit_code] {
-    const Status status = run_bench_engine(*flags);
+    const Status status = microbench::run_engine_bench_command(flags->options, flags->json_path);
     if (!status.ok()) std::cerr << "ppd bench engine: " << status.message() << "\n";
     *exit_code = status.ok() ? 0 : 1;
   });

@@ -17,7 +17,7 @@ Reservation RouterLedger::reserve(const RouteDecision& d, int num_prompt_tokens,
       .prefill_node = remote ? *d.prefill : d.decode,
       .prefill_tokens = num_prompt_tokens - (remote ? d.num_prefill_cached_tokens : d.num_decode_cached_tokens),
       .inverse_output = 1.0 / std::max(max_tokens - 1, 1),
-      .decode_held = true};
+      .decode_active = true};
   view_->mutable_node(r.decode).num_router_active++;
   view_->mutable_node(r.prefill_node).num_router_prefill_tokens += r.prefill_tokens;
   return r;
@@ -25,7 +25,7 @@ Reservation RouterLedger::reserve(const RouteDecision& d, int num_prompt_tokens,
 
 void RouterLedger::first_token(Reservation* r) {
   prefill_done(r);
-  if (r->decoding || !r->decode_held) return;
+  if (r->decoding || !r->decode_active) return;
   NodeState& decode = view_->mutable_node(r->decode);
   decode.num_router_decoding++;
   decode.router_inverse_outputs += r->inverse_output;
@@ -47,9 +47,9 @@ void RouterLedger::release(Reservation* r) {
         decode.num_router_decoding == 0 ? 0 : decode.router_inverse_outputs - r->inverse_output;
     r->decoding = false;
   }
-  if (r->decode_held) {
+  if (r->decode_active) {
     decode.num_router_active--;
-    r->decode_held = false;
+    r->decode_active = false;
   }
 }
 

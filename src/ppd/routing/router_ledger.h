@@ -27,7 +27,7 @@ struct Reservation {
   NodeId prefill_node;
   int64_t prefill_tokens = 0;  // still reserved on prefill_node; 0 once released
   double inverse_output = 0;   // 1 / max(max_tokens - 1, 1), added to the decode node while decoding
-  bool decode_held = false;    // the decode node's num_router_active still counts the request
+  bool decode_active = false;  // the decode node's num_router_active still counts the request
   bool decoding = false;       // its num_router_decoding and router_inverse_outputs do
 };
 

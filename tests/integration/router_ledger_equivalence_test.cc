@@ -71,11 +71,17 @@ struct Real {
 
 std::string hex(BlockHash h) { return fmt::format("{:016x}", h.value); }
 
-// node::Telemetry's kv_events line.
-std::string kv_line(const std::vector<kv::KvEvent>& events) {
-  nlohmann::json stored = nlohmann::json::array(), removed = nlohmann::json::array();
-  for (const kv::KvEvent& e : events) (e.kind == kv::KvEventKind::kStored ? stored : removed).push_back(hex(e.hash));
-  return nlohmann::json{{"type", "kv_events"}, {"node", "n"}, {"stored", stored}, {"removed", removed}}.dump();
+// node::Telemetry's kv_events lines for one batch of events (kv::to_wire_messages).
+std::vector<std::string> kv_lines(const std::vector<kv::KvEvent>& events) {
+  std::vector<std::string> lines;
+  for (const kv::KvEventMessage& m : kv::to_wire_messages(events)) {
+    nlohmann::json stored = nlohmann::json::array(), removed = nlohmann::json::array();
+    for (BlockHash h : m.stored) stored.push_back(hex(h));
+    for (BlockHash h : m.removed) removed.push_back(hex(h));
+    lines.push_back(
+        nlohmann::json{{"type", "kv_events"}, {"node", "n"}, {"stored", stored}, {"removed", removed}}.dump());
+  }
+  return lines;
 }
 
 // node::Telemetry's load line (step_us in whole µs, as a node reports them).
@@ -248,14 +254,14 @@ void Equivalence::kv_events() {
   const std::vector<TokenId>& doc = docs_[next(docs_.size())];
   const std::vector<BlockHash> hashes = kv::hash_full_blocks(kModel, doc, kBlockSize);
   std::vector<kv::KvEvent> events;
-  // One hash appears once per batch: the wire's form (stored, then removed) loses their order.
-  const size_t split = next(hashes.size() + 1);
-  const bool store_first = next(2) == 0;
-  for (size_t i = 0; i < hashes.size(); ++i) {
-    const bool stored = (i < split) == store_first;
-    events.push_back({stored ? kv::KvEventKind::kStored : kv::KvEventKind::kRemoved, hashes[i]});
+  // Any order, a hash stored, evicted and stored again within one batch included: the node
+  // splits such a batch into lines that keep its effect (kv::to_wire_messages).
+  const size_t num_events = next(2 * hashes.size() + 1);
+  for (size_t i = 0; i < num_events; ++i) {
+    const bool stored = next(2) == 0;
+    events.push_back({stored ? kv::KvEventKind::kStored : kv::KvEventKind::kRemoved, hashes[next(hashes.size())]});
   }
-  ASSERT_TRUE(real_.monitor.apply_line(node_of(node), kv_line(events)).ok());
+  for (const std::string& line : kv_lines(events)) ASSERT_TRUE(real_.monitor.apply_line(node_of(node), line).ok());
   sim_->apply_kv_events(node_of(node), events);
 }
 

@@ -1,5 +1,9 @@
 #include "ppd/node/telemetry.h"
 
+#include <span>
+#include <string>
+#include <vector>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -21,14 +25,19 @@ void Telemetry::on_state(const engine::StepStats& state) {
 }
 
 void Telemetry::on_kv_events(std::vector<kv::KvEvent> events) {
-  nlohmann::json stored = nlohmann::json::array();
-  nlohmann::json removed = nlohmann::json::array();
-  for (const kv::KvEvent& e : events) {
-    (e.kind == kv::KvEventKind::kStored ? stored : removed).push_back(fmt::format("{:016x}", e.hash.value));
+  auto hex = [](std::span<const BlockHash> hashes) {
+    nlohmann::json out = nlohmann::json::array();
+    for (BlockHash h : hashes) out.push_back(fmt::format("{:016x}", h.value));
+    return out;
+  };
+  std::vector<std::string> lines;
+  for (const kv::KvEventMessage& m : kv::to_wire_messages(events)) {
+    lines.push_back(
+        nlohmann::json{{"type", "kv_events"}, {"node", node_}, {"stored", hex(m.stored)}, {"removed", hex(m.removed)}}
+            .dump());
   }
-  const nlohmann::json line = {{"type", "kv_events"}, {"node", node_}, {"stored", stored}, {"removed", removed}};
   std::lock_guard lock(mu_);
-  broadcast_locked(line.dump());
+  for (const std::string& line : lines) broadcast_locked(line);
 }
 
 void Telemetry::record_transfer(int64_t bytes, int64_t duration_ns) {

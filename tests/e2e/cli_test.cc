@@ -99,13 +99,14 @@ TEST_F(CliTest, ErrorsAreOneClearLine) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err,
             "ppd generate: model: \"/nonexistent/model\" is neither a directory nor a preset; presets: tiny, small, "
-            "medium\n");
+            "medium, small-bf16, medium-bf16\n");
   r = ppd("generate --model tiny --temperature 3");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "ppd generate: temperature: must be in [0, 2]; got 3\n");
   r = ppd("model synth --preset huge --out '" + (dir_ / "x").string() + "'");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "ppd model synth: preset: unknown \"huge\"; supported: tiny, small, medium\n");
+  EXPECT_EQ(r.err,
+            "ppd model synth: preset: unknown \"huge\"; supported: tiny, small, medium, small-bf16, medium-bf16\n");
   r = ppd("frobnicate");
   EXPECT_NE(r.exit_code, 0);
 }

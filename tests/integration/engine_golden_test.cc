@@ -11,10 +11,7 @@
 namespace ppd::testing {
 namespace {
 
-const std::vector<TokenId> kReferenceIds = {
-    147, 201, 282, 215,  286, 598, 1662, 356, 499, 826, 1363, 1145, 1652, 615, 242,  1482, 951, 628,  499, 826,
-    872, 921, 318, 385,  628, 499, 826,  617, 242, 198, 1047, 425,  1939, 122, 1924, 1171, 94,  303,  328, 229,
-    521, 776, 115, 1139, 312, 447, 1456, 319, 115, 133, 114,  100,  167,  753, 1665, 361,  303, 1900, 319, 467};
+const std::vector<TokenId>& kReferenceIds = kTinyStoriesGreedyFromBos;
 
 struct TopLogit {
   TokenId id;

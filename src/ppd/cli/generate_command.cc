@@ -1,5 +1,6 @@
 // `ppd generate`: one prompt through the engine, streaming the text as it is produced.
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -7,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "ppd/cli/commands.h"
+#include "ppd/cli/precision_flags.h"
 #include "ppd/common/clock.h"
 #include "ppd/engine/engine.h"
 #include "ppd/model/model_source.h"
@@ -30,6 +32,8 @@ struct GenerateFlags {
   std::string chat_template = "auto";
   int threads = 1;
   std::string kernels = "auto";
+  std::string dtype = "auto";
+  std::string quantize = "none";
 };
 
 Result<std::vector<TokenId>> prompt_tokens(const GenerateFlags& f, const tokenizer::Tokenizer& tok) {
@@ -42,6 +46,28 @@ Result<std::vector<TokenId>> prompt_tokens(const GenerateFlags& f, const tokeniz
   return tok.encode(text, {.add_bos = false});
 }
 
+// Bytes of the model's *.safetensors files.
+int64_t checkpoint_file_bytes(const std::string& dir) {
+  int64_t bytes = 0;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    if (entry.path().extension() == ".safetensors") bytes += static_cast<int64_t>(entry.file_size(error));
+  }
+  return bytes;
+}
+
+// The weights' format and measured resident size next to the checkpoint files' size.
+void report_weight_memory(const engine::Engine& engine, const std::string& dir) {
+  const int64_t resident = engine.loaded_weight_resident_bytes();
+  const int64_t files = checkpoint_file_bytes(dir);
+  constexpr double kMiB = 1 << 20;
+  std::string line = fmt::format("ppd: weights {}: ", weight_format_name(engine.weight_format()));
+  line += resident < 0 ? "resident size unknown" : fmt::format("{:.1f} MiB resident", resident / kMiB);
+  line += fmt::format(" (memory grown while loading); checkpoint files {:.1f} MiB", files / kMiB);
+  if (resident >= 0 && files > 0) line += fmt::format("; ratio {:.3f}", static_cast<double>(resident) / files);
+  std::cerr << line << "\n";
+}
+
 Status run_generate(const GenerateFlags& f) {
   PPD_ASSIGN_OR_RETURN(const std::string dir, model::resolve_model_arg(f.model));
   PPD_ASSIGN_OR_RETURN(const tokenizer::Tokenizer tok, tokenizer::Tokenizer::load(dir));
@@ -50,6 +76,8 @@ Status run_generate(const GenerateFlags& f) {
   engine::EngineOptions options;
   options.num_threads = f.threads;
   options.kernels = f.kernels;
+  options.dtype = f.dtype;
+  options.quantize = f.quantize;
   options.kv_cache_bytes = int64_t{256} << 20;
   PPD_ASSIGN_OR_RETURN(auto engine, engine::Engine::create(dir, options, &clock));
   request::SamplingParams params;
@@ -62,6 +90,7 @@ Status run_generate(const GenerateFlags& f) {
   params.max_tokens = room > 0 ? std::min(f.max_tokens, room) : f.max_tokens;
   const int num_prompt = static_cast<int>(prompt.size());
   PPD_RETURN_IF_ERROR(engine->add_request({.prompt = std::move(prompt), .params = params}).status());
+  report_weight_memory(*engine, dir);
 
   tokenizer::IncrementalDetokenizer detok(tok, {.skip_special_tokens = true});
   const int64_t start_ns = clock.now_ns();
@@ -104,6 +133,7 @@ void register_generate_command(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--threads", flags->threads, "Compute threads")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--kernels", flags->kernels, "Kernel path: auto, scalar or avx2")->capture_default_str();
+  add_precision_flags(cmd, &flags->dtype, &flags->quantize);
   cmd->callback([flags, exit_code] {
     const Status status = run_generate(*flags);
     if (!status.ok()) std::cerr << "ppd generate: " << status.message() << "\n";

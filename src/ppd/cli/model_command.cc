@@ -56,7 +56,7 @@ Result<model::ModelConfig> synth_config(const SynthFlags& flags, const CLI::App&
 }
 
 Result<model::SynthSummary> run_synth(const SynthFlags& flags, const CLI::App& command) {
-  const std::optional<model::Dtype> dtype = model::parse_dtype_flag(flags.dtype);
+  const std::optional<Dtype> dtype = parse_dtype_flag(flags.dtype);
   if (!dtype) return invalid_argument("--dtype: unknown \"{}\"; supported: f32, f16, bf16", flags.dtype);
   PPD_ASSIGN_OR_RETURN(model::ModelConfig config, synth_config(flags, command));
   return model::synthesize_model(model::SynthOptions{config, flags.seed, *dtype, flags.num_shards}, flags.out_dir);

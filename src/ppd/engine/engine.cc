@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ppd/common/process_memory.h"
 #include "ppd/common/splitmix.h"
 #include "ppd/common/thread_pool.h"
 #include "ppd/engine/engine_state.h"
@@ -57,10 +58,40 @@ Result<int> resolve_num_blocks(const EngineOptions& o, size_t block_bytes) {
   return static_cast<int>(n);
 }
 
+// EngineOptions::dtype and quantize as a load option (unset: the checkpoint's dtype).
+Result<std::optional<WeightFormat>> resolve_weight_format(const EngineOptions& o) {
+  if (o.quantize != "none" && o.quantize != "q8_0") {
+    return invalid_argument("quantize: unknown \"{}\"; supported: none, q8_0", o.quantize);
+  }
+  if (o.dtype == "auto") {
+    if (o.quantize == "q8_0") return std::optional<WeightFormat>(WeightFormat::kQ8_0);
+    return std::optional<WeightFormat>();
+  }
+  const std::optional<Dtype> dtype = parse_dtype_flag(o.dtype);
+  if (!dtype) return invalid_argument("dtype: unknown \"{}\"; supported: auto, f32, f16, bf16", o.dtype);
+  if (o.quantize != "none") {
+    return invalid_argument("quantize: {} sets the weights' format itself; leave dtype at auto (got {})", o.quantize,
+                            o.dtype);
+  }
+  return std::optional<WeightFormat>(weight_format_of(*dtype));
+}
+
+// The file identity, or, when the load changed the weights' format, that mixed with the
+// format: KV computed from converted weights differs from the checkpoint's own.
+uint64_t serving_identity(uint64_t file_identity, const model::ModelWeights& weights) {
+  if (weights.format() == weights.checkpoint_format) return file_identity;
+  return splitmix64(file_identity ^ (uint64_t{0x5eed} << 32 | static_cast<uint64_t>(weights.format())));
+}
+
 Status load_model(Engine::State& s, const std::string& model_dir) {
+  PPD_ASSIGN_OR_RETURN(const std::optional<WeightFormat> format, resolve_weight_format(s.options));
   PPD_ASSIGN_OR_RETURN(s.config, model::load_model_config(model_dir));
-  PPD_ASSIGN_OR_RETURN(s.weights, model::load_weights(model_dir, s.config));
-  PPD_ASSIGN_OR_RETURN(s.identity, model::compute_model_identity(model_dir));
+  const std::optional<int64_t> rss_before = resident_anon_bytes();
+  PPD_ASSIGN_OR_RETURN(s.weights, model::load_weights(model_dir, s.config, {.format = format}));
+  const std::optional<int64_t> rss_after = resident_anon_bytes();
+  if (rss_before && rss_after) s.weights_resident_bytes = *rss_after - *rss_before;
+  PPD_ASSIGN_OR_RETURN(const uint64_t file_identity, model::compute_model_identity(model_dir));
+  s.identity = serving_identity(file_identity, s.weights);
   s.max_model_len = s.config.max_model_len();
   if (s.options.max_model_len > 0) s.max_model_len = std::min(s.max_model_len, s.options.max_model_len);
   return Status::Ok();
@@ -95,10 +126,12 @@ Status build_runtime(Engine::State& s, kernels::KernelPath path) {
 void log_effective_config(const Engine::State& s, const std::string& model_dir, kernels::KernelPath path) {
   const EngineOptions& o = s.options;
   spdlog::info(
-      "engine start model={} arch={} params={} identity={:016x} max_model_len={} kernels={} threads={} "
+      "engine start model={} arch={} params={} weights={} ({:.1f} MiB) identity={:016x} max_model_len={} kernels={} "
+      "threads={} "
       "block_size={} kv_blocks={} kv_block_bytes={} prefix_cache={} max_num_batched_tokens={} "
       "max_prefill_tokens={} max_num_running={}",
-      model_dir, model::architecture_name(s.config.architecture), s.config.num_parameters(), s.identity,
+      model_dir, model::architecture_name(s.config.architecture), s.config.num_parameters(),
+      weight_format_name(s.weights.format()), static_cast<double>(s.weights.resident_bytes()) / (1 << 20), s.identity,
       s.max_model_len, kernels::kernel_path_name(path), o.num_threads, o.block_size, s.kv_cache->num_blocks(),
       s.storage->block_bytes(), o.enable_prefix_cache, o.scheduler.max_num_batched_tokens,
       o.scheduler.max_prefill_tokens, o.scheduler.max_num_running);
@@ -241,6 +274,9 @@ bool Engine::has_unfinished() const { return state_->scheduler->has_unfinished()
 
 StepStats Engine::queue_stats() const { return step_stats(*state_, sched::SchedulerOutput{}); }
 const model::ModelConfig& Engine::config() const { return state_->config; }
+WeightFormat Engine::weight_format() const { return state_->weights.format(); }
+int64_t Engine::streamed_weight_bytes() const { return state_->weights.streamed_bytes_per_step(); }
+int64_t Engine::loaded_weight_resident_bytes() const { return state_->weights_resident_bytes; }
 int Engine::max_model_len() const { return state_->max_model_len; }
 int Engine::block_size() const { return state_->options.block_size; }
 const EngineOptions& Engine::options() const { return state_->options; }

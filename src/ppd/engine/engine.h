@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ppd/common/clock.h"
+#include "ppd/common/dtype.h"
 #include "ppd/common/ids.h"
 #include "ppd/common/status.h"
 #include "ppd/kv/kv_event.h"
@@ -24,8 +25,14 @@
 namespace ppd::engine {
 
 struct EngineOptions {
-  int num_threads = 1;                        // compute threads (this one included); >= 1
-  std::string kernels = "auto";               // auto, scalar or avx2
+  int num_threads = 1;           // compute threads (this one included); >= 1
+  std::string kernels = "auto";  // auto, scalar or avx2
+  // The weight matrices' format in memory: "auto" keeps the checkpoint's dtype; "f32", "f16"
+  // or "bf16" converts at load. quantize "q8_0" quantizes them at load instead (dtype must
+  // then stay "auto"). A conversion changes the model identity (block hashes), so nodes that
+  // serve one checkpoint in different formats never share KV.
+  std::string dtype = "auto";
+  std::string quantize = "none";              // none or q8_0
   int block_size = 16;                        // tokens per KV block; [1, 256]
   int num_kv_blocks = 0;                      // > 0: exactly this many blocks, else from kv_cache_bytes
   int64_t kv_cache_bytes = int64_t{1} << 30;  // KV pool size when num_kv_blocks is 0
@@ -146,6 +153,13 @@ class Engine {
   StepStats queue_stats() const;
 
   const model::ModelConfig& config() const;
+  // The weight matrices' format in memory, and the bytes a decode step streams from them
+  // (every parameter but the embedding table, in that format).
+  WeightFormat weight_format() const;
+  int64_t streamed_weight_bytes() const;
+  // How much the process's anonymous resident memory grew while the weights loaded (the
+  // weights as they sit in memory, measured); -1 where /proc does not tell.
+  int64_t loaded_weight_resident_bytes() const;
   int max_model_len() const;
   int block_size() const;
   // The options the engine runs with (model identity filled in).

@@ -22,6 +22,7 @@ struct Engine::State {
   const Clock* clock = nullptr;
   model::ModelConfig config;
   model::ModelWeights weights;
+  int64_t weights_resident_bytes = -1;  // RssAnon growth across the load
   uint64_t identity = 0;
   int max_model_len = 0;
   std::unique_ptr<kv::KvStorage> storage;

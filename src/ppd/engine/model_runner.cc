@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 namespace ppd::engine {
 namespace {
@@ -11,6 +10,8 @@ namespace {
 constexpr int kMinRowsForPool = 8;
 
 size_t at(int row, int width) { return static_cast<size_t>(row) * static_cast<size_t>(width); }
+
+kernels::WeightRef ref(const model::WeightMatrix& m) { return {m.bytes(), m.format()}; }
 
 }  // namespace
 
@@ -64,10 +65,8 @@ std::span<const float> ModelRunner::forward(const ForwardBatch& batch) {
 
 void ModelRunner::embed(const ForwardBatch& batch) {
   const int hidden = config_.hidden_size;
-  for_rows(batch.num_rows(), [&](int r) {
-    const float* src = weights_.embed.data() + at(batch.tokens[static_cast<size_t>(r)], hidden);
-    std::memcpy(&x_[at(r, hidden)], src, sizeof(float) * static_cast<size_t>(hidden));
-  });
+  for_rows(batch.num_rows(),
+           [&](int r) { weights_.embed.row_to_f32(batch.tokens[static_cast<size_t>(r)], &x_[at(r, hidden)]); });
 }
 
 void ModelRunner::attention_block(int layer, const ForwardBatch& batch) {
@@ -84,7 +83,7 @@ void ModelRunner::attention_block(int layer, const ForwardBatch& batch) {
   });
   kernels::matmul(path_,
                   {.x = xb_.data(),
-                   .w = w.wqkv.data(),
+                   .w = ref(w.wqkv),
                    .bias = w.bqkv.size() ? w.bqkv.data() : nullptr,
                    .y = qkv_.data(),
                    .m = num_rows,
@@ -109,8 +108,8 @@ void ModelRunner::attention_block(int layer, const ForwardBatch& batch) {
                       .scale = 1.0f / std::sqrt(static_cast<float>(head_dim)),
                       .sequences = batch.sequences},
                      *pool_);
-  kernels::matmul(
-      path_, {.x = attn_.data(), .w = w.wo.data(), .y = proj_.data(), .m = num_rows, .n = hidden, .k = q_dim}, *pool_);
+  kernels::matmul(path_, {.x = attn_.data(), .w = ref(w.wo), .y = proj_.data(), .m = num_rows, .n = hidden, .k = q_dim},
+                  *pool_);
   for_rows(num_rows, [&](int r) { kernels::add_inplace(path_, &x_[at(r, hidden)], &proj_[at(r, hidden)], hidden); });
 }
 
@@ -123,14 +122,14 @@ void ModelRunner::mlp_block(int layer, int num_rows) {
     kernels::rmsnorm(path_, &x_[at(r, hidden)], w.ffn_norm.data(), eps, hidden, &xb_[at(r, hidden)]);
   });
   kernels::matmul(
-      path_, {.x = xb_.data(), .w = w.w_gate_up.data(), .y = gate_up_.data(), .m = num_rows, .n = 2 * ffn, .k = hidden},
+      path_, {.x = xb_.data(), .w = ref(w.w_gate_up), .y = gate_up_.data(), .m = num_rows, .n = 2 * ffn, .k = hidden},
       *pool_);
   for_rows(num_rows, [&](int r) {
     const float* gu = &gate_up_[at(r, 2 * ffn)];
     kernels::silu_mul(path_, gu, gu + ffn, ffn, &act_[at(r, ffn)]);
   });
   kernels::matmul(
-      path_, {.x = act_.data(), .w = w.w_down.data(), .y = proj_.data(), .m = num_rows, .n = hidden, .k = ffn}, *pool_);
+      path_, {.x = act_.data(), .w = ref(w.w_down), .y = proj_.data(), .m = num_rows, .n = hidden, .k = ffn}, *pool_);
   for_rows(num_rows, [&](int r) { kernels::add_inplace(path_, &x_[at(r, hidden)], &proj_[at(r, hidden)], hidden); });
 }
 
@@ -145,7 +144,7 @@ void ModelRunner::compute_logits(const ForwardBatch& batch) {
   }
   kernels::matmul(path_,
                   {.x = last_.data(),
-                   .w = weights_.lm_head_data(),
+                   .w = ref(weights_.lm_head_matrix()),
                    .y = logits_.data(),
                    .m = num_logit_rows,
                    .n = config_.vocab_size,

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <vector>
 
 #include "ppd/common/check.h"
 #include "ppd/common/cpu_features.h"
@@ -25,6 +26,9 @@ constexpr int kSkinnyColumnUnit = 8;
 constexpr int kSkinnyChunksPerThread = 8;
 // The BLAS path splits output columns between threads in multiples of OpenBLAS's tile width.
 constexpr int kBlasColumnUnit = 16;
+// Floats of a non-F32 weight decoded per sgemm call on the BLAS path: each call packs x anew,
+// so fewer, larger calls win until the decoded block falls out of L2.
+constexpr int64_t kBlasDecodeFloats = int64_t{1} << 20;
 
 // The process's crossover; -1 until first read.
 std::atomic<int> g_skinny_max_rows{-1};
@@ -33,7 +37,7 @@ std::atomic<int> g_skinny_max_rows{-1};
 
 KernelPath best_kernel_path() {
   const CpuFeatures f = detect_cpu_features();
-  return f.avx2 && f.fma ? KernelPath::kAvx2 : KernelPath::kScalar;
+  return f.avx2 && f.fma && f.f16c ? KernelPath::kAvx2 : KernelPath::kScalar;
 }
 
 std::string_view kernel_path_name(KernelPath path) {
@@ -51,7 +55,7 @@ Result<KernelPath> parse_kernel_path(std::string_view name) {
   if (name == "scalar") return KernelPath::kScalar;
   if (name == "avx2") {
     if (best_kernel_path() != KernelPath::kAvx2) {
-      return failed_precondition("kernels: \"avx2\" requested but this CPU lacks AVX2/FMA");
+      return failed_precondition("kernels: \"avx2\" requested but this CPU lacks AVX2/FMA/F16C");
     }
     return KernelPath::kAvx2;
   }
@@ -81,9 +85,10 @@ void add_inplace(KernelPath path, float* y, const float* x, int n) {
 
 void matmul(KernelPath path, const MatmulArgs& args, ThreadPool& pool) {
   PPD_CHECK(args.m >= 0 && args.n >= 0 && args.k >= 0);
+  PPD_CHECK(args.w.format != WeightFormat::kQ8_0 || args.k % kQ8BlockValues == 0);
   if (args.m == 0 || args.n == 0) return;
   if (args.m <= skinny_matmul_max_rows()) return internal::skinny_matmul(path, args, pool);
-  internal::blas_matmul(args, pool);
+  internal::blas_matmul(path, args, pool);
 }
 
 int skinny_matmul_max_rows() {
@@ -147,10 +152,25 @@ void skinny_matmul(KernelPath path, const MatmulArgs& args, ThreadPool& pool) {
   });
 }
 
+void decode_weight_rows(KernelPath path, const WeightRef& w, int k, int first_row, int num_rows, float* dst) {
+  const size_t row_bytes = weight_row_bytes(w.format, k);
+  for (int r = 0; r < num_rows; ++r) {
+    const uint8_t* src = w.bytes() + static_cast<size_t>(first_row + r) * row_bytes;
+    float* out = dst + int64_t{r} * k;
+    if (path == KernelPath::kAvx2) {
+      avx2::decode_weight_row(w.format, src, k, out);
+    } else {
+      decode_weight_row(w.format, src, k, out);
+    }
+  }
+}
+
 // Each pool thread runs single-threaded sgemm on its own slice of output columns (OpenBLAS
 // is kept at one thread by the engine): OpenBLAS's own worker threads would compete for
 // the same cores with the pool's workers, which spin briefly between the step's loops.
-void blas_matmul(const MatmulArgs& args, ThreadPool& pool) {
+// Weights in another format are decoded a block of rows (kBlasDecodeFloats) at a time into a
+// per-thread buffer and multiplied from there.
+void blas_matmul(KernelPath path, const MatmulArgs& args, ThreadPool& pool) {
   float beta = 0.0f;
   if (args.bias != nullptr) {
     for (int i = 0; i < args.m; ++i) {
@@ -160,11 +180,25 @@ void blas_matmul(const MatmulArgs& args, ThreadPool& pool) {
   }
   const int ld = std::max(1, args.k);
   const int64_t num_units = (args.n + kBlasColumnUnit - 1) / kBlasColumnUnit;
+  const bool f32 = args.w.format == WeightFormat::kF32;
   pool.parallel_for(num_units, [&](int64_t begin, int64_t end) {
     const int n0 = static_cast<int>(begin * kBlasColumnUnit);
     const int n1 = static_cast<int>(std::min<int64_t>(end * kBlasColumnUnit, args.n));
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, args.m, n1 - n0, args.k, 1.0f, args.x, ld,
-                args.w + int64_t{n0} * args.k, ld, beta, args.y + n0, args.n);
+    if (f32) {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, args.m, n1 - n0, args.k, 1.0f, args.x, ld,
+                  static_cast<const float*>(args.w.data) + int64_t{n0} * args.k, ld, beta, args.y + n0, args.n);
+      return;
+    }
+    const int block_rows = static_cast<int>(std::max<int64_t>(
+        kBlasColumnUnit, kBlasDecodeFloats / std::max(1, args.k) / kBlasColumnUnit * kBlasColumnUnit));
+    thread_local std::vector<float> decoded;
+    decoded.resize(static_cast<size_t>(block_rows) * args.k);
+    for (int c0 = n0; c0 < n1; c0 += block_rows) {
+      const int rows = std::min(block_rows, n1 - c0);
+      decode_weight_rows(path, args.w, args.k, c0, rows, decoded.data());
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, args.m, rows, args.k, 1.0f, args.x, ld, decoded.data(), ld,
+                  beta, args.y + c0, args.n);
+    }
   });
 }
 

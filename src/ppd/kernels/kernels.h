@@ -9,6 +9,7 @@
 #include <span>
 #include <string_view>
 
+#include "ppd/common/dtype.h"
 #include "ppd/common/status.h"
 #include "ppd/common/thread_pool.h"
 #include "ppd/kv/kv_layout.h"
@@ -17,7 +18,7 @@ namespace ppd::kernels {
 
 enum class KernelPath { kScalar, kAvx2 };
 
-// Returns kAvx2 when the CPU has AVX2 and FMA, else kScalar.
+// Returns kAvx2 when the CPU has AVX2, FMA and F16C, else kScalar.
 KernelPath best_kernel_path();
 std::string_view kernel_path_name(KernelPath path);
 // Parses "auto", "scalar" or "avx2"; "avx2" on a CPU without it is an error.
@@ -38,15 +39,29 @@ void silu_mul(KernelPath path, const float* gate, const float* up, int n, float*
 // y[i] += x[i].
 void add_inplace(KernelPath path, float* y, const float* x, int n);
 
+// A weight matrix [n][k] as matmul reads it: rows of weight_row_bytes(format, k) bytes back to
+// back. A plain float pointer converts to an F32 reference.
+struct WeightRef {
+  const void* data = nullptr;
+  WeightFormat format = WeightFormat::kF32;
+
+  WeightRef() = default;
+  WeightRef(const float* f32) : data(f32) {}  // NOLINT(google-explicit-constructor): F32 by default
+  WeightRef(const void* bytes, WeightFormat f) : data(bytes), format(f) {}
+  const uint8_t* bytes() const { return static_cast<const uint8_t*>(data); }
+};
+
 // y[M][N] = x[M][K] · w[N][K]^T (+ bias[N] when not null); row-major, leading dimensions
-// equal to the row lengths. M <= skinny_matmul_max_rows() goes through a hand-written kernel
-// that streams w once, split by output column over the pool's threads; there (AVX2 path) a
-// row's result is bitwise independent of M and of the other rows. Larger M goes through
-// OpenBLAS sgemm, split by output column over the pool's threads.
-// Mutates only y. REQUIRES: m, n, k >= 0; y does not alias x, w or bias.
+// equal to the row lengths; w in any WeightFormat (converted to float in registers, or, on the
+// sgemm path, a block of rows at a time into a per-thread buffer). M <= skinny_matmul_max_rows()
+// goes through a hand-written kernel that streams w once, split by output column over the
+// pool's threads; there (AVX2 path) a row's result is bitwise independent of M and of the
+// other rows. Larger M goes through OpenBLAS sgemm, split by output column over the pool's
+// threads. Mutates only y. REQUIRES: m, n, k >= 0; y does not alias x, w or bias; k % 32 == 0
+// for Q8_0 weights.
 struct MatmulArgs {
   const float* x = nullptr;     // [m][k]
-  const float* w = nullptr;     // [n][k]
+  WeightRef w;                  // [n][k]
   const float* bias = nullptr;  // [n] or null
   float* y = nullptr;           // [m][n]
   int m = 0;

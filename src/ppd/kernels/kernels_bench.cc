@@ -11,6 +11,7 @@
 #include <memory>
 #include <numeric>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "ppd/kernels/blas_core.h"
@@ -76,10 +77,42 @@ void BM_Matmul(benchmark::State& state) {
   set_blas_threads(1);  // as in the engine: the pool splits the columns
   for (auto _ : state) {
     if (kImpl == MatmulImpl::kSkinny) internal::skinny_matmul(best_kernel_path(), args, pool);
-    if (kImpl == MatmulImpl::kBlas) internal::blas_matmul(args, pool);
+    if (kImpl == MatmulImpl::kBlas) internal::blas_matmul(best_kernel_path(), args, pool);
     benchmark::DoNotOptimize(y.data());
   }
   set_rate_counters(state, double{sizeof(float)} * n * k, 2.0 * m * n * k);
+}
+
+// The matmul with its weights in each format. Args: m, n, k, threads, WeightFormat, impl (0
+// skinny, 1 BLAS path). Bytes/s counts the weights' bytes in their format.
+void BM_MatmulFormat(benchmark::State& state) {
+  const int m = static_cast<int>(state.range(0));
+  const int n = static_cast<int>(state.range(1));
+  const int k = static_cast<int>(state.range(2));
+  const auto format = static_cast<WeightFormat>(state.range(4));
+  const std::vector<float>& w = random_buffer(int64_t{n} * k, 1);
+  const size_t row_bytes = weight_row_bytes(format, k);
+  std::vector<uint8_t> w_bytes(row_bytes * n);
+  for (int j = 0; j < n; ++j) encode_weight_row(format, w.data() + int64_t{j} * k, k, w_bytes.data() + j * row_bytes);
+  const std::vector<float>& x = random_buffer(int64_t{m} * k, 2);
+  std::vector<float> y(static_cast<size_t>(m) * n);
+  const MatmulArgs args{x.data(), WeightRef(w_bytes.data(), format), nullptr, y.data(), m, n, k};
+  ThreadPool pool(static_cast<int>(state.range(3)));
+  set_blas_threads(1);
+  for (auto _ : state) {
+    if (state.range(5) == 0) internal::skinny_matmul(best_kernel_path(), args, pool);
+    if (state.range(5) == 1) internal::blas_matmul(best_kernel_path(), args, pool);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetLabel(std::string(weight_format_name(format)));
+  set_rate_counters(state, static_cast<double>(w_bytes.size()), 2.0 * m * n * k);
+}
+
+void matmul_format_args(benchmark::internal::Benchmark* b) {
+  for (int format = 0; format <= static_cast<int>(WeightFormat::kQ8_0); ++format) {
+    for (int m : {1, 8, 32}) b->Args({m, 1408, 512, 1, format, 0});
+    b->Args({512, 1408, 512, 1, format, 1});
+  }
 }
 
 void matmul_args(benchmark::internal::Benchmark* b) {
@@ -216,6 +249,7 @@ BENCHMARK(BM_Matmul<MatmulImpl::kSkinny>)->Name("BM_MatmulSkinny")->Apply(matmul
 BENCHMARK(BM_Matmul<MatmulImpl::kBlas>)->Name("BM_MatmulBlas")->Apply(matmul_args)->UseRealTime();
 BENCHMARK(BM_Matmul<MatmulImpl::kSkinny>)->Name("BM_MatmulSkinnySmall")->Apply(small_preset_matmul_args)->UseRealTime();
 BENCHMARK(BM_Matmul<MatmulImpl::kBlas>)->Name("BM_MatmulBlasSmall")->Apply(small_preset_matmul_args)->UseRealTime();
+BENCHMARK(BM_MatmulFormat)->Apply(matmul_format_args)->UseRealTime();
 BENCHMARK(BM_DecodeStepMatmuls)->ArgsProduct({{1, 4, 16, 64}, {1, 2}, {-1}})->UseRealTime();
 BENCHMARK(BM_DecodeStepMatmuls)->Name("BM_StepMatmulsCrossover")->Apply(step_crossover_args)->UseRealTime();
 BENCHMARK(BM_AttentionPrefill)->Arg(1)->Arg(2)->UseRealTime();

@@ -44,7 +44,8 @@ std::vector<AttentionWorkItem> plan_attention(const AttentionArgs& args, int num
 void skinny_matmul(KernelPath path, const MatmulArgs& args, ThreadPool& pool);
 // cblas_sgemm split by output columns over the pool's threads, each call single-threaded
 // inside OpenBLAS when set_blas_threads(1) (as the engine sets it).
-void blas_matmul(const MatmulArgs& args, ThreadPool& pool);
+// Non-F32 weights are decoded a block of rows at a time (AVX2 or scalar, as `path` says).
+void blas_matmul(KernelPath path, const MatmulArgs& args, ThreadPool& pool);
 
 }  // namespace internal
 
@@ -67,6 +68,8 @@ void add_inplace(float* y, const float* x, int n);
 // accumulator over k in order (masked tail), reduced by hsum_ps, plus bias: independent of m
 // and of the column range.
 void skinny_matmul(const MatmulArgs& args, int n_begin, int n_end);
+// ppd::decode_weight_row, vectorized; bitwise the same result.
+void decode_weight_row(WeightFormat format, const uint8_t* src, int64_t k, float* dst);
 // REQUIRES: head_dim % 8 == 0 and block_size % 8 == 0.
 void attention_item(const AttentionArgs& args, const AttentionWorkItem& item, AttentionScratch& scratch);
 }  // namespace avx2

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "ppd/kernels/kernels_internal.h"
 
@@ -43,8 +44,10 @@ void add_inplace(float* y, const float* x, int n) {
 
 void skinny_matmul(const MatmulArgs& args, int n_begin, int n_end) {
   const int k = args.k;
+  const size_t row_bytes = weight_row_bytes(args.w.format, k);
+  std::vector<float> w_row(static_cast<size_t>(k));  // [k]
   for (int j = n_begin; j < n_end; ++j) {
-    const float* w_row = args.w + int64_t{j} * k;  // [k]
+    decode_weight_row(args.w.format, args.w.bytes() + static_cast<size_t>(j) * row_bytes, k, w_row.data());
     for (int i = 0; i < args.m; ++i) {
       const float* x_row = args.x + int64_t{i} * k;  // [k]
       float sum = 0.0f;

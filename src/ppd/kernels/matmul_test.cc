@@ -70,7 +70,7 @@ TEST(MatmulTest, AllPathsMatchDoubleReference) {
       }
     }
     for (ThreadPool* pool : {&pool1, &pool2}) {
-      internal::blas_matmul(p.args(y), *pool);
+      internal::blas_matmul(KernelPath::kScalar, p.args(y), *pool);
       expect_matches_reference(p, y);
     }
   }
@@ -140,7 +140,7 @@ TEST(MatmulTest, TheCrossoverPicksTheKernel) {
   const Problem p = random_problem(rng, 20, 96, 301, true);
   std::vector<float> skinny, blas, y;
   internal::skinny_matmul(best_kernel_path(), p.args(skinny), pool);
-  internal::blas_matmul(p.args(blas), pool);
+  internal::blas_matmul(best_kernel_path(), p.args(blas), pool);
   ASSERT_NE(skinny, blas);  // they sum in different orders, so the check below can tell them apart
   set_skinny_matmul_max_rows(19);
   matmul(best_kernel_path(), p.args(y), pool);
@@ -160,6 +160,99 @@ TEST(MatmulTest, TheCrossoverFollowsTheBlasKernels) {
     EXPECT_EQ(default_skinny_matmul_max_rows(core), 96) << core;
   }
   EXPECT_EQ(skinny_matmul_max_rows(), default_skinny_matmul_max_rows(blas_core_name()));
+}
+
+// The weights in another format, and the problem with the weights they decode to (its
+// reference: the kernels convert exactly, so only the summation order differs).
+struct EncodedProblem {
+  Problem decoded;
+  WeightFormat format;
+  std::vector<uint8_t> w_bytes;
+
+  MatmulArgs args(std::vector<float>& y) const {
+    MatmulArgs a = decoded.args(y);
+    a.w = WeightRef(w_bytes.data(), format);
+    return a;
+  }
+};
+
+EncodedProblem encode(Problem p, WeightFormat format) {
+  const size_t row_bytes = weight_row_bytes(format, p.k);
+  EncodedProblem e{std::move(p), format, {}};
+  e.w_bytes.resize(row_bytes * e.decoded.n + 1);  // + 1: the pointer is never null at k = 0
+  for (int j = 0; j < e.decoded.n; ++j) {
+    float* row = e.decoded.w.data() + int64_t{j} * e.decoded.k;
+    encode_weight_row(format, row, e.decoded.k, e.w_bytes.data() + j * row_bytes);
+    decode_weight_row(format, e.w_bytes.data() + j * row_bytes, e.decoded.k, row);
+  }
+  return e;
+}
+
+TEST(MatmulTest, EveryWeightFormatMatchesItsDecodedReference) {
+  ThreadPool pool1(1), pool2(2);
+  for (WeightFormat format : {WeightFormat::kF16, WeightFormat::kBF16, WeightFormat::kQ8_0}) {
+    for (uint32_t seed = 1; seed <= 12; ++seed) {
+      SCOPED_TRACE(::testing::Message() << weight_format_name(format) << " seed " << seed);
+      std::mt19937 rng(seed);
+      const int m = seed <= 6 ? random_int(rng, 1, 20) : random_int(rng, 20, 120);
+      const int n = random_int(rng, 1, 130);
+      const int k = format == WeightFormat::kQ8_0 ? 32 * random_int(rng, 1, 12) : random_int(rng, 1, 400);
+      const EncodedProblem p = encode(random_problem(rng, m, n, k, seed % 2 == 0), format);
+      std::vector<float> y;
+      for (KernelPath path : test_util::runnable_paths()) {
+        for (ThreadPool* pool : {&pool1, &pool2}) {
+          matmul(path, p.args(y), *pool);
+          expect_matches_reference(p.decoded, y);
+          internal::skinny_matmul(path, p.args(y), *pool);
+          expect_matches_reference(p.decoded, y);
+          internal::blas_matmul(path, p.args(y), *pool);
+          expect_matches_reference(p.decoded, y);
+        }
+      }
+    }
+  }
+}
+
+// The row invariance holds in every format: a row alone equals the same row among 13.
+TEST(MatmulTest, SkinnyRowsAreBitwiseInvariantInEveryFormat) {
+  if (best_kernel_path() != KernelPath::kAvx2) GTEST_SKIP() << "no AVX2";
+  ThreadPool pool2(2);
+  std::mt19937 rng(5);
+  for (WeightFormat format : {WeightFormat::kF16, WeightFormat::kBF16, WeightFormat::kQ8_0}) {
+    const int k = format == WeightFormat::kQ8_0 ? 320 : 301;
+    const EncodedProblem all = encode(random_problem(rng, 13, 203, k, true), format);
+    std::vector<float> y_all;
+    matmul(KernelPath::kAvx2, all.args(y_all), pool2);
+    for (int r = 0; r < 13; ++r) {
+      const Problem& d = all.decoded;
+      EncodedProblem one{{1, d.n, k, {d.x.begin() + int64_t{r} * k, d.x.begin() + int64_t{r + 1} * k}, d.w, d.bias},
+                         format,
+                         all.w_bytes};
+      std::vector<float> y_one;
+      matmul(KernelPath::kAvx2, one.args(y_one), pool2);
+      ASSERT_EQ(0, std::memcmp(y_one.data(), y_all.data() + int64_t{r} * d.n, sizeof(float) * d.n))
+          << weight_format_name(format) << " row " << r;
+    }
+  }
+}
+
+// The vectorized row decoding gives the exact values of the reference one.
+TEST(MatmulTest, VectorizedDecodingIsExact) {
+  if (best_kernel_path() != KernelPath::kAvx2) GTEST_SKIP() << "no AVX2";
+  std::mt19937 rng(8);
+  for (WeightFormat format : {WeightFormat::kF32, WeightFormat::kF16, WeightFormat::kBF16, WeightFormat::kQ8_0}) {
+    for (int k : {32, 96, 37, 8}) {
+      if (format == WeightFormat::kQ8_0 && k % 32 != 0) continue;
+      const std::vector<float> values = random_floats(rng, k);
+      std::vector<uint8_t> bytes(weight_row_bytes(format, k));
+      encode_weight_row(format, values.data(), k, bytes.data());
+      std::vector<float> expected(k), got(k);
+      decode_weight_row(format, bytes.data(), k, expected.data());
+      avx2::decode_weight_row(format, bytes.data(), k, got.data());
+      EXPECT_EQ(0, std::memcmp(expected.data(), got.data(), sizeof(float) * k))
+          << weight_format_name(format) << " k " << k;
+    }
+  }
 }
 
 TEST(MatmulTest, ZeroKGivesBias) {

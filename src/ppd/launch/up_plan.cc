@@ -40,6 +40,8 @@ ChildPlan plan_node(const UpOptions& o, const std::string& binary, const std::st
                "--threads",      std::to_string(threads_per_node(o.num_threads, num_nodes)),
                "--kv-cache-mib", std::to_string(o.kv_cache_mib),
                "--block-size",   std::to_string(o.block_size)};
+  if (o.dtype != "auto") plan.argv.insert(plan.argv.end(), {"--dtype", o.dtype});
+  if (o.quantize != "none") plan.argv.insert(plan.argv.end(), {"--quantize", o.quantize});
   // Only decode nodes pull KV, so only they get the emulated link.
   if (decode && o.link_bytes_per_s > 0) {
     plan.argv.insert(plan.argv.end(), {"--link-bytes-per-s", fmt::format("{}", o.link_bytes_per_s)});

@@ -24,6 +24,8 @@ struct UpOptions {
   int num_threads = 1;                   // compute threads for all nodes together
   int64_t kv_cache_mib = 1024;           // KV block pool per node, MiB
   int block_size = 16;                   // tokens per KV block
+  std::string dtype = "auto";            // every node's --dtype
+  std::string quantize = "none";         // every node's --quantize
   double link_bytes_per_s = 0;           // decode nodes' emulated KV link bandwidth; 0: off
   int64_t link_latency_us = 0;           // decode nodes' emulated KV link latency; 0: none
   std::string api_key;                   // "": the router asks for none; written to a file for the router
@@ -60,8 +62,8 @@ std::vector<std::string> split_flags(std::string_view flags);
 
 // Returns the prefill nodes, then the decode nodes: `<binary> node --role ... --model <model_dir>
 // --name ... --host <node_host> --port 0 --kv-port 0 --threads ... --kv-cache-mib ... --block-size
-// ...`, the link flags (decode nodes only, those set), --cluster-secret-file when set, then
-// options.node_flags.
+// ...`, --dtype and --quantize when not the defaults, the link flags (decode nodes only, those
+// set), --cluster-secret-file when set, then options.node_flags.
 std::vector<ChildPlan> plan_nodes(const UpOptions& options, const std::string& binary, const std::string& model_dir);
 
 // Returns `<binary> router --model <model_dir> [--prefill a,b] --decode c,d --policy ... --host ...

@@ -68,6 +68,20 @@ TEST(UpPlanTest, LinkFlagsGoToDecodeNodesOnlyAndNodeFlagsToAll) {
                                "--kernels", "scalar"}));
 }
 
+TEST(UpPlanTest, PrecisionFlagsGoToEveryNodeWhenSet) {
+  UpOptions o;
+  EXPECT_EQ(plan_nodes(o, "ppd", "/m")[0].argv.size(), 20u);  // defaults: no flag
+  o.dtype = "bf16";
+  for (const ChildPlan& plan : plan_nodes(o, "ppd", "/m")) {
+    EXPECT_EQ(Args(plan.argv.end() - 2, plan.argv.end()), (Args{"--dtype", "bf16"})) << plan.name;
+  }
+  o.dtype = "auto";
+  o.quantize = "q8_0";
+  for (const ChildPlan& plan : plan_nodes(o, "ppd", "/m")) {
+    EXPECT_EQ(Args(plan.argv.end() - 2, plan.argv.end()), (Args{"--quantize", "q8_0"})) << plan.name;
+  }
+}
+
 TEST(UpPlanTest, OnlyDecodeNodes) {
   UpOptions o;
   o.num_prefill = 0;

@@ -47,8 +47,6 @@ EngineBenchRow summarize_row(const std::vector<PairedSample>& samples, EngineBen
 struct ModelCosts {
   int64_t matmul_params = 0;  // per token, all layers: q/k/v/o + gate/up/down
   int64_t lm_head_params = 0;
-  int64_t kv_bytes_per_token = 0;
-  int64_t streamed_weight_bytes = 0;    // read once per decode step
   int64_t attention_flops_per_key = 0;  // QK + PV, all layers and heads
 };
 
@@ -60,8 +58,6 @@ ModelCosts costs_of(const model::ModelConfig& c) {
   ModelCosts m;
   m.matmul_params = per_layer * c.num_layers;
   m.lm_head_params = int64_t{c.vocab_size} * c.hidden_size;
-  m.kv_bytes_per_token = int64_t{c.num_layers} * 2 * kv_dim * 4;
-  m.streamed_weight_bytes = 4 * (m.matmul_params + m.lm_head_params + int64_t{c.hidden_size} * (2 * c.num_layers + 1));
   m.attention_flops_per_key = int64_t{4} * q_dim * c.num_layers;
   return m;
 }
@@ -83,6 +79,8 @@ Result<std::unique_ptr<engine::Engine>> bench_engine(const BenchContext& ctx, in
   engine::EngineOptions o;
   o.num_threads = ctx.threads;
   o.kernels = ctx.options.kernels;
+  o.dtype = ctx.options.dtype;
+  o.quantize = ctx.options.quantize;
   o.enable_prefix_cache = false;  // every prefill computes its whole prompt
   o.num_kv_blocks = num_blocks;
   o.scheduler.max_num_batched_tokens = max_tokens_per_step;
@@ -107,6 +105,7 @@ Result<EngineBenchRow> bench_prefill(const BenchContext& ctx) {
     if (r > 0) samples.push_back({n / t, flops / t * 1e-9, limit});
   }
   return summarize_row(samples, {.model = ctx.model_name,
+                                 .weights = std::string(weight_format_name(engine->weight_format())),
                                  .threads = ctx.threads,
                                  .test = fmt::format("prefill {}", n),
                                  .unit = "GFLOP/s",
@@ -136,6 +135,9 @@ Result<EngineBenchRow> bench_decode(const BenchContext& ctx, int batch) {
     }
   }
   for (int i = 0; i < warmup; ++i) engine->step();
+  // The bytes a step reads: the weights in their stored format, and every context token's KV.
+  const auto weight_bytes = static_cast<double>(engine->streamed_weight_bytes());
+  const double kv_bytes_per_token = static_cast<double>(engine->block_bytes()) / engine->block_size();
   // Windows of kDecodeWindow steps, each right after its own bandwidth probe (when probing).
   std::vector<PairedSample> samples;
   for (int done = 0; done < steps; done += kDecodeWindow) {
@@ -150,14 +152,13 @@ Result<EngineBenchRow> bench_decode(const BenchContext& ctx, int batch) {
                               r.stats.num_prefill_tokens);
       }
       window_ns += r.stats.step_time_ns;
-      window_bytes +=
-          static_cast<double>(ctx.costs.streamed_weight_bytes) +
-          static_cast<double>(r.stats.num_context_tokens) * static_cast<double>(ctx.costs.kv_bytes_per_token);
+      window_bytes += weight_bytes + static_cast<double>(r.stats.num_context_tokens) * kv_bytes_per_token;
     }
     const double seconds = static_cast<double>(window_ns) * 1e-9;
     samples.push_back({batch * n / seconds, window_bytes / seconds * 1e-9, limit});
   }
   return summarize_row(samples, {.model = ctx.model_name,
+                                 .weights = std::string(weight_format_name(engine->weight_format())),
                                  .threads = ctx.threads,
                                  .test = fmt::format("decode b={} ctx={}", batch, ctx_len),
                                  .unit = "GB/s",
@@ -216,13 +217,14 @@ Result<std::vector<EngineBenchRow>> run_engine_bench(const EngineBenchOptions& o
 
 std::string format_engine_bench(const std::vector<EngineBenchRow>& rows, const std::string& machine) {
   std::string out = fmt::format("machine: {}\n", machine);
-  out += fmt::format("{:<10} {:>7}  {:<22} {:>10} {:>18} {:>18} {:>8}  {}\n", "model", "threads", "test", "tokens/s",
-                     "achieved", "machine limit", "ratio", "target");
+  out += fmt::format("{:<10} {:<7} {:>7}  {:<22} {:>10} {:>18} {:>18} {:>8}  {}\n", "model", "weights", "threads",
+                     "test", "tokens/s", "achieved", "machine limit", "ratio", "target");
   for (const EngineBenchRow& r : rows) {
     const double ratio = r.ratio;
     const std::string target = r.has_target ? (ratio >= 0.7 ? ">= 0.70 met" : ">= 0.70 MISSED") : "-";
-    out += fmt::format("{:<10} {:>7}  {:<22} {:>10.1f} {:>10.1f} {:<7} {:>10.1f} {:<7} {:>8.2f}  {}\n", r.model,
-                       r.threads, r.test, r.tokens_per_s, r.achieved, r.unit, r.limit, r.unit, ratio, target);
+    out +=
+        fmt::format("{:<10} {:<7} {:>7}  {:<22} {:>10.1f} {:>10.1f} {:<7} {:>10.1f} {:<7} {:>8.2f}  {}\n", r.model,
+                    r.weights, r.threads, r.test, r.tokens_per_s, r.achieved, r.unit, r.limit, r.unit, ratio, target);
   }
   return out;
 }
@@ -233,6 +235,7 @@ std::string engine_bench_json(const std::vector<EngineBenchRow>& rows, const std
   j["rows"] = nlohmann::json::array();
   for (const EngineBenchRow& r : rows) {
     j["rows"].push_back({{"model", r.model},
+                         {"weights", r.weights},
                          {"threads", r.threads},
                          {"test", r.test},
                          {"tokens_per_s", r.tokens_per_s},

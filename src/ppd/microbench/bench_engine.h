@@ -1,6 +1,7 @@
 // `ppd bench engine`: prefill and decode throughput of the engine, each printed next to the
 // machine limit it runs against, measured in the same run with the same thread count:
-// memory read bandwidth for decode (weights and KV streamed per step), OpenBLAS sgemm
+// memory read bandwidth for decode (the bytes streamed per step: weights in their stored
+// format, and the context's KV), OpenBLAS sgemm
 // GFLOP/s for prefill. Shared machines are noisy, so each timed piece of work (one prefill,
 // or a window of 8 decode steps) is paired with a limit measured right before it, and the
 // report gives medians over the pairs (the ratio is the median of per-pair ratios). Not
@@ -24,6 +25,8 @@ struct EngineBenchOptions {
   int decode_steps = 64;  // timed decode steps per batch size, in windows of 8
   int repeats = 5;        // timed prefills
   std::string kernels = "auto";
+  std::string dtype = "auto";     // EngineOptions::dtype
+  std::string quantize = "none";  // EngineOptions::quantize
   // Pair each timed piece with its machine-limit probe. Off, the steps run back to back as on
   // a serving node (a probe leaves the caches cold for the steps after it), and the rows'
   // limits and ratios are 0: what `ppd sim calibrate` wants.
@@ -32,6 +35,7 @@ struct EngineBenchOptions {
 
 struct EngineBenchRow {
   std::string model;
+  std::string weights;  // the weights' format in memory: "f32", "bf16", "q8_0", ...
   int threads = 0;
   std::string test;  // "prefill 512" or "decode b=8 ctx=512"
   double tokens_per_s = 0;

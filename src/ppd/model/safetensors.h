@@ -15,9 +15,9 @@
 #include <string_view>
 #include <vector>
 
+#include "ppd/common/dtype.h"
 #include "ppd/common/file.h"
 #include "ppd/common/status.h"
-#include "ppd/model/dtype.h"
 
 namespace ppd::model {
 

@@ -23,13 +23,17 @@ namespace fs = std::filesystem;
 struct Preset {
   std::string_view name;
   int hidden_size, intermediate_size, num_layers, num_heads, num_kv_heads, vocab_size, context;
+  Dtype dtype = Dtype::kF32;
 };
 
-// All tied; parameter counts 1.05M, 27.8M and 213.2M.
+// All tied; parameter counts 1.05M, 27.8M and 213.2M; the -bf16 ones store the same shapes
+// in BF16, as real checkpoints ship.
 constexpr Preset kPresets[] = {
     {"tiny", 128, 384, 4, 4, 2, 2048, 1024},
     {"small", 512, 1408, 8, 8, 4, 8192, 4096},
     {"medium", 1024, 2816, 16, 16, 4, 32000, 8192},
+    {"small-bf16", 512, 1408, 8, 8, 4, 8192, 4096, Dtype::kBF16},
+    {"medium-bf16", 1024, 2816, 16, 16, 4, 32000, 8192, Dtype::kBF16},
 };
 
 enum class Init { kNormal, kOnes, kZeros };
@@ -207,6 +211,13 @@ Result<ModelConfig> preset_config(std::string_view name) {
   return invalid_argument("preset: unknown \"{}\"; supported: {}", name, fmt::join(preset_names(), ", "));
 }
 
+Dtype preset_dtype(std::string_view name) {
+  for (const Preset& p : kPresets) {
+    if (p.name == name) return p.dtype;
+  }
+  return Dtype::kF32;
+}
+
 Result<SynthSummary> synthesize_model(const SynthOptions& options, const std::string& out_dir) {
   PPD_ASSIGN_OR_RETURN(const ModelConfig config, validated_config(options));
   const std::vector<SynthTensor> tensors = synth_tensors(config, options.dtype);
@@ -234,7 +245,8 @@ Result<std::string> resolve_model(const std::string& model_or_preset, const std:
   const std::string final_dir = fmt::format("{}/{}-seed0", cache_dir, model_or_preset);
   if (fs::is_directory(final_dir, error)) return final_dir;
   const std::string temp_dir = unique_temp_dir(cache_dir, model_or_preset);
-  Result<SynthSummary> written = synthesize_model(SynthOptions{*preset}, temp_dir);
+  Result<SynthSummary> written =
+      synthesize_model(SynthOptions{.config = *preset, .dtype = preset_dtype(model_or_preset)}, temp_dir);
   if (!written.ok()) {
     fs::remove_all(temp_dir, error);
     return written.status();

@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ppd/common/dtype.h"
 #include "ppd/common/status.h"
-#include "ppd/model/dtype.h"
 #include "ppd/model/model_config.h"
 
 namespace ppd::model {
@@ -34,10 +34,13 @@ struct SynthSummary {
   int64_t num_bytes_written = 0;  // all files
 };
 
-// "tiny" (~1M parameters), "small" (~28M), "medium" (~213M), in that order.
+// "tiny" (~1M parameters), "small" (~28M), "medium" (~213M), then "small-bf16" and
+// "medium-bf16" (the same shapes stored in BF16), in that order.
 std::vector<std::string_view> preset_names();
 // Returns the preset's shape; INVALID_ARGUMENT `preset: unknown "x"; supported: tiny, ...`.
 Result<ModelConfig> preset_config(std::string_view name);
+// The preset's storage dtype (F32 for an unknown name).
+Dtype preset_dtype(std::string_view name);
 
 // Writes the model into `out_dir` (created if missing; existing files of the same names are
 // replaced). Weights: projections ~ N(0, 1/sqrt(fan_in)), embeddings ~ N(0, 3/sqrt(hidden))
@@ -45,7 +48,7 @@ Result<ModelConfig> preset_config(std::string_view name);
 Result<SynthSummary> synthesize_model(const SynthOptions& options, const std::string& out_dir);
 
 // If `model_or_preset` is an existing directory, returns it. If it is a preset name, returns
-// <cache_dir>/<preset>-seed0, synthesizing it first (seed 0, F32) unless already there; the
+// <cache_dir>/<preset>-seed0, synthesizing it first (seed 0, the preset's dtype) unless already there; the
 // model is written to a temporary directory and renamed into place, so a half-written model is
 // never used. Otherwise NOT_FOUND
 // `model: "x" is neither a directory nor a preset; presets: tiny, small, medium`.

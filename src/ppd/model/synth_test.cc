@@ -30,7 +30,11 @@ TEST(SynthTest, PresetParameterCounts) {
   EXPECT_EQ(preset_config("small")->num_parameters(), 27795968);    // ~28M
   EXPECT_EQ(preset_config("medium")->num_parameters(), 213156864);  // ~213M
   for (const std::string_view name : preset_names()) EXPECT_TRUE(preset_config(name)->tie_word_embeddings);
-  EXPECT_EQ(preset_config("huge").status().message(), "preset: unknown \"huge\"; supported: tiny, small, medium");
+  EXPECT_EQ(preset_config("small-bf16")->num_parameters(), 27795968);
+  EXPECT_EQ(preset_dtype("small"), Dtype::kF32);
+  EXPECT_EQ(preset_dtype("medium-bf16"), Dtype::kBF16);
+  EXPECT_EQ(preset_config("huge").status().message(),
+            "preset: unknown \"huge\"; supported: tiny, small, medium, small-bf16, medium-bf16");
 }
 
 TEST(SynthTest, WritesHfLayoutWithMatchingTokenIds) {
@@ -142,7 +146,9 @@ TEST(SynthTest, ResolveModel) {
   EXPECT_EQ(file_names(cache.path()), std::vector<std::string>{"tiny-seed0"});  // no temp dir left
   const Status missing = resolve_model("x", cache.path()).status();
   EXPECT_EQ(missing.code(), StatusCode::kNotFound);
-  EXPECT_EQ(missing.message(), "model: \"x\" is neither a directory nor a preset; presets: tiny, small, medium");
+  EXPECT_EQ(missing.message(),
+            "model: \"x\" is neither a directory nor a preset; presets: tiny, small, medium, small-bf16, "
+            "medium-bf16");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -81,6 +82,14 @@ void expect_same_buffer(const AlignedBuffer& a, const AlignedBuffer& b, const ch
   EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0) << what;
 }
 
+void expect_same_buffer(const WeightMatrix& a, const WeightMatrix& b, const char* what) {
+  ASSERT_EQ(a.format(), b.format()) << what;
+  ASSERT_EQ(a.rows(), b.rows()) << what;
+  ASSERT_EQ(a.cols(), b.cols()) << what;
+  if (a.empty()) return;
+  EXPECT_EQ(std::memcmp(a.bytes(), b.bytes(), a.num_bytes()), 0) << what;
+}
+
 void expect_same_weights(const ModelWeights& a, const ModelWeights& b) {
   expect_same_buffer(a.embed, b.embed, "embed");
   expect_same_buffer(a.final_norm, b.final_norm, "final_norm");
@@ -113,23 +122,26 @@ TEST(WeightsTest, TinyStoriesTiedWithOnlyLmHeadStored) {
   ASSERT_TRUE(weights.ok()) << weights.status().to_string();
   const Result<SafetensorsFile> file = SafetensorsFile::open(dir + "/model.safetensors");
   ASSERT_TRUE(file.ok());
-  EXPECT_EQ(weights->embed.size(), 2048u * 128);
-  EXPECT_EQ(weights->lm_head.size(), 0u);
-  EXPECT_EQ(weights->lm_head_data(), weights->embed.data());
-  EXPECT_EQ(std::memcmp(weights->embed.data(), file->find("lm_head.weight")->bytes.data(), 2048 * 128 * 4), 0);
+  EXPECT_EQ(weights->format(), WeightFormat::kF32);
+  EXPECT_EQ(weights->embed.num_bytes(), 2048u * 128 * 4);
+  EXPECT_TRUE(weights->lm_head.empty());
+  EXPECT_EQ(&weights->lm_head_matrix(), &weights->embed);
+  EXPECT_EQ(std::memcmp(weights->embed.f32(), file->find("lm_head.weight")->bytes.data(), 2048 * 128 * 4), 0);
   ASSERT_EQ(weights->layers.size(), 2u);
   const LayerWeights& layer = weights->layers[1];
-  EXPECT_EQ(layer.wqkv.size(), (128u + 2 * 64) * 128);
+  EXPECT_EQ(layer.wqkv.rows(), 128 + 2 * 64);
+  EXPECT_EQ(layer.wqkv.cols(), 128);
   EXPECT_EQ(layer.bqkv.size(), 0u);
-  EXPECT_EQ(layer.w_gate_up.size(), 2u * 384 * 128);
+  EXPECT_EQ(layer.w_gate_up.rows(), 2 * 384);
   const auto bytes_of = [&](const char* name) { return file->find(name)->bytes.data(); };
+  EXPECT_EQ(std::memcmp(layer.wqkv.f32() + 128 * 128, bytes_of("model.layers.1.self_attn.k_proj.weight"), 64 * 128 * 4),
+            0);
+  EXPECT_EQ(std::memcmp(layer.wqkv.f32() + 192 * 128, bytes_of("model.layers.1.self_attn.v_proj.weight"), 64 * 128 * 4),
+            0);
   EXPECT_EQ(
-      std::memcmp(layer.wqkv.data() + 128 * 128, bytes_of("model.layers.1.self_attn.k_proj.weight"), 64 * 128 * 4), 0);
-  EXPECT_EQ(
-      std::memcmp(layer.wqkv.data() + 192 * 128, bytes_of("model.layers.1.self_attn.v_proj.weight"), 64 * 128 * 4), 0);
-  EXPECT_EQ(
-      std::memcmp(layer.w_gate_up.data() + 384 * 128, bytes_of("model.layers.1.mlp.up_proj.weight"), 384 * 128 * 4), 0);
-  EXPECT_EQ(weights->streamed_bytes_per_step(*config), 656000 * 4);
+      std::memcmp(layer.w_gate_up.f32() + 384 * 128, bytes_of("model.layers.1.mlp.up_proj.weight"), 384 * 128 * 4), 0);
+  EXPECT_EQ(weights->streamed_bytes_per_step(), 656000 * 4);
+  EXPECT_EQ(weights->resident_bytes(), 656000 * 4);  // tied: the table once
 }
 
 TEST(WeightsTest, FusedLayoutAndBiases) {
@@ -142,17 +154,17 @@ TEST(WeightsTest, FusedLayoutAndBiases) {
   ASSERT_TRUE(weights.ok()) << weights.status().to_string();
   const LayerWeights& layer = weights->layers[0];
   const auto& t = [&](const char* name) { return tensor_named(tensors, name).values; };
-  EXPECT_TRUE(same_floats(layer.wqkv.data(), t("model.layers.0.self_attn.q_proj.weight")));
-  EXPECT_TRUE(same_floats(layer.wqkv.data() + 128 * 128, t("model.layers.0.self_attn.k_proj.weight")));
-  EXPECT_TRUE(same_floats(layer.wqkv.data() + 192 * 128, t("model.layers.0.self_attn.v_proj.weight")));
+  EXPECT_TRUE(same_floats(layer.wqkv.f32(), t("model.layers.0.self_attn.q_proj.weight")));
+  EXPECT_TRUE(same_floats(layer.wqkv.f32() + 128 * 128, t("model.layers.0.self_attn.k_proj.weight")));
+  EXPECT_TRUE(same_floats(layer.wqkv.f32() + 192 * 128, t("model.layers.0.self_attn.v_proj.weight")));
   EXPECT_TRUE(same_floats(layer.bqkv.data(), t("model.layers.0.self_attn.q_proj.bias")));
   EXPECT_TRUE(same_floats(layer.bqkv.data() + 128, t("model.layers.0.self_attn.k_proj.bias")));
   EXPECT_TRUE(same_floats(layer.bqkv.data() + 192, t("model.layers.0.self_attn.v_proj.bias")));
-  EXPECT_TRUE(same_floats(layer.w_gate_up.data(), t("model.layers.0.mlp.gate_proj.weight")));
-  EXPECT_TRUE(same_floats(layer.w_gate_up.data() + 64 * 128, t("model.layers.0.mlp.up_proj.weight")));
-  EXPECT_TRUE(same_floats(layer.w_down.data(), t("model.layers.0.mlp.down_proj.weight")));
-  EXPECT_TRUE(same_floats(weights->lm_head.data(), t("lm_head.weight")));
-  EXPECT_TRUE(same_floats(weights->embed.data(), t("model.embed_tokens.weight")));
+  EXPECT_TRUE(same_floats(layer.w_gate_up.f32(), t("model.layers.0.mlp.gate_proj.weight")));
+  EXPECT_TRUE(same_floats(layer.w_gate_up.f32() + 64 * 128, t("model.layers.0.mlp.up_proj.weight")));
+  EXPECT_TRUE(same_floats(layer.w_down.f32(), t("model.layers.0.mlp.down_proj.weight")));
+  EXPECT_TRUE(same_floats(weights->lm_head.f32(), t("lm_head.weight")));
+  EXPECT_TRUE(same_floats(weights->embed.f32(), t("model.embed_tokens.weight")));
 }
 
 TEST(WeightsTest, ShapeMismatchNamesFileTensorAndBothShapes) {
@@ -216,12 +228,12 @@ TEST(WeightsTest, MissingWeightsFile) {
   EXPECT_EQ(status.message(), dir.path() + ": no model.safetensors or model.safetensors.index.json");
 }
 
-Result<ModelWeights> synth_and_load(const std::string& dir, Dtype dtype, int num_shards) {
+Result<ModelWeights> synth_and_load(const std::string& dir, Dtype dtype, int num_shards, const LoadOptions& load = {}) {
   PPD_ASSIGN_OR_RETURN(ModelConfig config, preset_config("tiny"));
   SynthOptions options{config, 7, dtype, num_shards};
   PPD_RETURN_IF_ERROR(synthesize_model(options, dir).status());
   PPD_ASSIGN_OR_RETURN(ModelConfig loaded, load_model_config(dir));
-  return load_weights(dir, loaded);
+  return load_weights(dir, loaded, load);
 }
 
 TEST(WeightsTest, SynthesizedTinyLoadsAndShardsMatch) {
@@ -233,7 +245,7 @@ TEST(WeightsTest, SynthesizedTinyLoadsAndShardsMatch) {
   EXPECT_TRUE(file_exists(sharded.file("model-00003-of-00003.safetensors")));
   EXPECT_FALSE(file_exists(sharded.file("model.safetensors")));
   expect_same_weights(*a, *b);
-  EXPECT_EQ(a->lm_head.size(), 0u);
+  EXPECT_TRUE(a->lm_head.empty());
   EXPECT_EQ(a->layers[0].attn_norm.data()[5], 1.0f);
 }
 
@@ -242,15 +254,76 @@ TEST(WeightsTest, HalfPrecisionModelsMatchF32WithinPrecision) {
   const Result<ModelWeights> reference = synth_and_load(f32_dir.path(), Dtype::kF32, 1);
   ASSERT_TRUE(reference.ok()) << reference.status().to_string();
   for (const auto& [dtype, relative] : {std::pair{Dtype::kF16, 0x1p-11}, std::pair{Dtype::kBF16, 0x1p-8}}) {
-    const Result<ModelWeights> half = synth_and_load(half_dir.path(), dtype, 1);
+    const Result<ModelWeights> half = synth_and_load(half_dir.path(), dtype, 1, {.format = WeightFormat::kF32});
     ASSERT_TRUE(half.ok()) << half.status().to_string();
-    const AlignedBuffer& x = reference->layers[2].wqkv;
-    const AlignedBuffer& y = half->layers[2].wqkv;
-    ASSERT_EQ(x.size(), y.size());
-    for (size_t i = 0; i < x.size(); ++i) {
-      ASSERT_NEAR(x.data()[i], y.data()[i], relative * std::fabs(x.data()[i]) + 0x1p-25) << i;
+    const WeightMatrix& x = reference->layers[2].wqkv;
+    const WeightMatrix& y = half->layers[2].wqkv;
+    ASSERT_EQ(x.num_bytes(), y.num_bytes());
+    for (size_t i = 0; i < x.num_bytes() / 4; ++i) {
+      ASSERT_NEAR(x.f32()[i], y.f32()[i], relative * std::fabs(x.f32()[i]) + 0x1p-25) << i;
     }
   }
+}
+
+// A half-precision checkpoint stays in its dtype: the matrices hold the file's bytes exactly,
+// and the weights take the file's size in memory.
+TEST(WeightsTest, HalfPrecisionCheckpointKeepsItsDtype) {
+  for (const Dtype dtype : {Dtype::kF16, Dtype::kBF16}) {
+    TempDir dir;
+    const Result<ModelWeights> w = synth_and_load(dir.path(), dtype, 1);
+    ASSERT_TRUE(w.ok()) << w.status().to_string();
+    EXPECT_EQ(w->format(), weight_format_of(dtype));
+    const Result<SafetensorsFile> file = SafetensorsFile::open(dir.file("model.safetensors"));
+    ASSERT_TRUE(file.ok());
+    const TensorView* down = file->find("model.layers.1.mlp.down_proj.weight");
+    ASSERT_EQ(w->layers[1].w_down.num_bytes(), down->bytes.size());
+    EXPECT_EQ(std::memcmp(w->layers[1].w_down.bytes(), down->bytes.data(), down->bytes.size()), 0);
+    int64_t file_tensor_bytes = 0;
+    for (const TensorView& t : file->tensors()) file_tensor_bytes += static_cast<int64_t>(t.bytes.size());
+    // Norms are widened to F32: a few KiB over the file's tensors.
+    EXPECT_GE(w->resident_bytes(), file_tensor_bytes);
+    EXPECT_LE(w->resident_bytes(), file_tensor_bytes + file_tensor_bytes / 100);
+  }
+}
+
+TEST(WeightsTest, ConvertsAtLoadToTheRequestedFormat) {
+  TempDir f32_dir, bf16_dir;
+  const Result<ModelWeights> converted =
+      synth_and_load(f32_dir.path(), Dtype::kF32, 1, {.format = WeightFormat::kBF16});
+  ASSERT_TRUE(converted.ok()) << converted.status().to_string();
+  const Result<ModelWeights> stored = synth_and_load(bf16_dir.path(), Dtype::kBF16, 1);
+  ASSERT_TRUE(stored.ok()) << stored.status().to_string();
+  // The synthesizer rounds F32 to BF16 the way the load does: the same bytes either way.
+  expect_same_weights(*converted, *stored);
+
+  const Result<ModelWeights> q8 = synth_and_load(f32_dir.path(), Dtype::kF32, 1, {.format = WeightFormat::kQ8_0});
+  ASSERT_TRUE(q8.ok()) << q8.status().to_string();
+  const Result<ModelWeights> f32 = synth_and_load(f32_dir.path(), Dtype::kF32, 1);
+  ASSERT_TRUE(f32.ok());
+  const WeightMatrix& q = q8->layers[0].w_gate_up;
+  EXPECT_EQ(q.num_bytes(), static_cast<size_t>(q.rows() * q.cols() / 32 * 34));
+  std::vector<float> row(static_cast<size_t>(q.cols()));
+  q.row_to_f32(3, row.data());
+  const float* exact = f32->layers[0].w_gate_up.f32() + 3 * q.cols();
+  for (size_t b = 0; b < row.size() / 32; ++b) {
+    float amax = 0;
+    for (size_t i = 32 * b; i < 32 * b + 32; ++i) amax = std::max(amax, std::fabs(exact[i]));
+    // Within half a quantization step (the F16 scale adds a relative 2^-11 at most).
+    for (size_t i = 32 * b; i < 32 * b + 32; ++i) ASSERT_NEAR(row[i], exact[i], amax / 127 * 0.501f) << i;
+  }
+}
+
+TEST(WeightsTest, Q8NeedsRowsOfWholeBlocks) {
+  TempDir dir;
+  ModelConfig config = small_config();
+  config.intermediate_size = 48;  // w_down rows of 48 values
+  ASSERT_TRUE(write_safetensors(dir.file("model.safetensors"), checkpoint_tensors(config)).ok());
+  const Result<ModelWeights> w = load_weights(dir.path(), config, {.format = WeightFormat::kQ8_0});
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(
+      w.status().message(),
+      "format q8_0: tensor \"model.layers.0.mlp.down_proj.weight\" has rows of 48 values; q8_0 needs a multiple of "
+      "32");
 }
 
 TEST(WeightsTest, ShardedIndexErrors) {

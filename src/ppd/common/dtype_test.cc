@@ -1,11 +1,11 @@
-#include "ppd/model/dtype.h"
+#include "ppd/common/dtype.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 
-namespace ppd::model {
+namespace ppd {
 namespace {
 
 TEST(DtypeTest, F16ToF32KnownBitPatterns) {
@@ -95,4 +95,4 @@ TEST(DtypeTest, NamesAndFlags) {
 }
 
 }  // namespace
-}  // namespace ppd::model
+}  // namespace ppd

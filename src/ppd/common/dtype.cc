@@ -1,9 +1,10 @@
-#include "ppd/model/dtype.h"
+#include "ppd/common/dtype.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
-namespace ppd::model {
+namespace ppd {
 
 std::string_view dtype_name(Dtype dtype) {
   switch (dtype) {
@@ -105,4 +106,98 @@ void convert_from_f32(Dtype dtype, const float* src, size_t num_elements, uint8_
   }
 }
 
-}  // namespace ppd::model
+std::string_view weight_format_name(WeightFormat format) {
+  switch (format) {
+    case WeightFormat::kF32:
+      return "f32";
+    case WeightFormat::kF16:
+      return "f16";
+    case WeightFormat::kBF16:
+      return "bf16";
+    case WeightFormat::kQ8_0:
+      return "q8_0";
+  }
+  return "?";
+}
+
+std::optional<WeightFormat> parse_weight_format(std::string_view flag) {
+  if (flag == "q8_0") return WeightFormat::kQ8_0;
+  const std::optional<Dtype> dtype = parse_dtype_flag(flag);
+  if (!dtype) return std::nullopt;
+  return weight_format_of(*dtype);
+}
+
+WeightFormat weight_format_of(Dtype dtype) {
+  switch (dtype) {
+    case Dtype::kF32:
+      return WeightFormat::kF32;
+    case Dtype::kF16:
+      return WeightFormat::kF16;
+    case Dtype::kBF16:
+      return WeightFormat::kBF16;
+  }
+  return WeightFormat::kF32;
+}
+
+size_t weight_row_bytes(WeightFormat format, int64_t k) {
+  const auto n = static_cast<size_t>(k);
+  switch (format) {
+    case WeightFormat::kF32:
+      return 4 * n;
+    case WeightFormat::kF16:
+    case WeightFormat::kBF16:
+      return 2 * n;
+    case WeightFormat::kQ8_0:
+      return n / kQ8BlockValues * kQ8BlockBytes;
+  }
+  return 0;
+}
+
+namespace {
+
+void quantize_q8_0(const float* src, int64_t k, uint8_t* dst) {
+  for (int64_t b = 0; b < k / kQ8BlockValues; ++b, dst += kQ8BlockBytes) {
+    const float* x = src + b * kQ8BlockValues;
+    float amax = 0.0f;
+    for (int i = 0; i < kQ8BlockValues; ++i) amax = std::max(amax, std::fabs(x[i]));
+    // The scale is stored in F16: quantize against the rounded scale so that d * q is what
+    // was meant.
+    const uint16_t d_bits = f32_to_f16(amax / 127.0f);
+    const float d = f16_to_f32(d_bits);
+    const float inv = d > 0.0f ? 1.0f / d : 0.0f;
+    std::memcpy(dst, &d_bits, sizeof(d_bits));
+    for (int i = 0; i < kQ8BlockValues; ++i) {
+      const float q = std::clamp(std::nearbyint(x[i] * inv), -127.0f, 127.0f);
+      dst[2 + i] = static_cast<uint8_t>(static_cast<int8_t>(q));
+    }
+  }
+}
+
+void dequantize_q8_0(const uint8_t* src, int64_t k, float* dst) {
+  for (int64_t b = 0; b < k / kQ8BlockValues; ++b, src += kQ8BlockBytes) {
+    uint16_t d_bits;
+    std::memcpy(&d_bits, src, sizeof(d_bits));
+    const float d = f16_to_f32(d_bits);
+    for (int i = 0; i < kQ8BlockValues; ++i) {
+      dst[b * kQ8BlockValues + i] = d * static_cast<float>(static_cast<int8_t>(src[2 + i]));
+    }
+  }
+}
+
+Dtype dtype_of(WeightFormat format) {
+  return format == WeightFormat::kF16 ? Dtype::kF16 : format == WeightFormat::kBF16 ? Dtype::kBF16 : Dtype::kF32;
+}
+
+}  // namespace
+
+void encode_weight_row(WeightFormat format, const float* src, int64_t k, uint8_t* dst) {
+  if (format == WeightFormat::kQ8_0) return quantize_q8_0(src, k, dst);
+  convert_from_f32(dtype_of(format), src, static_cast<size_t>(k), dst);
+}
+
+void decode_weight_row(WeightFormat format, const uint8_t* src, int64_t k, float* dst) {
+  if (format == WeightFormat::kQ8_0) return dequantize_q8_0(src, k, dst);
+  convert_to_f32(dtype_of(format), src, static_cast<size_t>(k), dst);
+}
+
+}  // namespace ppd

@@ -219,9 +219,9 @@ TEST_F(NodeE2eTest, BadInputGetsAClearErrorAndTheNodeKeepsServing) {
     EXPECT_EQ(r->status_code, c.status) << c.target << " " << r->body;
     EXPECT_NE(r->body.find(c.message), std::string::npos) << r->body;
   }
-  // An oversized KV frame: payload length 0x7fffffff in a PULL request.
+  // An oversized KV frame: payload length 0x7fffffff in a (version 2) PULL request.
   const std::string frame =
-      std::string("PPDK") + std::string("\x01\x00\x01\x00", 4) + std::string("\xff\xff\xff\x7f", 4);
+      std::string("PPDK") + std::string("\x02\x00\x01\x00", 4) + std::string("\xff\xff\xff\x7f", 4);
   const std::string reply = raw_kv_exchange(p->kv_address(), frame);
   EXPECT_EQ(reply.substr(0, 4), "PPDR");
   EXPECT_NE(reply.find("payload_length"), std::string::npos) << reply;

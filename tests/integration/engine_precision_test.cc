@@ -2,6 +2,7 @@
 // from BOS equal the F32 reference, and Q8_0's top-1 agrees with F32's on teacher-forced text.
 #include <algorithm>
 #include <iostream>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -35,18 +36,28 @@ TEST(PrecisionTest, HalfPrecisionGreedyMatchesF32From40TokensOfBos) {
   }
 }
 
-// A converted model is another model to the prefix cache: its block hashes differ.
-TEST(PrecisionTest, ConversionChangesTheModelIdentity) {
+// A converted model, or another KV dtype, is another model to the prefix cache: its block
+// hashes differ; the checkpoint's identity stays.
+TEST(PrecisionTest, ConversionChangesTheBlockHashSeed) {
   PPD_REQUIRE_TINYSTORIES(dir);
   auto f32 = engine_with(dir, "auto");
   auto same = engine_with(dir, "f32");  // TinyStories is stored in F32: nothing converted
   auto bf16 = engine_with(dir, "bf16");
   auto q8 = engine_with(dir, "auto", "q8_0");
-  ASSERT_TRUE(f32 && same && bf16 && q8);
-  EXPECT_EQ(f32->model_identity(), same->model_identity());
-  EXPECT_NE(f32->model_identity(), bf16->model_identity());
-  EXPECT_NE(f32->model_identity(), q8->model_identity());
-  EXPECT_NE(bf16->model_identity(), q8->model_identity());
+  engine::EngineOptions f16_kv_options = test_options(1024);
+  f16_kv_options.kv_dtype = "f16";
+  auto f16_kv = make_engine(dir, f16_kv_options);
+  ASSERT_TRUE(f32 && same && bf16 && q8 && f16_kv);
+  EXPECT_EQ(f32->kv_hash_seed(), f32->model_identity());
+  EXPECT_EQ(f32->kv_hash_seed(), same->kv_hash_seed());
+  EXPECT_EQ(bf16->kv_dtype(), Dtype::kBF16);  // auto: the weights' half precision
+  EXPECT_EQ(q8->kv_dtype(), Dtype::kF32);     // auto: the checkpoint's dtype
+  std::set<uint64_t> seeds;
+  for (auto* e : {f32.get(), bf16.get(), q8.get(), f16_kv.get()}) {
+    EXPECT_EQ(e->model_identity(), f32->model_identity());
+    seeds.insert(e->kv_hash_seed());
+  }
+  EXPECT_EQ(seeds.size(), 4u);
 }
 
 // The argmax of the next-token logits after each prefix of `text` (BOS first).

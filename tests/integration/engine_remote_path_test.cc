@@ -78,10 +78,16 @@ class RemotePathTest : public ::testing::TestWithParam<const char*> {
   int vocab_ = 0;
 };
 
-TEST_P(RemotePathTest, FullAndDeltaImportsDecodeLikeTheLocalPath) {
-  auto p = make_engine(dir_, test_options());
-  auto d = make_engine(dir_, test_options());
-  auto local = make_engine(dir_, test_options());
+// Turn 2 through a prefill engine, imported whole then as a delta, against the local path;
+// all three engines keep their KV in `kv_dtype`.
+void expect_remote_equals_local(const std::string& dir, int vocab, const std::string& kv_dtype) {
+  engine::EngineOptions options = test_options();
+  options.kv_dtype = kv_dtype;
+  auto p = make_engine(dir, options);
+  auto d = make_engine(dir, options);
+  auto local = make_engine(dir, options);
+  ASSERT_TRUE(p && d && local);
+  const int vocab_ = vocab;
   const std::vector<TokenId> turn1 = random_tokens(7, 70, 3, vocab_);
   std::vector<TokenId> turn2 = turn1;
   const std::vector<TokenId> more = random_tokens(8, 29, 3, vocab_);
@@ -115,6 +121,19 @@ TEST_P(RemotePathTest, FullAndDeltaImportsDecodeLikeTheLocalPath) {
   }
   EXPECT_EQ(p->num_allocatable_blocks(), 512);
   EXPECT_EQ(d->num_allocatable_blocks(), 512);
+}
+
+TEST_P(RemotePathTest, FullAndDeltaImportsDecodeLikeTheLocalPath) { expect_remote_equals_local(dir_, vocab_, "auto"); }
+
+// Half-precision KV moves half the bytes, and the remote path still gives the local tokens.
+TEST_P(RemotePathTest, HalfPrecisionKvImportsDecodeLikeTheLocalPath) {
+  for (const char* kv_dtype : {"f16", "bf16"}) {
+    SCOPED_TRACE(kv_dtype);
+    expect_remote_equals_local(dir_, vocab_, kv_dtype);
+  }
+  engine::EngineOptions f32 = test_options(), f16 = test_options();
+  f16.kv_dtype = "f16";
+  EXPECT_EQ(make_engine(dir_, f32)->block_bytes(), 2 * make_engine(dir_, f16)->block_bytes());
 }
 
 // The step that finishes a pinned request hands its blocks out with its last output, the same

@@ -166,7 +166,7 @@ void register_bench_command(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   cmd->add_option("--kernels", o.kernels, "Kernel path: auto, scalar or avx2")->capture_default_str();
-  add_precision_flags(cmd, &o.dtype, &o.quantize);
+  add_precision_flags(cmd, {&o.dtype, &o.quantize, &o.kv_dtype});
   cmd->add_option("--json", flags->json_path, "Also write the results as JSON to this file");
   cmd->callback([flags, exit_code] {
     const Status status = microbench::run_engine_bench_command(flags->options, flags->json_path);

@@ -34,6 +34,7 @@ struct GenerateFlags {
   std::string kernels = "auto";
   std::string dtype = "auto";
   std::string quantize = "none";
+  std::string kv_dtype = "auto";
 };
 
 Result<std::vector<TokenId>> prompt_tokens(const GenerateFlags& f, const tokenizer::Tokenizer& tok) {
@@ -78,6 +79,7 @@ Status run_generate(const GenerateFlags& f) {
   options.kernels = f.kernels;
   options.dtype = f.dtype;
   options.quantize = f.quantize;
+  options.kv_dtype = f.kv_dtype;
   options.kv_cache_bytes = int64_t{256} << 20;
   PPD_ASSIGN_OR_RETURN(auto engine, engine::Engine::create(dir, options, &clock));
   request::SamplingParams params;
@@ -133,7 +135,7 @@ void register_generate_command(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--threads", flags->threads, "Compute threads")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--kernels", flags->kernels, "Kernel path: auto, scalar or avx2")->capture_default_str();
-  add_precision_flags(cmd, &flags->dtype, &flags->quantize);
+  add_precision_flags(cmd, {&flags->dtype, &flags->quantize, &flags->kv_dtype});
   cmd->callback([flags, exit_code] {
     const Status status = run_generate(*flags);
     if (!status.ok()) std::cerr << "ppd generate: " << status.message() << "\n";

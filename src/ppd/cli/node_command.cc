@@ -79,7 +79,7 @@ void register_node_command(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   cmd->add_option("--kernels", o.engine.kernels, "Kernel path: auto, scalar or avx2")->capture_default_str();
-  add_precision_flags(cmd, &o.engine.dtype, &o.engine.quantize);
+  add_precision_flags(cmd, {&o.engine.dtype, &o.engine.quantize, &o.engine.kv_dtype});
   cmd->add_option("--kv-cache-mib", f->kv_cache_mib, "KV block pool size in MiB")
       ->check(CLI::Range(1, 1 << 22))
       ->capture_default_str();

@@ -42,7 +42,7 @@ void register_up_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--block-size", o->block_size, "Tokens per KV block")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
-  add_precision_flags(cmd, &o->dtype, &o->quantize);
+  add_precision_flags(cmd, {&o->dtype, &o->quantize, &o->kv_dtype});
   cmd->add_option("--link-bytes-per-s", o->link_bytes_per_s,
                   "Decode nodes: emulate a KV link of this bandwidth (0: off)")
       ->check(CLI::NonNegativeNumber)

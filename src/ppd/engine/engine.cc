@@ -76,11 +76,23 @@ Result<std::optional<WeightFormat>> resolve_weight_format(const EngineOptions& o
   return std::optional<WeightFormat>(weight_format_of(*dtype));
 }
 
-// The file identity, or, when the load changed the weights' format, that mixed with the
-// format: KV computed from converted weights differs from the checkpoint's own.
-uint64_t serving_identity(uint64_t file_identity, const model::ModelWeights& weights) {
-  if (weights.format() == weights.checkpoint_format) return file_identity;
-  return splitmix64(file_identity ^ (uint64_t{0x5eed} << 32 | static_cast<uint64_t>(weights.format())));
+Result<Dtype> resolve_kv_dtype(const std::string& flag, const model::ModelWeights& weights) {
+  if (flag == "auto") {
+    const WeightFormat f = weights.format() == WeightFormat::kQ8_0 ? weights.checkpoint_format : weights.format();
+    return f == WeightFormat::kF16 ? Dtype::kF16 : f == WeightFormat::kBF16 ? Dtype::kBF16 : Dtype::kF32;
+  }
+  const std::optional<Dtype> dtype = parse_dtype_flag(flag);
+  if (!dtype) return invalid_argument("kv_dtype: unknown \"{}\"; supported: auto, f32, f16, bf16", flag);
+  return *dtype;
+}
+
+// The checkpoint's identity, or, when the load changed the weights' format or the KV is not
+// F32, that mixed with both: such KV differs from the F32 KV of the checkpoint's own weights.
+uint64_t make_kv_hash_seed(uint64_t file_identity, const model::ModelWeights& weights, Dtype kv_dtype) {
+  if (weights.format() == weights.checkpoint_format && kv_dtype == Dtype::kF32) return file_identity;
+  const uint64_t tag =
+      uint64_t{0x5eed} << 32 | static_cast<uint64_t>(weights.format()) << 8 | static_cast<uint64_t>(kv_dtype);
+  return splitmix64(file_identity ^ tag);
 }
 
 Status load_model(Engine::State& s, const std::string& model_dir) {
@@ -90,8 +102,9 @@ Status load_model(Engine::State& s, const std::string& model_dir) {
   PPD_ASSIGN_OR_RETURN(s.weights, model::load_weights(model_dir, s.config, {.format = format}));
   const std::optional<int64_t> rss_after = resident_anon_bytes();
   if (rss_before && rss_after) s.weights_resident_bytes = *rss_after - *rss_before;
-  PPD_ASSIGN_OR_RETURN(const uint64_t file_identity, model::compute_model_identity(model_dir));
-  s.identity = serving_identity(file_identity, s.weights);
+  PPD_ASSIGN_OR_RETURN(s.identity, model::compute_model_identity(model_dir));
+  PPD_ASSIGN_OR_RETURN(s.kv_dtype, resolve_kv_dtype(s.options.kv_dtype, s.weights));
+  s.kv_hash_seed = make_kv_hash_seed(s.identity, s.weights, s.kv_dtype);
   s.max_model_len = s.config.max_model_len();
   if (s.options.max_model_len > 0) s.max_model_len = std::min(s.max_model_len, s.options.max_model_len);
   return Status::Ok();
@@ -103,13 +116,14 @@ Status build_runtime(Engine::State& s, kernels::KernelPath path) {
                             .num_kv_heads = s.config.num_kv_heads,
                             .num_heads = s.config.num_heads,
                             .head_dim = s.config.head_dim,
-                            .block_size = o.block_size};
+                            .block_size = o.block_size,
+                            .dtype = s.kv_dtype};
   PPD_ASSIGN_OR_RETURN(const int num_blocks, resolve_num_blocks(o, layout.block_bytes()));
   s.storage = std::make_unique<kv::KvStorage>(layout, num_blocks);
   s.kv_cache = std::make_unique<kv::KvCacheManager>(kv::KvCacheOptions{
       .num_blocks = num_blocks, .block_size = o.block_size, .enable_prefix_cache = o.enable_prefix_cache});
   sched::SchedulerOptions sched_options = o.scheduler;
-  sched_options.model_identity = s.identity;
+  sched_options.model_identity = s.kv_hash_seed;
   s.scheduler = std::make_unique<sched::Scheduler>(sched_options, s.kv_cache.get());
   s.pool = std::make_unique<ThreadPool>(o.num_threads);
   kernels::set_blas_threads(1);  // the pool threads the matmuls; see kernels::matmul
@@ -126,15 +140,15 @@ Status build_runtime(Engine::State& s, kernels::KernelPath path) {
 void log_effective_config(const Engine::State& s, const std::string& model_dir, kernels::KernelPath path) {
   const EngineOptions& o = s.options;
   spdlog::info(
-      "engine start model={} arch={} params={} weights={} ({:.1f} MiB) identity={:016x} max_model_len={} kernels={} "
-      "threads={} "
-      "block_size={} kv_blocks={} kv_block_bytes={} prefix_cache={} max_num_batched_tokens={} "
+      "engine start model={} arch={} params={} weights={} ({:.1f} MiB) identity={:016x} kv_hash_seed={:016x} "
+      "max_model_len={} kernels={} threads={} block_size={} kv_dtype={} kv_blocks={} kv_block_bytes={} "
+      "prefix_cache={} max_num_batched_tokens={} "
       "max_prefill_tokens={} max_num_running={}",
       model_dir, model::architecture_name(s.config.architecture), s.config.num_parameters(),
       weight_format_name(s.weights.format()), static_cast<double>(s.weights.resident_bytes()) / (1 << 20), s.identity,
-      s.max_model_len, kernels::kernel_path_name(path), o.num_threads, o.block_size, s.kv_cache->num_blocks(),
-      s.storage->block_bytes(), o.enable_prefix_cache, o.scheduler.max_num_batched_tokens,
-      o.scheduler.max_prefill_tokens, o.scheduler.max_num_running);
+      s.kv_hash_seed, s.max_model_len, kernels::kernel_path_name(path), o.num_threads, o.block_size,
+      dtype_name(s.kv_dtype), s.kv_cache->num_blocks(), s.storage->block_bytes(), o.enable_prefix_cache,
+      o.scheduler.max_num_batched_tokens, o.scheduler.max_prefill_tokens, o.scheduler.max_num_running);
 }
 
 // One output per sampled token, with its request's counts; finished requests are logged.
@@ -281,12 +295,14 @@ int Engine::max_model_len() const { return state_->max_model_len; }
 int Engine::block_size() const { return state_->options.block_size; }
 const EngineOptions& Engine::options() const { return state_->options; }
 uint64_t Engine::model_identity() const { return state_->identity; }
+uint64_t Engine::kv_hash_seed() const { return state_->kv_hash_seed; }
+Dtype Engine::kv_dtype() const { return state_->kv_dtype; }
 size_t Engine::block_bytes() const { return state_->storage->block_bytes(); }
 int Engine::num_cached_blocks() const { return state_->kv_cache->num_cached_blocks(); }
 int Engine::num_allocatable_blocks() const { return state_->kv_cache->num_allocatable_blocks(); }
 
 std::vector<BlockHash> Engine::block_hashes(std::span<const TokenId> tokens) const {
-  return kv::hash_full_blocks(state_->identity, tokens, state_->options.block_size);
+  return kv::hash_full_blocks(state_->kv_hash_seed, tokens, state_->options.block_size);
 }
 
 std::vector<kv::KvEvent> Engine::take_kv_events() { return state_->kv_cache->take_events(); }

@@ -29,10 +29,14 @@ struct EngineOptions {
   std::string kernels = "auto";  // auto, scalar or avx2
   // The weight matrices' format in memory: "auto" keeps the checkpoint's dtype; "f32", "f16"
   // or "bf16" converts at load. quantize "q8_0" quantizes them at load instead (dtype must
-  // then stay "auto"). A conversion changes the model identity (block hashes), so nodes that
-  // serve one checkpoint in different formats never share KV.
+  // then stay "auto").
   std::string dtype = "auto";
-  std::string quantize = "none";              // none or q8_0
+  std::string quantize = "none";  // none or q8_0
+  // The KV cache's values: "auto" is the weights' format when F16 or BF16, else the
+  // checkpoint's dtype; or "f32", "f16", "bf16".
+  // Converted weights or a KV dtype other than F32 change the block-hash seed (kv_hash_seed),
+  // so nodes that differ in either never share KV.
+  std::string kv_dtype = "auto";
   int block_size = 16;                        // tokens per KV block; [1, 256]
   int num_kv_blocks = 0;                      // > 0: exactly this many blocks, else from kv_cache_bytes
   int64_t kv_cache_bytes = int64_t{1} << 30;  // KV pool size when num_kv_blocks is 0
@@ -164,7 +168,13 @@ class Engine {
   int block_size() const;
   // The options the engine runs with (model identity filled in).
   const EngineOptions& options() const;
+  // The checkpoint's fingerprint (model::compute_model_identity): the same for every node that
+  // serves these files.
   uint64_t model_identity() const;
+  // The seed of this engine's block hashes: model_identity(), mixed with the weights' format
+  // when the load converted them and with the KV dtype when it is not F32.
+  uint64_t kv_hash_seed() const;
+  Dtype kv_dtype() const;
   // Hashes of the full blocks of `tokens`, as this engine's prefix cache keys them.
   std::vector<BlockHash> block_hashes(std::span<const TokenId> tokens) const;
 

@@ -23,7 +23,9 @@ struct Engine::State {
   model::ModelConfig config;
   model::ModelWeights weights;
   int64_t weights_resident_bytes = -1;  // RssAnon growth across the load
-  uint64_t identity = 0;
+  uint64_t identity = 0;                // the checkpoint's
+  uint64_t kv_hash_seed = 0;            // the block hashes'
+  Dtype kv_dtype = Dtype::kF32;
   int max_model_len = 0;
   std::unique_ptr<kv::KvStorage> storage;
   std::unique_ptr<kv::KvCacheManager> kv_cache;

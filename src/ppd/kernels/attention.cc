@@ -137,8 +137,10 @@ void attention_item(const AttentionArgs& args, const AttentionWorkItem& item, At
   };
   for (int b = 0; b <= last_pos / bs; ++b) {
     const int32_t block = seq.block_table[b];
-    const float* k_slab = layout.k_slab(args.kv_base, block, args.layer, item.kv_head);
-    const float* v_slab = layout.v_slab(args.kv_base, block, args.layer, item.kv_head);
+    const float* k_slab = internal::slab_floats(
+        KernelPath::kScalar, layout, layout.slab(args.kv_base, block, args.layer, 0, item.kv_head), scratch.k_block);
+    const float* v_slab = internal::slab_floats(
+        KernelPath::kScalar, layout, layout.slab(args.kv_base, block, args.layer, 1, item.kv_head), scratch.v_block);
     const int block_start = b * bs;
     for (int t = std::max(0, block_start - first_pos); t < item.num_queries; ++t) {
       const int num_valid = std::min(bs, first_pos + t - block_start + 1);
@@ -159,6 +161,21 @@ void attention_item(const AttentionArgs& args, const AttentionWorkItem& item, At
 }
 
 }  // namespace scalar
+
+namespace internal {
+
+const float* slab_floats(KernelPath path, const kv::KvLayout& layout, const uint8_t* slab, std::vector<float>& buffer) {
+  if (layout.dtype == Dtype::kF32) return reinterpret_cast<const float*>(slab);
+  buffer.resize(static_cast<size_t>(layout.slab_values()));
+  if (path == KernelPath::kAvx2) {
+    avx2::decode_weight_row(weight_format_of(layout.dtype), slab, layout.slab_values(), buffer.data());
+  } else {
+    convert_to_f32(layout.dtype, slab, buffer.size(), buffer.data());
+  }
+  return buffer.data();
+}
+
+}  // namespace internal
 
 void attention(KernelPath path, const AttentionArgs& args, ThreadPool& pool) {
   check_args(args);

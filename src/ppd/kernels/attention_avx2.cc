@@ -217,9 +217,8 @@ void softmax_and_pv(const BlockView& b, const ItemGeometry& g, int first_v, int 
 // the slabs of the block kPrefetchBlocks ahead while this one is computed.
 constexpr int kPrefetchBlocks = 2;
 
-void prefetch_slab(const float* slab, int64_t num_floats) {
-  const char* p = reinterpret_cast<const char*>(slab);
-  for (int64_t off = 0; off < num_floats * 4; off += 64) __builtin_prefetch(p + off, 0, 3);
+void prefetch_slab(const uint8_t* slab, size_t num_bytes) {
+  for (size_t off = 0; off < num_bytes; off += 64) __builtin_prefetch(slab + off, 0, 3);
 }
 
 }  // namespace
@@ -251,12 +250,16 @@ void attention_item(const AttentionArgs& args, const AttentionWorkItem& item, At
   for (int blk = 0; blk <= last_block; ++blk) {
     if (blk + kPrefetchBlocks <= last_block) {
       const int32_t ahead = seq.block_table[blk + kPrefetchBlocks];
-      prefetch_slab(layout.k_slab(args.kv_base, ahead, args.layer, item.kv_head), layout.slab_floats());
-      prefetch_slab(layout.v_slab(args.kv_base, ahead, args.layer, item.kv_head), layout.slab_floats());
+      prefetch_slab(layout.slab(args.kv_base, ahead, args.layer, 0, item.kv_head), layout.slab_bytes());
+      prefetch_slab(layout.slab(args.kv_base, ahead, args.layer, 1, item.kv_head), layout.slab_bytes());
     }
     const int32_t block = seq.block_table[blk];
-    const BlockView b{layout.k_slab(args.kv_base, block, args.layer, item.kv_head),
-                      layout.v_slab(args.kv_base, block, args.layer, item.kv_head), hd, bs};
+    const BlockView b{
+        internal::slab_floats(KernelPath::kAvx2, layout, layout.slab(args.kv_base, block, args.layer, 0, item.kv_head),
+                              scratch.k_block),
+        internal::slab_floats(KernelPath::kAvx2, layout, layout.slab(args.kv_base, block, args.layer, 1, item.kv_head),
+                              scratch.v_block),
+        hd, bs};
     // Rows before the block's first key do not attend to it.
     const int first_v = std::max(0, blk * bs - g.first_pos) * group;
     block_scores(b, scratch.q.data() + first_v, g.num_vectors - first_v, args.scale,

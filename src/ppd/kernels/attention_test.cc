@@ -24,7 +24,7 @@ struct Scenario {
   int layer = 1;
   int q_stride = 0;
   int num_rows = 0;
-  std::vector<float> kv_pool;                      // [num_blocks][block_floats], NaN if unwritten
+  std::vector<uint8_t> kv_pool;                    // [num_blocks][block_bytes], NaN if unwritten
   std::vector<std::vector<int32_t>> block_tables;  // per sequence
   std::vector<AttentionSequence> sequences;
   std::vector<float> q;                    // [num_rows][q_stride]
@@ -46,14 +46,22 @@ struct Scenario {
 };
 
 // Several sequences: decode rows, prefills from 0 and prefill chunks after a cached prefix.
-Scenario make_scenario(std::mt19937& rng, int group, int block_size, int head_dim) {
+// Rounds values to `dtype` (what the cache then holds, and the reference must use).
+void round_to(Dtype dtype, std::vector<float>& values) {
+  std::vector<uint8_t> bytes(values.size() * dtype_size_bytes(dtype));
+  convert_from_f32(dtype, values.data(), values.size(), bytes.data());
+  convert_to_f32(dtype, bytes.data(), values.size(), values.data());
+}
+
+Scenario make_scenario(std::mt19937& rng, int group, int block_size, int head_dim, Dtype dtype = Dtype::kF32) {
   Scenario s;
   const int num_kv_heads = random_int(rng, 1, 2);
   s.layout = {.num_layers = 2,
               .num_kv_heads = num_kv_heads,
               .num_heads = num_kv_heads * group,
               .head_dim = head_dim,
-              .block_size = block_size};
+              .block_size = block_size,
+              .dtype = dtype};
   s.q_stride = s.layout.num_heads * head_dim + random_int(rng, 0, 1) * 8;
   const int num_sequences = random_int(rng, 1, 4);
   std::vector<int> num_blocks;
@@ -77,7 +85,7 @@ Scenario make_scenario(std::mt19937& rng, int group, int block_size, int head_di
   std::vector<int32_t> ids(std::accumulate(num_blocks.begin(), num_blocks.end(), 3));
   std::iota(ids.begin(), ids.end(), 0);
   std::shuffle(ids.begin(), ids.end(), rng);
-  s.kv_pool.assign(ids.size() * s.layout.block_floats(), std::nanf(""));
+  s.kv_pool.assign(ids.size() * s.layout.block_bytes(), 0xff);  // all-ones: NaN in every dtype
   const int kv_floats = num_kv_heads * head_dim;
   size_t next_id = 0;
   for (int i = 0; i < num_sequences; ++i) {
@@ -87,6 +95,8 @@ Scenario make_scenario(std::mt19937& rng, int group, int block_size, int head_di
     const int num_positions = s.sequences[i].first_position + s.sequences[i].num_query_tokens;
     s.keys.push_back(random_floats(rng, int64_t{num_positions} * kv_floats));
     s.values.push_back(random_floats(rng, int64_t{num_positions} * kv_floats));
+    round_to(dtype, s.keys.back());
+    round_to(dtype, s.values.back());
     const std::vector<float> other = random_floats(rng, kv_floats);  // another layer's data
     for (int p = 0; p < num_positions; ++p) {
       const int32_t block = s.block_tables[i][p / block_size];
@@ -192,6 +202,28 @@ TEST(AttentionTest, MatchesDenseReferenceOnRandomMixes) {
         expect_matches_reference(s, out1);
         attention(path, s.args(out2), pool2);
         ASSERT_EQ(out1, out2) << "thread count changed the result";
+      }
+    }
+  }
+}
+
+// F16 and BF16 caches: the kernels read back exactly what write_kv stored.
+TEST(AttentionTest, HalfPrecisionCachesMatchTheReferenceOnTheirValues) {
+  ThreadPool pool2(2);
+  uint32_t seed = 500;
+  for (const Dtype dtype : {Dtype::kF16, Dtype::kBF16}) {
+    for (const Shape& shape : {Shape{1, 16, 64}, Shape{2, 8, 16}, Shape{4, 32, 128}, Shape{2, 5, 12}}) {
+      ++seed;
+      SCOPED_TRACE(::testing::Message() << dtype_name(dtype) << " seed " << seed);
+      std::mt19937 rng(seed);
+      const Scenario s = make_scenario(rng, shape.group, shape.block_size, shape.head_dim, dtype);
+      EXPECT_EQ(s.layout.block_bytes() * 2, static_cast<size_t>(s.layout.block_values()) * 4);
+      for (KernelPath path : test_util::runnable_paths()) {
+        SCOPED_TRACE(kernel_path_name(path));
+        std::vector<float> out;
+        attention(path, s.args(out), pool2);
+        expect_matches_reference(s, out);
+        expect_rows_invariant(path, s, out, pool2);
       }
     }
   }

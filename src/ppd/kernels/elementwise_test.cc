@@ -123,18 +123,18 @@ TEST(ElementwiseTest, SiluMulAndAddMatchScalar) {
 TEST(WriteKvTest, PlacesValuesWhereLayoutSays) {
   kv::KvLayout layout{.num_layers = 3, .num_kv_heads = 2, .num_heads = 4, .head_dim = 8, .block_size = 16};
   const int num_blocks = 4;
-  std::vector<float> pool(num_blocks * layout.block_floats(), -7.0f);
+  std::vector<float> pool(num_blocks * layout.block_values(), -7.0f);
   std::mt19937 rng(5);
   const std::vector<float> k = random_floats(rng, layout.num_kv_heads * layout.head_dim);
   const std::vector<float> v = random_floats(rng, layout.num_kv_heads * layout.head_dim);
   const int block = 2, slot = 11, layer = 1;
-  write_kv(layout, pool.data(), block, slot, layer, k.data(), v.data());
+  write_kv(layout, reinterpret_cast<uint8_t*>(pool.data()), block, slot, layer, k.data(), v.data());
   int64_t written = 0;
   for (int h = 0; h < layout.num_kv_heads; ++h) {
     for (int d = 0; d < layout.head_dim; ++d) {
       // Direct formula: block-major, [layer][K|V][kv_head], K slab [d][slot], V slab [slot][d].
       const int64_t slab = ((int64_t{layer} * 2 + 0) * layout.num_kv_heads + h) * 16 * 8;
-      const int64_t base = block * layout.block_floats();
+      const int64_t base = block * layout.block_values();
       EXPECT_EQ(pool[base + slab + d * 16 + slot], k[h * 8 + d]);
       EXPECT_EQ(pool[base + slab + layout.num_kv_heads * 16 * 8 + slot * 8 + d], v[h * 8 + d]);
       written += 2;
@@ -143,6 +143,34 @@ TEST(WriteKvTest, PlacesValuesWhereLayoutSays) {
   int64_t untouched = 0;
   for (float f : pool) untouched += f == -7.0f;
   EXPECT_EQ(untouched, static_cast<int64_t>(pool.size()) - written);
+}
+
+TEST(WriteKvTest, HalfPrecisionStoresTheRoundedValues) {
+  for (const Dtype dtype : {Dtype::kF16, Dtype::kBF16}) {
+    kv::KvLayout layout{.num_layers = 2, .num_kv_heads = 2, .num_heads = 2, .head_dim = 8, .block_size = 8};
+    layout.dtype = dtype;
+    EXPECT_EQ(layout.block_bytes(), static_cast<size_t>(layout.block_values()) * 2);
+    std::vector<uint8_t> pool(3 * layout.block_bytes(), 0);
+    std::mt19937 rng(6);
+    const std::vector<float> k = random_floats(rng, 16);
+    const std::vector<float> v = random_floats(rng, 16);
+    write_kv(layout, pool.data(), 1, 5, 1, k.data(), v.data());
+    const uint8_t* v_slab = layout.slab(pool.data(), 1, 1, 1, 1);  // V of kv head 1
+    const uint8_t* k_slab = layout.slab(pool.data(), 1, 1, 0, 1);  // K of kv head 1
+    for (int d = 0; d < 8; ++d) {
+      float got_v, got_k, want_v, want_k;
+      convert_to_f32(dtype, v_slab + (5 * 8 + d) * 2, 1, &got_v);
+      convert_to_f32(dtype, k_slab + (d * 8 + 5) * 2, 1, &got_k);
+      uint8_t bits[2];
+      convert_from_f32(dtype, &v[8 + d], 1, bits);
+      convert_to_f32(dtype, bits, 1, &want_v);
+      convert_from_f32(dtype, &k[8 + d], 1, bits);
+      convert_to_f32(dtype, bits, 1, &want_k);
+      EXPECT_EQ(got_v, want_v) << dtype_name(dtype) << " d " << d;
+      EXPECT_EQ(got_k, want_k) << dtype_name(dtype) << " d " << d;
+      EXPECT_NEAR(got_v, v[8 + d], 1e-2);
+    }
+  }
 }
 
 }  // namespace

@@ -113,18 +113,20 @@ int default_skinny_matmul_max_rows(std::string_view blas_core) {
 void set_blas_threads(int num_threads) { openblas_set_num_threads(std::max(1, num_threads)); }
 int blas_threads() { return openblas_get_num_threads(); }
 
-void write_kv(const kv::KvLayout& layout, float* kv_base, int32_t block, int slot, int layer, const float* k,
+void write_kv(const kv::KvLayout& layout, uint8_t* kv_base, int32_t block, int slot, int layer, const float* k,
               const float* v) {
   PPD_CHECK(slot >= 0 && slot < layout.block_size);
   const int hd = layout.head_dim;
   const int bs = layout.block_size;
+  const size_t value_bytes = layout.value_bytes();
   for (int h = 0; h < layout.num_kv_heads; ++h) {
     // k_slab: [head_dim][block_size]; v_slab: [block_size][head_dim]
-    float* block_base = kv_base + block * layout.block_floats();
-    float* k_slab = block_base + layout.slab_offset(layer, 0, h);
-    float* v_slab = block_base + layout.slab_offset(layer, 1, h);
-    for (int d = 0; d < hd; ++d) k_slab[int64_t{d} * bs + slot] = k[h * hd + d];
-    std::memcpy(v_slab + int64_t{slot} * hd, v + h * hd, sizeof(float) * hd);
+    uint8_t* k_slab = layout.slab(kv_base, block, layer, 0, h);
+    uint8_t* v_slab = layout.slab(kv_base, block, layer, 1, h);
+    for (int d = 0; d < hd; ++d) {
+      convert_from_f32(layout.dtype, k + h * hd + d, 1, k_slab + (int64_t{d} * bs + slot) * value_bytes);
+    }
+    convert_from_f32(layout.dtype, v + h * hd, static_cast<size_t>(hd), v_slab + int64_t{slot} * hd * value_bytes);
   }
 }
 

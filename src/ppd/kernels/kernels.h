@@ -105,7 +105,7 @@ struct AttentionSequence {
 
 struct AttentionArgs {
   kv::KvLayout layout;
-  const float* kv_base = nullptr;  // the cache's block pool
+  const uint8_t* kv_base = nullptr;  // the cache's block pool (values of layout.dtype)
   int layer = 0;
   const float* q = nullptr;  // [num_rows][q_row_stride], heads at q[row*stride + h*head_dim]
   int q_row_stride = 0;      // floats
@@ -119,14 +119,15 @@ struct AttentionArgs {
 // (sequence × kv head × query tile) are spread over the pool. The result of a query row does
 // not depend on which other rows or sequences share the call, nor on the thread count.
 // The AVX2 path needs head_dim % 8 == 0 and block_size % 8 == 0; other shapes run the scalar
-// kernel. Unwritten cache slots (even NaN) beyond a query's position are never used.
-// REQUIRES: num_heads % num_kv_heads == 0; q_row_stride >= num_heads * head_dim.
+// kernel. F16 and BF16 slabs are widened to floats one block at a time (exactly), so a row's
+// result is the F32 kernel's on the rounded values. Unwritten cache slots (even NaN) beyond a query's position are
+// never used. REQUIRES: num_heads % num_kv_heads == 0; q_row_stride >= num_heads * head_dim.
 void attention(KernelPath path, const AttentionArgs& args, ThreadPool& pool);
 
 // Writes one token's K and V (each [num_kv_heads * head_dim]) for `layer` into `slot` of
 // block `block`: K transposed into column `slot` of each K slab, V as row `slot` of each V
-// slab. Mutates only those floats. REQUIRES: 0 <= slot < block_size.
-void write_kv(const kv::KvLayout& layout, float* kv_base, int32_t block, int slot, int layer, const float* k,
+// slab, rounded to layout.dtype. Mutates only those values. REQUIRES: 0 <= slot < block_size.
+void write_kv(const kv::KvLayout& layout, uint8_t* kv_base, int32_t block, int slot, int layer, const float* k,
               const float* v);
 
 }  // namespace ppd::kernels

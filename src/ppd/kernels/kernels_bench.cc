@@ -189,7 +189,7 @@ void step_crossover_args(benchmark::internal::Benchmark* b) {
 
 struct AttentionSetup {
   kv::KvLayout layout{.num_layers = 1, .num_kv_heads = 4, .num_heads = 8, .head_dim = 64, .block_size = 16};
-  std::vector<float> kv_pool;  // [num_blocks][block_floats]
+  std::vector<float> kv_pool;  // [num_blocks][block_values], F32
   std::vector<std::vector<int32_t>> block_tables;
   std::vector<AttentionSequence> sequences;
   std::vector<float> q, out;  // [num_rows][num_heads * head_dim]
@@ -199,7 +199,7 @@ struct AttentionSetup {
   // `num_sequences` sequences, each with `num_queries` queries ending at position context-1.
   AttentionSetup(int num_sequences, int num_queries, int context) {
     const int blocks_per_seq = (context + layout.block_size - 1) / layout.block_size;
-    kv_pool = random_buffer(int64_t{num_sequences} * blocks_per_seq * layout.block_floats(), 3);
+    kv_pool = random_buffer(int64_t{num_sequences} * blocks_per_seq * layout.block_values(), 3);
     const int row_floats = layout.num_heads * layout.head_dim;
     for (int s = 0; s < num_sequences; ++s) {
       block_tables.emplace_back(blocks_per_seq);
@@ -216,7 +216,7 @@ struct AttentionSetup {
 
   AttentionArgs args() {
     return {layout,
-            kv_pool.data(),
+            reinterpret_cast<const uint8_t*>(kv_pool.data()),
             0,
             q.data(),
             layout.num_heads * layout.head_dim,

@@ -28,6 +28,8 @@ struct AttentionScratch {
   std::vector<float> sum;       // [num_query_vectors] running sum of exp(score - max)
   std::vector<float> alpha;     // [num_query_vectors] this block's rescale of acc
   std::vector<const float*> q;  // [num_query_vectors] -> [head_dim]
+  std::vector<float> k_block;   // [head_dim][block_size]: one K slab widened (F16/BF16 KV only)
+  std::vector<float> v_block;   // [block_size][head_dim]: one V slab widened
 };
 
 namespace internal {
@@ -39,6 +41,10 @@ int attention_tile_rows(int group_size);
 // Splits the call into work items (sequence x kv head x query tile), longest first, with
 // tiles small enough that `num_threads` threads all get work.
 std::vector<AttentionWorkItem> plan_attention(const AttentionArgs& args, int num_threads);
+
+// The slab at `slab` as floats: itself for F32 KV, else widened into `buffer` (exactly; with
+// the AVX2 path's conversion when `path` says so).
+const float* slab_floats(KernelPath path, const kv::KvLayout& layout, const uint8_t* slab, std::vector<float>& buffer);
 
 // Multithreaded skinny matmul (any m; the public matmul uses it for m <= skinny_matmul_max_rows()).
 void skinny_matmul(KernelPath path, const MatmulArgs& args, ThreadPool& pool);

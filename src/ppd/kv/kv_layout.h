@@ -5,10 +5,13 @@
 //   K slab    [head_dim][block_size]   (transposed: scores for a whole block are one
 //                                       broadcast-FMA sweep over head_dim)
 //   V slab    [block_size][head_dim]
+// Values are of `dtype` (F32, F16 or BF16); offsets below count values, pointers bytes.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+
+#include "ppd/common/dtype.h"
 
 namespace ppd::kv {
 
@@ -18,20 +21,24 @@ struct KvLayout {
   int num_heads = 0;  // query heads; a multiple of num_kv_heads
   int head_dim = 0;
   int block_size = 0;  // tokens per block
+  Dtype dtype = Dtype::kF32;
 
-  int64_t slab_floats() const { return int64_t{block_size} * head_dim; }
-  int64_t block_floats() const { return int64_t{num_layers} * 2 * num_kv_heads * slab_floats(); }
-  size_t block_bytes() const { return static_cast<size_t>(block_floats()) * sizeof(float); }
+  size_t value_bytes() const { return dtype_size_bytes(dtype); }
+  int64_t slab_values() const { return int64_t{block_size} * head_dim; }
+  size_t slab_bytes() const { return static_cast<size_t>(slab_values()) * value_bytes(); }
+  int64_t block_values() const { return int64_t{num_layers} * 2 * num_kv_heads * slab_values(); }
+  size_t block_bytes() const { return static_cast<size_t>(block_values()) * value_bytes(); }
 
-  // Offset, in floats from the block's start, of the K (kv = 0) or V (kv = 1) slab.
+  // Offset, in values from the block's start, of the K (kv = 0) or V (kv = 1) slab.
   int64_t slab_offset(int layer, int kv, int kv_head) const {
-    return ((int64_t{layer} * 2 + kv) * num_kv_heads + kv_head) * slab_floats();
+    return ((int64_t{layer} * 2 + kv) * num_kv_heads + kv_head) * slab_values();
   }
-  const float* k_slab(const float* base, int32_t block, int layer, int kv_head) const {
-    return base + block * block_floats() + slab_offset(layer, 0, kv_head);
-  }
-  const float* v_slab(const float* base, int32_t block, int layer, int kv_head) const {
-    return base + block * block_floats() + slab_offset(layer, 1, kv_head);
+  // The first byte of a slab in the pool at `base`.
+  template <typename Byte>  // uint8_t or const uint8_t
+  Byte* slab(Byte* base, int32_t block, int layer, int kv, int kv_head) const {
+    return base + (static_cast<size_t>(block) * static_cast<size_t>(block_values()) +
+                   static_cast<size_t>(slab_offset(layer, kv, kv_head))) *
+                      value_bytes();
   }
 };
 

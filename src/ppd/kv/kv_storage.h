@@ -22,9 +22,9 @@ class KvStorage {
   int num_blocks() const { return num_blocks_; }
   size_t block_bytes() const { return layout_.block_bytes(); }
 
-  // [num_blocks][block_floats] — the pool the kernels read and write.
-  float* base() { return data_.get(); }
-  const float* base() const { return data_.get(); }
+  // [num_blocks][block_bytes] — the pool the kernels read and write.
+  uint8_t* base() { return data_.get(); }
+  const uint8_t* base() const { return data_.get(); }
 
   // The bytes of one block (valid until the block is written again). REQUIRES: valid id.
   std::span<const uint8_t> export_block(BlockId block) const;
@@ -37,12 +37,12 @@ class KvStorage {
   struct Free {
     void* mapping;
     size_t bytes;
-    void operator()(float* p) const;
+    void operator()(uint8_t* p) const;
   };
-  static std::unique_ptr<float[], Free> map_zeroed(size_t bytes);
+  static std::unique_ptr<uint8_t[], Free> map_zeroed(size_t bytes);
   KvLayout layout_;
   int num_blocks_;
-  std::unique_ptr<float[], Free> data_;
+  std::unique_ptr<uint8_t[], Free> data_;
 };
 
 }  // namespace ppd::kv

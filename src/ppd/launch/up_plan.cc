@@ -42,6 +42,7 @@ ChildPlan plan_node(const UpOptions& o, const std::string& binary, const std::st
                "--block-size",   std::to_string(o.block_size)};
   if (o.dtype != "auto") plan.argv.insert(plan.argv.end(), {"--dtype", o.dtype});
   if (o.quantize != "none") plan.argv.insert(plan.argv.end(), {"--quantize", o.quantize});
+  if (o.kv_dtype != "auto") plan.argv.insert(plan.argv.end(), {"--kv-dtype", o.kv_dtype});
   // Only decode nodes pull KV, so only they get the emulated link.
   if (decode && o.link_bytes_per_s > 0) {
     plan.argv.insert(plan.argv.end(), {"--link-bytes-per-s", fmt::format("{}", o.link_bytes_per_s)});

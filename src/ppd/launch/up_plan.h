@@ -26,6 +26,7 @@ struct UpOptions {
   int block_size = 16;                   // tokens per KV block
   std::string dtype = "auto";            // every node's --dtype
   std::string quantize = "none";         // every node's --quantize
+  std::string kv_dtype = "auto";         // every node's --kv-dtype
   double link_bytes_per_s = 0;           // decode nodes' emulated KV link bandwidth; 0: off
   int64_t link_latency_us = 0;           // decode nodes' emulated KV link latency; 0: none
   std::string api_key;                   // "": the router asks for none; written to a file for the router
@@ -62,7 +63,7 @@ std::vector<std::string> split_flags(std::string_view flags);
 
 // Returns the prefill nodes, then the decode nodes: `<binary> node --role ... --model <model_dir>
 // --name ... --host <node_host> --port 0 --kv-port 0 --threads ... --kv-cache-mib ... --block-size
-// ...`, --dtype and --quantize when not the defaults, the link flags (decode nodes only, those
+// ...`, --dtype, --quantize and --kv-dtype when not the defaults, the link flags (decode nodes only, those
 // set), --cluster-secret-file when set, then options.node_flags.
 std::vector<ChildPlan> plan_nodes(const UpOptions& options, const std::string& binary, const std::string& model_dir);
 

@@ -44,6 +44,9 @@ EngineBenchRow summarize_row(const std::vector<PairedSample>& samples, EngineBen
   return row;
 }
 
+// "f32", "f16" or "bf16": the --kv-dtype spelling.
+std::string kv_dtype_flag(Dtype dtype) { return std::string(weight_format_name(weight_format_of(dtype))); }
+
 struct ModelCosts {
   int64_t matmul_params = 0;  // per token, all layers: q/k/v/o + gate/up/down
   int64_t lm_head_params = 0;
@@ -81,6 +84,7 @@ Result<std::unique_ptr<engine::Engine>> bench_engine(const BenchContext& ctx, in
   o.kernels = ctx.options.kernels;
   o.dtype = ctx.options.dtype;
   o.quantize = ctx.options.quantize;
+  o.kv_dtype = ctx.options.kv_dtype;
   o.enable_prefix_cache = false;  // every prefill computes its whole prompt
   o.num_kv_blocks = num_blocks;
   o.scheduler.max_num_batched_tokens = max_tokens_per_step;
@@ -106,6 +110,7 @@ Result<EngineBenchRow> bench_prefill(const BenchContext& ctx) {
   }
   return summarize_row(samples, {.model = ctx.model_name,
                                  .weights = std::string(weight_format_name(engine->weight_format())),
+                                 .kv_dtype = kv_dtype_flag(engine->kv_dtype()),
                                  .threads = ctx.threads,
                                  .test = fmt::format("prefill {}", n),
                                  .unit = "GFLOP/s",
@@ -159,6 +164,7 @@ Result<EngineBenchRow> bench_decode(const BenchContext& ctx, int batch) {
   }
   return summarize_row(samples, {.model = ctx.model_name,
                                  .weights = std::string(weight_format_name(engine->weight_format())),
+                                 .kv_dtype = kv_dtype_flag(engine->kv_dtype()),
                                  .threads = ctx.threads,
                                  .test = fmt::format("decode b={} ctx={}", batch, ctx_len),
                                  .unit = "GB/s",
@@ -217,14 +223,14 @@ Result<std::vector<EngineBenchRow>> run_engine_bench(const EngineBenchOptions& o
 
 std::string format_engine_bench(const std::vector<EngineBenchRow>& rows, const std::string& machine) {
   std::string out = fmt::format("machine: {}\n", machine);
-  out += fmt::format("{:<10} {:<7} {:>7}  {:<22} {:>10} {:>18} {:>18} {:>8}  {}\n", "model", "weights", "threads",
+  out += fmt::format("{:<12} {:<10} {:>7}  {:<22} {:>10} {:>18} {:>18} {:>8}  {}\n", "model", "weights/kv", "threads",
                      "test", "tokens/s", "achieved", "machine limit", "ratio", "target");
   for (const EngineBenchRow& r : rows) {
     const double ratio = r.ratio;
     const std::string target = r.has_target ? (ratio >= 0.7 ? ">= 0.70 met" : ">= 0.70 MISSED") : "-";
-    out +=
-        fmt::format("{:<10} {:<7} {:>7}  {:<22} {:>10.1f} {:>10.1f} {:<7} {:>10.1f} {:<7} {:>8.2f}  {}\n", r.model,
-                    r.weights, r.threads, r.test, r.tokens_per_s, r.achieved, r.unit, r.limit, r.unit, ratio, target);
+    out += fmt::format("{:<12} {:<10} {:>7}  {:<22} {:>10.1f} {:>10.1f} {:<7} {:>10.1f} {:<7} {:>8.2f}  {}\n", r.model,
+                       r.weights + "/" + r.kv_dtype, r.threads, r.test, r.tokens_per_s, r.achieved, r.unit, r.limit,
+                       r.unit, ratio, target);
   }
   return out;
 }
@@ -236,6 +242,7 @@ std::string engine_bench_json(const std::vector<EngineBenchRow>& rows, const std
   for (const EngineBenchRow& r : rows) {
     j["rows"].push_back({{"model", r.model},
                          {"weights", r.weights},
+                         {"kv_dtype", r.kv_dtype},
                          {"threads", r.threads},
                          {"test", r.test},
                          {"tokens_per_s", r.tokens_per_s},

@@ -27,6 +27,7 @@ struct EngineBenchOptions {
   std::string kernels = "auto";
   std::string dtype = "auto";     // EngineOptions::dtype
   std::string quantize = "none";  // EngineOptions::quantize
+  std::string kv_dtype = "auto";  // EngineOptions::kv_dtype
   // Pair each timed piece with its machine-limit probe. Off, the steps run back to back as on
   // a serving node (a probe leaves the caches cold for the steps after it), and the rows'
   // limits and ratios are 0: what `ppd sim calibrate` wants.
@@ -35,7 +36,8 @@ struct EngineBenchOptions {
 
 struct EngineBenchRow {
   std::string model;
-  std::string weights;  // the weights' format in memory: "f32", "bf16", "q8_0", ...
+  std::string weights;   // the weights' format in memory: "f32", "bf16", "q8_0", ...
+  std::string kv_dtype;  // "F32", "F16" or "BF16"
   int threads = 0;
   std::string test;  // "prefill 512" or "decode b=8 ctx=512"
   double tokens_per_s = 0;

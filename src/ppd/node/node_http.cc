@@ -165,6 +165,9 @@ asio::awaitable<void> handle_events(ResponseWriter& w, Telemetry& telemetry) {
 // What a router needs to agree with this node on prompts and costs.
 nlohmann::json engine_info(const engine::Engine& e) {
   return {{"model_identity", fmt::format("{:016x}", e.model_identity())},
+          {"kv_hash_seed", fmt::format("{:016x}", e.kv_hash_seed())},
+          {"weights", weight_format_name(e.weight_format())},
+          {"kv_dtype", dtype_name(e.kv_dtype())},
           {"block_size", e.block_size()},
           {"block_bytes", e.block_bytes()},
           {"max_model_len", e.max_model_len()},

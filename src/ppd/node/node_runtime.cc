@@ -8,6 +8,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "ppd/transfer/wire_format.h"
+
 namespace ppd::node {
 namespace asio = boost::asio;
 namespace {
@@ -46,9 +48,11 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::create(const NodeRuntimeOption
 Status NodeRuntime::start(const NodeRuntimeOptions& o, asio::any_io_executor executor, const Clock* clock) {
   PPD_ASSIGN_OR_RETURN(std::unique_ptr<engine::Engine> engine, engine::Engine::create(o.model_dir, o.engine, clock));
   telemetry_ = std::make_unique<Telemetry>(o.service.name, clock);
+  // The KV dtype goes on the wire, so that nodes keeping other values refuse each other's blocks.
+  const uint16_t block_format = transfer::wire::block_format_of(engine->kv_dtype());
   loop_ = std::make_unique<EngineLoop>(std::move(engine), telemetry_.get());
-  tcp_ =
-      std::make_unique<transfer::TcpKvTransport>(executor, transfer::TcpTransportOptions{.secret = o.cluster_secret});
+  tcp_ = std::make_unique<transfer::TcpKvTransport>(
+      executor, transfer::TcpTransportOptions{.secret = o.cluster_secret, .block_format = block_format});
   transfer::KvTransport* transport = tcp_.get();
   if (o.link) {
     PPD_ASSIGN_OR_RETURN(link_, transfer::EmulatedLinkTransport::create(*tcp_, *o.link));
@@ -57,7 +61,8 @@ Status NodeRuntime::start(const NodeRuntimeOptions& o, asio::any_io_executor exe
   service_ = std::make_unique<NodeService>(o.service, executor, loop_.get(), transport, telemetry_.get(), clock);
   kv_server_ = std::make_unique<transfer::TcpKvServer>(
       executor, &service_->handles(),
-      transfer::TcpServerOptions{.bind_address = o.host, .port = o.kv_port, .secret = o.cluster_secret});
+      transfer::TcpServerOptions{
+          .bind_address = o.host, .port = o.kv_port, .secret = o.cluster_secret, .block_format = block_format});
   PPD_ASSIGN_OR_RETURN(kv_port_, kv_server_->start());
   // Handles name the KV port, known only once bound.
   service_->set_kv_address(join_host_port(o.host, kv_port_));

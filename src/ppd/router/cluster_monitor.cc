@@ -89,6 +89,13 @@ Result<EngineFacts> parse_engine_facts(const nlohmann::json& health, std::string
                   .max_num_running = engine->value("max_num_running", 0),
                   .vocab_size = engine->at("vocab_size").get<int>()};
     if (!ok) return internal_error("node {}: engine.model_identity: expected 16 hex digits", node);
+    f.kv_hash_seed = f.model_identity;
+    if (engine->contains("kv_hash_seed")) {
+      f.kv_hash_seed = parse_hex(engine->at("kv_hash_seed").get<std::string>(), &ok);
+      if (!ok) return internal_error("node {}: engine.kv_hash_seed: expected 16 hex digits", node);
+    }
+    f.weights = engine->value("weights", std::string("?")).substr(0, 16);
+    f.kv_dtype = engine->value("kv_dtype", std::string("?")).substr(0, 16);
     return f;
   } catch (const nlohmann::json::exception& e) {
     return internal_error("node {}: malformed engine facts in /health: {}", node, e.what());
@@ -171,8 +178,9 @@ void ClusterMonitor::note_answered(const routing::RouteDecision& d, std::span<co
                                    std::span<const TokenId> outputs, std::span<const BlockHash> prompt_hashes) {
   std::vector<TokenId> held(prompt.begin(), prompt.end());
   if (!outputs.empty()) held.insert(held.end(), outputs.begin(), outputs.end() - 1);
-  // The router's model identity: every node it uses serves that model (check_facts).
-  note_cached(d.decode, kv::hash_full_blocks(options_.model_identity, held, view_->block_size));
+  // Every node the router uses hashes with the same seed (check_facts).
+  const uint64_t seed = facts_ ? facts_->kv_hash_seed : options_.model_identity;
+  note_cached(d.decode, kv::hash_full_blocks(seed, held, view_->block_size));
   if (d.prefill) note_cached(*d.prefill, prompt_hashes);
 }
 
@@ -244,6 +252,15 @@ Status ClusterMonitor::check_facts(Node& node, const EngineFacts& facts) {
     spdlog::error("router node_rejected node={} reason=\"model identity {:016x} differs from the router's {:016x}\"",
                   node.name, facts.model_identity, options_.model_identity);
     return failed_precondition("node {} serves another model", node.name);
+  }
+  if (facts_ && facts_->kv_hash_seed != facts.kv_hash_seed) {
+    node.incompatible = true;
+    spdlog::error(
+        "router node_rejected node={} reason=\"weights {} with kv_dtype {} (kv_hash_seed {:016x}) differ from the "
+        "cluster's weights {} with kv_dtype {} ({:016x}): nodes must share both to share KV\"",
+        node.name, facts.weights, facts.kv_dtype, facts.kv_hash_seed, facts_->weights, facts_->kv_dtype,
+        facts_->kv_hash_seed);
+    return failed_precondition("node {} keeps its KV in another precision", node.name);
   }
   if (facts_ && facts_->block_size != facts.block_size) {
     node.incompatible = true;

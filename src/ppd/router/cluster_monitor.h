@@ -25,6 +25,11 @@ namespace ppd::router {
 // What a node's /health says about its engine.
 struct EngineFacts {
   uint64_t model_identity = 0;
+  // The seed of the node's block hashes (its weights' format and KV dtype mixed in); a node
+  // that does not say (an older one) hashes with model_identity. Every node must share it.
+  uint64_t kv_hash_seed = 0;
+  std::string weights = "?";   // the weights' format, for messages
+  std::string kv_dtype = "?";  // the KV cache's dtype, for messages
   int block_size = 0;
   int64_t block_bytes = 0;
   int max_model_len = 0;

@@ -106,7 +106,7 @@ Result<std::unique_ptr<RouterService::Prepared>> RouterService::build_prepared(
   const request::RequestLimits limits{.max_model_len = facts->max_model_len, .vocab_size = facts->vocab_size};
   PPD_RETURN_IF_ERROR(request::validate_request(p->plan.token_ids, p->api.sampling, limits));
   p->max_tokens = request::resolve_max_tokens(static_cast<int>(p->plan.token_ids.size()), p->api.sampling, limits);
-  p->hashes = kv::hash_full_blocks(facts->model_identity, p->plan.token_ids, facts->block_size);
+  p->hashes = kv::hash_full_blocks(facts->kv_hash_seed, p->plan.token_ids, facts->block_size);
   return p;
 }
 

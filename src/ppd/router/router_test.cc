@@ -61,6 +61,18 @@ TEST(ClusterMonitorTest, ParsesEngineFactsAndNamesWhatIsMissing) {
   EXPECT_EQ(f.block_size, 16);
   EXPECT_EQ(f.max_prefill_tokens, 256);
   EXPECT_EQ(f.max_num_running, 0);  // an older node that does not say: unknown
+  EXPECT_EQ(f.kv_hash_seed, 255u);  // nor its hash seed: the model identity
+  health["engine"]["kv_hash_seed"] = "0000000000000abc";
+  health["engine"]["kv_dtype"] = "BF16";
+  health["engine"]["weights"] = "bf16";
+  const EngineFacts half = *parse_engine_facts(health, "d0");
+  EXPECT_EQ(half.kv_hash_seed, 0xabcu);
+  EXPECT_EQ(half.kv_dtype, "BF16");
+  EXPECT_EQ(half.weights, "bf16");
+  health["engine"]["kv_hash_seed"] = "abc";
+  EXPECT_EQ(parse_engine_facts(health, "d0").status().message(),
+            "node d0: engine.kv_hash_seed: expected 16 hex digits");
+  health["engine"]["kv_hash_seed"] = "0000000000000abc";
   health["engine"]["max_num_running"] = 64;
   EXPECT_EQ(parse_engine_facts(health, "d0")->max_num_running, 64);
   health["engine"]["max_num_running"] = "many";

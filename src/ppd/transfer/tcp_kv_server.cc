@@ -91,9 +91,9 @@ Result<uint64_t> uniform_block_bytes(std::span<const std::span<const uint8_t>> s
 
 // Sends the OK header and the blocks, in gather writes of up to kBatchBytes of data.
 asio::awaitable<bool> stream_blocks(tcp::socket& socket, std::span<const std::span<const uint8_t>> spans,
-                                    std::span<const uint32_t> indices, uint64_t block_bytes) {
+                                    std::span<const uint32_t> indices, uint64_t block_bytes, uint16_t block_format) {
   const wire::ResponseHeaderBytes response =
-      wire::encode_response_header(StatusCode::kOk, static_cast<uint32_t>(spans.size()), block_bytes, 0);
+      wire::encode_response_header(StatusCode::kOk, static_cast<uint32_t>(spans.size()), block_bytes, 0, block_format);
   std::vector<wire::BlockHeaderBytes> headers;
   std::vector<asio::const_buffer> buffers;
   size_t begin = 0;
@@ -251,7 +251,7 @@ asio::awaitable<bool> TcpKvServer::State::serve_pull(tcp::socket& socket, std::s
   const SendLease lease{source, pull->handle};
   Result<uint64_t> block_bytes = uniform_block_bytes(*spans, pull->indices.size());
   if (!block_bytes.ok()) co_return co_await write_status(socket, block_bytes.status());
-  co_return co_await stream_blocks(socket, *spans, pull->indices, *block_bytes);
+  co_return co_await stream_blocks(socket, *spans, pull->indices, *block_bytes, options.block_format);
 }
 
 asio::awaitable<bool> TcpKvServer::State::serve_release(tcp::socket& socket, std::span<const uint8_t> payload) {

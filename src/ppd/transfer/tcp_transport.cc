@@ -24,6 +24,7 @@ struct Exchange {
   std::string context;                   // "kv pull from <source> handle <h>"
   std::vector<uint8_t> frame;            // the request frame
   const PullRequest* request = nullptr;  // null for a release
+  uint16_t block_format = 0;             // expected in a PULL answer; 0: any
   int64_t total_bytes = 0;               // block bytes expected
   int64_t received_bytes = 0;            // block bytes landed in dest
   bool response_started = false;         // a response byte arrived
@@ -79,6 +80,11 @@ asio::awaitable<Status> read_error(tcp::socket& socket, const wire::ResponseHead
 
 Status check_pull_response(const wire::ResponseHeader& header, const Exchange& x,
                            std::span<const std::span<uint8_t>> dest) {
+  if (x.block_format != 0 && header.block_format != 0 && header.block_format != x.block_format) {
+    return failed_precondition(
+        "{}: the source's blocks are {} values; this node keeps {}: nodes must share the KV dtype", x.context,
+        wire::block_format_name(header.block_format), wire::block_format_name(x.block_format));
+  }
   if (header.num_blocks != dest.size()) {
     return data_loss("{}: response num_blocks: must be {} (as requested); got {}", x.context, dest.size(),
                      header.num_blocks);
@@ -244,6 +250,7 @@ asio::awaitable<Result<PullResult>> TcpKvTransport::pull(const PullRequest& requ
   x.context = fmt::format("kv pull from {} handle {}", request.source, request.handle);
   x.frame = wire::encode_pull_request(request.handle, request.indices);
   x.request = &request;
+  x.block_format = options_.block_format;
   x.total_bytes = total_bytes(dest);
   try {
     for (bool fresh_only = false;; fresh_only = true) {

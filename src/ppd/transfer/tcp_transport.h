@@ -4,7 +4,7 @@
 // one coroutine on its own strand, and the client keeps idle connections for reuse.
 // Peer input is validated; bad frames get an error response and the connection is closed.
 //
-// Wire format (version 1; all integers little-endian; a connection carries any number of
+// Wire format (version 2; all integers little-endian; a connection carries any number of
 // requests in sequence, each answered before the next is read):
 //
 //   request   = magic "PPDK" (4 bytes) | u16 version = 1 | u16 type | u32 payload_length
@@ -15,13 +15,17 @@
 //     type 3 HELLO:   the cluster secret (payload_length <= 1024), answered OK or UNAUTHENTICATED;
 //                     a server with a secret takes no other request before a HELLO that matches,
 //                     and closes the connection after answering a wrong one
-//   response  = magic "PPDR" (4 bytes) | u16 status | u16 reserved = 0 | u32 num_blocks
+//   response  = magic "PPDR" (4 bytes) | u16 status | u16 block_format | u32 num_blocks
 //               | u64 block_bytes | u32 message_length | message (message_length bytes)
 //     status is ppd::StatusCode as an integer: 0 OK, 1 INVALID_ARGUMENT, 2 NOT_FOUND,
 //     3 RESOURCE_EXHAUSTED, 4 FAILED_PRECONDITION, 5 UNAVAILABLE, 6 DEADLINE_EXCEEDED,
 //     7 ABORTED, 8 CANCELLED, 9 DATA_LOSS, 10 UNIMPLEMENTED, 11 INTERNAL, 12 UNAUTHENTICATED. On error
 //     num_blocks = block_bytes = 0 and the message (UTF-8, <= 4096 bytes) says why; on OK
 //     message_length = 0. A RELEASE is answered by a header with num_blocks = 0.
+//     block_format (version 2; reserved = 0 in version 1) says what a PULL OK's block values
+//     are: 0 unsaid, 1 F32, 2 F16, 3 BF16 (wire::block_format_of); 0 in other answers. A client
+//     that expects one format refuses blocks of another with FAILED_PRECONDITION: F16 and BF16
+//     blocks have the same size, so block_bytes alone would not tell them apart.
 //   PULL OK   = the response header, then num_blocks times, in request order:
 //               u32 index | u32 reserved = 0 | u64 checksum (XXH3-64 of the block's bytes)
 //               | block_bytes bytes of block data
@@ -63,6 +67,7 @@ struct TcpServerOptions {
   // max_blocks_per_request blocks (>= 24 + 4 * max_blocks_per_request).
   uint32_t max_frame_bytes = 1u << 20;
   std::string secret;                // "": none; else the first request must be a matching HELLO
+  uint16_t block_format = 0;         // sent in every PULL OK (wire::block_format_of); 0: unsaid
   int64_t idle_timeout_ms = 60'000;  // between requests; >= 1
   int64_t read_timeout_ms = 10'000;  // for the rest of a request once its header came; >= 1
 };
@@ -102,6 +107,9 @@ struct TcpTransportOptions {
   // Idle connections kept per source for reuse; 0 (or less) closes each after use.
   int max_idle_connections_per_source = 4;
   std::string secret;  // "": none; else each new connection starts with a HELLO carrying it
+  // The block format this side keeps (wire::block_format_of); a PULL answer naming another
+  // (not 0) fails with FAILED_PRECONDITION before any block is read. 0: accept any.
+  uint16_t block_format = 0;
 };
 
 // Client side of the wire format. Pull errors: INVALID_ARGUMENT for a malformed source or

@@ -30,6 +30,7 @@ class TcpTransportTest : public ::testing::Test {
   void SetUp() override {
     TcpServerOptions options;
     options.max_blocks_per_request = 1024;
+    options.block_format = server_block_format_;
     server_ = std::make_unique<TcpKvServer>(server_ctx_.get_executor(), &source_, options);
     Result<uint16_t> port = server_->start();
     ASSERT_TRUE(port.ok()) << port.status().to_string();
@@ -67,6 +68,7 @@ class TcpTransportTest : public ::testing::Test {
     }
   }
 
+  uint16_t server_block_format_ = 0;  // set by derived fixtures before SetUp
   FakeBlockSource source_;
   asio::io_context server_ctx_;
   asio::executor_work_guard<asio::io_context::executor_type> work_{server_ctx_.get_executor()};
@@ -146,6 +148,38 @@ TEST_F(TcpTransportTest, WrongDestinationSizeIsRejected) {
   EXPECT_TRUE(pull(handle, {0, 1}, 256, &buffers).ok());
 }
 
+// A server whose blocks are F16 values.
+class TcpBlockFormatTest : public TcpTransportTest {
+ protected:
+  TcpBlockFormatTest() { server_block_format_ = wire::block_format_of(Dtype::kF16); }
+};
+
+// F16 and BF16 blocks have the same size: only the format on the wire tells them apart.
+TEST_F(TcpBlockFormatTest, AClientKeepingAnotherKvDtypeRefusesTheBlocks) {
+  const uint64_t handle = source_.add(2, 256, 4);
+  const std::vector<uint32_t> indices = {0, 1};
+  std::vector<std::vector<uint8_t>> buffers(2, std::vector<uint8_t>(256));
+  TcpKvTransport bf16_client(client_ctx_.get_executor(), {.block_format = wire::block_format_of(Dtype::kBF16)});
+  Result<PullResult> r = run_task(client_ctx_, bf16_client.pull({address_, handle, indices}, spans_of(buffers)));
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(r.status().message(), fmt::format("kv pull from {} handle {}: the source's blocks are F16 values; this "
+                                              "node keeps BF16: nodes must share the KV dtype",
+                                              address_, handle));
+  TcpKvTransport f16_client(client_ctx_.get_executor(), {.block_format = wire::block_format_of(Dtype::kF16)});
+  r = run_task(client_ctx_, f16_client.pull({address_, handle, indices}, spans_of(buffers)));
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  expect_blocks(handle, indices, buffers);
+  EXPECT_TRUE(pull(handle, indices, 256, &buffers).ok());  // a client expecting nothing takes any
+}
+
+TEST(WireFormatTest, BlockFormatNames) {
+  EXPECT_EQ(wire::block_format_name(wire::block_format_of(Dtype::kF32)), "F32");
+  EXPECT_EQ(wire::block_format_name(0), "unsaid");
+  EXPECT_EQ(wire::block_format_name(9), "unknown (9)");
+  const wire::ResponseHeaderBytes bytes = wire::encode_response_header(StatusCode::kOk, 3, 512, 0, 3);
+  EXPECT_EQ(wire::decode_response_header(bytes)->block_format, 3);
+}
+
 TEST_F(TcpTransportTest, ReleaseReachesTheSource) {
   const uint64_t handle = source_.add(2, 64, 5);
   EXPECT_TRUE(run_task(client_ctx_, client_.release(address_, handle)).ok());
@@ -176,7 +210,7 @@ std::vector<MalformedCase> malformed_cases() {
   std::vector<uint8_t> too_many = wire::encode_pull_request(1, std::vector<uint32_t>(2000, 0));
   return {
       {"bad magic", bad_magic, "magic: must be \"PPDK\" (50 50 44 4b); got 50 50 44 58"},
-      {"bad version", bad_version, "version: must be 1; got 7"},
+      {"bad version", bad_version, "version: must be 2; got 7"},
       {"bad type", with_header(9, 8, std::vector<uint8_t>(8)),
        "type: must be 1 (PULL), 2 (RELEASE) or 3 (HELLO); got 9"},
       {"oversized", with_header(1, 0xffffffffu, {}), "payload_length: must be <= 1048564; got 4294967295"},

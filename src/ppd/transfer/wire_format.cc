@@ -114,12 +114,22 @@ Result<uint64_t> decode_release_payload(std::span<const uint8_t> payload) {
   return load_le<uint64_t>(payload.data());
 }
 
+uint16_t block_format_of(Dtype dtype) { return static_cast<uint16_t>(static_cast<int>(dtype) + 1); }
+
+std::string block_format_name(uint16_t format) {
+  if (format == 0) return "unsaid";
+  for (const Dtype d : {Dtype::kF32, Dtype::kF16, Dtype::kBF16}) {
+    if (format == block_format_of(d)) return std::string(dtype_name(d));
+  }
+  return fmt::format("unknown ({})", format);
+}
+
 ResponseHeaderBytes encode_response_header(StatusCode code, uint32_t num_blocks, uint64_t block_bytes,
-                                           uint32_t message_bytes) {
+                                           uint32_t message_bytes, uint16_t block_format) {
   ResponseHeaderBytes h{};
   std::memcpy(h.data(), kResponseMagic.data(), 4);
   store_le<uint16_t>(h.data() + 4, static_cast<uint16_t>(code));
-  store_le<uint16_t>(h.data() + 6, 0);
+  store_le<uint16_t>(h.data() + 6, block_format);
   store_le<uint32_t>(h.data() + 8, num_blocks);
   store_le<uint64_t>(h.data() + 12, block_bytes);
   store_le<uint32_t>(h.data() + 20, message_bytes);
@@ -137,6 +147,7 @@ Result<ResponseHeader> decode_response_header(std::span<const uint8_t, kResponse
   }
   ResponseHeader h;
   h.code = static_cast<StatusCode>(code);
+  h.block_format = load_le<uint16_t>(bytes.data() + 6);
   h.num_blocks = load_le<uint32_t>(bytes.data() + 8);
   h.block_bytes = load_le<uint64_t>(bytes.data() + 12);
   h.message_bytes = load_le<uint32_t>(bytes.data() + 20);

@@ -11,11 +11,12 @@
 #include <string_view>
 #include <vector>
 
+#include "ppd/common/dtype.h"
 #include "ppd/common/status.h"
 
 namespace ppd::transfer::wire {
 
-constexpr uint16_t kVersion = 1;
+constexpr uint16_t kVersion = 2;  // 2: the PULL answer names the blocks' format
 constexpr size_t kRequestHeaderBytes = 12;
 constexpr size_t kResponseHeaderBytes = 24;
 constexpr size_t kBlockHeaderBytes = 16;
@@ -37,8 +38,14 @@ struct PullPayload {
   std::vector<uint32_t> indices;
 };
 
+// What the values of a KV block are, as a PULL answer says: 0 unsaid, else the Dtype + 1.
+uint16_t block_format_of(Dtype dtype);
+// "f32", "f16", "bf16", "unsaid" or "unknown (N)".
+std::string block_format_name(uint16_t format);
+
 struct ResponseHeader {
   StatusCode code = StatusCode::kOk;
+  uint16_t block_format = 0;  // PULL OK only
   uint32_t num_blocks = 0;
   uint64_t block_bytes = 0;
   uint32_t message_bytes = 0;
@@ -70,7 +77,7 @@ Result<std::string> decode_hello_payload(std::span<const uint8_t> payload);
 
 // message_bytes: length of the message that follows (<= kMaxMessageBytes; 0 when OK).
 ResponseHeaderBytes encode_response_header(StatusCode code, uint32_t num_blocks, uint64_t block_bytes,
-                                           uint32_t message_bytes);
+                                           uint32_t message_bytes, uint16_t block_format = 0);
 // Checks magic and that the status code is one ppd knows.
 Result<ResponseHeader> decode_response_header(std::span<const uint8_t, kResponseHeaderBytes> bytes);
 

@@ -167,6 +167,9 @@ void register_bench_command(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--kernels", o.kernels, "Kernel path: auto, scalar or avx2")->capture_default_str();
   add_precision_flags(cmd, {&o.dtype, &o.quantize, &o.kv_dtype});
+  cmd->add_flag("!--no-probe", o.probe_limits,
+                "Run the timed work back to back, without the machine-limit probes between (which leave the caches "
+                "cold), as a serving node or another engine's benchmark runs; limits and ratios are then 0");
   cmd->add_option("--json", flags->json_path, "Also write the results as JSON to this file");
   cmd->callback([flags, exit_code] {
     const Status status = microbench::run_engine_bench_command(flags->options, flags->json_path);

@@ -1,4 +1,6 @@
 // `ppd model synth`: writes a random-weight Llama model in HF layout (see ppd/model/synth.h).
+// `ppd model gguf`: converts a model directory or preset to a GGUF file for llama.cpp (see
+// ppd/model/gguf_writer.h).
 #include <fmt/format.h>
 
 #include <chrono>
@@ -7,6 +9,8 @@
 #include <string>
 
 #include "ppd/cli/commands.h"
+#include "ppd/model/gguf_writer.h"
+#include "ppd/model/model_source.h"
 #include "ppd/model/synth.h"
 
 namespace ppd::cli {
@@ -75,10 +79,44 @@ void add_synth_flags(CLI::App& synth, SynthFlags& flags) {
                    "Share the embedding table with the LM head: true or false (presets: true)");
 }
 
+struct GgufFlags {
+  std::string model;
+  std::string out_path;
+  std::string type = "f16";
+};
+
+Result<model::GgufSummary> run_gguf(const GgufFlags& flags) {
+  const std::optional<model::GgufType> type = model::parse_gguf_type(flags.type);
+  if (!type) return invalid_argument("--type: unknown \"{}\"; supported: f32, f16, q8_0", flags.type);
+  PPD_ASSIGN_OR_RETURN(const std::string dir, model::resolve_model_arg(flags.model));
+  return model::write_gguf(dir, flags.out_path, *type);
+}
+
+void register_gguf_command(CLI::App& model, int* exit_code) {
+  CLI::App* gguf = model.add_subcommand("gguf",
+                                        "Convert a model to a GGUF file (architecture llama, no tokenizer) "
+                                        "that llama.cpp's llama-bench and llama-batched-bench load");
+  auto flags = std::make_shared<GgufFlags>();
+  gguf->add_option("--model", flags->model, "Model directory (HF layout) or preset (tiny, small, medium)")->required();
+  gguf->add_option("--out", flags->out_path, "GGUF file to write (replaced if present)")->required();
+  gguf->add_option("--type", flags->type, "Storage of the weight matrices: f32, f16 or q8_0 (default f16)");
+  gguf->callback([flags, exit_code] {
+    const Result<model::GgufSummary> summary = run_gguf(*flags);
+    if (!summary.ok()) {
+      fmt::print(stderr, "ppd model gguf: {}\n", summary.status().message());
+      *exit_code = 1;
+      return;
+    }
+    fmt::print("{}: {} tensors, {} bytes ({})\n", flags->out_path, summary->num_tensors, summary->num_bytes,
+               flags->type);
+    *exit_code = 0;
+  });
+}
+
 }  // namespace
 
 void register_model_command(CLI::App& app, int* exit_code) {
-  CLI::App* model = app.add_subcommand("model", "Model directories: synthesize random-weight models");
+  CLI::App* model = app.add_subcommand("model", "Model directories: synthesize random-weight models, convert to GGUF");
   model->require_subcommand(1);
   CLI::App* synth =
       model->add_subcommand("synth", "Write a random-weight Llama model (config, safetensors, tokenizer) in HF layout");
@@ -97,6 +135,7 @@ void register_model_command(CLI::App& app, int* exit_code) {
                summary->num_bytes_written, elapsed.count());
     *exit_code = 0;
   });
+  register_gguf_command(*model, exit_code);
 }
 
 }  // namespace ppd::cli

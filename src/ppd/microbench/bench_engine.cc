@@ -227,7 +227,8 @@ std::string format_engine_bench(const std::vector<EngineBenchRow>& rows, const s
                      "test", "tokens/s", "achieved", "machine limit", "ratio", "target");
   for (const EngineBenchRow& r : rows) {
     const double ratio = r.ratio;
-    const std::string target = r.has_target ? (ratio >= 0.7 ? ">= 0.70 met" : ">= 0.70 MISSED") : "-";
+    // Without a probed limit (--no-probe) there is nothing to hold the row against.
+    const std::string target = r.has_target && r.limit > 0 ? (ratio >= 0.7 ? ">= 0.70 met" : ">= 0.70 MISSED") : "-";
     out += fmt::format("{:<12} {:<10} {:>7}  {:<22} {:>10.1f} {:>10.1f} {:<7} {:>10.1f} {:<7} {:>8.2f}  {}\n", r.model,
                        r.weights + "/" + r.kv_dtype, r.threads, r.test, r.tokens_per_s, r.achieved, r.unit, r.limit,
                        r.unit, ratio, target);

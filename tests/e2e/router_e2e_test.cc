@@ -137,6 +137,52 @@ TEST_F(RouterE2eTest, FourTurnConversationGivesTheSameTextUnderPdLocalAndPpd) {
   }
 }
 
+// F16 KV end to end: the remote path (pd: every turn's KV over the TCP plane, in F16 blocks)
+// gives the tokens of the local path with the same KV dtype.
+TEST_F(RouterE2eTest, HalfPrecisionKvConversationGivesTheSameTextRemoteAndLocal) {
+  std::map<std::string, std::vector<Turn>> by_policy;
+  for (const std::string policy : {"pd", "local"}) {
+    const fs::path dir = temp_dir("f16-" + policy);
+    PpdProcess up({"up", "--model", model_, "--prefill", "1", "--decode", "1", "--policy", policy, "--port", "0",
+                   "--threads", "2", "--kv-cache-mib", "64", "--kv-dtype", "f16", "--log-dir", dir.string()},
+                  "ppd up ready", dir, "up");
+    ASSERT_TRUE(up.started()) << up.log();
+    wait_healthy(up.http_port(), 2);
+    by_policy[policy] = run_conversation(up.http_port());
+    ASSERT_EQ(by_policy[policy].size(), kUserTurns.size()) << policy;
+  }
+  for (size_t i = 0; i < kUserTurns.size(); ++i) {
+    EXPECT_FALSE(by_policy["pd"][i].text.empty());
+    EXPECT_EQ(by_policy["local"][i].text, by_policy["pd"][i].text) << "turn " << i + 1;
+  }
+}
+
+// Nodes that keep their KV in other dtypes cannot share it: the router uses the first node
+// whose facts it reads and rejects the other, naming both precisions; requests still run.
+TEST_F(RouterE2eTest, ADecodeNodeWithAnotherKvDtypeIsRejected) {
+  const fs::path dir = temp_dir("kv-dtype");
+  auto d0 = node(dir, "decode", "d0");
+  auto d1 = std::make_unique<PpdProcess>(
+      std::vector<std::string>{"node", "--role", "decode", "--model", model_, "--name", "d1", "--port", "0",
+                               "--kv-port", "0", "--threads", "1", "--kv-cache-mib", "64", "--kv-dtype", "f16"},
+      "ppd node ready", dir, "d1");
+  auto r = router(dir, {"--policy", "local", "--decode", d0->http_address() + "," + d1->http_address()});
+  std::string log;
+  for (int i = 0; i < 200 && log.find("node_rejected") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    log = r->log();
+  }
+  ASSERT_NE(log.find("node_rejected"), std::string::npos) << log;
+  EXPECT_NE(log.find("with kv_dtype F16"), std::string::npos) << log;
+  EXPECT_NE(log.find("with kv_dtype F32"), std::string::npos) << log;
+  EXPECT_NE(log.find("nodes must share both to share KV"), std::string::npos) << log;
+  wait_healthy(r->http_port(), 1);
+  int status = 0;
+  const nlohmann::json answer =
+      post_json(r->http_port(), "/v1/chat/completions", chat_body({{"user", kUserTurns[0]}}, 8), &status);
+  EXPECT_EQ(status, 200) << answer.dump();
+}
+
 TEST_F(RouterE2eTest, DecodeKilledMidStreamGivesAnErrorEventAndTheNextTurnRunsOnAnotherDecode) {
   const fs::path dir = temp_dir("kill-decode");
   auto p = node(dir, "prefill", "p0");

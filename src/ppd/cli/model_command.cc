@@ -60,17 +60,23 @@ Result<model::ModelConfig> synth_config(const SynthFlags& flags, const CLI::App&
 }
 
 Result<model::SynthSummary> run_synth(const SynthFlags& flags, const CLI::App& command) {
-  const std::optional<Dtype> dtype = parse_dtype_flag(flags.dtype);
+  // Without --dtype the preset's own storage dtype (F32, or BF16 for the -bf16 presets).
+  const std::optional<Dtype> dtype =
+      command.count("--dtype") > 0 ? parse_dtype_flag(flags.dtype) : std::optional(model::preset_dtype(flags.preset));
   if (!dtype) return invalid_argument("--dtype: unknown \"{}\"; supported: f32, f16, bf16", flags.dtype);
   PPD_ASSIGN_OR_RETURN(model::ModelConfig config, synth_config(flags, command));
   return model::synthesize_model(model::SynthOptions{config, flags.seed, *dtype, flags.num_shards}, flags.out_dir);
 }
 
 void add_synth_flags(CLI::App& synth, SynthFlags& flags) {
-  synth.add_option("--preset", flags.preset, "Base shape: tiny (~1M params), small (~28M), medium (~213M)")->required();
+  synth
+      .add_option("--preset", flags.preset,
+                  "Base shape: tiny (~1M params), small (~28M), medium (~213M); small-bf16 and medium-bf16 store "
+                  "small and medium in BF16")
+      ->required();
   synth.add_option("--out", flags.out_dir, "Directory to write (created if missing)")->required();
   synth.add_option("--seed", flags.seed, "Random seed; the same seed gives byte-identical files (default 0)");
-  synth.add_option("--dtype", flags.dtype, "Weight storage dtype: f32, f16 or bf16 (default f32)");
+  synth.add_option("--dtype", flags.dtype, "Weight storage dtype: f32, f16 or bf16 (default: the preset's)");
   synth.add_option("--shards", flags.num_shards,
                    "Number of safetensors shards; > 1 also writes model.safetensors.index.json (default 1)");
   for (const IntShapeFlag& flag : kIntShapeFlags) synth.add_option(flag.name, flags.shape.*flag.field, flag.help);

@@ -113,6 +113,17 @@ int default_skinny_matmul_max_rows(std::string_view blas_core) {
 void set_blas_threads(int num_threads) { openblas_set_num_threads(std::max(1, num_threads)); }
 int blas_threads() { return openblas_get_num_threads(); }
 
+namespace {
+
+// K of one kv head into column `slot` of its slab ([head_dim][block_size]), as Value.
+template <typename Value, typename Convert>
+void write_k_column(const float* k, int head_dim, int block_size, int slot, uint8_t* slab, Convert convert) {
+  auto* out = reinterpret_cast<Value*>(slab);
+  for (int d = 0; d < head_dim; ++d) out[int64_t{d} * block_size + slot] = convert(k[d]);
+}
+
+}  // namespace
+
 void write_kv(const kv::KvLayout& layout, uint8_t* kv_base, int32_t block, int slot, int layer, const float* k,
               const float* v) {
   PPD_CHECK(slot >= 0 && slot < layout.block_size);
@@ -123,8 +134,16 @@ void write_kv(const kv::KvLayout& layout, uint8_t* kv_base, int32_t block, int s
     // k_slab: [head_dim][block_size]; v_slab: [block_size][head_dim]
     uint8_t* k_slab = layout.slab(kv_base, block, layer, 0, h);
     uint8_t* v_slab = layout.slab(kv_base, block, layer, 1, h);
-    for (int d = 0; d < hd; ++d) {
-      convert_from_f32(layout.dtype, k + h * hd + d, 1, k_slab + (int64_t{d} * bs + slot) * value_bytes);
+    switch (layout.dtype) {
+      case Dtype::kF32:
+        write_k_column<float>(k + h * hd, hd, bs, slot, k_slab, [](float x) { return x; });
+        break;
+      case Dtype::kF16:
+        write_k_column<uint16_t>(k + h * hd, hd, bs, slot, k_slab, f32_to_f16);
+        break;
+      case Dtype::kBF16:
+        write_k_column<uint16_t>(k + h * hd, hd, bs, slot, k_slab, f32_to_bf16);
+        break;
     }
     convert_from_f32(layout.dtype, v + h * hd, static_cast<size_t>(hd), v_slab + int64_t{slot} * hd * value_bytes);
   }

@@ -12,7 +12,9 @@
 
 namespace ppd {
 
-CpuFeatures detect_cpu_features() {
+namespace {
+
+CpuFeatures query_cpu_features() {
   CpuFeatures f;
 #if defined(__x86_64__)
   __builtin_cpu_init();
@@ -24,8 +26,20 @@ CpuFeatures detect_cpu_features() {
   f.avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
              __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
              __builtin_cpu_supports("avx512vl");
+  // CPUID leaf 7: subleaf 0 ECX bit 11 is AVX512_VNNI; subleaf 1 EAX bit 4 is AVX-VNNI.
+  if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) != 0) f.avx512_vnni = f.avx512 && (ecx & (1u << 11)) != 0;
+  if (__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) != 0) f.avx_vnni = f.avx2 && (eax & (1u << 4)) != 0;
 #endif
   return f;
+}
+
+}  // namespace
+
+// Queried once: cpuid exits to the hypervisor in a virtual machine (tens of microseconds), and
+// benchmarks ask for the kernel path on every iteration.
+CpuFeatures detect_cpu_features() {
+  static const CpuFeatures features = query_cpu_features();
+  return features;
 }
 
 std::string describe_machine() {

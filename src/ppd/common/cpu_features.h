@@ -10,10 +10,12 @@ struct CpuFeatures {
   bool avx2 = false;
   bool fma = false;
   bool f16c = false;
-  bool avx512 = false;  // F, CD, BW, DQ and VL with the OS saving their state (OpenBLAS's SkylakeX kernels)
+  bool avx512 = false;       // F, CD, BW, DQ and VL with the OS saving their state (OpenBLAS's SkylakeX kernels)
+  bool avx_vnni = false;     // VEX-encoded 8-bit dot products (vpdpbusd on ymm; Alder Lake, Sapphire Rapids, Zen 5)
+  bool avx512_vnni = false;  // EVEX-encoded ones, with AVX-512 VL usable (Cascade Lake, Ice Lake, Zen 4)
 };
 
-// Returns what the running CPU supports (cpuid). Pure; cheap enough to call at start-up.
+// Returns what the running CPU supports (cpuid, queried on the first call). Thread-safe and cheap.
 CpuFeatures detect_cpu_features();
 
 // Returns a one-line description of the machine for benchmark reports:

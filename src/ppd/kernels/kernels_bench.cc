@@ -1,6 +1,7 @@
 // Micro-benchmarks of the kernels: skinny matmul vs OpenBLAS sgemm across M (the evidence for
 // default_skinny_matmul_max_rows), weight-streaming GB/s against an AVX2 read-loop baseline, and
-// paged attention for a 512-token prefill and a batch-8 decode. Arguments end in the thread
+// each weight format and each 8-bit dot instruction of the Q8_0 kernel, and paged attention
+// for a 512-token prefill and a batch-8 decode. Arguments end in the thread
 // count; the skinny kernel and attention use a ThreadPool, sgemm OpenBLAS's own threads.
 // Like `ppd`, the binary first restarts itself with the OpenBLAS kernels `ppd` runs on this
 // CPU (decision record 0004), and its context names them.
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "ppd/common/cpu_features.h"
 #include "ppd/kernels/blas_core.h"
 #include "ppd/kernels/kernels.h"
 #include "ppd/kernels/kernels_internal.h"
@@ -105,6 +107,34 @@ void BM_MatmulFormat(benchmark::State& state) {
     benchmark::DoNotOptimize(y.data());
   }
   state.SetLabel(std::string(weight_format_name(format)));
+  set_rate_counters(state, static_cast<double>(w_bytes.size()), 2.0 * m * n * k);
+}
+
+// The Q8_0 skinny kernel with each 8-bit dot instruction, x quantized once outside the loop.
+// Args: m, instruction (0 vpmaddubsw, 1 AVX-VNNI, 2 AVX512-VNNI); one thread, 1408 x 512.
+void BM_MatmulQ8Dot(benchmark::State& state) {
+  const int m = static_cast<int>(state.range(0)), n = 1408, k = 512;
+  using Kernel = void (*)(const MatmulArgs&, const Q8Activations&, int, int);
+  const Kernel kernels[] = {&avx2::skinny_matmul_q8, &avxvnni::skinny_matmul_q8, &avx512vnni::skinny_matmul_q8};
+  const char* names[] = {"vpmaddubsw", "avx-vnni", "avx512-vnni"};
+  const CpuFeatures f = detect_cpu_features();
+  const bool runnable[] = {best_kernel_path() == KernelPath::kAvx2, f.avx_vnni, f.avx512_vnni};
+  const auto which = static_cast<size_t>(state.range(1));
+  if (!runnable[which]) return state.SkipWithError("this CPU lacks the instruction");
+  const std::vector<float>& w = random_buffer(int64_t{n} * k, 1);
+  const size_t row_bytes = weight_row_bytes(WeightFormat::kQ8_0, k);
+  std::vector<uint8_t> w_bytes(row_bytes * n);
+  for (int j = 0; j < n; ++j)
+    encode_weight_row(WeightFormat::kQ8_0, w.data() + int64_t{j} * k, k, w_bytes.data() + j * row_bytes);
+  std::vector<int8_t> x_q(static_cast<size_t>(m) * k);
+  std::vector<float> x_d(static_cast<size_t>(m) * k / kQ8BlockValues), y(static_cast<size_t>(m) * n);
+  internal::quantize_activations_q8(random_buffer(int64_t{m} * k, 2).data(), m, k, x_q.data(), x_d.data());
+  const MatmulArgs args{nullptr, WeightRef(w_bytes.data(), WeightFormat::kQ8_0), nullptr, y.data(), m, n, k};
+  for (auto _ : state) {
+    kernels[which](args, {x_q.data(), x_d.data()}, 0, n);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetLabel(names[which]);
   set_rate_counters(state, static_cast<double>(w_bytes.size()), 2.0 * m * n * k);
 }
 
@@ -250,6 +280,7 @@ BENCHMARK(BM_Matmul<MatmulImpl::kBlas>)->Name("BM_MatmulBlas")->Apply(matmul_arg
 BENCHMARK(BM_Matmul<MatmulImpl::kSkinny>)->Name("BM_MatmulSkinnySmall")->Apply(small_preset_matmul_args)->UseRealTime();
 BENCHMARK(BM_Matmul<MatmulImpl::kBlas>)->Name("BM_MatmulBlasSmall")->Apply(small_preset_matmul_args)->UseRealTime();
 BENCHMARK(BM_MatmulFormat)->Apply(matmul_format_args)->UseRealTime();
+BENCHMARK(BM_MatmulQ8Dot)->ArgsProduct({{1, 8, 32}, {0, 1, 2}})->UseRealTime();
 BENCHMARK(BM_DecodeStepMatmuls)->ArgsProduct({{1, 4, 16, 64}, {1, 2}, {-1}})->UseRealTime();
 BENCHMARK(BM_DecodeStepMatmuls)->Name("BM_StepMatmulsCrossover")->Apply(step_crossover_args)->UseRealTime();
 BENCHMARK(BM_AttentionPrefill)->Arg(1)->Arg(2)->UseRealTime();

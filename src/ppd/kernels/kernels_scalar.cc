@@ -1,8 +1,10 @@
 // Scalar reference implementations of the element-wise kernels and of the skinny matmul.
 // Plain loops in baseline x86-64; they define the semantics the AVX2 paths are tested against.
+// The Q8_0 one is exact to the bit: every path computes the same integer sums and float steps.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "ppd/kernels/kernels_internal.h"
@@ -54,6 +56,34 @@ void skinny_matmul(const MatmulArgs& args, int n_begin, int n_end) {
       for (int kk = 0; kk < k; ++kk) sum += x_row[kk] * w_row[kk];
       if (args.bias != nullptr) sum += args.bias[j];
       args.y[int64_t{i} * args.n + j] = sum;
+    }
+  }
+}
+
+void skinny_matmul_q8(const MatmulArgs& args, const Q8Activations& xq, int n_begin, int n_end) {
+  const int blocks = args.k / kQ8BlockValues;
+  const size_t row_bytes = weight_row_bytes(WeightFormat::kQ8_0, args.k);
+  for (int j = n_begin; j < n_end; ++j) {
+    const uint8_t* w_row = args.w.bytes() + static_cast<size_t>(j) * row_bytes;
+    for (int i = 0; i < args.m; ++i) {
+      const int8_t* x_row = xq.q + int64_t{i} * args.k;
+      float acc[8] = {};
+      for (int b = 0; b < blocks; ++b) {
+        const uint8_t* block = w_row + int64_t{b} * kQ8BlockBytes;
+        uint16_t d_bits;
+        std::memcpy(&d_bits, block, sizeof(d_bits));
+        const float scale = f16_to_f32(d_bits) * xq.d[int64_t{i} * blocks + b];
+        for (int l = 0; l < 8; ++l) {
+          int32_t sum = 0;
+          for (int t = 4 * l; t < 4 * l + 4; ++t) {
+            sum += int32_t{static_cast<int8_t>(block[2 + t])} * x_row[b * kQ8BlockValues + t];
+          }
+          acc[l] = std::fma(static_cast<float>(sum), scale, acc[l]);
+        }
+      }
+      float v = ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+      if (args.bias != nullptr) v += args.bias[j];
+      args.y[int64_t{i} * args.n + j] = v;
     }
   }
 }

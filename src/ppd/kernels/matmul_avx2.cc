@@ -1,6 +1,7 @@
 // AVX2/FMA "skinny" matmul for decode-sized M: y[M][N] = x[M][K] · w[N][K]^T (+ bias), with w
-// in F32, F16 (F16C), BF16 (a 16-bit shift) or Q8_0 (int8 widened, times the block's scale),
-// converted to floats in registers as it is loaded.
+// in F32, F16 (F16C) or BF16 (a 16-bit shift), converted to floats in registers as it is
+// loaded. (Q8_0 weights multiply quantized x in integers: matmul_q8_tile.h. Their widening
+// load here serves decode_weight_row.)
 // Dot-product form: a tile of NR w rows × MR x rows (4 × 3; 8 × 1 when M = 1) keeps MR*NR
 // 8-lane accumulators over k. Each w tile is read from memory once per call and reused from
 // L1 by every group of x rows (x stays in L1/L2), so at small M the kernel streams the
@@ -14,7 +15,9 @@
 #include <cstdint>
 #include <cstring>
 
+#include "ppd/common/check.h"
 #include "ppd/kernels/kernels_internal.h"
+#include "ppd/kernels/skinny_prefetch.h"
 #include "ppd/kernels/vec_math_avx2.h"
 
 namespace ppd::kernels::avx2 {
@@ -88,20 +91,8 @@ struct SkinnyTile {
   int y_stride;
 };
 
-// Software prefetch of the w stream: the hardware prefetcher loses track of several
-// interleaved row streams, so the kernel prefetches the contiguous w memory at a fixed
-// distance ahead, as many bytes per k step as the tile consumes (NR rows × 8 values).
+// Prefetch distance into w (skinny_prefetch.h), to L1.
 constexpr int64_t kPrefetchDistanceBytes = 24 * 1024;
-constexpr int64_t kCacheLine = 64;
-
-// Prefetches each cache line whose start falls in [offset, offset + step_bytes) once.
-inline void prefetch_step(const uint8_t* base, int64_t& offset, int64_t limit, int64_t step_bytes) {
-  const int64_t end = offset + step_bytes;
-  for (int64_t line = (offset + kCacheLine - 1) & ~(kCacheLine - 1); line < end && line < limit; line += kCacheLine) {
-    __builtin_prefetch(base + line, 0, 3);
-  }
-  offset = end;
-}
 
 template <WeightFormat F, int MR, int NR>
 void skinny_tile(const SkinnyTile& t) {
@@ -126,7 +117,7 @@ void skinny_tile(const SkinnyTile& t) {
     step(
         kk, [](const float* p) __attribute__((always_inline)) { return _mm256_loadu_ps(p); },
         [](const uint8_t* row, int at) __attribute__((always_inline)) { return W::load(row, at); });
-    if (pf >= 0) prefetch_step(t.w_base, pf, t.prefetch_limit, pf_step);
+    if (pf >= 0) prefetch_step<3>(t.w_base, pf, t.prefetch_limit, pf_step);
   }
   if (kk < k) {
     const int count = k - kk;
@@ -178,7 +169,7 @@ constexpr int kTileRows = 3;
 constexpr int kTileCols = 4;
 // With a single x row, 8 w rows per pass give 8 independent FMA chains and 8 read streams.
 // F32 rows: the hardware prefetcher follows them (software prefetch slowed decode at batch 1
-// to 0.89x). Narrower rows (F16, BF16, Q8_0) it follows too slowly: with software prefetch
+// to 0.89x). Narrower rows (F16, BF16) it follows too slowly: with software prefetch
 // the `small` preset's F16 decode at batch 1 went from 165 to 260 tokens/s (ppd bench engine,
 // Xeon family 6 model 207, one thread).
 constexpr int kSingleRowTileCols = 8;
@@ -229,7 +220,7 @@ void skinny_matmul(const MatmulArgs& args, int n_begin, int n_end) {
     case WeightFormat::kBF16:
       return skinny_matmul_as<WeightFormat::kBF16>(args, n_begin, n_end);
     case WeightFormat::kQ8_0:
-      return skinny_matmul_as<WeightFormat::kQ8_0>(args, n_begin, n_end);
+      PPD_CHECK(false && "Q8_0 runs skinny_matmul_q8 on quantized x");
   }
 }
 

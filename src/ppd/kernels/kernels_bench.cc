@@ -226,8 +226,10 @@ struct AttentionSetup {
   double flops = 0;           // QK^T and PV multiply-adds × 2
   double kv_bytes = 0;        // K and V bytes read once
 
-  // `num_sequences` sequences, each with `num_queries` queries ending at position context-1.
-  AttentionSetup(int num_sequences, int num_queries, int context) {
+  // `num_sequences` sequences, each with `num_queries` queries ending at position context-1,
+  // in a cache of `num_layers` layers (the figures count one layer).
+  AttentionSetup(int num_sequences, int num_queries, int context, int num_layers = 1) {
+    layout.num_layers = num_layers;
     const int blocks_per_seq = (context + layout.block_size - 1) / layout.block_size;
     kv_pool = random_buffer(int64_t{num_sequences} * blocks_per_seq * layout.block_values(), 3);
     const int row_floats = layout.num_heads * layout.head_dim;
@@ -265,13 +267,18 @@ void BM_AttentionPrefill(benchmark::State& state) {
   set_rate_counters(state, 0, setup.flops);
 }
 
-// Args: threads. 8 decode rows with 512 tokens of context each.
+// Args: threads, decode rows, layers. Rows with 512 tokens of context each, all layers per
+// iteration: 8 rows of one layer stay in cache; 32 rows of the small preset's 8 layers read
+// 268 MB of KV per iteration, like one engine decode step at batch 32.
 void BM_AttentionDecode(benchmark::State& state) {
-  AttentionSetup setup(8, 1, 512);
+  const int num_layers = static_cast<int>(state.range(2));
+  AttentionSetup setup(static_cast<int>(state.range(1)), 1, 512, num_layers);
   ThreadPool pool(static_cast<int>(state.range(0)));
-  const AttentionArgs args = setup.args();
-  for (auto _ : state) attention(best_kernel_path(), args, pool);
-  set_rate_counters(state, setup.kv_bytes, setup.flops);
+  AttentionArgs args = setup.args();
+  for (auto _ : state) {
+    for (args.layer = 0; args.layer < num_layers; ++args.layer) attention(best_kernel_path(), args, pool);
+  }
+  set_rate_counters(state, setup.kv_bytes * num_layers, setup.flops * num_layers);
 }
 
 BENCHMARK(BM_ReadBandwidth)->Arg(1)->Arg(2)->UseRealTime();
@@ -284,7 +291,7 @@ BENCHMARK(BM_MatmulQ8Dot)->ArgsProduct({{1, 8, 32}, {0, 1, 2}})->UseRealTime();
 BENCHMARK(BM_DecodeStepMatmuls)->ArgsProduct({{1, 4, 16, 64}, {1, 2}, {-1}})->UseRealTime();
 BENCHMARK(BM_DecodeStepMatmuls)->Name("BM_StepMatmulsCrossover")->Apply(step_crossover_args)->UseRealTime();
 BENCHMARK(BM_AttentionPrefill)->Arg(1)->Arg(2)->UseRealTime();
-BENCHMARK(BM_AttentionDecode)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK(BM_AttentionDecode)->Args({1, 8, 1})->Args({2, 8, 1})->Args({1, 32, 8})->Args({2, 32, 8})->UseRealTime();
 
 }  // namespace
 }  // namespace ppd::kernels

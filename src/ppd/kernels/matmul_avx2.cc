@@ -91,9 +91,6 @@ struct SkinnyTile {
   int y_stride;
 };
 
-// Prefetch distance into w (skinny_prefetch.h), to L1.
-constexpr int64_t kPrefetchDistanceBytes = 24 * 1024;
-
 template <WeightFormat F, int MR, int NR>
 void skinny_tile(const SkinnyTile& t) {
   using W = WeightLoad<F>;
@@ -117,7 +114,7 @@ void skinny_tile(const SkinnyTile& t) {
     step(
         kk, [](const float* p) __attribute__((always_inline)) { return _mm256_loadu_ps(p); },
         [](const uint8_t* row, int at) __attribute__((always_inline)) { return W::load(row, at); });
-    if (pf >= 0) prefetch_step<3>(t.w_base, pf, t.prefetch_limit, pf_step);
+    if (pf >= 0) prefetch_step(t.w_base, pf, t.prefetch_limit, pf_step);
   }
   if (kk < k) {
     const int count = k - kk;

@@ -60,11 +60,6 @@ struct Q8Tile {
   int y_stride;
 };
 
-// About 32 KiB of w ahead of the tile being read, into L2 (hint T1): on a `medium`-sized
-// matrix out of cache (2816 x 1024, one row, Xeon family 6 model 207) 10.4 GB/s against 9.8
-// with the float kernel's 24 KiB into L1, 9.2 at 12 or 48 KiB, 7.7 with none.
-constexpr int64_t kQ8PrefetchDistanceBytes = 32 * 1024;
-
 // One tile. Dot is the instruction policy (matmul_q8_*.cc):
 //   X Dot::prepare_x(__m256i xq): an x block's operands, once per x row and block;
 //   W Dot::prepare_w(__m256i wq): a w block's operands, once per w row and block;
@@ -102,7 +97,7 @@ void q8_tile(const Q8Tile& t) {
         acc[i][j] = _mm256_fmadd_ps(sums, _mm256_broadcast_ss(&scales[i][j]), acc[i][j]);
       });
     });
-    if (pf >= 0) prefetch_step<2>(t.w_base, pf, t.prefetch_limit, int64_t{NR} * kQ8BlockBytes);
+    if (pf >= 0) prefetch_step(t.w_base, pf, t.prefetch_limit, int64_t{NR} * kQ8BlockBytes);
   }
   q8_unroll<MR>([&](auto i) {
     q8_unroll<NR>([&](auto j) {
@@ -168,7 +163,7 @@ void q8_skinny_matmul(const MatmulArgs& args, const Q8Activations& xq, int n_beg
       t.w = t.w_base + int64_t{j0} * t.row_bytes;
       t.bias = args.bias != nullptr ? args.bias + j0 : nullptr;
       t.y = args.y + j0;
-      t.prefetch_offset = int64_t{j0} * t.row_bytes + kQ8PrefetchDistanceBytes;
+      t.prefetch_offset = int64_t{j0} * t.row_bytes + kPrefetchDistanceBytes;
       q8_tile<Dot, 1, kQ8SingleRowTileCols>(t);
     }
   }
@@ -182,7 +177,7 @@ void q8_skinny_matmul(const MatmulArgs& args, const Q8Activations& xq, int n_beg
       t.xq = xq.q + int64_t{i0} * args.k;
       t.xd = xq.d + int64_t{i0} * blocks;
       t.y = args.y + int64_t{i0} * args.n + j0;
-      t.prefetch_offset = i0 == 0 ? int64_t{j0} * t.row_bytes + kQ8PrefetchDistanceBytes : -1;
+      t.prefetch_offset = i0 == 0 ? int64_t{j0} * t.row_bytes + kPrefetchDistanceBytes : -1;
       q8_tile_fn<Dot, Dot::kTileRows, Dot::kTileCols>(mr, nr)(t);
     }
   }

@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake --preset tsan > /dev/null
 cmake --build --preset tsan -j"$(nproc)"
+# The e2e tests skip without the shared models: default to ../shared, as .ci/run does.
+export PPD_SHARED_DIR="${PPD_SHARED_DIR:-$(cd .. && pwd)/shared}"
 export OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
 ctest --preset tsan -j"$(nproc)" --timeout 1500 \
   -R '^(Node|Router|Frontend|Dispatch|NodeClient|NodeStream|ClusterMonitor|Tcp|Transfer|Kv|Emulated|Fault|Http|Metrics|ThreadPool|Conversation|Cli|Up|ChildProcess|BenchServe)'

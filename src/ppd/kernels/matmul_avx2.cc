@@ -81,11 +81,7 @@ struct SkinnyTile {
   const uint8_t* w;   // [NR] rows of row_bytes
   const float* bias;  // [NR] or null
   float* y;           // [MR][y_stride]
-  // Prefetch cursor into the whole w: byte offset to prefetch next, -1 for none; only
-  // offsets below prefetch_limit are touched.
-  const uint8_t* w_base;
-  int64_t prefetch_offset;
-  int64_t prefetch_limit;
+  WeightPrefetch prefetch;
   int64_t row_bytes;
   int k;
   int y_stride;
@@ -95,9 +91,9 @@ template <WeightFormat F, int MR, int NR>
 void skinny_tile(const SkinnyTile& t) {
   using W = WeightLoad<F>;
   const int k = t.k;
-  int64_t pf = t.prefetch_offset;
-  // Bytes of w per k step of 8 values (a Q8_0 block of 32 values is 34 bytes: 8 per step).
-  const int64_t pf_step = NR * static_cast<int64_t>(weight_row_bytes(F, kQ8BlockValues)) / (kQ8BlockValues / 8);
+  WeightPrefetch pf = t.prefetch;
+  // Bytes of w per k step of 8 values.
+  const int64_t pf_step = NR * static_cast<int64_t>(weight_row_bytes(F, 8));
   __m256 acc[MR][NR];
   unroll<MR>([&](auto i) { unroll<NR>([&](auto j) { acc[i][j] = _mm256_setzero_ps(); }); });
   // x rows first, then one w row at a time: MR*NR + MR + 1 live ymm registers.
@@ -114,7 +110,7 @@ void skinny_tile(const SkinnyTile& t) {
     step(
         kk, [](const float* p) __attribute__((always_inline)) { return _mm256_loadu_ps(p); },
         [](const uint8_t* row, int at) __attribute__((always_inline)) { return W::load(row, at); });
-    if (pf >= 0) prefetch_step(t.w_base, pf, t.prefetch_limit, pf_step);
+    pf.step(pf_step);
   }
   if (kk < k) {
     const int count = k - kk;
@@ -176,31 +172,31 @@ void skinny_matmul_as(const MatmulArgs& args, int n_begin, int n_end) {
   SkinnyTile t{};
   t.k = args.k;
   t.y_stride = args.n;
-  t.w_base = args.w.bytes();
+  const uint8_t* w_base = args.w.bytes();
   t.row_bytes = static_cast<int64_t>(weight_row_bytes(F, args.k));
-  t.prefetch_offset = -1;
-  t.prefetch_limit = int64_t{n_end} * t.row_bytes;
+  t.prefetch = {w_base, -1, int64_t{n_end} * t.row_bytes};
   int j0 = n_begin;
   if (args.m == 1) {
     t.x = args.x;
     for (; j0 + kSingleRowTileCols <= n_end; j0 += kSingleRowTileCols) {
-      t.w = t.w_base + int64_t{j0} * t.row_bytes;
+      t.w = w_base + int64_t{j0} * t.row_bytes;
       t.bias = args.bias != nullptr ? args.bias + j0 : nullptr;
       t.y = args.y + j0;
-      if (F != WeightFormat::kF32) t.prefetch_offset = int64_t{j0} * t.row_bytes + kPrefetchDistanceBytes;
+      if (F != WeightFormat::kF32) t.prefetch.start_at(int64_t{j0} * t.row_bytes);
       skinny_tile<F, 1, kSingleRowTileCols>(t);
     }
   }
   for (; j0 < n_end; j0 += kTileCols) {
     const int nr = std::min(kTileCols, n_end - j0);
-    t.w = t.w_base + int64_t{j0} * t.row_bytes;
+    t.w = w_base + int64_t{j0} * t.row_bytes;
     t.bias = args.bias != nullptr ? args.bias + j0 : nullptr;
     // All x row groups reuse this w tile while it is in L1; the first one prefetches.
     for (int i0 = 0; i0 < args.m; i0 += kTileRows) {
       const int mr = std::min(kTileRows, args.m - i0);
       t.x = args.x + int64_t{i0} * args.k;
       t.y = args.y + int64_t{i0} * args.n + j0;
-      t.prefetch_offset = i0 == 0 ? int64_t{j0} * t.row_bytes + kPrefetchDistanceBytes : -1;
+      t.prefetch.offset = -1;
+      if (i0 == 0) t.prefetch.start_at(int64_t{j0} * t.row_bytes);
       tile_fn<F>(mr, nr)(t);
     }
   }

@@ -51,10 +51,7 @@ struct Q8Tile {
   const uint8_t* w;   // [NR] rows of row_bytes
   const float* bias;  // [NR] or null
   float* y;           // [MR][y_stride]
-  // Prefetch cursor into the whole w, as in the float kernel: -1 for none.
-  const uint8_t* w_base;
-  int64_t prefetch_offset;
-  int64_t prefetch_limit;
+  WeightPrefetch prefetch;
   int64_t row_bytes;
   int k;
   int y_stride;
@@ -68,7 +65,7 @@ template <typename Dot, int MR, int NR>
 void q8_tile(const Q8Tile& t) {
   static_assert(NR <= 8);
   const int blocks = t.k / kQ8BlockValues;
-  int64_t pf = t.prefetch_offset;
+  WeightPrefetch pf = t.prefetch;
   __m256 acc[MR][NR];
   q8_unroll<MR>([&](auto i) { q8_unroll<NR>([&](auto j) { acc[i][j] = _mm256_setzero_ps(); }); });
   for (int b = 0; b < blocks; ++b) {
@@ -97,7 +94,7 @@ void q8_tile(const Q8Tile& t) {
         acc[i][j] = _mm256_fmadd_ps(sums, _mm256_broadcast_ss(&scales[i][j]), acc[i][j]);
       });
     });
-    if (pf >= 0) prefetch_step(t.w_base, pf, t.prefetch_limit, int64_t{NR} * kQ8BlockBytes);
+    pf.step(int64_t{NR} * kQ8BlockBytes);
   }
   q8_unroll<MR>([&](auto i) {
     q8_unroll<NR>([&](auto j) {
@@ -152,24 +149,24 @@ void q8_skinny_matmul(const MatmulArgs& args, const Q8Activations& xq, int n_beg
   Q8Tile t{};
   t.k = args.k;
   t.y_stride = args.n;
-  t.w_base = args.w.bytes();
+  const uint8_t* w_base = args.w.bytes();
   t.row_bytes = int64_t{blocks} * kQ8BlockBytes;
-  t.prefetch_limit = int64_t{n_end} * t.row_bytes;
+  t.prefetch = {w_base, -1, int64_t{n_end} * t.row_bytes};
   int j0 = n_begin;
   if (args.m == 1) {
     t.xq = xq.q;
     t.xd = xq.d;
     for (; j0 + kQ8SingleRowTileCols <= n_end; j0 += kQ8SingleRowTileCols) {
-      t.w = t.w_base + int64_t{j0} * t.row_bytes;
+      t.w = w_base + int64_t{j0} * t.row_bytes;
       t.bias = args.bias != nullptr ? args.bias + j0 : nullptr;
       t.y = args.y + j0;
-      t.prefetch_offset = int64_t{j0} * t.row_bytes + kPrefetchDistanceBytes;
+      t.prefetch.start_at(int64_t{j0} * t.row_bytes);
       q8_tile<Dot, 1, kQ8SingleRowTileCols>(t);
     }
   }
   for (; j0 < n_end; j0 += Dot::kTileCols) {
     const int nr = std::min(Dot::kTileCols, n_end - j0);
-    t.w = t.w_base + int64_t{j0} * t.row_bytes;
+    t.w = w_base + int64_t{j0} * t.row_bytes;
     t.bias = args.bias != nullptr ? args.bias + j0 : nullptr;
     // All x row groups reuse this w tile while it is in L1; the first one prefetches.
     for (int i0 = 0; i0 < args.m; i0 += Dot::kTileRows) {
@@ -177,7 +174,8 @@ void q8_skinny_matmul(const MatmulArgs& args, const Q8Activations& xq, int n_beg
       t.xq = xq.q + int64_t{i0} * args.k;
       t.xd = xq.d + int64_t{i0} * blocks;
       t.y = args.y + int64_t{i0} * args.n + j0;
-      t.prefetch_offset = i0 == 0 ? int64_t{j0} * t.row_bytes + kPrefetchDistanceBytes : -1;
+      t.prefetch.offset = -1;
+      if (i0 == 0) t.prefetch.start_at(int64_t{j0} * t.row_bytes);
       q8_tile_fn<Dot, Dot::kTileRows, Dot::kTileCols>(mr, nr)(t);
     }
   }

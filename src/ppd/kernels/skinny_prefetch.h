@@ -21,16 +21,27 @@ constexpr int64_t kPrefetchCacheLine = 64;
 // interleaved runs each).
 constexpr int64_t kPrefetchDistanceBytes = 32 * 1024;
 
-// Prefetches each cache line whose start falls in [offset, offset + step_bytes) and below
-// `limit` once, into L2, and advances offset.
-inline void prefetch_step(const uint8_t* base, int64_t& offset, int64_t limit, int64_t step_bytes) {
-  const int64_t end = offset + step_bytes;
-  for (int64_t line = (offset + kPrefetchCacheLine - 1) & ~(kPrefetchCacheLine - 1); line < end && line < limit;
-       line += kPrefetchCacheLine) {
-    __builtin_prefetch(base + line, 0, 2);
+// A tile's prefetch cursor into the whole weight matrix: the byte offset to prefetch next (-1:
+// none) and the end of the thread's column range, past which nothing is touched.
+struct WeightPrefetch {
+  const uint8_t* base = nullptr;
+  int64_t offset = -1;
+  int64_t limit = 0;
+
+  // Starts kPrefetchDistanceBytes ahead of the tile at byte `tile_start`.
+  void start_at(int64_t tile_start) { offset = tile_start + kPrefetchDistanceBytes; }
+  // Prefetches each cache line whose start falls in [offset, offset + step_bytes) and below
+  // limit once, into L2, and advances offset. Nothing when the cursor is off.
+  void step(int64_t step_bytes) {
+    if (offset < 0) return;
+    const int64_t end = offset + step_bytes;
+    for (int64_t line = (offset + kPrefetchCacheLine - 1) & ~(kPrefetchCacheLine - 1); line < end && line < limit;
+         line += kPrefetchCacheLine) {
+      __builtin_prefetch(base + line, 0, 2);
+    }
+    offset = end;
   }
-  offset = end;
-}
+};
 
 }  // namespace
 }  // namespace ppd::kernels
